@@ -1,0 +1,3 @@
+from movecoach.cli import main
+
+raise SystemExit(main())

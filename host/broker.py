@@ -1,0 +1,108 @@
+"""Start a private mosquitto broker on 127.0.0.1 (the demo and the tests use one).
+
+The broker keeps its persistence file in its own folder, so a stop and start on the same port
+(a broker restart) keeps QoS 1 messages queued for persistent sessions, as a real broker does.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from movecoach.errors import UserError
+
+log = logging.getLogger(__name__)
+
+_SEARCH = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/bin/mosquitto")
+
+
+def find_mosquitto() -> str | None:
+    """Path of the mosquitto binary, or None."""
+    found = shutil.which("mosquitto")
+    if found:
+        return found
+    return next((p for p in _SEARCH if Path(p).exists()), None)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalBroker:
+    """A mosquitto process on 127.0.0.1:port; `start()`, `stop()`, `restart()`; context manager."""
+
+    def __init__(self, port: int | None = None, workdir: str | Path | None = None):
+        self.host = "127.0.0.1"
+        self.port = port or free_port()
+        self._own_dir = workdir is None
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="movecoach-broker-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._proc: subprocess.Popen | None = None
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def start(self, timeout_s: float = 5.0) -> LocalBroker:
+        exe = find_mosquitto()
+        if exe is None:
+            raise UserError("mosquitto is not installed (run ./scripts/setup or apt-get install mosquitto)")
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence true\n"
+            f"persistence_location {self.workdir}/\n"
+            "autosave_interval 1\n"
+            "max_queued_messages 100000\n"
+        )
+        self._proc = subprocess.Popen(
+            [exe, "-c", str(conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.workdir / "mosquitto.log", "ab"),  # noqa: SIM115
+        )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise UserError(f"mosquitto exited at start (port {self.port}); see {self.workdir}/mosquitto.log")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    log.info("mosquitto listening on %s", self.address)
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise UserError(f"mosquitto did not listen on {self.address} within {timeout_s} s")
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        self.stop()
+        if self._own_dir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> LocalBroker:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
