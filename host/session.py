@@ -1,0 +1,395 @@
+"""The guided session: samples in, coach events out.
+
+`SetCoach` is the pure part: it turns one set's live analyzer events (`RepEvent`) into coach
+events (rep counts, hold countdowns, cues). `run_session` is the async loop around it: for each
+step and set it opens a sample source, feeds the streaming analyzers, records every sample and
+event, and hands events to the sinks (MQTT, speech, console).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from movecoach.events import Event, Sink
+from movecoach.routine import MIN_GOOD_AMPLITUDE_DEG, Routine, Step
+from movecoach.samples import SampleBlock
+from movecoach.signal.streaming import RepAnalyzer, SwayAnalyzer
+from movecoach.signal.types import RepEvent
+
+log = logging.getLogger(__name__)
+
+# A hold counts as met when it is at most this much shorter than the target (measurement accuracy).
+HOLD_TOLERANCE_S = 0.2
+
+KIND_WORDS = {"heel_raise": "heel raise", "toe_raise": "toe raise", "lift": "lift", "slide": "slide"}
+
+Emit = Callable[[str, dict], None]
+
+
+def _r(x: float | None, nd: int = 2) -> float | None:
+    return None if x is None else round(float(x), nd)
+
+
+@dataclass
+class SetResult:
+    """What one set produced: the rep payloads in order and per-kind counts."""
+
+    exercise: str
+    set: int
+    reps: list[dict] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    complete: bool = False
+
+    def summary(self) -> dict:
+        amps = [r["amplitude_deg"] for r in self.reps]
+        held = [r for r in self.reps if r["hold_target_s"]]
+        return {
+            "set": self.set,
+            "counts": dict(self.counts),
+            "reps": len(self.reps),
+            "mean_amplitude_deg": _r(sum(amps) / len(amps), 1) if amps else None,
+            "holds_met": sum(1 for r in held if r["hold_met"]),
+            "holds_target": len(held),
+            "complete": self.complete,
+        }
+
+
+class SetCoach:
+    """Turns one set's live `RepEvent`s into coach events through `emit(kind, data)`.
+
+    Counts are per kind within the set (heel-toe: "10 each"); a hold target applies to
+    `step.hold_kinds`. Hold ticks are emitted when the whole seconds remaining change.
+    """
+
+    def __init__(self, step: Step, set_index: int, emit: Emit):
+        self.step = step
+        self.set_index = set_index
+        self.emit = emit
+        self.result = SetResult(step.exercise, set_index, counts={k: 0 for k in step.kinds})
+        self._hold_started = False
+        self._hold_done = False
+        self._last_remaining: int | None = None
+        self.hold_s = 0.0
+
+    @property
+    def done(self) -> bool:
+        """True once every kind reached the target reps (never, if there is no target)."""
+        if self.step.reps is None:
+            return False
+        return all(n >= self.step.reps for n in self.result.counts.values())
+
+    def _hold_target(self, kind: str) -> float | None:
+        return self.step.hold_s if kind in self.step.hold_kinds else None
+
+    def on_rep_event(self, ev: RepEvent, t_host_s: float | None = None) -> None:
+        ex = self.step.exercise
+        if ev.kind == "rep_start":
+            self._hold_started = self._hold_done = False
+            self._last_remaining = None
+            self.hold_s = 0.0
+            self.emit("rep_start", {"exercise": ex, "kind": ev.rep_kind, "set": self.set_index})
+        elif ev.kind == "hold_tick":
+            self.hold_s = ev.hold_s
+            target = self._hold_target(ev.rep_kind)
+            if not target:
+                return
+            if not self._hold_started:
+                self._hold_started = True
+                count = self.result.counts.get(ev.rep_kind, 0) + 1
+                self.emit("hold_start", {"exercise": ex, "kind": ev.rep_kind, "target_s": target, "count": count})
+            remaining = max(0.0, target - ev.hold_s)
+            whole = math.ceil(remaining)
+            if whole != self._last_remaining and not self._hold_done:
+                self._last_remaining = whole
+                self.emit("hold_tick", {"exercise": ex, "kind": ev.rep_kind,
+                                        "held_s": _r(ev.hold_s), "remaining_s": _r(remaining)})
+            if ev.hold_s >= target and not self._hold_done:
+                self._hold_done = True
+                self.emit("hold_done", {"exercise": ex, "kind": ev.rep_kind,
+                                        "held_s": _r(ev.hold_s), "target_s": target})
+        elif ev.kind == "rep_end" and ev.rep is not None:
+            self._finish_rep(ev, t_host_s)
+
+    def _finish_rep(self, ev: RepEvent, t_host_s: float | None) -> None:
+        rep, ex = ev.rep, self.step.exercise
+        counts = self.result.counts
+        counts[rep.kind] = counts.get(rep.kind, 0) + 1
+        target = self._hold_target(rep.kind)
+        hold_met = None if not target else rep.hold_s + HOLD_TOLERANCE_S >= target
+        payload = {
+            "exercise": ex,
+            "kind": rep.kind,
+            "count": counts[rep.kind],
+            "target_reps": self.step.reps,
+            "set": self.set_index,
+            "amplitude_deg": _r(rep.amplitude_deg, 1),
+            "depth_deg": _r(rep.amplitude_deg, 1) if rep.kind == "slide" else None,
+            "hold_s": _r(rep.hold_s),
+            "hold_target_s": target,
+            "hold_met": hold_met,
+            "t_start": _r(rep.t_start, 3),
+            "t_peak": _r(rep.t_peak, 3),
+            "t_end": _r(rep.t_end, 3),
+            "t_end_host": _r(t_host_s, 3),
+        }
+        self.result.reps.append(payload)
+        self.emit("rep", payload)
+        self._hold_started = self._hold_done = False
+        self.hold_s = 0.0
+        word = KIND_WORDS[rep.kind]
+        if target and not hold_met:
+            self.emit("cue", {"exercise": ex, "cue": "hold_short",
+                              "text": f"Try to hold that {word} for {target:g} seconds."})
+        elif rep.amplitude_deg < MIN_GOOD_AMPLITUDE_DEG[rep.kind]:
+            deeper = "deeper" if rep.kind == "slide" else "higher"
+            self.emit("cue", {"exercise": ex, "cue": "shallow",
+                              "text": f"Good. Try to go a little {deeper} on the next {word}."})
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """A link event from a source (lost / restored), as yielded between sample blocks."""
+
+    state: str
+    gap_s: float = 0.0
+    lost_packets: int = 0
+
+
+class SampleSource(Protocol):
+    """Gives, per step and set, an async iterator of `SampleBlock`s (and link events)."""
+
+    def open(self, step: Step, set_index: int) -> contextlib.AbstractAsyncContextManager[AsyncIterator[Any]]: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass
+class SessionOptions:
+    """How the session runs. speed > 1 shortens waits (simulated wearables run faster too)."""
+
+    speed: float = 1.0
+    ready_s: float = 5.0
+    idle_timeout_s: float = 120.0
+    status_hz: float = 5.0
+    feel_score: int | None = None
+    feel_note: str | None = None
+    ask_feel: Callable[[], tuple[int | None, str | None]] | None = None
+
+
+class SessionRunner:
+    """Runs a routine: one async call, `await runner.run()`, returns the session summary dict."""
+
+    def __init__(
+        self,
+        routine: Routine,
+        source: SampleSource,
+        sinks: list[Sink],
+        *,
+        device_id: str,
+        recorder: Any | None = None,
+        options: SessionOptions | None = None,
+        source_name: str = "",
+    ):
+        self.routine = routine
+        self.source = source
+        self.sinks = sinks
+        self.device_id = device_id
+        self.recorder = recorder
+        self.options = options or SessionOptions()
+        self.source_name = source_name
+        self.session_id = getattr(recorder, "id", None) or uuid.uuid4().hex[:12]
+        self.results: list[tuple[Step, list[SetResult]]] = []
+        self.sway: dict | None = None
+        self.lost_packets = 0
+        self._status_every_s = 1.0 / self.options.status_hz
+        self._last_status = 0.0
+
+    # -- events -------------------------------------------------------------------------------
+    def emit(self, kind: str, data: dict) -> Event:
+        event = Event(kind, time.time(), {"session_id": self.session_id, "device_id": self.device_id, **data})
+        targets = [*self.sinks, self.recorder] if self.recorder is not None else self.sinks
+        for sink in targets:
+            try:
+                sink.handle(event)
+            except Exception:  # a failing sink must never stop the session
+                log.exception("sink %s failed on %s", type(sink).__name__, kind)
+        return event
+
+    def _status(self, exercise: str, count: int, target: int | None, angle_deg: float, hold_s: float) -> None:
+        now = time.monotonic()
+        if now - self._last_status < self._status_every_s:
+            return
+        self._last_status = now
+        for sink in self.sinks:
+            status = getattr(sink, "status", None)
+            if status is not None:
+                status(exercise, count, target, angle_deg, hold_s)
+
+    async def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            await asyncio.sleep(seconds / max(self.options.speed, 1e-6))
+
+    def _record(self, block: SampleBlock, step_index: int) -> None:
+        if self.recorder is not None:
+            self.recorder.add_samples(block, step=step_index)
+
+    # -- the session --------------------------------------------------------------------------
+    async def run(self) -> dict:
+        started = time.time()
+        self.emit("session_start", {"routine": self.routine.name, "source": self.source_name,
+                                    "steps": [s.exercise for s in self.routine.steps]})
+        complete = False
+        try:
+            for index, step in enumerate(self.routine.steps):
+                await self._run_step(index, step)
+            complete = True
+        finally:
+            summary = self._summary(started, complete)
+            if complete:
+                score, note = self.options.feel_score, self.options.feel_note
+                if score is None and self.options.ask_feel is not None:
+                    score, note = self.options.ask_feel()
+                summary["feel"] = score
+                summary["feel_note"] = note
+                if score is not None and self.recorder is not None:
+                    self.recorder.set_feel(score, note)
+            self.emit("session_end", {"summary": summary, "complete": complete})
+            if self.recorder is not None and complete:
+                self.recorder.finish(summary)
+        return summary
+
+    async def _run_step(self, index: int, step: Step) -> None:
+        sets: list[SetResult] = []
+        self.results.append((step, sets))
+        for set_index in range(1, step.sets + 1):
+            self.emit("step_start", {
+                "exercise": step.exercise, "title": step.title, "set": set_index, "sets": step.sets,
+                "target_reps": step.reps, "hold_target_s": step.hold_s, "placement": step.placement,
+                "duration_s": step.duration_s,
+            })
+            await self._sleep(self.options.ready_s)
+            if step.exercise == "sway":
+                await self._run_sway(index, step)
+                self.emit("step_end", {"exercise": step.exercise, "set": set_index, "reps": 0})
+                continue
+            result = await self._run_set(index, step, set_index)
+            sets.append(result)
+            self.emit("set_complete", {"exercise": step.exercise, "set": set_index, "sets": step.sets,
+                                       "reps": len(result.reps), "counts": dict(result.counts)})
+            self.emit("step_end", {"exercise": step.exercise, "set": set_index, "reps": len(result.reps)})
+            if set_index < step.sets:
+                self.emit("rest", {"seconds": step.rest_s})
+                await self._sleep(step.rest_s)
+
+    def _on_link(self, item: Any, exercise: str) -> None:
+        self.lost_packets += int(getattr(item, "lost_packets", 0) or 0)
+        self.emit("link", {"exercise": exercise, "state": getattr(item, "state", "?"),
+                           "gap_s": _r(getattr(item, "gap_s", 0.0)),
+                           "lost_packets": int(getattr(item, "lost_packets", 0) or 0)})
+
+    async def _run_set(self, index: int, step: Step, set_index: int) -> SetResult:
+        coach = SetCoach(step, set_index, self.emit)
+        analyzer: RepAnalyzer | None = None
+        last_rep_t: float | None = None
+        async with self.source.open(step, set_index) as samples:
+            async for item in samples:
+                if not isinstance(item, SampleBlock):
+                    self._on_link(item, step.exercise)
+                    continue
+                if len(item) == 0:
+                    continue
+                self._record(item, index)
+                if analyzer is None:
+                    analyzer = RepAnalyzer(step.exercise, fs=item.fs)
+                    last_rep_t = float(item.t_s[0])
+                for ev in analyzer.push(item.t_s, item.acc_m_s2, item.gyr_rad_s):
+                    coach.on_rep_event(ev, _host_time(item, ev.t_s))
+                    if ev.kind in ("rep_start", "rep_end"):
+                        last_rep_t = ev.t_s
+                count = max(coach.result.counts.values(), default=0)
+                self._status(step.exercise, count, step.reps, analyzer.angle_deg, coach.hold_s)
+                if coach.done:
+                    break
+                if float(item.t_s[-1]) - last_rep_t > self.options.idle_timeout_s:
+                    self.emit("cue", {"exercise": step.exercise, "cue": "idle",
+                                      "text": "No movement for a while; ending this set."})
+                    break
+        if analyzer is not None and not coach.done:
+            for ev in analyzer.finish():
+                coach.on_rep_event(ev, None)
+        coach.result.complete = coach.done
+        return coach.result
+
+    async def _run_sway(self, index: int, step: Step) -> None:
+        analyzer: SwayAnalyzer | None = None
+        t0: float | None = None
+        duration = step.duration_s or 30.0
+        async with self.source.open(step, 1) as samples:
+            async for item in samples:
+                if not isinstance(item, SampleBlock):
+                    self._on_link(item, step.exercise)
+                    continue
+                if len(item) == 0:
+                    continue
+                self._record(item, index)
+                if analyzer is None:
+                    analyzer = SwayAnalyzer(fs=item.fs)
+                    t0 = float(item.t_s[0])
+                analyzer.push(item.t_s, item.acc_m_s2)
+                elapsed = float(item.t_s[-1]) - t0
+                self._status(step.exercise, 0, None, 0.0, elapsed)
+                if elapsed >= duration:
+                    break
+        if analyzer is None:
+            self.emit("cue", {"exercise": "sway", "cue": "no_data", "text": "No data from the sensor."})
+            return
+        try:
+            metrics = analyzer.finish().to_json()
+        except ValueError as exc:  # too short to analyse
+            self.emit("cue", {"exercise": "sway", "cue": "too_short", "text": f"Balance trial too short: {exc}"})
+            return
+        self.sway = {k: _r(v, 5) for k, v in metrics.items()}
+        self.emit("sway", {"exercise": "sway", "metrics": self.sway})
+
+    def _summary(self, started: float, complete: bool) -> dict:
+        steps = []
+        for step, sets in self.results:
+            if step.exercise == "sway":
+                continue
+            steps.append({"exercise": step.exercise, "target_reps": step.reps, "hold_target_s": step.hold_s,
+                          "sets": [s.summary() for s in sets]})
+        return {
+            "routine": self.routine.name,
+            "started_at": round(started, 3),
+            "duration_s": round(time.time() - started, 1),
+            "complete": complete,
+            "steps": steps,
+            "sway": self.sway,
+            "lost_packets": self.lost_packets,
+        }
+
+
+def _host_time(block: SampleBlock, t_s: float) -> float | None:
+    """Host wall-clock time of the sample at sensor time t_s, from the block's clock mapping."""
+    if block.t_host_s is None or len(block) == 0:
+        return None
+    return float(block.t_host_s[-1] - (block.t_s[-1] - t_s))
+
+
+def speak_summary(summary: dict) -> str:
+    """One sentence for the end of a session, e.g. for speech and the console."""
+    parts = []
+    for step in summary.get("steps", []):
+        reps = sum(s["reps"] for s in step["sets"])
+        parts.append(f"{reps} {step['exercise'].replace('-', ' ')} reps")
+    if summary.get("sway"):
+        parts.append("a balance trial")
+    return ("Session complete: " + ", ".join(parts) + ".") if parts else "Session complete."

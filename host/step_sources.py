@@ -1,0 +1,108 @@
+"""Where a session's samples come from, per step: a simulated wearable or one shared real link.
+
+`sim` starts a fresh simulated wearable (the firmware core fed by the IMU simulator, served over
+TCP) for every set, doing that set's exercise, and reads it through the real TCP transport and
+decoder. Any other source (`ble:`, `serial:`, `tcp:`, `replay:`) is opened once and shared by all
+steps: the person re-straps the sensor between steps while the link stays up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from movecoach.errors import UserError
+from movecoach.routine import Step
+
+log = logging.getLogger(__name__)
+
+SCHEMES = ("sim", "ble", "serial", "tcp", "replay")
+
+
+def source_url(spec: str, *, speed: float = 1.0) -> str:
+    """`ble:NAME` -> `ble://NAME`, `tcp:H:P` -> `tcp://H:P`, `replay:F` -> `replay://F?speed=X`."""
+    scheme, sep, rest = spec.partition(":")
+    if scheme not in SCHEMES or (scheme != "sim" and not sep):
+        raise UserError(f"--source {spec!r}: expected sim, ble:NAME, serial:PORT, tcp:HOST:PORT or replay:FILE")
+    rest = rest.removeprefix("//")
+    if scheme == "replay":
+        if not Path(rest).exists():
+            raise UserError(f"--source {spec!r}: no such file {rest}")
+        return f"replay://{rest}?speed={speed:g}"
+    return f"{scheme}://{rest}"
+
+
+def source_device_id(spec: str) -> str:
+    """A stable device id for topics and recordings, from the source spec."""
+    scheme, _, rest = spec.partition(":")
+    rest = rest.removeprefix("//")
+    if scheme == "sim":
+        return "movecoach-sim"
+    if scheme == "ble":
+        return rest.replace(":", "").lower() if rest.count(":") == 5 else rest
+    tail = Path(rest).stem if scheme == "replay" else rest.rsplit("/", 1)[-1]
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in tail)
+    return f"movecoach-{scheme}-{safe}"
+
+
+def open_step_source(spec: str, *, speed: float = 1.0, seed: int | None = None) -> Any:
+    """The SampleSource for a `--source` spec (see module docstring)."""
+    if spec == "sim":
+        return SimulatedWearables(speed=speed, seed=seed)
+    return SharedSource(source_url(spec, speed=speed))
+
+
+class SimulatedWearables:
+    """A simulated wearable per set, doing the step's exercise, read over TCP like real hardware."""
+
+    def __init__(self, *, speed: float = 1.0, seed: int | None = None):
+        self.speed = speed
+        self.seed = seed
+        self._count = 0
+
+    @contextlib.asynccontextmanager
+    async def open(self, step: Step, set_index: int) -> AsyncIterator[Any]:
+        from movecoach.source import open_source
+        from movecoach.wearable import serve_simulated
+
+        self._count += 1
+        seed = (self.seed if self.seed is not None else 0) * 1000 + self._count
+        wearable = serve_simulated(
+            step.exercise,
+            reps=step.reps or 10,
+            hold_s=step.hold_s,
+            duration_s=step.duration_s,
+            speed=self.speed,
+            seed=seed,
+        )
+        try:
+            async with open_source(f"tcp://127.0.0.1:{wearable.port}", reconnect=False) as samples:
+                yield samples
+        finally:
+            wearable.stop()
+
+    async def aclose(self) -> None:
+        return None
+
+
+class SharedSource:
+    """One real link for the whole session, opened on first use and closed by `aclose()`."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._stack = contextlib.AsyncExitStack()
+        self._samples: Any = None
+
+    @contextlib.asynccontextmanager
+    async def open(self, step: Step, set_index: int) -> AsyncIterator[Any]:
+        if self._samples is None:
+            from movecoach.source import open_source
+
+            self._samples = await self._stack.enter_async_context(open_source(self.url))
+        yield self._samples
+
+    async def aclose(self) -> None:
+        await self._stack.aclose()
