@@ -28,7 +28,7 @@ def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str) ->
     g = p.add_argument_group("what to do")
     g.add_argument("--exercise", choices=EXERCISES, help="one exercise instead of the daily routine")
     g.add_argument("--routine", choices=("daily",), default=None, help="the daily home programme (default)")
-    g.add_argument("--reps", type=int, default=None, help="target reps per set (heel-toe: of each kind)")
+    g.add_argument("--reps", type=int, default=None, help="target reps per set (heel-toe: heel and toe raises together)")
     g.add_argument("--sets", type=int, default=None, help="sets (daily routine: 2)")
     g.add_argument("--hold", type=float, default=None, metavar="SECONDS", help="hold target (0: none)")
     g.add_argument("--rest", type=float, default=None, metavar="SECONDS", help="rest between sets")

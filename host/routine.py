@@ -46,7 +46,7 @@ MIN_GOOD_AMPLITUDE_DEG = {"heel_raise": 12.0, "toe_raise": 10.0, "lift": 15.0, "
 class Step:
     """One exercise of a routine.
 
-    reps: target reps per set *of each kind* (heel-toe: 10 means 10 heel and 10 toe raises);
+    reps: target reps per set, all kinds together (heel-toe "10 each" alternating is 20);
     None means "until the source ends or the person stops". hold_s: hold target in seconds for
     the kinds in hold_kinds (None: no hold). rest_s: rest between sets. duration_s: sway trial length.
     """
@@ -85,7 +85,7 @@ def daily_routine(sets: int = 2) -> Routine:
         steps=(
             Step("march", sets=sets, reps=10, rest_s=30.0),
             Step("wall-slide", sets=sets, reps=5, hold_s=10.0, hold_kinds=("slide",), rest_s=45.0),
-            Step("heel-toe", sets=sets, reps=10, hold_s=2.0, hold_kinds=("heel_raise",), rest_s=30.0),
+            Step("heel-toe", sets=sets, reps=20, hold_s=2.0, hold_kinds=("heel_raise",), rest_s=30.0),
             Step("sway", sets=1, reps=None, duration_s=30.0),
         ),
     )
@@ -126,7 +126,7 @@ def demo_routine() -> Routine:
     short = {
         "march": dict(reps=3),
         "wall-slide": dict(reps=1, hold_s=5.0),
-        "heel-toe": dict(reps=3),
+        "heel-toe": dict(reps=6),
         "sway": dict(duration_s=20.0),
     }
     return Routine("demo", tuple(replace(s, rest_s=5.0, **short[s.exercise]) for s in daily.steps))

@@ -65,8 +65,9 @@ class SetResult:
 class SetCoach:
     """Turns one set's live `RepEvent`s into coach events through `emit(kind, data)`.
 
-    Counts are per kind within the set (heel-toe: "10 each"); a hold target applies to
-    `step.hold_kinds`. Hold ticks are emitted when the whole seconds remaining change.
+    `count` is the running number of reps in the set, all kinds together (what is spoken:
+    heel-toe "10 each" is a target of 20); `counts` keeps the per-kind tally. A hold target
+    applies to `step.hold_kinds`. Hold ticks are emitted when the whole seconds remaining change.
     """
 
     def __init__(self, step: Step, set_index: int, emit: Emit):
@@ -81,10 +82,8 @@ class SetCoach:
 
     @property
     def done(self) -> bool:
-        """True once every kind reached the target reps (never, if there is no target)."""
-        if self.step.reps is None:
-            return False
-        return all(n >= self.step.reps for n in self.result.counts.values())
+        """True once the set reached its target reps (never, if there is no target)."""
+        return self.step.reps is not None and len(self.result.reps) >= self.step.reps
 
     def _hold_target(self, kind: str) -> float | None:
         return self.step.hold_s if kind in self.step.hold_kinds else None
@@ -103,7 +102,7 @@ class SetCoach:
                 return
             if not self._hold_started:
                 self._hold_started = True
-                count = self.result.counts.get(ev.rep_kind, 0) + 1
+                count = len(self.result.reps) + 1
                 self.emit("hold_start", {"exercise": ex, "kind": ev.rep_kind, "target_s": target, "count": count})
             remaining = max(0.0, target - ev.hold_s)
             whole = math.ceil(remaining)
@@ -127,7 +126,7 @@ class SetCoach:
         payload = {
             "exercise": ex,
             "kind": rep.kind,
-            "count": counts[rep.kind],
+            "count": len(self.result.reps) + 1,
             "target_reps": self.step.reps,
             "set": self.set_index,
             "amplitude_deg": _r(rep.amplitude_deg, 1),
@@ -314,7 +313,7 @@ class SessionRunner:
                     coach.on_rep_event(ev, _host_time(item, ev.t_s))
                     if ev.kind in ("rep_start", "rep_end"):
                         last_rep_t = ev.t_s
-                count = max(coach.result.counts.values(), default=0)
+                count = len(coach.result.reps)
                 self._status(step.exercise, count, step.reps, analyzer.angle_deg, coach.hold_s)
                 if coach.done:
                     break

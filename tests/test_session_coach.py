@@ -61,8 +61,8 @@ def test_a_shallow_march_lift_is_counted_with_a_cue():
     assert events[1][1]["cue"] == "shallow"
 
 
-def test_set_is_done_when_every_kind_reaches_the_target():
-    step = single_exercise("heel-toe", reps=2, hold_s=0).steps[0]
+def test_alternating_heel_toe_counts_run_on_and_the_set_ends_at_the_target():
+    step = single_exercise("heel-toe", reps=4, hold_s=0).steps[0]
     events, emit = _collect()
     coach = SetCoach(step, 1, emit)
     for i, kind in enumerate(["heel_raise", "toe_raise", "heel_raise"]):
@@ -72,4 +72,5 @@ def test_set_is_done_when_every_kind_reaches_the_target():
     rep = Rep("toe_raise", 10.0, 11.0, 12.0, 20.0, 0.5)
     coach.on_rep_event(RepEvent("rep_end", 12.0, "toe_raise", 2, 0.0, 0.5, rep))
     assert coach.done
-    assert [d["count"] for k, d in events if k == "rep"] == [1, 1, 2, 2]
+    assert [d["count"] for k, d in events if k == "rep"] == [1, 2, 3, 4]
+    assert coach.result.counts == {"heel_raise": 2, "toe_raise": 2}
