@@ -1,0 +1,523 @@
+"""Publish coach events to an MQTT broker (paho-mqtt 2.x), losing nothing when the broker is away.
+
+Topics live under ``<prefix>/<device_id>/`` (``docs/mqtt.md`` lists every topic and field):
+``status`` (retained ``online``/``offline``, the will), ``session``, ``step``, ``rep``,
+``rep/start``, ``hold``, ``set``, ``cue``, ``sway``, ``link``, ``feel``. Payloads are JSON with
+``"v": 1``, ``"type"`` (the event kind), ``"ts"`` (unix seconds), ``"seq"`` (per-device, strictly
+increasing across runs) and the event's own fields.
+
+Delivery: QoS 1 messages go through an own ordered outbox. A message is handed to paho only
+while connected and only one at a time (the next one after the broker's PUBACK), so a broker
+outage or restart neither reorders nor loses reps: paho re-sends the one in flight after the
+reconnect, the rest follow in order. With ``queue_dir`` the outbox is also journalled to disk
+and survives a restart of the coach itself. QoS 0 messages (hold ticks, cues, rep starts) are
+live-only and are skipped while disconnected.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import queue
+import re
+import ssl
+import threading
+import time
+import tomllib
+from collections import deque
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from movecoach import __version__
+from movecoach.errors import UserError
+from movecoach.events import Event
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+SHUTDOWN_TIMEOUT_S = 2.0
+
+# event kind -> (sub-topic, qos, retain)
+ROUTES: dict[str, tuple[str, int, bool]] = {
+    "session_start": ("session", 1, True),
+    "session_end": ("session", 1, True),
+    "step_start": ("step", 1, False),
+    "step_end": ("step", 1, False),
+    "rep_start": ("rep/start", 0, False),
+    "rep": ("rep", 1, False),
+    "hold_start": ("hold", 1, False),
+    "hold_tick": ("hold", 0, False),
+    "hold_done": ("hold", 1, False),
+    "cue": ("cue", 0, False),
+    "set_complete": ("set", 1, False),
+    "rest": ("set", 1, False),
+    "sway": ("sway", 1, True),
+    "link": ("link", 1, True),
+    "feel": ("feel", 1, True),
+}
+_OTHER_ROUTE = ("event", 1, False)
+
+_SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    """Where and how to publish; the same fields as :class:`MqttSink` (see ``load_config``)."""
+
+    broker: str = "127.0.0.1:1883"
+    device_id: str = "movecoach"
+    prefix: str = "movecoach"
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    ca_certs: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+    client_id: str | None = None
+    ha_discovery: bool = False
+    queue_dir: str | None = None
+
+
+def load_config(path: str | Path) -> MqttConfig:
+    """Read an :class:`MqttConfig` from a TOML file (keys at top level or in an ``[mqtt]`` table).
+
+    Unknown keys and wrong types raise :class:`UserError` naming the file and the key.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as f:
+            doc = tomllib.load(f)
+    except FileNotFoundError:
+        raise UserError(f"{path}: MQTT config file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: not valid TOML: {exc}") from None
+    table = doc.get("mqtt", doc)
+    if not isinstance(table, dict):
+        raise UserError(f"{path}: [mqtt] must be a table")
+    known = {f.name: f for f in fields(MqttConfig)}
+    values: dict = {}
+    for key, value in table.items():
+        if key not in known:
+            raise UserError(f"{path}: unknown MQTT setting {key!r} (known: {', '.join(known)})")
+        want = bool if key in ("tls", "ha_discovery") else str
+        if not isinstance(value, want):
+            raise UserError(f"{path}: MQTT setting {key!r} must be a {want.__name__}, got {value!r}")
+        values[key] = value
+    return MqttConfig(**values)
+
+
+def parse_broker(broker: str, *, tls: bool = False) -> tuple[str, int]:
+    """``"host:port"``, ``"host"``, ``"[::1]:1883"`` or ``"mqtt://host:port"`` -> (host, port).
+
+    Without a port: 1883, or 8883 with TLS.
+    """
+    text = broker.strip()
+    for scheme in ("mqtt://", "mqtts://", "tcp://"):
+        if text.startswith(scheme):
+            text = text[len(scheme):]
+    text = text.rstrip("/")
+    host, port_text = text, ""
+    if text.startswith("["):
+        end = text.find("]")
+        host, port_text = text[1:end], text[end + 2:] if end + 1 < len(text) else ""
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    if not host:
+        raise UserError(f"broker {broker!r}: no host name (expected host:port)")
+    if not port_text:
+        return host, 8883 if tls else 1883
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise UserError(f"broker {broker!r}: port must be a number 1-65535")
+    return host, int(port_text)
+
+
+@dataclass
+class _Out:
+    """One QoS 1 message waiting for the broker's PUBACK."""
+
+    seq: int
+    topic: str
+    payload: str
+    retain: bool
+
+
+class _Journal:
+    """The outbox on disk: append-only JSON lines of ``add`` and ``ack`` records, compacted on open."""
+
+    def __init__(self, queue_dir: str | Path, device_id: str):
+        self.path = Path(queue_dir) / f"{_SAFE_ID.sub('_', device_id)}.outbox.jsonl"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = None
+
+    def load(self) -> tuple[list[_Out], int]:
+        """The unacknowledged messages in order, and the highest seq ever used (0 if none)."""
+        pending: dict[int, _Out] = {}
+        last_seq = 0
+        if self.path.exists():
+            for n, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
+                try:
+                    rec = json.loads(line)
+                    if rec["op"] == "add":
+                        pending[rec["seq"]] = _Out(rec["seq"], rec["topic"], rec["payload"], rec["retain"])
+                    elif rec["op"] == "ack":
+                        pending.pop(rec["seq"], None)
+                    last_seq = max(last_seq, int(rec["seq"]))
+                except (ValueError, KeyError, TypeError):
+                    log.warning("%s:%d: skipping a damaged outbox record", self.path, n)
+        out = [pending[s] for s in sorted(pending)]
+        self._rewrite(out, last_seq)
+        return out, last_seq
+
+    def _rewrite(self, pending: list[_Out], last_seq: int) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as f:
+            for m in pending:
+                f.write(json.dumps({"op": "add", "seq": m.seq, "topic": m.topic,
+                                    "payload": m.payload, "retain": m.retain}) + "\n")
+            if not pending and last_seq:
+                f.write(json.dumps({"op": "ack", "seq": last_seq}) + "\n")
+        tmp.replace(self.path)
+        self._file = self.path.open("a", encoding="utf-8")
+
+    def add(self, m: _Out) -> None:
+        self._write({"op": "add", "seq": m.seq, "topic": m.topic, "payload": m.payload, "retain": m.retain})
+
+    def ack(self, seq: int) -> None:
+        self._write({"op": "ack", "seq": seq})
+
+    def _write(self, rec: dict) -> None:
+        if self._file is not None:
+            self._file.write(json.dumps(rec) + "\n")
+            self._file.flush()
+
+    def close(self, pending: list[_Out], last_seq: int) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._rewrite(pending, last_seq)
+        self._file.close()
+        self._file = None
+
+
+class MqttSink:
+    """Publishes coach events to ``<prefix>/<device_id>/...``; ``handle()`` never blocks.
+
+    broker: ``"host:port"`` (``--broker``) or take all settings from a file with
+    ``MqttSink.from_config(load_config(path))``. tls/ca_certs/certfile/keyfile: TLS to the
+    broker (system CAs when ca_certs is None). client_id: defaults to ``movecoach-<device_id>``;
+    the session is persistent (clean_session=False). ha_discovery: publish Home Assistant
+    discovery configs. queue_dir: keep unacknowledged QoS 1 messages on disk across restarts.
+
+    ``connected`` says whether the broker is reachable now, ``pending`` how many QoS 1 messages
+    wait for delivery; ``published`` counts delivered QoS 1 messages.
+    """
+
+    def __init__(
+        self,
+        broker: str = "127.0.0.1:1883",
+        *,
+        device_id: str,
+        prefix: str = "movecoach",
+        username: str | None = None,
+        password: str | None = None,
+        tls: bool = False,
+        ca_certs: str | None = None,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        client_id: str | None = None,
+        ha_discovery: bool = False,
+        queue_dir: str | Path | None = None,
+        reconnect_delay_s: tuple[float, float] = (1.0, 30.0),
+    ):
+        if not device_id or "/" in device_id or "+" in device_id or "#" in device_id:
+            raise UserError(f"device id {device_id!r} must be non-empty and contain no / + #")
+        self.device_id = device_id
+        self.prefix = prefix.strip("/")
+        self.base_topic = f"{self.prefix}/{device_id}"
+        self.status_topic = f"{self.base_topic}/status"
+        self.host, self.port = parse_broker(broker, tls=tls)
+        self.ha_discovery = ha_discovery
+
+        self._journal = _Journal(queue_dir, device_id) if queue_dir else None
+        restored: list[_Out] = []
+        last_seq = 0
+        if self._journal is not None:
+            restored, last_seq = self._journal.load()
+            if restored:
+                log.info("%d undelivered MQTT messages restored from %s", len(restored), self._journal.path)
+        # Seeded from the clock (ms) so seq keeps increasing across runs even without queue_dir.
+        self._seq = max(int(time.time() * 1000), last_seq + 1)
+        self._session_reps: dict[str, int] = {}
+        self._order_lock = threading.Lock()  # seq order == outbox order, whoever calls handle()
+
+        # Worker-thread state (touched only by the worker once it runs).
+        self._outbox: deque[_Out] = deque(restored)
+        self._inflight: dict[int, _Out] = {}
+        self._window = 1
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._connected = False
+        self._published = 0
+        self._closed = False
+
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"movecoach-{device_id}",
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+        )
+        if username is not None:
+            self._client.username_pw_set(username, password)
+        if tls:
+            self._client.tls_set(ca_certs=ca_certs, certfile=certfile, keyfile=keyfile,
+                                 cert_reqs=ssl.CERT_REQUIRED)
+        self._client.will_set(self.status_topic, "offline", qos=1, retain=True)
+        self._client.max_inflight_messages_set(self._window + 2)  # + online/offline status
+        self._client.reconnect_delay_set(min_delay=reconnect_delay_s[0], max_delay=reconnect_delay_s[1])
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_publish = self._on_publish
+
+        if ha_discovery:
+            for topic, config in self.discovery_configs().items():
+                self._inbox.put(("out", _Out(self._next_seq(), topic, json.dumps(config), True)))
+
+        self._worker = threading.Thread(target=self._run, name=f"mqtt-{device_id}", daemon=True)
+        self._worker.start()
+        try:
+            self._client.connect_async(self.host, self.port, keepalive=30)
+        except (OSError, ValueError) as exc:
+            raise UserError(f"MQTT broker {self.host}:{self.port}: {exc}") from None
+        self._client.loop_start()
+
+    @classmethod
+    def from_config(cls, config: MqttConfig, **overrides) -> MqttSink:
+        """A sink from a :class:`MqttConfig`; keyword overrides win (e.g. ``broker=args.broker``)."""
+        kwargs = {f.name: getattr(config, f.name) for f in fields(MqttConfig)}
+        kwargs.update({k: v for k, v in overrides.items() if v is not None})
+        broker = kwargs.pop("broker")
+        return cls(broker, **kwargs)
+
+    # -- public API ---------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    @property
+    def pending(self) -> int:
+        """QoS 1 messages not yet acknowledged by the broker (approximate while running)."""
+        return len(self._outbox) + self._inbox.qsize()
+
+    @property
+    def published(self) -> int:
+        return self._published
+
+    def handle(self, event: Event) -> None:
+        """Turn one event into one message; returns at once (the network runs on other threads)."""
+        if self._closed:
+            log.debug("MQTT sink closed; dropping %s", event.kind)
+            return
+        subtopic, qos, retain = ROUTES.get(event.kind, _OTHER_ROUTE)
+        topic = f"{self.base_topic}/{subtopic}"
+        with self._order_lock:
+            payload = self.payload(event)
+            text = json.dumps(payload, allow_nan=False, default=str)
+            if qos == 0:
+                self._inbox.put(("live", topic, text))
+            else:
+                self._inbox.put(("out", _Out(payload["seq"], topic, text, retain)))
+
+    def publish_feel(self, score: float, *, note: str = "", t_s: float | None = None,
+                     session_id: str | None = None) -> None:
+        """Publish how the person feels (retained on ``feel``), e.g. from ``movecoach feel``."""
+        data = {"score": score, "note": note, "session_id": session_id, "device_id": self.device_id}
+        self.handle(Event("feel", time.time() if t_s is None else t_s, data))
+
+    def payload(self, event: Event) -> dict:
+        """The JSON document published for ``event`` (takes the next seq)."""
+        doc = {"v": SCHEMA_VERSION, "type": event.kind, "ts": round(event.t_s, 3), "seq": self._next_seq()}
+        data = dict(event.data)
+        data.setdefault("device_id", self.device_id)
+        if event.kind == "rep":
+            sid = str(data.get("session_id"))
+            self._session_reps[sid] = self._session_reps.get(sid, 0) + 1
+            data["session_reps"] = self._session_reps[sid]
+        for key, value in data.items():
+            if key not in doc:
+                doc[key] = _jsonable(value)
+        return doc
+
+    def discovery_configs(self) -> dict[str, dict]:
+        """Home Assistant MQTT discovery: config topic -> config document (all retained)."""
+        dev = _SAFE_ID.sub("_", self.device_id)
+        device = {
+            "identifiers": [f"movecoach_{dev}"],
+            "name": f"movecoach {self.device_id}",
+            "manufacturer": "movecoach",
+            "model": "wearable movement coach",
+            "sw_version": __version__,
+        }
+        sensors = {
+            "last_rep_count": ("Last rep count", "rep", "{{ value_json.count }}", "reps", "mdi:counter"),
+            "session_reps": ("Reps this session", "rep", "{{ value_json.session_reps }}", "reps",
+                             "mdi:sigma"),
+            "sway_rms": ("Sway RMS", "sway", "{{ value_json.metrics.rms }}", "m/s²", "mdi:human"),
+            "sway_area": ("Sway ellipse area", "sway", "{{ value_json.metrics.ellipse_area_95 }}",
+                          "(m/s²)²", "mdi:ellipse-outline"),
+            "feel": ("How I feel", "feel", "{{ value_json.score }}", None, "mdi:emoticon-outline"),
+        }
+        configs = {}
+        for obj, (name, sub, template, unit, icon) in sensors.items():
+            cfg = {
+                "name": name,
+                "unique_id": f"movecoach_{dev}_{obj}",
+                "object_id": f"movecoach_{dev}_{obj}",
+                "state_topic": f"{self.base_topic}/{sub}",
+                "value_template": template,
+                "availability_topic": self.status_topic,
+                "payload_available": "online",
+                "payload_not_available": "offline",
+                "icon": icon,
+                "device": device,
+            }
+            if unit is not None:
+                cfg["unit_of_measurement"] = unit
+                cfg["state_class"] = "measurement"
+            configs[f"homeassistant/sensor/{dev}/{obj}/config"] = cfg
+        return configs
+
+    def close(self, timeout_s: float = SHUTDOWN_TIMEOUT_S) -> None:
+        """Deliver what is outstanding (at most ``timeout_s``), publish ``offline``, disconnect.
+
+        Messages the broker did not acknowledge in time stay in the disk outbox (``queue_dir``)
+        for the next run; without one they are logged as lost.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        done = threading.Event()
+        self._inbox.put(("close", timeout_s, done))
+        self._worker.join(timeout_s + 3.0)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def __enter__(self) -> MqttSink:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- paho callbacks (network thread): only report to the worker ----------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.error("MQTT broker %s:%d refused the connection: %s", self.host, self.port, reason_code)
+            return
+        log.info("MQTT connected to %s:%d (session present: %s)", self.host, self.port,
+                 flags.session_present)
+        client.publish(self.status_topic, "online", qos=1, retain=True)
+        self._inbox.put(("connected",))
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        if not self._closed:
+            log.warning("MQTT connection to %s:%d lost (%s); queueing until it returns",
+                        self.host, self.port, reason_code)
+        self._inbox.put(("disconnected",))
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._inbox.put(("acked", mid))
+
+    # -- worker thread ------------------------------------------------------------------------
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _run(self) -> None:
+        while True:
+            cmd = self._inbox.get()
+            if cmd[0] == "close":
+                self._shutdown(cmd[1])
+                cmd[2].set()
+                return
+            self._apply(cmd)
+            self._pump()
+
+    def _apply(self, cmd: tuple) -> None:
+        op = cmd[0]
+        if op == "out":
+            self._outbox.append(cmd[1])
+            if self._journal is not None:
+                self._journal.add(cmd[1])
+        elif op == "live":
+            if self._connected:
+                self._client.publish(cmd[1], cmd[2], qos=0, retain=False)
+        elif op == "acked":
+            out = self._inflight.pop(cmd[1], None)
+            if out is not None:
+                self._outbox.remove(out)
+                self._published += 1
+                if self._journal is not None:
+                    self._journal.ack(out.seq)
+        elif op == "connected":
+            self._connected = True
+        elif op == "disconnected":
+            # Messages in flight stay with paho, which re-sends them (DUP) after reconnecting.
+            self._connected = False
+
+    def _pump(self) -> None:
+        """Hand the next messages to paho, in order, while connected and the window allows."""
+        if not self._connected:
+            return
+        inflight = set(map(id, self._inflight.values()))
+        for out in self._outbox:
+            if len(self._inflight) >= self._window:
+                break
+            if id(out) in inflight:
+                continue
+            info = self._client.publish(out.topic, out.payload, qos=1, retain=out.retain)
+            self._inflight[info.mid] = out
+
+    def _shutdown(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        # Drain the inbox and deliver the outbox while time allows.
+        while time.monotonic() < deadline:
+            try:
+                cmd = self._inbox.get(timeout=0.05)
+            except queue.Empty:
+                cmd = None
+            if cmd is not None:
+                self._apply(cmd)
+            self._pump()
+            if not self._outbox and self._inbox.empty():
+                break
+        if self._connected:
+            info = self._client.publish(self.status_topic, "offline", qos=1, retain=True)
+            while not info.is_published() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        if self._outbox:
+            if self._journal is not None:
+                log.warning("%d MQTT messages not delivered; kept in %s for the next run",
+                            len(self._outbox), self._journal.path)
+            else:
+                log.warning("%d MQTT messages not delivered before shutdown (broker %s:%d)",
+                            len(self._outbox), self.host, self.port)
+        if self._journal is not None:
+            self._journal.close(list(self._outbox), self._seq)
+
+
+def _jsonable(value):
+    """Floats that JSON cannot carry (nan, inf) become null; nested containers are walked."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "to_json"):
+        return _jsonable(value.to_json())
+    return value

@@ -1,0 +1,277 @@
+"""The MQTT sink against a real mosquitto: topics, payloads, will, broker restarts, HA discovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from movecoach.errors import UserError
+from movecoach.events import Event
+from movecoach.sinks.mqtt import MqttConfig, MqttSink, load_config, parse_broker
+
+SESSION = {"session_id": "s1", "device_id": "foot1"}
+
+
+class Subscriber:
+    """A paho client collecting (topic, payload, retain) for `topics`; persistent session."""
+
+    def __init__(self, address: str, topics: list[str], client_id: str = "test-sub",
+                 clean_session: bool = True):
+        host, port = address.split(":")
+        self.messages: list[tuple[str, str, bool]] = []
+        self._lock = threading.Lock()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
+                                  clean_session=clean_session)
+        self.client.reconnect_delay_set(min_delay=0.2, max_delay=1)
+        self.client.on_connect = lambda c, u, f, rc, p: [c.subscribe(t, qos=1) for t in topics]
+        self.client.on_message = self._on_message
+        self.client.connect(host, int(port))
+        self.client.loop_start()
+
+    def _on_message(self, client, userdata, msg) -> None:
+        with self._lock:
+            self.messages.append((msg.topic, msg.payload.decode(), bool(msg.retain)))
+
+    def on(self, topic: str) -> list[str]:
+        with self._lock:
+            return [p for t, p, _ in self.messages if t == topic]
+
+    def json_on(self, topic: str) -> list[dict]:
+        return [json.loads(p) for p in self.on(topic)]
+
+    def wait_for(self, predicate, timeout_s: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if predicate(self):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"timed out; got {self.messages}")
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def wait_until(predicate, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+def rep(count: int, t_s: float = 1_760_000_000.0) -> Event:
+    return Event("rep", t_s + count, {
+        **SESSION, "exercise": "heel-toe", "kind": "heel_raise", "count": count, "set": 1,
+        "amplitude_deg": 24.5, "depth_deg": None, "hold_s": 2.1, "hold_target_s": 2.0,
+        "hold_met": True, "t_start": t_s + count - 2.5, "t_peak": t_s + count - 1.4,
+        "t_end": t_s + count})
+
+
+def test_each_event_kind_arrives_on_its_documented_topic_as_versioned_json(broker):
+    sub = Subscriber(broker.address, ["movecoach/foot1/#"])
+    sink = MqttSink(broker.address, device_id="foot1", reconnect_delay_s=(0.2, 1.0))
+    wait_until(lambda: sink.connected)
+    t0 = 1_760_000_000.0
+    events = [
+        Event("session_start", t0, {**SESSION, "routine": "morning", "steps": 2, "source": "ble"}),
+        Event("step_start", t0 + 1, {**SESSION, "exercise": "heel-toe", "set": 1, "sets": 2,
+                                     "target_reps": 10, "hold_target_s": 2.0,
+                                     "placement": "on the top of the right foot"}),
+        Event("rep_start", t0 + 2, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise", "set": 1}),
+        Event("hold_start", t0 + 2.5, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise",
+                                       "target_s": 2.0, "count": 1}),
+        Event("hold_tick", t0 + 3.5, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise",
+                                      "held_s": 1.0, "remaining_s": 1.0}),
+        Event("hold_done", t0 + 4.5, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise",
+                                      "held_s": 2.1, "target_s": 2.0}),
+        rep(1, t0 + 4),
+        Event("cue", t0 + 6, {**SESSION, "exercise": "heel-toe", "cue": "higher",
+                              "text": "Rise a little higher"}),
+        Event("set_complete", t0 + 7, {**SESSION, "exercise": "heel-toe", "set": 1, "sets": 2, "reps": 1}),
+        Event("sway", t0 + 8, {**SESSION, "exercise": "sway",
+                               "metrics": {"rms": 0.12, "ellipse_area_95": 0.05, "duration_s": 30.0}}),
+        Event("session_end", t0 + 9, {**SESSION, "summary": {"reps": 1, "duration_s": 9.0},
+                                      "complete": True}),
+    ]
+    for e in events:
+        sink.handle(e)
+    sub.wait_for(lambda s: s.on("movecoach/foot1/session") and
+                 json.loads(s.on("movecoach/foot1/session")[-1])["type"] == "session_end")
+    sink.close()
+
+    expected_topic = {"session_start": "session", "step_start": "step", "rep_start": "rep/start",
+                      "hold_start": "hold", "hold_tick": "hold", "hold_done": "hold", "rep": "rep",
+                      "cue": "cue", "set_complete": "set", "sway": "sway", "session_end": "session"}
+    got = {}
+    for topic, text, _ in sub.messages:
+        if topic.endswith("/status"):
+            continue
+        doc = json.loads(text)
+        assert topic == f"movecoach/foot1/{expected_topic[doc['type']]}"
+        got[doc["type"]] = doc
+    assert set(got) == set(expected_topic)
+    for e in events:
+        doc = got[e.kind]
+        assert doc["v"] == 1 and doc["ts"] == pytest.approx(e.t_s)
+        for key, value in e.data.items():
+            assert doc[key] == value, (e.kind, key)
+    assert got["rep"]["session_reps"] == 1
+    seqs = [got[e.kind]["seq"] for e in events if e.kind in got]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert sub.on("movecoach/foot1/status")[:1] == ["online"]
+    sub.close()
+
+    # A dashboard that connects later sees the retained state: last session, sway, offline.
+    late = Subscriber(broker.address, ["movecoach/foot1/#"], client_id="late")
+    late.wait_for(lambda s: len(s.messages) >= 3)
+    retained = {t: p for t, p, r in late.messages if r}
+    assert retained["movecoach/foot1/status"] == "offline"
+    assert json.loads(retained["movecoach/foot1/session"])["summary"] == {"reps": 1, "duration_s": 9.0}
+    assert json.loads(retained["movecoach/foot1/sway"])["metrics"]["rms"] == 0.12
+    assert "movecoach/foot1/rep" not in retained
+    late.close()
+
+
+RUN_SINK = textwrap.dedent("""
+    import sys, time
+    from movecoach.sinks.mqtt import MqttSink
+    sink = MqttSink(sys.argv[1], device_id="wrist9")
+    while not sink.connected:
+        time.sleep(0.02)
+    print("connected", flush=True)
+    time.sleep(60)
+""")
+
+
+def test_status_is_retained_online_and_the_will_says_offline_when_the_coach_dies(broker):
+    proc = subprocess.Popen([sys.executable, "-c", RUN_SINK, broker.address],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "connected"
+        sub = Subscriber(broker.address, ["movecoach/wrist9/status"])
+        sub.wait_for(lambda s: s.messages == [("movecoach/wrist9/status", "online", True)])
+        os.kill(proc.pid, signal.SIGKILL)  # no clean disconnect: the broker sends the will
+        sub.wait_for(lambda s: s.on("movecoach/wrist9/status")[-1:] == ["offline"])
+        sub.close()
+    finally:
+        proc.kill()
+        proc.wait()
+    late = Subscriber(broker.address, ["movecoach/wrist9/status"], client_id="late")
+    late.wait_for(lambda s: s.messages == [("movecoach/wrist9/status", "offline", True)])
+    late.close()
+
+
+def test_a_broker_restart_mid_session_loses_no_rep_and_repeats_none(broker):
+    # A persistent subscriber (clean_session=False): the broker keeps its messages while it is away.
+    sub = Subscriber(broker.address, ["movecoach/foot1/rep"], client_id="dashboard", clean_session=False)
+    sink = MqttSink(broker.address, device_id="foot1", reconnect_delay_s=(0.2, 1.0))
+    wait_until(lambda: sink.connected)
+    for n in range(1, 6):
+        sink.handle(rep(n))
+    sub.wait_for(lambda s: len(s.on("movecoach/foot1/rep")) == 5)
+
+    broker.stop()
+    wait_until(lambda: not sink.connected)
+    for n in range(6, 16):  # the session goes on while the broker is down
+        sink.handle(rep(n))
+        time.sleep(0.02)
+    assert sink.pending >= 10
+    broker.start()
+    for n in range(16, 21):
+        sink.handle(rep(n))
+    wait_until(lambda: sink.pending == 0, timeout_s=20)
+    sink.close()
+
+    sub.wait_for(lambda s: len(s.on("movecoach/foot1/rep")) >= 20, timeout_s=20)
+    time.sleep(0.3)  # a duplicate would arrive now
+    docs = sub.json_on("movecoach/foot1/rep")
+    assert [d["count"] for d in docs] == list(range(1, 21))
+    seqs = [d["seq"] for d in docs]
+    assert all(a < b for a, b in zip(seqs, seqs[1:], strict=False))
+    sub.close()
+
+
+def test_undelivered_messages_wait_on_disk_for_the_next_run(broker, tmp_path):
+    broker.stop()
+    sink = MqttSink(broker.address, device_id="foot1", queue_dir=tmp_path / "outbox")
+    for n in range(1, 4):
+        sink.handle(rep(n))
+    sink.close(timeout_s=0.3)
+    assert len((tmp_path / "outbox" / "foot1.outbox.jsonl").read_text().splitlines()) == 3
+
+    broker.start()
+    sub = Subscriber(broker.address, ["movecoach/foot1/rep"])
+    again = MqttSink(broker.address, device_id="foot1", queue_dir=tmp_path / "outbox")
+    again.handle(rep(4))
+    sub.wait_for(lambda s: len(s.on("movecoach/foot1/rep")) == 4)
+    again.close()
+    docs = sub.json_on("movecoach/foot1/rep")
+    assert [d["count"] for d in docs] == [1, 2, 3, 4]
+    assert all(a["seq"] < b["seq"] for a, b in zip(docs, docs[1:], strict=False))
+    sub.close()
+
+
+def test_home_assistant_discovery_announces_retained_sensors(broker):
+    sink = MqttSink(broker.address, device_id="foot1", ha_discovery=True)
+    wait_until(lambda: sink.connected)
+    wait_until(lambda: sink.pending == 0)
+    sink.close()
+    sub = Subscriber(broker.address, ["homeassistant/#"])
+    sub.wait_for(lambda s: len(s.messages) >= 5)
+    configs = {t: json.loads(p) for t, p, r in sub.messages if r}
+    sub.close()
+    reps = configs["homeassistant/sensor/foot1/last_rep_count/config"]
+    assert reps["state_topic"] == "movecoach/foot1/rep"
+    assert reps["value_template"] == "{{ value_json.count }}"
+    assert reps["availability_topic"] == "movecoach/foot1/status"
+    assert reps["device"]["identifiers"] == ["movecoach_foot1"]
+    sway = configs["homeassistant/sensor/foot1/sway_rms/config"]
+    assert sway["state_topic"] == "movecoach/foot1/sway" and "metrics.rms" in sway["value_template"]
+    assert configs["homeassistant/sensor/foot1/feel/config"]["state_topic"] == "movecoach/foot1/feel"
+    unique = [c["unique_id"] for c in configs.values()]
+    assert len(unique) == len(set(unique)) == 5
+
+
+def test_how_you_feel_is_published_retained(broker):
+    sink = MqttSink(broker.address, device_id="foot1")
+    sink.publish_feel(7, note="legs tired", session_id="s1")
+    wait_until(lambda: sink.published == 1)
+    sink.close()
+    sub = Subscriber(broker.address, ["movecoach/foot1/feel"])
+    sub.wait_for(lambda s: len(s.messages) == 1)
+    doc = sub.json_on("movecoach/foot1/feel")[0]
+    assert (doc["type"], doc["score"], doc["note"], sub.messages[0][2]) == ("feel", 7, "legs tired", True)
+    sub.close()
+
+
+def test_config_file_names_the_broker_and_options(tmp_path):
+    path = tmp_path / "mqtt.toml"
+    path.write_text('[mqtt]\nbroker = "nas.local:1884"\ndevice_id = "foot1"\nha_discovery = true\n')
+    cfg = load_config(path)
+    assert cfg == MqttConfig(broker="nas.local:1884", device_id="foot1", ha_discovery=True)
+    path.write_text('brokr = "x"\n')
+    with pytest.raises(UserError, match="unknown MQTT setting 'brokr'"):
+        load_config(path)
+    with pytest.raises(UserError, match="not found"):
+        load_config(tmp_path / "missing.toml")
+
+
+def test_broker_addresses():
+    assert parse_broker("127.0.0.1:1883") == ("127.0.0.1", 1883)
+    assert parse_broker("nas.local") == ("nas.local", 1883)
+    assert parse_broker("mqtts://nas.local", tls=True) == ("nas.local", 8883)
+    assert parse_broker("[::1]:1884") == ("::1", 1884)
+    with pytest.raises(UserError, match="port"):
+        parse_broker("nas.local:http")
