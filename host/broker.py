@@ -7,6 +7,7 @@ The broker keeps its persistence file in its own folder, so a stop and start on 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import subprocess
@@ -63,6 +64,9 @@ class LocalBroker:
             f"persistence_location {self.workdir}/\n"
             "autosave_interval 1\n"
             "max_queued_messages 100000\n"
+            # As root, mosquitto would drop to user `mosquitto`, which cannot write the
+            # persistence folder: the saved sessions (and queued messages) would be lost.
+            + ("user root\n" if os.geteuid() == 0 else "")
         )
         self._proc = subprocess.Popen(
             [exe, "-c", str(conf)],
