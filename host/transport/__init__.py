@@ -122,7 +122,7 @@ class Transport(abc.ABC):
 
     def __init__(self, *, timeout_s: float | None = DEFAULT_TIMEOUT_S):
         self.timeout_s = _check_timeout("timeout_s", timeout_s)
-        self._open = False
+        self._is_open = False
 
     # --- what backends implement -------------------------------------------------------------
     @classmethod
@@ -161,21 +161,21 @@ class Transport(abc.ABC):
 
     @property
     def is_open(self) -> bool:
-        return self._open
+        return self._is_open
 
     async def open(self, timeout_s: float | None | Literal["default"] = "default") -> None:
         """Connect. timeout_s: seconds (None: wait forever, 0: one immediate attempt);
         the default is the ``timeout_s`` given at construction."""
-        if self._open:
+        if self._is_open:
             return
         t = self.timeout_s if timeout_s == "default" else _check_timeout("timeout_s", timeout_s)
         await self._open(t)
-        self._open = True
+        self._is_open = True
         log.info("connected to %s", self.describe())
 
     async def close(self) -> None:
         """Disconnect (idempotent). The transport may be opened again afterwards."""
-        was_open, self._open = self._open, False
+        was_open, self._is_open = self._is_open, False
         await self._close()
         if was_open:
             log.info("disconnected from %s", self.describe())
@@ -193,7 +193,7 @@ class Transport(abc.ABC):
         await self.close()
 
     def __repr__(self) -> str:
-        state = "open" if self._open else "closed"
+        state = "open" if self._is_open else "closed"
         return f"<{type(self).__name__} {self.url} framing={self.framing} {state}>"
 
 

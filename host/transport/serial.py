@@ -1,0 +1,178 @@
+"""``serial:///dev/ttyACM0`` (also ``serial:COM3``, ``?baud=115200``): USB serial via pyserial.
+
+A reader thread blocks in ``Serial.read`` and hands each chunk to the event loop through an
+``asyncio.Queue`` (pyserial ``threaded`` style: this side only moves bytes; the decoder finds the
+frames). The port is opened with ``serial_for_url``, so pyserial URLs such as
+``serial:rfc2217://host:port`` work too. A port that is not there yet (the wearable was just
+plugged in and is still enumerating) is retried until the connect timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from movecoach.errors import UserError
+from movecoach.transport import (
+    DEFAULT_TIMEOUT_S,
+    LinkLost,
+    SourceURL,
+    Transport,
+    TransportError,
+)
+from movecoach.transport.framing import frame_control
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BAUDRATE = 115200
+_READ_POLL_S = 0.1  # how often the reader thread checks for close()
+_OPEN_RETRY_S = 0.2
+_WRITE_TIMEOUT_S = 2.0
+
+
+class _Lost:
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+class SerialTransport(Transport):
+    """Serial-port link with ``framing = "stream"``.
+
+    port: device path (``/dev/ttyACM0``), ``COM3`` or a pyserial URL.
+    baudrate: bits/s (USB CDC ignores it; real UARTs need the wearable's rate).
+    timeout_s: how long :meth:`open` keeps retrying a missing/busy port (None: forever,
+    0: one attempt).
+    serial_for_url: the pyserial opener, injectable for tests.
+    """
+
+    scheme = "serial"
+    framing = "stream"
+
+    def __init__(self, port: str, *, baudrate: int = DEFAULT_BAUDRATE,
+                 timeout_s: float | None = DEFAULT_TIMEOUT_S,
+                 serial_for_url: Callable[..., Any] | None = None):
+        super().__init__(timeout_s=timeout_s)
+        if not port:
+            raise UserError("serial source names no port, e.g. serial:///dev/ttyACM0")
+        if baudrate <= 0:
+            raise UserError(f"serial baud rate must be positive, got {baudrate}")
+        self.port = port
+        self.baudrate = int(baudrate)
+        self._serial_for_url = serial_for_url
+        self._ser: Any = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    @classmethod
+    def from_url(cls, url: SourceURL, *, timeout_s: float | None = DEFAULT_TIMEOUT_S,
+                 **options: Any) -> SerialTransport:
+        baud_text = url.param("baud") or url.param("baudrate")
+        if baud_text is not None and "baudrate" not in options:
+            try:
+                options["baudrate"] = int(baud_text)
+            except ValueError:
+                raise UserError(f"{url.text}: baud {baud_text!r} is not a number") from None
+        return cls(url.target, timeout_s=timeout_s, **options)
+
+    @property
+    def url(self) -> str:
+        base = f"serial://{self.port}" if self.port.startswith("/") else f"serial:{self.port}"
+        return base if self.baudrate == DEFAULT_BAUDRATE else f"{base}?baud={self.baudrate}"
+
+    def _opener(self) -> Callable[..., Any]:
+        if self._serial_for_url is not None:
+            return self._serial_for_url
+        import serial
+
+        return serial.serial_for_url
+
+    async def _open(self, timeout_s: float | None) -> None:
+        import serial
+
+        opener = self._opener()
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while True:
+            try:
+                ser = await asyncio.to_thread(
+                    opener, self.port, baudrate=self.baudrate, timeout=_READ_POLL_S,
+                    write_timeout=_WRITE_TIMEOUT_S, exclusive=True,
+                )
+                break
+            except ValueError as exc:
+                raise UserError(f"serial port {self.port}: {exc}") from None
+            except (serial.SerialException, OSError) as exc:
+                if deadline is not None and time.monotonic() + _OPEN_RETRY_S > deadline:
+                    raise TransportError(f"cannot open serial port {self.port}: {exc}") from exc
+                log.debug("serial port %s not ready (%s); retrying", self.port, exc)
+                await asyncio.sleep(_OPEN_RETRY_S)
+        try:
+            ser.reset_input_buffer()  # stale bytes from before we opened: half a frame at best
+        except (serial.SerialException, OSError):
+            pass
+        self._ser = ser
+        self._queue = asyncio.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._read_loop, args=(ser, asyncio.get_running_loop(), self._queue, self._stop),
+            name=f"movecoach-serial-{self.port}", daemon=True,
+        )
+        self._thread.start()
+
+    @staticmethod
+    def _read_loop(ser: Any, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any],
+                   stop: threading.Event) -> None:
+        def deliver(item: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the event loop is gone: nobody is listening any more
+                stop.set()
+
+        try:
+            while not stop.is_set():
+                data = ser.read(ser.in_waiting or 1)
+                if data:
+                    deliver(bytes(data))
+        except Exception as exc:  # noqa: BLE001 - any failure of the port means the link is gone
+            if not stop.is_set():
+                deliver(_Lost(str(exc) or type(exc).__name__))
+
+    async def _close(self) -> None:
+        ser, thread, self._ser, self._thread = self._ser, self._thread, None, None
+        self._stop.set()
+        if ser is None:
+            return
+        try:
+            ser.cancel_read()
+        except Exception:  # noqa: BLE001 - not every platform/port supports it
+            pass
+        if thread is not None:
+            await asyncio.to_thread(thread.join, 2 * _READ_POLL_S + 1.0)
+        try:
+            ser.close()
+        except Exception as exc:  # noqa: BLE001 - closing a vanished device can fail; ignore
+            log.debug("closing %s: %s", self.port, exc)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        queue = self._queue
+        if self._ser is None:
+            raise LinkLost(f"{self.url} is not open")
+        while True:
+            item = await queue.get()
+            if isinstance(item, _Lost):
+                raise LinkLost(f"serial port {self.port}: {item.reason}")
+            yield item
+
+    async def send_control(self, data: bytes) -> None:
+        ser = self._ser
+        if ser is None:
+            raise LinkLost(f"{self.url} is not open")
+        frame = frame_control(data)
+        try:
+            await asyncio.to_thread(ser.write, frame)
+        except Exception as exc:  # noqa: BLE001 - SerialException, SerialTimeoutException, OSError
+            raise LinkLost(f"serial port {self.port}: write failed: {exc}") from exc

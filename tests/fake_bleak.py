@@ -1,0 +1,235 @@
+"""A fake radio at the bleak boundary: BleakScanner / BleakClient look-alikes and fake wearables.
+
+Everything above it (BleTransport, the source, the decoder) is the real code. The fakes use
+bleak's own data types (``BLEDevice``, ``AdvertisementData``) and behave like bleak:
+
+- ``FakeRadio.scanner``: ``discover(timeout, return_adv=True, service_uuids=...)`` returns
+  ``{address: (BLEDevice, AdvertisementData)}``; ``find_device_by_name`` /
+  ``find_device_by_address`` return a ``BLEDevice`` or ``None``.
+- ``FakeRadio.client_factory(device, disconnected_callback=..., timeout=...)`` builds a
+  ``FakeClient`` with ``connect``, ``start_notify`` (notifications delivered from a task),
+  ``stop_notify``, ``write_gatt_char``, ``disconnect``, ``is_connected`` and ``mtu_size``.
+- A ``FakeWearable`` starts sending packets when it receives the protocol's "start" command on
+  the control characteristic (as the firmware does), one packet per notification, and can drop
+  the connection (``drop(missed_packets=...)``), which fires the disconnected callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from bleak.backends.device import BLEDevice
+from bleak.backends.scanner import AdvertisementData
+from bleak.exc import BleakError
+
+from movecoach.firmware import protocol
+
+
+class FakeCharacteristic:
+    def __init__(self, uuid: str):
+        self.uuid = uuid
+
+    def __repr__(self) -> str:
+        return f"<FakeCharacteristic {self.uuid}>"
+
+
+class FakeWearable:
+    """A peripheral in range. make_packet(seq) -> bytes builds packet number seq.
+
+    interval_s: time between notifications. n_packets: stop after this many (None: forever).
+    """
+
+    def __init__(self, name: str, address: str, *, rssi: int = -60,
+                 make_packet: Callable[[int], bytes] | None = None,
+                 interval_s: float = 0.001, n_packets: int | None = None, mtu_size: int = 247,
+                 service_uuids: list[str] | None = None, connectable: bool = True):
+        self.name = name
+        self.address = address
+        self.rssi = rssi
+        self.make_packet = make_packet or (lambda seq: bytes([seq & 0xFF]))
+        self.interval_s = interval_s
+        self.n_packets = n_packets
+        self.mtu_size = mtu_size
+        self.service_uuids = [protocol.SERVICE_UUID] if service_uuids is None else service_uuids
+        self.connectable = connectable
+        self.seq = 0  # next packet number to produce
+        self.controls: list[bytes] = []
+        self.connections = 0
+        self.client: FakeClient | None = None
+        self.streaming = False
+
+    def device(self) -> BLEDevice:
+        return BLEDevice(self.address, self.name, details={"fake": True})
+
+    def advertisement(self) -> AdvertisementData:
+        return AdvertisementData(local_name=self.name, manufacturer_data={}, service_data={},
+                                 service_uuids=list(self.service_uuids), tx_power=None,
+                                 rssi=self.rssi, platform_data=())
+
+    def drop(self, missed_packets: int = 0) -> None:
+        """Lose the connection (out of range); packets produced meanwhile never arrive."""
+        self.streaming = False
+        self.seq += missed_packets
+        if self.client is not None:
+            self.client._lose()
+
+
+class FakeRadio:
+    """The air around the host: wearables in range. adapter_error: raise it on any scan."""
+
+    def __init__(self, *wearables: FakeWearable, adapter_error: BaseException | None = None):
+        self.wearables = list(wearables)
+        self.adapter_error = adapter_error
+        self.scans: list[dict[str, Any]] = []
+        self.clients: list[FakeClient] = []
+        self.scanner = FakeScanner(self)
+
+    def client_factory(self, device: BLEDevice, disconnected_callback: Any = None,
+                       **kwargs: Any) -> FakeClient:
+        client = FakeClient(self, device, disconnected_callback, **kwargs)
+        self.clients.append(client)
+        return client
+
+    def wearable(self, address: str) -> FakeWearable | None:
+        return next((w for w in self.wearables if w.address.lower() == address.lower()), None)
+
+
+class FakeScanner:
+    """BleakScanner's class-method API, bound to one FakeRadio."""
+
+    def __init__(self, radio: FakeRadio):
+        self.radio = radio
+
+    async def discover(self, timeout: float = 5.0, *, return_adv: bool = False,
+                       service_uuids: list[str] | None = None, **kwargs: Any) -> Any:
+        self.radio.scans.append({"timeout": timeout, "service_uuids": service_uuids, **kwargs})
+        if self.radio.adapter_error is not None:
+            raise self.radio.adapter_error
+        await asyncio.sleep(0)
+        seen = {}
+        for w in self.radio.wearables:
+            wanted = {u.lower() for u in service_uuids or []}
+            if wanted and not wanted & {u.lower() for u in w.service_uuids}:
+                continue
+            seen[w.address] = (w.device(), w.advertisement())
+        if return_adv:
+            return seen
+        return [d for d, _ in seen.values()]
+
+    async def find_device_by_filter(self, filterfunc: Callable[[BLEDevice, AdvertisementData], bool],
+                                    timeout: float = 10.0, **kwargs: Any) -> BLEDevice | None:
+        found = await self.discover(timeout, return_adv=True, **kwargs)
+        return next((d for d, a in found.values() if filterfunc(d, a)), None)
+
+    async def find_device_by_name(self, name: str, timeout: float = 10.0,
+                                  **kwargs: Any) -> BLEDevice | None:
+        return await self.find_device_by_filter(lambda d, a: a.local_name == name, timeout,
+                                                **kwargs)
+
+    async def find_device_by_address(self, device_identifier: str, timeout: float = 10.0,
+                                     **kwargs: Any) -> BLEDevice | None:
+        ident = device_identifier.lower()
+        return await self.find_device_by_filter(lambda d, a: d.address.lower() == ident, timeout,
+                                                **kwargs)
+
+
+class FakeClient:
+    """BleakClient's API for one connection to a FakeWearable."""
+
+    def __init__(self, radio: FakeRadio, device: BLEDevice, disconnected_callback: Any = None,
+                 *, timeout: float = 30.0, **kwargs: Any):
+        self.radio = radio
+        self.device = device
+        self.address = device.address
+        self._disconnected_callback = disconnected_callback
+        self.timeout = timeout
+        self._connected = False
+        self._notify: dict[str, Callable[[Any, bytearray], Any]] = {}
+        self._task: asyncio.Task | None = None
+        self.wearable = radio.wearable(device.address)
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connected
+
+    @property
+    def mtu_size(self) -> int:
+        if not self._connected:
+            raise BleakError("Not connected")
+        return self.wearable.mtu_size
+
+    async def connect(self, **kwargs: Any) -> None:
+        await asyncio.sleep(0)
+        w = self.wearable
+        if w is None or not w.connectable or w not in self.radio.wearables:
+            raise BleakError(f"Device with address {self.address} was not found.")
+        self._connected = True
+        w.client = self
+        w.connections += 1
+
+    async def disconnect(self) -> None:
+        was = self._connected
+        self._stop_streaming()
+        self._connected = False
+        if self.wearable is not None and self.wearable.client is self:
+            self.wearable.client = None
+            self.wearable.streaming = False
+        if was and self._disconnected_callback is not None:
+            self._disconnected_callback(self)  # bleak calls it on a requested disconnect too
+
+    async def start_notify(self, char_specifier: Any, callback: Callable[[Any, bytearray], Any],
+                           **kwargs: Any) -> None:
+        if not self._connected:
+            raise BleakError("Not connected")
+        if str(char_specifier).lower() != protocol.DATA_UUID:
+            raise BleakError(f"Characteristic {char_specifier} was not found!")
+        self._notify[protocol.DATA_UUID] = callback
+
+    async def stop_notify(self, char_specifier: Any) -> None:
+        self._notify.pop(str(char_specifier).lower(), None)
+
+    async def write_gatt_char(self, char_specifier: Any, data: Any,
+                              response: bool | None = None) -> None:
+        if not self._connected:
+            raise BleakError("Not connected")
+        if str(char_specifier).lower() != protocol.CONTROL_UUID:
+            raise BleakError(f"Characteristic {char_specifier} was not found!")
+        w = self.wearable
+        cmd = bytes(data)
+        w.controls.append(cmd)
+        if cmd == protocol.encode_start() and not w.streaming:
+            w.streaming = True
+            self._task = asyncio.get_running_loop().create_task(self._stream())
+        elif cmd == protocol.encode_stop():
+            w.streaming = False
+            self._stop_streaming()
+
+    async def _stream(self) -> None:
+        w = self.wearable
+        char = FakeCharacteristic(protocol.DATA_UUID)
+        while self._connected and w.streaming:
+            if w.n_packets is not None and w.seq >= w.n_packets:
+                return
+            callback = self._notify.get(protocol.DATA_UUID)
+            if callback is not None:
+                callback(char, bytearray(w.make_packet(w.seq)))
+            w.seq += 1
+            await asyncio.sleep(w.interval_s)
+
+    def _stop_streaming(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    def _lose(self) -> None:
+        """The radio link broke: no more notifications, and bleak calls disconnected_callback."""
+        if not self._connected:
+            return
+        self._stop_streaming()
+        self._connected = False
+        if self.wearable is not None:
+            self.wearable.client = None
+        if self._disconnected_callback is not None:
+            self._disconnected_callback(self)
