@@ -510,6 +510,28 @@ class MqttSink:
             self._journal.close(list(self._outbox), self._seq)
 
 
+class SeqFilter:
+    """Drops repeated deliveries for a consumer: MQTT 3.1.1 QoS 1 is *at least* once.
+
+    A broker re-sends (DUP) every message its subscriber had not acknowledged when the
+    connection or the broker went down, so a rep can arrive twice. ``accept(doc)`` is True the
+    first time and False for any payload whose ``seq`` is not above the last one accepted for
+    its device. Use one filter per topic (retained messages arrive with their old seq).
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, int] = {}
+
+    def accept(self, doc: dict) -> bool:
+        device, seq = str(doc.get("device_id")), doc.get("seq")
+        if not isinstance(seq, int):
+            return True
+        if seq <= self._last.get(device, -1):
+            return False
+        self._last[device] = seq
+        return True
+
+
 def _jsonable(value):
     """Floats that JSON cannot carry (nan, inf) become null; nested containers are walked."""
     if isinstance(value, float) and not math.isfinite(value):
