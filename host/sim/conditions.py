@@ -1,0 +1,121 @@
+"""Recording conditions: who moves, how the sensor sits and errs, what else happens in the recording."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DISTRACTORS = ("walk", "turn", "step", "fidget", "weight_shift", "sit_stand")
+
+# IMU full scales the wearable uses (LSM6DSOX-class part, int16 output).
+ACC_RANGE_G = 8.0
+GYR_RANGE_DPS = 1000.0
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """How a simulated recording deviates from an ideal sensor on an ideal, cooperative person.
+
+    Sensor errors (defaults are those of a typical MEMS IMU, so the default is the "clean" preset):
+    noise: white noise of acc_noise_m_s2 / gyr_noise_rad_s RMS at 104 Hz (scaled with
+    sqrt(fs / 104) for other rates, i.e. constant noise density). bias: a constant bias per axis
+    drawn uniformly within +-acc_bias_m_s2 / +-gyr_bias_rad_s. quantise: int16 at +-acc_range_g g
+    and +-gyr_range_dps dps, saturating.
+
+    Placement: strap_error_deg: the sensor sits rotated on its segment by this angle about a random
+    axis. strap_roll_deg: thigh sensors only, an extra rotation about the thigh axis (any value
+    in [-180, 180]; the sensor may sit on the front or the side of the thigh).
+
+    Person: speed (1 = typical; 2 = twice as fast), amplitude_scale (x typical amplitudes),
+    amplitude_spread (relative rep-to-rep spread), vary_body (draw segment lengths per seed instead
+    of the typical adult), tremor_amp_deg at tremor_hz (rotation of the segment, full size
+    during reps and holds, a fifth of it at rest), fatigue in [0, 1] (by the last rep amplitude
+    down by up to 25 %, movement up to 40 % slower and holds up to 50 % shorter).
+
+    Recording: fs_hz overrides simulate()'s fs when set; loss_bursts runs of 5-40 lost samples
+    (t_s then has gaps); irregular_dt: sample instants jitter (+-30 % of a period, occasional
+    late samples); t0_s: the sensor clock at the first sample; distractors: movements before,
+    between and after the set that are not reps (names from DISTRACTORS).
+    """
+
+    noise: bool = True
+    bias: bool = True
+    quantise: bool = True
+    acc_noise_m_s2: float = 0.03
+    gyr_noise_rad_s: float = 0.005
+    acc_bias_m_s2: float = 0.05
+    gyr_bias_rad_s: float = 0.01
+    acc_range_g: float = ACC_RANGE_G
+    gyr_range_dps: float = GYR_RANGE_DPS
+    strap_error_deg: float = 0.0
+    strap_roll_deg: float = 0.0
+    speed: float = 1.0
+    amplitude_scale: float = 1.0
+    amplitude_spread: float = 0.05
+    vary_body: bool = False
+    tremor_amp_deg: float = 0.0
+    tremor_hz: float = 6.0
+    fatigue: float = 0.0
+    loss_bursts: int = 0
+    distractors: tuple[str, ...] = field(default=())
+    irregular_dt: bool = False
+    t0_s: float = 0.0
+    fs_hz: float | None = None
+
+    def __post_init__(self) -> None:
+        unknown = [d for d in self.distractors if d not in DISTRACTORS]
+        if unknown:
+            raise ValueError(f"unknown distractor(s) {unknown}; expected some of {DISTRACTORS}")
+        if not 0.0 <= self.fatigue <= 1.0:
+            raise ValueError(f"fatigue must be in [0, 1], got {self.fatigue}")
+        if self.speed <= 0:
+            raise ValueError(f"speed must be > 0, got {self.speed}")
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["distractors"] = list(self.distractors)
+        return d
+
+    @staticmethod
+    def preset(name: str, seed: int = 0) -> Conditions:
+        """'clean': a typical sensor on a cooperative typical person (the defaults).
+
+        'hard': everything randomised within realistic bounds from the seed: body, speed 0.5-2x,
+        amplitudes, rate 50-208 Hz, noise and bias near the top of the datasheet, strap error up
+        to 25 deg and any roll about the thigh, tremor 4-10 Hz of 0.5-3 deg, fatigue, 1-4 loss
+        bursts, jittered sample times, a clock that does not start at 0, and 3-5 distractors.
+        """
+        if name == "clean":
+            return Conditions()
+        if name != "hard":
+            raise ValueError(f"unknown conditions preset {name!r}; expected 'clean' or 'hard'")
+        rng = np.random.default_rng([int(seed), 7919])
+        n_distractors = int(rng.integers(3, 6))
+        distractors = tuple(str(d) for d in rng.choice(DISTRACTORS, size=n_distractors, replace=False))
+        # walking is the most common thing people do around a set
+        if "walk" not in distractors:
+            distractors = ("walk",) + distractors[1:]
+        return Conditions(
+            acc_noise_m_s2=float(rng.uniform(0.02, 0.05)),
+            gyr_noise_rad_s=float(rng.uniform(0.003, 0.008)),
+            acc_bias_m_s2=float(rng.uniform(0.05, 0.1)),
+            gyr_bias_rad_s=float(rng.uniform(0.01, 0.02)),
+            strap_error_deg=float(rng.uniform(5.0, 25.0)),
+            strap_roll_deg=float(rng.uniform(-180.0, 180.0)),
+            speed=float(np.exp(rng.uniform(np.log(0.5), np.log(2.0)))),
+            amplitude_scale=float(rng.uniform(0.75, 1.25)),
+            amplitude_spread=float(rng.uniform(0.05, 0.2)),
+            vary_body=True,
+            tremor_amp_deg=float(rng.uniform(0.5, 3.0)),
+            tremor_hz=float(rng.uniform(4.0, 10.0)),
+            fatigue=float(rng.uniform(0.2, 1.0)),
+            loss_bursts=int(rng.integers(1, 5)),
+            distractors=distractors,
+            irregular_dt=True,
+            t0_s=float(np.round(rng.uniform(5.0, 5000.0), 3)),
+            fs_hz=float(rng.choice([52.0, 50.0, 100.0, 104.0, 208.0])),
+        )

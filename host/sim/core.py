@@ -1,0 +1,225 @@
+"""simulate(): a whole wearable recording of one exercise, with ground truth."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from movecoach.samples import SampleBlock
+from movecoach.signal.types import EXERCISES
+from movecoach.sim.conditions import Conditions
+from movecoach.sim.kinematics import G_M_S2, ideal_imu, sample_imu
+from movecoach.sim.motions import BUILDERS, Body, Motion
+from movecoach.sim.sway_metrics import sway_metrics
+
+log = logging.getLogger(__name__)
+
+FS_INTERNAL_HZ = 1000.0
+_ACTIVE_TREMOR = 1.0  # tremor size during reps and holds (x tremor_amp_deg) ...
+_REST_TREMOR = 0.2  # ... and at rest
+
+
+@dataclass(frozen=True)
+class SimRecording:
+    """A simulated recording. t_s: (n,) s sensor clock (gaps where samples were lost);
+    acc_m_s2: (n, 3) m/s^2 specific force, gyr_rad_s: (n, 3) rad/s, both in the sensor frame;
+    fs: nominal rate in Hz; truth: ground truth (JSON-ready dict); clean: the same motion on a
+    regular grid with no noise, bias, quantisation, tremor, jitter or loss (None on itself)."""
+
+    t_s: np.ndarray
+    acc_m_s2: np.ndarray
+    gyr_rad_s: np.ndarray
+    fs: float
+    truth: dict
+    clean: SimRecording | None = field(default=None, repr=False)
+
+    @property
+    def exercise(self) -> str:
+        return self.truth["exercise"]
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+    def block(self) -> SampleBlock:
+        """The recording as one SampleBlock (what the decoder would deliver)."""
+        return SampleBlock(self.t_s, self.acc_m_s2, self.gyr_rad_s, fs=self.fs)
+
+
+def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
+             conditions: Conditions | None = None, duration_s: float | None = None,
+             hold_s: float | None = None, pattern: str = "alternate") -> SimRecording:
+    """Simulate a wearable recording of `exercise` done by a person, with ground truth.
+
+    exercise: heel-toe | march | wall-slide | sway. reps: heel-toe: reps heel raises AND reps toe
+    raises (20 reps for reps=10); march: lifts of the instrumented thigh; wall-slide: slides;
+    ignored for sway. fs: sample rate in Hz (conditions.fs_hz overrides it). seed: everything
+    random (person, amplitudes, noise) is drawn from it, so equal arguments give equal arrays.
+    duration_s: sway trial length (default 30 s). hold_s: hold per rep in s (time at or beyond
+    80 % of the rep's amplitude; default: ~2 s heel raises, ~1.5 s toe raises, 5-15 s slides,
+    short for march lifts). pattern: heel-toe "alternate" or "blocked".
+    """
+    if exercise not in EXERCISES:
+        raise ValueError(f"unknown exercise {exercise!r}; expected one of {EXERCISES}")
+    if exercise != "sway" and reps < 1:
+        raise ValueError(f"reps must be >= 1, got {reps}")
+    cond = conditions if conditions is not None else Conditions()
+    fs_out = float(cond.fs_hz or fs)
+    if not 10.0 <= fs_out <= 1000.0:
+        raise ValueError(f"fs must be in 10-1000 Hz, got {fs_out}")
+    rng = np.random.default_rng(seed)
+    body = Body.draw(rng, cond.vary_body)
+    if exercise == "sway":
+        motion = BUILDERS["sway"](duration_s if duration_s is not None else 30.0, rng, cond, body, FS_INTERNAL_HZ)
+    elif exercise == "heel-toe":
+        motion = BUILDERS[exercise](reps, rng, cond, body, FS_INTERNAL_HZ, hold_s, pattern)
+    else:
+        motion = BUILDERS[exercise](reps, rng, cond, body, FS_INTERNAL_HZ, hold_s)
+
+    # how the sensor sits on the segment: mount (incl. thigh roll) and a misalignment
+    max_err = {"heel-toe": 30.0, "march": 10.0, "wall-slide": 10.0, "sway": 10.0}[exercise]
+    err_deg = min(cond.strap_error_deg, max_err)
+    axis = rng.standard_normal(3)
+    strap = Rotation.from_rotvec(axis / np.linalg.norm(axis) * np.deg2rad(err_deg))
+    mount = motion.mount * strap
+
+    t_int = np.arange(motion.n) / FS_INTERNAL_HZ
+    rot_clean = motion.rot * mount
+    acc_c, gyr_c = ideal_imu(rot_clean, motion.pos_m, FS_INTERNAL_HZ, motion.acc_extra_m_s2)
+    if cond.tremor_amp_deg > 0 and motion.tremor_axis is not None:
+        trem = _tremor(motion, cond, rng, t_int)
+        acc_r, gyr_r = ideal_imu(motion.rot * trem * mount, motion.pos_m, FS_INTERNAL_HZ, motion.acc_extra_m_s2)
+    else:
+        acc_r, gyr_r = acc_c, gyr_c
+
+    duration = t_int[-1]
+    n_out = int(np.floor(duration * fs_out))  # samples at k / fs for k < n_out stay inside the grid
+    t_reg = np.arange(n_out) / fs_out
+    t_samp = _jitter(t_reg, fs_out, rng) if cond.irregular_dt else t_reg
+    clean_acc, clean_gyr = sample_imu(t_int, acc_c, gyr_c, t_reg, fs_out)
+    acc, gyr = sample_imu(t_int, acc_r, gyr_r, t_samp, fs_out)
+    acc, gyr = _sensor_errors(acc, gyr, fs_out, cond, rng)
+    keep = _loss_mask(len(t_samp), cond.loss_bursts, rng)
+
+    t0 = float(cond.t0_s)
+    truth = _truth(motion, cond, seed, fs_out, t0, reps, hold_s, pattern, err_deg)
+    if exercise == "sway":
+        truth["metrics"] = {k: round(v, 8) for k, v in sway_metrics(clean_acc, fs_out).to_json().items()}
+    clean = SimRecording(t_reg + t0, clean_acc, clean_gyr, fs_out, truth)
+    log.info("simulated %s: %d samples at %.0f Hz, %.1f s, %d reps, %d distractors", exercise,
+             int(keep.sum()), fs_out, duration, len(truth["reps"]), len(truth["distractors"]))
+    return SimRecording(np.round(t_samp[keep] + t0, 6), acc[keep], gyr[keep], fs_out, truth, clean)
+
+
+def _tremor(motion: Motion, cond: Conditions, rng: np.random.Generator, t: np.ndarray) -> Rotation:
+    """(n,) small rotations: tremor at ~tremor_hz (slowly wandering), big during reps, small at rest."""
+    n = len(t)
+    env = np.full(n, _REST_TREMOR)
+    for r in motion.reps:
+        env[r.i_start:r.i_end + 1] = _ACTIVE_TREMOR
+    # smooth the on/off over ~0.3 s
+    k = int(0.3 * motion.fs_hz)
+    env = np.convolve(np.pad(env, k, mode="edge"), np.ones(k) / k, mode="same")[k:-k]
+    knots = np.arange(int(t[-1]) + 2, dtype=float)  # one random value per second, interpolated
+    slow = np.interp(t, knots, rng.standard_normal(len(knots)))
+    slow2 = np.interp(t, knots, rng.standard_normal(len(knots)))
+    freq = cond.tremor_hz * (1.0 + 0.05 * slow)
+    phase = 2 * np.pi * np.cumsum(freq) / motion.fs_hz + rng.uniform(0, 2 * np.pi)
+    amp = np.deg2rad(cond.tremor_amp_deg) * env * (1.0 + 0.15 * slow2)
+    axis = motion.tremor_axis / np.linalg.norm(motion.tremor_axis)
+    return Rotation.from_rotvec(np.outer(amp * np.sin(phase), axis))
+
+
+def _jitter(t_reg: np.ndarray, fs: float, rng: np.random.Generator) -> np.ndarray:
+    """Sample instants of a wearable sampling on a software timer: +-30 % jitter, 1 % up to 65 % late."""
+    dt = 1.0 / fs
+    j = rng.uniform(-0.3, 0.3, len(t_reg)) * dt
+    late = rng.random(len(t_reg)) < 0.01
+    j[late] += rng.uniform(0.2, 0.35, late.sum()) * dt  # consecutive samples stay >= 0.05 dt apart
+    t = t_reg + j
+    t[0] = max(t[0], 0.0)
+    t[-1] = min(t[-1], t_reg[-1])
+    return t
+
+
+def _sensor_errors(acc: np.ndarray, gyr: np.ndarray, fs: float, cond: Conditions,
+                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Noise (constant density, RMS given at 104 Hz), constant bias, int16 quantisation with saturation."""
+    acc = acc.copy()
+    gyr = gyr.copy()
+    scale = np.sqrt(fs / 104.0)
+    if cond.noise:
+        acc += rng.normal(0.0, cond.acc_noise_m_s2 * scale, acc.shape)
+        gyr += rng.normal(0.0, cond.gyr_noise_rad_s * scale, gyr.shape)
+    if cond.bias:
+        acc += rng.uniform(-cond.acc_bias_m_s2, cond.acc_bias_m_s2, 3)
+        gyr += rng.uniform(-cond.gyr_bias_rad_s, cond.gyr_bias_rad_s, 3)
+    if cond.quantise:
+        acc = _quantise(acc, cond.acc_range_g * 9.80665)
+        gyr = _quantise(gyr, np.deg2rad(cond.gyr_range_dps))
+    return acc, gyr
+
+
+def _quantise(x: np.ndarray, full_scale: float) -> np.ndarray:
+    lsb = full_scale / 32768.0
+    return np.clip(np.round(x / lsb), -32768, 32767) * lsb
+
+
+def _loss_mask(n: int, bursts: int, rng: np.random.Generator) -> np.ndarray:
+    """(n,) bool, False on `bursts` runs of 5-40 lost samples (never the first or last sample)."""
+    keep = np.ones(n, dtype=bool)
+    for _ in range(bursts):
+        m = int(rng.integers(5, 41))
+        if n <= m + 2:
+            break
+        i = int(rng.integers(1, n - m - 1))
+        keep[i:i + m] = False
+    return keep
+
+
+def _truth(motion: Motion, cond: Conditions, seed: int, fs: float, t0: float, reps: int,
+           hold_s: float | None, pattern: str, strap_err_deg: float) -> dict:
+    fi = motion.fs_hz
+    out_reps = []
+    for r in motion.reps:
+        ang = np.rad2deg(r.sign * (motion.channels[r.channel][r.i_start:r.i_end + 1] - r.rest))
+        amp = float(ang.max())
+        i_peak = int(np.argmax(ang))
+        hold = float(np.count_nonzero(ang >= 0.8 * amp) / fi)
+        rep = {"kind": r.kind, "t_start": round(t0 + r.i_start / fi, 3), "t_peak": round(t0 + (r.i_start + i_peak) / fi, 3),
+               "t_end": round(t0 + r.i_end / fi, 3)}
+        rep["depth_deg" if r.kind == "slide" else "amplitude_deg"] = round(amp, 2)
+        rep["hold_s"] = round(hold, 3)
+        out_reps.append(rep)
+    counts: dict[str, int] = {}
+    for r in motion.reps:
+        counts[r.kind] = counts.get(r.kind, 0) + 1
+    return {
+        "exercise": motion.exercise,
+        "counts": counts,
+        "reps": out_reps,
+        "distractors": [{"kind": s.kind, "t_start": round(t0 + s.i_start / fi, 3), "t_end": round(t0 + s.i_end / fi, 3)}
+                        for s in motion.spans],
+        "fs": fs,
+        "seed": seed,
+        "requested": {"reps": reps, "hold_s": hold_s, "pattern": pattern},
+        "strap_error_deg": round(strap_err_deg, 2),
+        "gravity_m_s2": G_M_S2,
+        "conditions": cond.to_json(),
+        **({"body": motion.info} if motion.info else {}),
+    }
+
+
+def save_csv(rec: SimRecording, path: str | Path, *, significant_digits: int = 6, time_decimals: int = 6) -> Path:
+    """Write rec as an analyze CSV at path and its ground truth as path.with_suffix('.json')."""
+    from movecoach.csvio import write_csv
+
+    path = Path(path)
+    write_csv(path, rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, significant_digits=significant_digits,
+              time_decimals=time_decimals)
+    path.with_suffix(".json").write_text(json.dumps(rec.truth, indent=1) + "\n")
+    return path
