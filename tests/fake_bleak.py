@@ -25,6 +25,44 @@ from bleak.backends.scanner import AdvertisementData
 from bleak.exc import BleakError
 
 from movecoach.firmware import protocol
+from movecoach.firmware.packets import Packer
+
+# --- real protocol v1 packets, built with the firmware's own packer -------------------------------
+RATE_HZ = 104
+SAMPLES_PER_PACKET = 8
+ACC_FS_G = 4
+GYR_FS_DPS = 500
+
+
+def imu_counts(seq: int, n: int = SAMPLES_PER_PACKET) -> list[tuple[int, ...]]:
+    """The int16 counts (ax ay az gx gy gz) of packet number seq: distinct for every sample."""
+    out = []
+    for i in range(n):
+        k = seq * n + i
+        out.append(((k * 37) % 4000 - 2000, (k * 11) % 900 - 450, 8197 - k % 50,
+                    (k * 13) % 3000 - 1500, -(k % 200), k % 1000))
+    return out
+
+
+def imu_packet(seq: int, n: int = SAMPLES_PER_PACKET, *, flags: int = 0) -> bytes:
+    """Packet number seq of an uninterrupted 104 Hz stream (t0 on the sensor clock in us)."""
+    packer = Packer(n)
+    for counts in imu_counts(seq, n):
+        packer.add(*counts)
+    t0_us = round(seq * n * 1e6 / RATE_HZ) & 0xFFFFFFFF
+    return bytes(packer.finish(seq & 0xFFFF, t0_us & 0xFFFF, t0_us >> 16, flags, RATE_HZ,
+                               ACC_FS_G, GYR_FS_DPS))
+
+
+def expected_samples(seqs: list[int], n: int = SAMPLES_PER_PACKET):
+    """(t_s, acc_m_s2, gyr_rad_s) the decoder must produce for these packets, in SI units."""
+    import numpy as np
+
+    counts = np.array([c for s in seqs for c in imu_counts(s, n)], dtype=np.float64)
+    t_s = np.array([round(s * n * 1e6 / RATE_HZ) * 1e-6 + i / RATE_HZ
+                    for s in seqs for i in range(n)])
+    return (t_s, counts[:, :3] * protocol.acc_scale_m_s2(ACC_FS_G),
+            counts[:, 3:] * protocol.gyr_scale_rad_s(GYR_FS_DPS))
 
 
 class FakeCharacteristic:

@@ -1,0 +1,379 @@
+"""A sample source: a transport plus the decoder, with reconnect. Yields SampleBlocks and LinkEvents.
+
+    async with open_source("ble://movecoach-1a2b") as source:
+        async for item in source:
+            if isinstance(item, LinkEvent):
+                ...   # "lost" (link dropped, reconnecting) / "restored" (data flows again)
+            else:
+                ...   # a SampleBlock in SI units
+
+What it does, per the link's ``framing``:
+
+- ``"stream"`` (serial, TCP): bytes go to ``Decoder.feed_stream`` (COBS frames, any chunking).
+- ``"packet"`` (BLE): each notification goes to ``Decoder.feed_packet``.
+- ``"samples"`` (replay): the transport already yields SampleBlocks; they pass through.
+
+After every (re)connect it sends the wearable the "start streaming" command. When the link drops
+(disconnect, cable pulled, or ``stall_timeout_s`` without a byte) it yields
+``LinkEvent("lost")``, reconnects with exponential backoff (``backoff_initial_s`` doubling up to
+``backoff_max_s``) until it succeeds or ``reconnect_timeout_s`` has passed, and then yields
+``LinkEvent("restored", gap_s, lost_packets)`` just before the first new samples. The same
+Decoder runs across the gap, so packets the wearable sent while the link was down show up as
+``lost_packets`` (from the sequence numbers), never as invented samples.
+
+The source can be iterated several times (e.g. one ``async for`` per exercise set, leaving each
+with ``break``): iteration state lives in the object, so nothing is lost or repeated between loops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from movecoach.errors import UserError
+from movecoach.samples import SampleBlock
+from movecoach.transport import (
+    DEFAULT_TIMEOUT_S,
+    LinkLost,
+    Transport,
+    TransportError,
+    open_transport,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LinkEvent:
+    """The link to the wearable went down or came back.
+
+    state: "lost" (dropped; reconnecting unless reconnect=False) or "restored" (data again).
+    t_s: host wall-clock time (unix seconds) of the event.
+    gap_s: on "restored", seconds (host monotonic clock) between the last data before the drop
+    and the first data after it; 0.0 on "lost".
+    lost_packets: on "restored", packets the decoder found missing across the gap (sequence
+    numbers); 0 on "lost".
+    reason: why the link dropped (on "lost"), for logs.
+    attempts: connect attempts it took (on "restored").
+    """
+
+    state: str
+    t_s: float
+    gap_s: float = 0.0
+    lost_packets: int = 0
+    reason: str = ""
+    attempts: int = 0
+
+    def to_json(self) -> dict:
+        """The fields of a coach ``link`` event (movecoach.events.KINDS["link"])."""
+        return {"state": self.state, "gap_s": round(self.gap_s, 3),
+                "lost_packets": self.lost_packets}
+
+
+@dataclass
+class SourceStats:
+    """Counters for one source. gap_s_total: seconds without data across all restored drops."""
+
+    connects: int = 0
+    link_losses: int = 0
+    restored: int = 0
+    gap_s_total: float = 0.0
+    blocks: int = 0
+    samples: int = 0
+    decoder: Any = None  # movecoach.decoder.DecoderStats (None for replay)
+    events: list[LinkEvent] = field(default_factory=list)
+
+
+class SourceUnavailable(UserError):
+    """Could not connect, or could not reconnect before ``reconnect_timeout_s`` ran out."""
+
+
+class Source:
+    """Iterate for ``SampleBlock | LinkEvent``; see the module docstring. Use :func:`open_source`.
+
+    timeout_s: per connect attempt, seconds (None: wait forever; 0: one immediate try).
+    reconnect: False ends the iteration after ``LinkEvent("lost")`` instead of reconnecting.
+    reconnect_timeout_s: give up (SourceUnavailable) after this long without a link;
+    None keeps trying forever, 0 allows a single reconnect attempt.
+    backoff_initial_s, backoff_max_s: wait before the first retry, doubling up to the cap.
+    stall_timeout_s: a link silent this long counts as lost (None: never; the wearable
+    streams ~10 packets/s, so seconds of silence mean it is gone even if the radio has not
+    noticed). Not applied to replays.
+    start_streaming: send the "start" command after each connect.
+    decoder: a ``movecoach.decoder.Decoder`` (a fresh one by default).
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        timeout_s: float | None = DEFAULT_TIMEOUT_S,
+        reconnect: bool = True,
+        reconnect_timeout_s: float | None = None,
+        backoff_initial_s: float = 0.5,
+        backoff_max_s: float = 8.0,
+        stall_timeout_s: float | None = 5.0,
+        start_streaming: bool = True,
+        decoder: Any = None,
+    ):
+        if backoff_initial_s <= 0 or backoff_max_s < backoff_initial_s:
+            raise ValueError("need 0 < backoff_initial_s <= backoff_max_s")
+        if stall_timeout_s is not None and stall_timeout_s <= 0:
+            raise ValueError("stall_timeout_s must be None or > 0 seconds")
+        if reconnect_timeout_s is not None and reconnect_timeout_s < 0:
+            raise ValueError("reconnect_timeout_s must be None or >= 0 seconds")
+        self.transport = transport
+        self.timeout_s = timeout_s
+        self.reconnect = reconnect
+        self.reconnect_timeout_s = reconnect_timeout_s
+        self.backoff_initial_s = backoff_initial_s
+        self.backoff_max_s = backoff_max_s
+        self.stall_timeout_s = None if transport.framing == "samples" else stall_timeout_s
+        self.start_streaming = start_streaming and transport.framing != "samples"
+        if decoder is None and transport.framing != "samples":
+            from movecoach.decoder import Decoder
+
+            decoder = Decoder()
+        self.decoder = decoder
+        self.stats = SourceStats(decoder=getattr(decoder, "stats", None))
+        self._pending: collections.deque[SampleBlock | LinkEvent] = collections.deque()
+        self._chunks: Any = None
+        self._finished = False
+        self._down_since: float | None = None  # monotonic time of the drop while reconnecting
+        self._attempts = 0
+        self._restore: tuple[float, int, int] | None = None  # (last data mono, lost pkts, tries)
+        self._last_data_mono: float | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return self.transport.url
+
+    @property
+    def framing(self) -> str:
+        return self.transport.framing
+
+    async def __aenter__(self) -> Source:
+        try:
+            await self._connect(self.timeout_s)
+        except TransportError as exc:
+            raise SourceUnavailable(f"cannot connect to {self.url}: {exc}") from exc
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Disconnect. Asks the wearable to stop streaming first when the link is up."""
+        self._finished = True
+        chunks, self._chunks = self._chunks, None
+        if chunks is not None:
+            try:
+                await chunks.aclose()
+            except Exception:  # noqa: BLE001 - a broken link cannot be closed more cleanly
+                pass
+        if self.start_streaming and self.transport.is_open:
+            try:
+                from movecoach.firmware import protocol
+
+                await asyncio.wait_for(self.transport.send_control(protocol.encode_stop()), 1.0)
+            except (TransportError, TimeoutError, OSError) as exc:
+                log.debug("could not send stop to %s: %s", self.url, exc)
+        await self.transport.close()
+
+    async def send_control(self, command: bytes) -> None:
+        """Send a control command (``movecoach.firmware.protocol.encode_*``) to the wearable."""
+        await self.transport.send_control(command)
+
+    async def _connect(self, timeout_s: float | None) -> None:
+        await self.transport.open(timeout_s)
+        self.stats.connects += 1
+        self._chunks = None
+        if self.start_streaming:
+            from movecoach.firmware import protocol
+
+            try:
+                await self.transport.send_control(protocol.encode_start())
+            except TransportError:
+                await self.transport.close()
+                raise
+
+    # --- iteration -------------------------------------------------------------------------------
+    def __aiter__(self) -> Source:
+        return self
+
+    async def __anext__(self) -> SampleBlock | LinkEvent:
+        while True:
+            if self._pending:
+                return self._pending.popleft()
+            if self._finished:
+                raise StopAsyncIteration
+            if self._down_since is not None:
+                await self._reconnect()
+                continue
+            try:
+                chunk = await self._next_chunk()
+            except StopAsyncIteration:
+                log.info("%s: end of data", self.url)
+                self._finished = True
+                continue
+            except LinkLost as exc:
+                self._lost(str(exc))
+                continue
+            self._take(chunk)
+
+    async def _next_chunk(self) -> Any:
+        if self._chunks is None:
+            self._chunks = self.transport.chunks()
+        try:
+            if self.stall_timeout_s is None:
+                return await anext(self._chunks)
+            async with asyncio.timeout(self.stall_timeout_s):
+                return await anext(self._chunks)
+        except TimeoutError:
+            self._chunks = None
+            raise LinkLost(f"no data for {self.stall_timeout_s:g} s") from None
+        except BaseException:
+            self._chunks = None  # the generator is finished (error or cancellation): start anew
+            raise
+
+    def _take(self, chunk: Any) -> None:
+        now_wall = time.time()
+        if self.transport.framing == "samples":
+            blocks = [chunk]
+        elif self.transport.framing == "packet":
+            block = self.decoder.feed_packet(chunk, t_host_s=now_wall)
+            blocks = [] if block is None else [block]
+        else:
+            blocks = self.decoder.feed_stream(chunk, t_host_s=now_wall)
+        blocks = [b for b in blocks if len(b)]
+        if not blocks:
+            return
+        now = time.monotonic()
+        if self._restore is not None:
+            last_data, lost_before, attempts = self._restore
+            self._restore = None
+            gap_s = now - last_data
+            lost = self._lost_packets() - lost_before
+            event = LinkEvent("restored", now_wall, gap_s=gap_s, lost_packets=lost,
+                              attempts=attempts)
+            self.stats.restored += 1
+            self.stats.gap_s_total += gap_s
+            self.stats.events.append(event)
+            log.warning("%s: data again after %.1f s (%d packets lost)", self.url, gap_s, lost)
+            self._pending.append(event)
+        self._last_data_mono = now
+        self.stats.blocks += len(blocks)
+        self.stats.samples += sum(len(b) for b in blocks)
+        self._pending.extend(blocks)
+
+    def _lost_packets(self) -> int:
+        stats = getattr(self.decoder, "stats", None)
+        return int(getattr(stats, "lost_packets", 0) or 0)
+
+    def _lost(self, reason: str) -> None:
+        now = time.monotonic()
+        event = LinkEvent("lost", time.time(), reason=reason)
+        self.stats.link_losses += 1
+        self.stats.events.append(event)
+        self._pending.append(event)
+        self._chunks = None
+        if not self.reconnect:
+            log.warning("%s: link lost (%s); not reconnecting", self.url, reason)
+            self._finished = True
+            return
+        log.warning("%s: link lost (%s); reconnecting", self.url, reason)
+        self._down_since = now
+        self._attempts = 0
+        if self._restore is None:  # a drop before data came back keeps the original gap start
+            self._restore = (self._last_data_mono if self._last_data_mono is not None else now,
+                             self._lost_packets(), 0)
+
+    async def _reconnect(self) -> None:
+        """One backoff wait plus one connect attempt; raises SourceUnavailable past the deadline."""
+        assert self._down_since is not None
+        await self.transport.close()
+        deadline = (None if self.reconnect_timeout_s is None
+                    else self._down_since + self.reconnect_timeout_s)
+        delay = min(self.backoff_initial_s * 2 ** self._attempts, self.backoff_max_s)
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 and self._attempts > 0:
+                self._give_up()
+            delay = max(0.0, min(delay, remaining))
+        await asyncio.sleep(delay)
+        self._attempts += 1
+        timeout_s = self.timeout_s
+        if deadline is not None:
+            left = max(deadline - time.monotonic(), 0.0)
+            timeout_s = left if timeout_s is None else min(timeout_s, left)
+        try:
+            await self._connect(timeout_s)
+        except TransportError as exc:
+            log.info("%s: reconnect attempt %d failed: %s", self.url, self._attempts, exc)
+            if deadline is not None and time.monotonic() >= deadline:
+                self._give_up()
+            return
+        if self.decoder is not None and self.transport.framing == "stream":
+            # a frame cut off by the drop must not swallow the first frame of the new stream
+            self.decoder.feed_stream(b"\x00")
+        log.info("%s: reconnected after %d attempt(s)", self.url, self._attempts)
+        if self._restore is not None:
+            last, lost, _ = self._restore
+            self._restore = (last, lost, self._attempts)
+        self._down_since = None
+
+    def _give_up(self) -> None:
+        self._finished = True
+        raise SourceUnavailable(
+            f"lost the link to {self.url} and could not reconnect within "
+            f"{self.reconnect_timeout_s:g} s ({self._attempts} attempts)")
+
+
+def open_source(
+    url: str | Transport,
+    *,
+    reconnect: bool = True,
+    timeout_s: float | None = DEFAULT_TIMEOUT_S,
+    reconnect_timeout_s: float | None = None,
+    backoff_initial_s: float = 0.5,
+    backoff_max_s: float = 8.0,
+    stall_timeout_s: float | None = 5.0,
+    start_streaming: bool = True,
+    decoder: Any = None,
+    **transport_options: Any,
+) -> Source:
+    """A :class:`Source` for a URL (``ble://``, ``serial://``, ``tcp://``, ``replay://``,
+    ``loop://``) or a ready Transport; use it as ``async with open_source(url) as source``.
+
+    timeout_s: per connect attempt (None: wait forever; 0: one immediate try). Connecting the
+    first time fails with SourceUnavailable (a one-line UserError); later drops are retried as
+    described in :class:`Source`. transport_options go to the backend (e.g. ``speed=`` for
+    replay, ``baudrate=`` for serial, ``client_factory=``/``scanner=`` for BLE).
+    """
+    transport = url if isinstance(url, Transport) else open_transport(
+        url, timeout_s=timeout_s, **transport_options)
+    return Source(
+        transport,
+        timeout_s=timeout_s,
+        reconnect=reconnect,
+        reconnect_timeout_s=reconnect_timeout_s,
+        backoff_initial_s=backoff_initial_s,
+        backoff_max_s=backoff_max_s,
+        stall_timeout_s=stall_timeout_s,
+        start_streaming=start_streaming,
+        decoder=decoder,
+    )
+
+
+__all__ = ["LinkEvent", "Source", "SourceStats", "SourceUnavailable", "open_source"]
