@@ -11,11 +11,11 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from movecoach.samples import SampleBlock
+from movecoach.signal.sway import sway_metrics
 from movecoach.signal.types import EXERCISES
 from movecoach.sim.conditions import Conditions
 from movecoach.sim.kinematics import G_M_S2, ideal_imu, sample_imu
 from movecoach.sim.motions import BUILDERS, Body, Motion
-from movecoach.sim.sway_metrics import sway_metrics
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,9 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
     t0 = float(cond.t0_s)
     truth = _truth(motion, cond, seed, fs_out, t0, reps, hold_s, pattern, err_deg)
     if exercise == "sway":
-        truth["metrics"] = {k: round(v, 8) for k, v in sway_metrics(clean_acc, fs_out).to_json().items()}
+        # the analysis' own definitions (movecoach.signal.sway), on the noise-free regular recording
+        metrics = sway_metrics(t_reg + t0, clean_acc, fs=fs_out)
+        truth["metrics"] = {k: round(v, 8) for k, v in metrics.to_json().items()}
     clean = SimRecording(t_reg + t0, clean_acc, clean_gyr, fs_out, truth)
     log.info("simulated %s: %d samples at %.0f Hz, %.1f s, %d reps, %d distractors", exercise,
              int(keep.sum()), fs_out, duration, len(truth["reps"]), len(truth["distractors"]))
