@@ -385,23 +385,26 @@ class SessionRecorder:
         score = _check_score(score)
         self._q.put(("feel", score, note, time.time()))
 
-    def finish(self, summary: dict | None = None, *, timeout_s: float = 10.0) -> None:
-        """Mark the session complete (ended_at, complete=1), commit, and wait for it."""
+    def finish(self, summary: dict | None = None, *, ended_at: float | None = None,
+               timeout_s: float = 10.0) -> None:
+        """Mark the session complete (ended_at unix s, default now; complete=1), commit, wait."""
         text = None if summary is None else json.dumps(summary, default=_json_default)
         self._finished = True
-        self._call("finish", time.time(), text, timeout_s=timeout_s)
+        self._call("finish", time.time() if ended_at is None else float(ended_at), text,
+                   timeout_s=timeout_s)
 
     def flush(self, *, timeout_s: float = 10.0) -> None:
         """Commit everything queued so far and wait for it."""
         self._call("flush", timeout_s=timeout_s)
 
-    def close(self, *, timeout_s: float = 10.0) -> None:
-        """Commit and stop the writer. Without :meth:`finish` the session stays incomplete."""
+    def close(self, *, ended_at: float | None = None, timeout_s: float = 10.0) -> None:
+        """Commit and stop the writer. Without :meth:`finish` the session stays incomplete
+        (its ended_at is then set to ``ended_at``, default now, unless finish set it)."""
         if self._closed:
             return
         self._closed = True
         done = threading.Event()
-        self._q.put(("stop", time.time(), done))
+        self._q.put(("stop", time.time() if ended_at is None else float(ended_at), done))
         self._thread.join(timeout_s)
         if self._thread.is_alive():
             log.error("session %d: the writer did not stop within %.0f s", self.id, timeout_s)
@@ -517,11 +520,25 @@ class SessionRecorder:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        except sqlite3.Error as exc:
+        except sqlite3.OperationalError as exc:  # disk full, I/O error, locked: keep and retry
             if self.error is None or str(self.error) != str(exc):
                 log.error("session %d: cannot save to %s: %s", self.id, self.db_path, exc)
             self.error = exc
             return False
+        except sqlite3.Error:  # a row the database refuses: save the others, drop that one
+            try:
+                for sql, params in rows:
+                    try:
+                        conn.execute(sql, params)
+                    except (sqlite3.IntegrityError, sqlite3.ProgrammingError,
+                            sqlite3.InterfaceError) as exc:
+                        log.error("session %d: dropped a row the database refused (%s): %s",
+                                  self.id, exc, sql.split("(")[0])
+                conn.execute("UPDATE sessions SET heartbeat_at = ?, n_samples = n_samples + ? "
+                             "WHERE id = ?", (time.time(), n_new, self.id))
+            except sqlite3.Error as exc:
+                self.error = exc
+                return False
         self.error = None
         return True
 
@@ -563,7 +580,7 @@ def _typed_row(sid: int, kind: str, d: dict, step: int | None, t_s: float) -> tu
         marks = ", ".join("?" for _ in SWAY_FIELDS)
         return (f"INSERT INTO sway (session_id, step, exercise, t_s, {cols}) "
                 f"VALUES (?, ?, ?, ?, {marks})",
-                (step, d.get("exercise", "sway"), t_s, *(_num(m.get(k)) for k in SWAY_FIELDS)))
+                (sid, step, d.get("exercise", "sway"), t_s, *(_num(m.get(k)) for k in SWAY_FIELDS)))
     if kind == "session_end":
         summary = d.get("summary")
         text = None if summary is None else json.dumps(summary, default=_json_default)
@@ -933,6 +950,10 @@ class SessionStore:
                                     for v in values))
             out.append(SwayTrial(sid, step, float(t_s), day or local_day(started), metrics))
         return out
+
+    def sample_steps(self) -> set[tuple[int, int | None]]:
+        """(session_id, step) pairs that have raw samples (uses the samples index only)."""
+        return {(int(sid), step) for sid, step in self._query("SELECT DISTINCT session_id, step FROM samples")}
 
     def events(self, session_id: int) -> list[Event]:
         """The session's events in order (an unreadable event's data is {'damaged': True})."""
