@@ -114,7 +114,8 @@ class Transport(abc.ABC):
     """One link to one wearable (or one recording). Subclasses only open, read, write, close.
 
     timeout_s: default connect timeout in seconds for :meth:`open` and ``async with``; None waits
-    forever, 0 means a single immediate attempt (fails at once if the peer is not there).
+    forever, 0 means a single attempt without waiting for the peer to appear (each backend
+    documents the short limit it puts on that one attempt).
     """
 
     scheme: ClassVar[str] = ""

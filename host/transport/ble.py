@@ -158,8 +158,9 @@ class BleTransport(Transport):
     """BLE link to one wearable, ``framing = "packet"``.
 
     target: advertised name (``movecoach-1a2b``), address, or "" for the nearest wearable.
-    timeout_s: for :meth:`open`, finding plus connecting (None: keep looking, 0: not allowed
-    here, a BLE connect cannot be instant; it is treated as the bleak default of 10 s).
+    timeout_s: for :meth:`open`, finding plus connecting, seconds. None keeps scanning (in
+    10 s rounds) until the wearable shows up; 0 means one default-length (10 s) attempt, since a
+    BLE scan and connect cannot be instant.
     client_factory / scanner: bleak's ``BleakClient`` / ``BleakScanner`` or look-alikes.
     request_mtu: ask BlueZ for the negotiated MTU (other platforms negotiate by themselves).
     """
@@ -218,6 +219,11 @@ class BleTransport(Transport):
         client_factory = self._client_factory or _bleak_client()
 
         device = await self._find(scanner, total_s)
+        while device is None and timeout_s is None:
+            log.info("still looking for %s", self.url)
+            device = await self._find(scanner, DEFAULT_TIMEOUT_S)
+        if timeout_s is None:  # found at last: the connect itself gets the default time
+            deadline = time.monotonic() + DEFAULT_TIMEOUT_S
         if device is None:
             what = f"named {self.target!r}" if self.target and not is_address(self.target) \
                 else (f"at {self.target}" if self.target else "advertising the movecoach service")

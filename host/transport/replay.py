@@ -105,7 +105,7 @@ def block_edges(t_s: np.ndarray, fs: float, block_s: float) -> np.ndarray:
     n = len(t_s)
     if n == 0:
         return np.zeros(1, dtype=np.int64)
-    bins = np.floor((t_s - t_s[0]) / block_s).astype(np.int64)
+    bins = np.floor((t_s - t_s[0]) / block_s + 1e-9).astype(np.int64)  # 0.3 / 0.1 -> 3, not 2
     cut = np.diff(bins) != 0
     if fs > 0:
         cut |= np.diff(t_s) > 1.5 / fs

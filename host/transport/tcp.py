@@ -24,6 +24,7 @@ from movecoach.transport.framing import frame_control
 log = logging.getLogger(__name__)
 
 READ_SIZE = 4096
+_SINGLE_TRY_S = 1.0  # timeout_s=0: one connect attempt, bounded so a silent host cannot hang it
 
 
 def parse_host_port(target: str) -> tuple[str, int]:
@@ -42,7 +43,8 @@ def parse_host_port(target: str) -> tuple[str, int]:
 
 
 class TcpTransport(Transport):
-    """TCP client link. timeout_s bounds the connect (None: the OS default, 0: one try)."""
+    """TCP client link. timeout_s bounds the connect (None: the OS's own limit; 0: one attempt
+    of at most 1 s)."""
 
     scheme = "tcp"
     framing = "stream"
@@ -71,7 +73,7 @@ class TcpTransport(Transport):
         try:
             self._reader, self._writer = await asyncio.wait_for(
                 asyncio.open_connection(self.host, self.port),
-                None if timeout_s is None else max(timeout_s, 0.001),
+                None if timeout_s is None else (timeout_s or _SINGLE_TRY_S),
             )
         except TimeoutError:
             raise TransportError(f"{self.url}: no answer within {timeout_s:g} s") from None
