@@ -255,8 +255,10 @@ def test_home_assistant_discovery_announces_retained_sensors(broker):
     assert len(unique) == len(set(unique)) == 5
 
 
-def test_how_you_feel_is_published_retained(broker):
-    sink = MqttSink(broker.address, device_id="foot1")
+def test_how_you_feel_is_published_retained(broker, tmp_path):
+    path = tmp_path / "mqtt.toml"
+    path.write_text('broker = "127.0.0.1:1"\ndevice_id = "foot1"\n')
+    sink = MqttSink.from_config(load_config(path), broker=broker.address)  # --broker wins
     sink.publish_feel(7, note="legs tired", session_id="s1")
     wait_until(lambda: sink.published == 1)
     sink.close()

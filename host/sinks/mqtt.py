@@ -149,7 +149,7 @@ class _Journal:
     """The outbox on disk: append-only JSON lines of ``add`` and ``ack`` records, compacted on open."""
 
     def __init__(self, queue_dir: str | Path, device_id: str):
-        self.path = Path(queue_dir) / f"{_SAFE_ID.sub('_', device_id)}.outbox.jsonl"
+        self.path = Path(queue_dir).expanduser() / f"{_SAFE_ID.sub('_', device_id)}.outbox.jsonl"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = None
 
@@ -272,8 +272,8 @@ class MqttSink:
         if username is not None:
             self._client.username_pw_set(username, password)
         if tls:
-            self._client.tls_set(ca_certs=ca_certs, certfile=certfile, keyfile=keyfile,
-                                 cert_reqs=ssl.CERT_REQUIRED)
+            self._client.tls_set(ca_certs=_expand(ca_certs), certfile=_expand(certfile),
+                                 keyfile=_expand(keyfile), cert_reqs=ssl.CERT_REQUIRED)
         self._client.will_set(self.status_topic, "offline", qos=1, retain=True)
         self._client.max_inflight_messages_set(self._window + 2)  # + online/offline status
         self._client.reconnect_delay_set(min_delay=reconnect_delay_s[0], max_delay=reconnect_delay_s[1])
@@ -530,6 +530,10 @@ class SeqFilter:
             return False
         self._last[device] = seq
         return True
+
+
+def _expand(path: str | None) -> str | None:
+    return None if path is None else str(Path(path).expanduser())
 
 
 def _jsonable(value):

@@ -156,6 +156,7 @@ class SpeechSink:
         self._order = 0
         self._last_countdown: tuple[int, float] | None = None  # (seconds said, event time)
         self._closing = False
+        self._abort = threading.Event()
         self._audio_ok = True
         self._proc: subprocess.Popen | None = None
         self._worker: threading.Thread | None = None
@@ -208,6 +209,7 @@ class SpeechSink:
                 self._fifo.clear()
                 self._count = self._countdown = None
                 proc = self._proc
+            self._abort.set()
             if proc is not None and proc.poll() is None:
                 proc.terminate()
             self._worker.join(2.0)
@@ -374,7 +376,7 @@ class SpeechSink:
         self.spoken.append(u.text)
         if self.realtime:
             with wave.open(str(path)) as w:
-                time.sleep(w.getnframes() / w.getframerate())
+                self._abort.wait(w.getnframes() / w.getframerate())
 
 
 def check_voice(voice: str, engine: str = "espeak-ng") -> None:
