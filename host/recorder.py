@@ -194,14 +194,23 @@ def local_day(t_s: float) -> str:
     return time.strftime("%Y-%m-%d", time.localtime(t_s))
 
 
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
+def _clean(value):
+    """A JSON-safe copy: numpy scalars/arrays to Python, NaN/inf to None, tuples to lists."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        return _clean(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    return str(value)
+    return value
+
+
+def _dumps(value) -> str:
+    return json.dumps(_clean(value), default=str, allow_nan=False)
 
 
 def _num(value) -> float | None:
@@ -376,7 +385,7 @@ class SessionRecorder:
                     self._step = self._step_starts if self._step is None else self._step + 1
                 self._step_starts += 1
             step = self._step
-        payload = json.dumps(data, default=_json_default, allow_nan=False) if data else "{}"
+        payload = _dumps(data) if data else "{}"
         typed = _typed_row(self.id, event.kind, data, step, event.t_s)
         self._q.put(("event", event.kind, float(event.t_s), payload, typed))
 
@@ -388,7 +397,7 @@ class SessionRecorder:
     def finish(self, summary: dict | None = None, *, ended_at: float | None = None,
                timeout_s: float = 10.0) -> None:
         """Mark the session complete (ended_at unix s, default now; complete=1), commit, wait."""
-        text = None if summary is None else json.dumps(summary, default=_json_default)
+        text = None if summary is None else _dumps(summary)
         self._finished = True
         self._call("finish", time.time() if ended_at is None else float(ended_at), text,
                    timeout_s=timeout_s)
@@ -583,7 +592,7 @@ def _typed_row(sid: int, kind: str, d: dict, step: int | None, t_s: float) -> tu
                 (sid, step, d.get("exercise", "sway"), t_s, *(_num(m.get(k)) for k in SWAY_FIELDS)))
     if kind == "session_end":
         summary = d.get("summary")
-        text = None if summary is None else json.dumps(summary, default=_json_default)
+        text = None if summary is None else _dumps(summary)
         return ("UPDATE sessions SET summary = COALESCE(?, summary) WHERE id = ?", (text, sid))
     return None
 
