@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+
 from movecoach.errors import UserError
 from movecoach.samples import SampleBlock
 from movecoach.transport import (
@@ -148,6 +150,7 @@ class Source:
         self._attempts = 0
         self._restore: tuple[float, int, int] | None = None  # (last data mono, lost pkts, tries)
         self._last_data_mono: float | None = None
+        self._skip_before_s: float | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
     @property
@@ -194,6 +197,38 @@ class Source:
     async def send_control(self, command: bytes) -> None:
         """Send a control command (``movecoach.firmware.protocol.encode_*``) to the wearable."""
         await self.transport.send_control(command)
+
+    def discard_buffered(self) -> None:
+        """Drop the samples taken before now that are still waiting to be read.
+
+        For a live link whose reader paused (e.g. the coach's rest between two sets): the next
+        samples returned are ones taken after this call, so movements made during the pause are
+        not analysed late. Link events are kept. Replays have no backlog, so this does nothing.
+        """
+        if self.transport.framing == "samples":
+            return
+        self._skip_before_s = time.time()
+        kept = [i for i in self._pending if isinstance(i, LinkEvent)]
+        dropped = sum(len(i) for i in self._pending if not isinstance(i, LinkEvent))
+        self._pending = collections.deque(kept)
+        log.debug("%s: discarded %d buffered samples", self.url, dropped)
+
+    def _skip_old(self, blocks: list[SampleBlock]) -> list[SampleBlock]:
+        """Trim samples taken (t_host_s) before the discard mark; the mark ends at the first new one."""
+        mark = self._skip_before_s
+        out = []
+        for b in blocks:
+            if mark is None or b.t_host_s is None:
+                out.append(b)
+                continue
+            keep = b.t_host_s >= mark
+            if keep.any():
+                i = int(np.argmax(keep))
+                out.append(SampleBlock(b.t_s[i:], b.acc_m_s2[i:], b.gyr_rad_s[i:], b.fs,
+                                       b.t_host_s[i:]))
+                mark = None
+        self._skip_before_s = mark
+        return out
 
     async def _connect(self, timeout_s: float | None) -> None:
         await self.transport.open(timeout_s)
@@ -248,7 +283,7 @@ class Source:
             raise
 
     def _take(self, chunk: Any) -> None:
-        now_wall = time.time()
+        now_wall = self.transport.last_arrival_s or time.time()
         if self.transport.framing == "samples":
             blocks = [chunk]
         elif self.transport.framing == "packet":
@@ -256,6 +291,8 @@ class Source:
             blocks = [] if block is None else [block]
         else:
             blocks = self.decoder.feed_stream(chunk, t_host_s=now_wall)
+        if self._skip_before_s is not None:
+            blocks = self._skip_old(blocks)
         blocks = [b for b in blocks if len(b)]
         if not blocks:
             return

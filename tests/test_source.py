@@ -245,3 +245,35 @@ def test_link_events_carry_the_fields_of_a_coach_link_event():
     event = LinkEvent("restored", time.time(), gap_s=2.34567, lost_packets=12)
     assert tuple(event.to_json()) == KINDS["link"]
     assert event.to_json() == {"state": "restored", "gap_s": 2.346, "lost_packets": 12}
+
+
+def test_discard_buffered_skips_what_was_sent_while_the_reader_paused():
+    link = LoopTransport(framing="packet")
+    period_s = 8 / 104.0  # one packet of 8 samples at 104 Hz
+
+    async def wearable(start: float, seqs: range):
+        for seq in seqs:  # each packet leaves when its last sample has been taken
+            await asyncio.sleep(max(0.0, start + (seq + 1) * period_s - time.monotonic()))
+            link.feed(fake.imu_packet(seq))
+
+    async def main():
+        async with open_source(link, stall_timeout_s=None) as source:
+            start = time.monotonic()
+            sender = asyncio.ensure_future(wearable(start, range(0, 14)))
+            first = [await anext(source) for _ in range(5)]  # set 1 reads packets 0..4
+            # rest: nobody reads while packets 5..8 arrive
+            await asyncio.sleep(max(0.0, start + 9 * period_s + 0.01 - time.monotonic()))
+            source.discard_buffered()
+            after = [await anext(source)]
+            while after[-1].t_s[-1] < fake.expected_samples([13])[0][-1]:
+                after.append(await anext(source))
+            await sender
+            return first, after
+
+    first, after = run(main())
+    t_s = fake.expected_samples(list(range(14)))[0]
+    assert SampleBlock.concat(first).t_s.tolist() == t_s[:40].tolist()
+    got = SampleBlock.concat(after).t_s
+    assert got[0] > t_s[8 * 8 + 7]  # nothing taken before the discard (packets 5..8) came back
+    assert got[0] <= t_s[10 * 8]
+    assert got.tolist() == t_s[-len(got):].tolist()  # and from there on, every sample

@@ -124,6 +124,10 @@ class Transport(abc.ABC):
     def __init__(self, *, timeout_s: float | None = DEFAULT_TIMEOUT_S):
         self.timeout_s = _check_timeout("timeout_s", timeout_s)
         self._is_open = False
+        # host wall-clock time (unix s) at which the chunk last yielded by chunks() was received;
+        # links that buffer (BLE, serial, loop) stamp on receipt, so a slow reader does not
+        # skew the decoder's sensor-to-host clock mapping
+        self.last_arrival_s: float | None = None
 
     # --- what backends implement -------------------------------------------------------------
     @classmethod
@@ -145,6 +149,7 @@ class Transport(abc.ABC):
         """Yield data as it arrives (bytes, or SampleBlocks for framing "samples").
 
         Ends normally only at the end of finite data; raises LinkLost when the link drops.
+        Sets ``last_arrival_s`` to each chunk's receive time before yielding it.
         """
 
     async def send_control(self, data: bytes) -> None:

@@ -234,7 +234,7 @@ class BleTransport(Transport):
         state = {"closing": False}
 
         def on_notify(_characteristic: Any, data: bytearray) -> None:
-            queue.put_nowait(bytes(data))
+            queue.put_nowait((time.time(), bytes(data)))
 
         def on_disconnect(_client: Any) -> None:
             if not state["closing"]:
@@ -304,7 +304,8 @@ class BleTransport(Transport):
             item = await queue.get()
             if item is _LOST:
                 raise LinkLost(f"{self.describe()}: the wearable disconnected")
-            yield item
+            self.last_arrival_s, data = item
+            yield data
 
     async def send_control(self, data: bytes) -> None:
         client = self._client

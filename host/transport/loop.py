@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -89,7 +90,7 @@ class LoopTransport(Transport):
             return
         if self.framing != "samples":
             data = bytes(data)
-        self._queue.put_nowait(data)
+        self._queue.put_nowait((time.time(), data))
 
     def drop(self, reason: str = "link dropped") -> None:
         """Break the open link: the reader gets LinkLost after the data already fed."""
@@ -115,7 +116,8 @@ class LoopTransport(Transport):
                 return
             if isinstance(item, _Drop):
                 raise LinkLost(f"loop://: {item.reason}")
-            yield item
+            self.last_arrival_s, data = item
+            yield data
 
     async def send_control(self, data: bytes) -> None:
         if not self.is_open:

@@ -136,7 +136,7 @@ class SerialTransport(Transport):
             while not stop.is_set():
                 data = ser.read(ser.in_waiting or 1)
                 if data:
-                    deliver(bytes(data))
+                    deliver((time.time(), bytes(data)))
         except Exception as exc:  # noqa: BLE001 - any failure of the port means the link is gone
             if not stop.is_set():
                 deliver(_Lost(str(exc) or type(exc).__name__))
@@ -165,7 +165,8 @@ class SerialTransport(Transport):
             item = await queue.get()
             if isinstance(item, _Lost):
                 raise LinkLost(f"serial port {self.port}: {item.reason}")
-            yield item
+            self.last_arrival_s, data = item
+            yield data
 
     async def send_control(self, data: bytes) -> None:
         ser = self._ser

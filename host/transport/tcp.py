@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -101,6 +102,7 @@ class TcpTransport(Transport):
                 raise LinkLost(f"{self.url}: {exc.strerror or exc}") from exc
             if not data:
                 raise LinkLost(f"{self.url}: the wearable closed the connection")
+            self.last_arrival_s = time.time()
             yield data
 
     async def send_control(self, data: bytes) -> None:
