@@ -161,6 +161,18 @@ class Source:
     def framing(self) -> str:
         return self.transport.framing
 
+    @property
+    def fs(self) -> float | None:
+        """The wearable's sample rate in Hz, from its packets (None before the first one)."""
+        return getattr(self.decoder, "fs", None)
+
+    @property
+    def status(self) -> dict | None:
+        """The wearable's last status record (``protocol.parse_status``: battery_pct, rate_hz,
+        streaming, ...), updated as you iterate; None until one arrived. The wearable answers
+        every command with one; ``send_control(protocol.encode_status_request())`` asks."""
+        return getattr(self.decoder, "status", None)
+
     async def __aenter__(self) -> Source:
         try:
             await self._connect(self.timeout_s)

@@ -92,6 +92,7 @@ class FakeWearable:
         self.mtu_size = mtu_size
         self.service_uuids = [protocol.SERVICE_UUID] if service_uuids is None else service_uuids
         self.connectable = connectable
+        self.battery_pct = 87
         self.seq = 0  # next packet number to produce
         self.controls: list[bytes] = []
         self.connections = 0
@@ -221,9 +222,10 @@ class FakeClient:
                            **kwargs: Any) -> None:
         if not self._connected:
             raise BleakError("Not connected")
-        if str(char_specifier).lower() != protocol.DATA_UUID:
+        uuid = str(char_specifier).lower()
+        if uuid not in (protocol.DATA_UUID, protocol.CONTROL_UUID):
             raise BleakError(f"Characteristic {char_specifier} was not found!")
-        self._notify[protocol.DATA_UUID] = callback
+        self._notify[uuid] = callback
 
     async def stop_notify(self, char_specifier: Any) -> None:
         self._notify.pop(str(char_specifier).lower(), None)
@@ -237,6 +239,14 @@ class FakeClient:
         w = self.wearable
         cmd = bytes(data)
         w.controls.append(cmd)
+        status_callback = self._notify.get(protocol.CONTROL_UUID)
+        if status_callback is not None:  # every command is answered with a status record
+            status = bytearray(protocol.STATUS_SIZE)
+            protocol.pack_status_into(status, protocol.STATE_STREAMING, protocol.RESULT_OK,
+                                      cmd[0], w.battery_pct, RATE_HZ, ACC_FS_G,
+                                      SAMPLES_PER_PACKET, GYR_FS_DPS, w.seq & 0xFFFF,
+                                      w.mtu_size)
+            status_callback(FakeCharacteristic(protocol.CONTROL_UUID), status)
         if cmd == protocol.encode_start() and not w.streaming:
             w.streaming = True
             self._task = asyncio.get_running_loop().create_task(self._stream())

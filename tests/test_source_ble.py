@@ -49,9 +49,9 @@ def test_ble_samples_reconnect_after_a_forced_disconnect_and_count_the_gap():
                         wearable.drop(missed_packets=7)
                     if n == (60 - 7) * 8:
                         break
-            return items, source.stats
+            return items, source.stats, source.status, source.fs
 
-    items, stats = run(main())
+    items, stats, source_status, source_fs = run(main())
     events = [i for i in items if isinstance(i, LinkEvent)]
     assert [e.state for e in events] == ["lost", "restored"]
     assert "disconnected" in events[0].reason
@@ -71,6 +71,9 @@ def test_ble_samples_reconnect_after_a_forced_disconnect_and_count_the_gap():
     assert wearable.controls == [protocol.encode_start(), protocol.encode_start(),
                                  protocol.encode_stop()]
     assert stats.decoder.lost_packets == 7 and stats.decoder.bad_packets == 0
+    assert stats.decoder.status_records == 2  # the answers to the two "start" commands
+    assert source_status["battery_pct"] == 87 and source_status["streaming"]
+    assert source_fs == 104.0
     assert not any(c.is_connected for c in radio.clients)
 
 

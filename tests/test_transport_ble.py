@@ -81,14 +81,20 @@ def test_connects_by_name_address_or_nearest_and_streams_one_packet_per_notifica
             assert link.address == "C3:5A:11:0F:1A:2B"
             assert link.mtu_size == 185
             await link.send_control(protocol.encode_start())
-            got = []
+            got, status = [], []
             async for chunk in link.chunks():
-                got.append(chunk)
+                (status if chunk[0] == protocol.STATUS_MAGIC else got).append(chunk)
                 if len(got) == 20:
-                    return got
+                    return got, status
 
-    assert run(main()) == [_packet(i) for i in range(20)]
+    got, status = run(main())
+    assert got == [_packet(i) for i in range(20)]
     assert wearable.controls == [protocol.encode_start()]
+    # the wearable's answer to "start" comes through the control characteristic's notifications
+    assert len(status) == 1
+    answer = protocol.parse_status(status[0])
+    assert (answer["opcode"], answer["result"], answer["battery_pct"]) == (
+        protocol.OP_START, protocol.RESULT_OK, 87)
     assert wearable.client is None  # leaving `async with` disconnected
 
 
@@ -120,6 +126,8 @@ def test_a_dropped_connection_ends_chunks_with_link_lost_and_the_link_reopens():
             await link.send_control(protocol.encode_start())
             with pytest.raises(LinkLost, match="disconnected"):
                 async for chunk in link.chunks():
+                    if chunk[0] == protocol.STATUS_MAGIC:
+                        continue
                     seqs.append(int.from_bytes(chunk[3:], "little"))
                     if len(seqs) in (5, 12):
                         wearable.drop(missed_packets=3)

@@ -9,7 +9,8 @@ radio exactly at the bleak boundary and run everything above it for real.
   wearable advertising the movecoach service.
 - One notification on the data characteristic is one packet (``framing = "packet"``); the notify
   callback only puts the bytes on an ``asyncio.Queue``.
-- Control commands are written to the control characteristic (write with response).
+- Control commands are written to the control characteristic (write with response); the status
+  records the wearable answers with are notified there and join the same queue.
 - A larger ATT MTU is requested where the platform allows (BlueZ needs ``_acquire_mtu``; macOS
   and Windows negotiate on their own); the wearable sizes its packets to the MTU it agreed.
 - bleak's disconnected callback ends ``chunks()`` with :class:`LinkLost`, so the source reconnects.
@@ -246,6 +247,7 @@ class BleTransport(Transport):
             await asyncio.wait_for(client.connect(), remaining_s)
             await self._negotiate_mtu(client)
             await client.start_notify(DATA_UUID, on_notify)
+            await self._subscribe_status(client, on_notify)
         except BaseException as exc:
             state["closing"] = True
             await self._disconnect(client)
@@ -278,6 +280,16 @@ class BleTransport(Transport):
                  None if self.mtu_size is None else self.mtu_size - 3)
 
     @staticmethod
+    async def _subscribe_status(client: Any, on_notify: Any) -> None:
+        """Status records (the answer to every command, battery level) are notified on the
+        control characteristic; they share the data queue (the decoder tells them apart by
+        their first byte). Optional: older firmware may not notify there."""
+        try:
+            await client.start_notify(CONTROL_UUID, on_notify)
+        except Exception as exc:  # noqa: BLE001
+            log.debug("no status notifications on the control characteristic: %s", exc)
+
+    @staticmethod
     async def _disconnect(client: Any) -> None:
         try:
             await asyncio.wait_for(client.disconnect(), _DISCONNECT_TIMEOUT_S)
@@ -290,10 +302,11 @@ class BleTransport(Transport):
             return
         self._state["closing"] = True
         if getattr(client, "is_connected", False):
-            try:
-                await asyncio.wait_for(client.stop_notify(DATA_UUID), _DISCONNECT_TIMEOUT_S)
-            except Exception as exc:  # noqa: BLE001
-                log.debug("BLE stop_notify: %s", exc)
+            for uuid in (DATA_UUID, CONTROL_UUID):
+                try:
+                    await asyncio.wait_for(client.stop_notify(uuid), _DISCONNECT_TIMEOUT_S)
+                except Exception as exc:  # noqa: BLE001
+                    log.debug("BLE stop_notify %s: %s", uuid, exc)
         await self._disconnect(client)
 
     async def chunks(self) -> AsyncIterator[bytes]:
