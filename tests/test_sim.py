@@ -94,3 +94,145 @@ def test_sway_has_metrics_and_no_reps():
     assert 0.01 < m["rms"] < 0.3
     assert m["duration_s"] == pytest.approx(30.0, abs=0.05)
     assert rec.t_s[-1] == pytest.approx(30.0, abs=0.05)
+
+
+def quiet() -> Conditions:
+    return Conditions(noise=False, bias=False, quantise=False)
+
+
+def angle_deg(u: np.ndarray, v: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip(np.dot(u, v) / np.linalg.norm(u) / np.linalg.norm(v), -1, 1))))
+
+
+def test_wall_slide_depth_is_the_thigh_inclination_the_accelerometer_sees_in_the_hold():
+    """Standing, the thigh sensor's +x (along the thigh) points up; at the deepest point of each
+    slide gravity makes the truth depth with it."""
+    rec = simulate("wall-slide", reps=2, seed=8, conditions=quiet())
+    first = rec.truth["reps"][0]["t_start"]
+    standing = rec.acc_m_s2[rec.t_s < first - 0.5].mean(axis=0)
+    assert angle_deg(standing, [1.0, 0.0, 0.0]) < 0.5
+    for r in rec.truth["reps"]:
+        assert 40 <= r["depth_deg"] <= 92
+        assert angle_deg(rec.acc_m_s2[at(rec, r["t_peak"])], [1.0, 0.0, 0.0]) == pytest.approx(r["depth_deg"], abs=0.3)
+
+
+@pytest.mark.parametrize("strap_roll_deg", [0.0, 120.0, -170.0])
+def test_march_lift_angle_is_the_same_whatever_the_strap_rotation_about_the_thigh(strap_roll_deg):
+    """Seated, the front of the thigh faces up; a lift rotates the thigh about the hip. The angle
+    between gravity at rest and at the top, and the rotation integrated from the gyro, both equal
+    the truth amplitude, however the sensor is turned about the thigh."""
+    cond = Conditions(noise=False, bias=False, quantise=False, strap_roll_deg=strap_roll_deg)
+    rec = simulate("march", reps=3, seed=9, conditions=cond)
+    assert rec.truth["counts"] == {"lift": 3}
+    if strap_roll_deg == 0.0:
+        rest = rec.acc_m_s2[rec.t_s < rec.truth["reps"][0]["t_start"] - 0.5].mean(axis=0)
+        assert angle_deg(rest, [0.0, 0.0, 1.0]) < 10  # thigh within ~8 deg of horizontal
+    for r in rec.truth["reps"]:
+        i0, ip = at(rec, r["t_start"] - 0.05), at(rec, r["t_peak"])
+        assert angle_deg(rec.acc_m_s2[i0], rec.acc_m_s2[ip]) == pytest.approx(r["amplitude_deg"], abs=0.6)
+        turned = integrate_gyro(rec.gyr_rad_s[i0:ip + 1], rec.fs)[-1]
+        assert np.degrees(turned.magnitude()) == pytest.approx(r["amplitude_deg"], abs=0.6)
+        assert 13 <= r["amplitude_deg"] <= 42
+
+
+@pytest.mark.parametrize("exercise", ["heel-toe", "march", "wall-slide"])
+def test_hard_conditions_have_distractors_that_are_not_in_the_truth(exercise):
+    seed = 21
+    cond = Conditions.preset("hard", seed)
+    rec = simulate(exercise, reps=3, seed=seed, conditions=cond)
+    expected = {"heel-toe": {"heel_raise": 3, "toe_raise": 3}, "march": {"lift": 3}, "wall-slide": {"slide": 3}}
+    assert rec.truth["counts"] == expected[exercise]
+    spans = rec.truth["distractors"]
+    assert len(spans) >= 3 and {s["kind"] for s in spans} <= set(cond.distractors) | {"sit_stand"}
+    for s in spans:
+        for r in rec.truth["reps"]:
+            assert r["t_end"] <= s["t_start"] or s["t_end"] <= r["t_start"], (s, r)
+        inside = (rec.clean.t_s >= s["t_start"]) & (rec.clean.t_s <= s["t_end"])
+        assert np.abs(rec.clean.gyr_rad_s[inside]).max() > 0.02, s  # the distractor really moves
+    walk = next(s for s in spans if s["kind"] == "walk")
+    inside = (rec.clean.t_s >= walk["t_start"]) & (rec.clean.t_s <= walk["t_end"])
+    assert np.linalg.norm(rec.clean.acc_m_s2[inside], axis=1).max() > 12  # swing and heel strikes
+
+
+def test_hard_conditions_lose_samples_jitter_and_start_the_clock_late():
+    cond = Conditions.preset("hard", 3)
+    rec = simulate("march", reps=2, seed=3, conditions=cond)
+    assert 50 <= rec.fs <= 208 and rec.fs == cond.fs_hz
+    dt = np.diff(rec.t_s)
+    assert np.all(dt > 0)
+    assert dt.max() > 4.5 / rec.fs  # a burst of >= 5 lost samples
+    assert np.std(dt[dt < 1.5 / rec.fs]) > 0.05 / rec.fs  # jitter
+    assert rec.t_s[0] == pytest.approx(cond.t0_s, abs=1.0 / rec.fs)
+    assert len(rec) < len(rec.clean)
+    assert rec.truth["reps"][0]["t_start"] > cond.t0_s
+
+
+def test_hard_presets_vary_with_the_seed_within_realistic_bounds():
+    presets = [Conditions.preset("hard", s) for s in range(30)]
+    assert all(0.5 <= c.speed <= 2.0 and 4 <= c.tremor_hz <= 10 and 0.5 <= c.tremor_amp_deg <= 3 for c in presets)
+    assert all(c.strap_error_deg <= 25 and -180 <= c.strap_roll_deg <= 180 for c in presets)
+    assert all(c.fs_hz in (50.0, 52.0, 100.0, 104.0, 208.0) and 1 <= c.loss_bursts <= 4 for c in presets)
+    assert len({c.fs_hz for c in presets}) >= 3 and len({c.distractors for c in presets}) >= 10
+    assert Conditions.preset("clean", 5) == Conditions()
+
+
+def test_sensor_noise_and_bias_are_the_configured_size_and_samples_are_int16_counts():
+    cond = Conditions(acc_noise_m_s2=0.04, gyr_noise_rad_s=0.005, acc_bias_m_s2=0.1, gyr_bias_rad_s=0.02)
+    rec = simulate("wall-slide", reps=1, seed=4, conditions=cond)
+    assert np.array_equal(rec.t_s, rec.clean.t_s)  # no loss or jitter asked for
+    err_acc = rec.acc_m_s2 - rec.clean.acc_m_s2
+    err_gyr = rec.gyr_rad_s - rec.clean.gyr_rad_s
+    assert err_acc.std(axis=0) == pytest.approx([0.04] * 3, rel=0.1)
+    assert err_gyr.std(axis=0) == pytest.approx([0.005] * 3, rel=0.1)
+    assert np.all(np.abs(err_acc.mean(axis=0)) <= 0.1 + 0.003)
+    assert np.all(np.abs(err_gyr.mean(axis=0)) <= 0.02 + 0.0005)
+    lsb_acc = 8 * 9.80665 / 32768
+    lsb_gyr = np.deg2rad(1000.0) / 32768
+    assert np.allclose(rec.acc_m_s2 / lsb_acc, np.round(rec.acc_m_s2 / lsb_acc), atol=1e-6)
+    assert np.allclose(rec.gyr_rad_s / lsb_gyr, np.round(rec.gyr_rad_s / lsb_gyr), atol=1e-6)
+
+
+def test_a_too_small_full_scale_saturates_like_the_real_chip():
+    rec = simulate("heel-toe", reps=1, seed=1, conditions=Conditions(noise=False, bias=False, acc_range_g=1.0))
+    assert rec.acc_m_s2[:, 2].max() == pytest.approx(32767 * 9.80665 / 32768)
+
+
+def test_tremor_shakes_the_reps_but_not_the_clean_reference():
+    cond = Conditions(noise=False, bias=False, quantise=False, tremor_amp_deg=2.0, tremor_hz=6.0)
+    rec = simulate("heel-toe", reps=2, seed=6, conditions=cond)
+    r = rec.truth["reps"][0]
+    hold = (rec.t_s > r["t_peak"] + 0.2) & (rec.t_s < r["t_peak"] + 0.8)
+    gy = rec.gyr_rad_s[hold, 1]
+    # 2 deg at 6 Hz: rate amplitude 2 pi 6 * 2 deg = 1.3 rad/s (+-15 % amplitude wander)
+    assert 0.9 < np.abs(gy).max() < 1.8
+    assert np.abs(rec.clean.gyr_rad_s[hold, 1]).max() < 0.1
+    f = np.fft.rfftfreq(4096, 1 / rec.fs)
+    spec = np.abs(np.fft.rfft(rec.gyr_rad_s[:, 1] - rec.clean.gyr_rad_s[:, 1], 4096))
+    assert f[np.argmax(spec)] == pytest.approx(6.0, abs=0.5)
+
+
+def test_fatigue_makes_later_reps_smaller_and_holds_shorter():
+    cond = Conditions(fatigue=1.0, amplitude_spread=0.0)
+    rec = simulate("wall-slide", reps=6, seed=2, conditions=cond, hold_s=10.0)
+    depths = [r["depth_deg"] for r in rec.truth["reps"]]
+    holds = [r["hold_s"] for r in rec.truth["reps"]]
+    assert depths[-1] < 0.85 * depths[0] and holds[-1] < 0.6 * holds[0]
+    assert holds[0] == pytest.approx(10.0, abs=0.3)
+
+
+def test_requested_hold_is_the_time_at_or_beyond_80_percent_of_the_amplitude():
+    rec = simulate("heel-toe", reps=3, seed=3, hold_s=2.5)
+    assert [r["hold_s"] for r in rec.truth["reps"]] == pytest.approx([2.5] * 6, abs=0.05)
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="exercise"):
+        simulate("squat")
+    with pytest.raises(ValueError, match="reps"):
+        simulate("march", reps=0)
+    with pytest.raises(ValueError, match="pattern"):
+        simulate("heel-toe", reps=1, pattern="random")
+    with pytest.raises(ValueError, match="distractor"):
+        Conditions(distractors=("juggling",))
+    with pytest.raises(ValueError, match="preset"):
+        Conditions.preset("medium", 0)

@@ -34,7 +34,7 @@ class Conditions:
     amplitude_spread (relative rep-to-rep spread), vary_body (draw segment lengths per seed instead
     of the typical adult), tremor_amp_deg at tremor_hz (rotation of the segment, full size
     during reps and holds, a fifth of it at rest), fatigue in [0, 1] (by the last rep amplitude
-    down by up to 25 %, movement up to 40 % slower and holds up to 50 % shorter).
+    down by up to 20 %, movement up to 40 % slower and holds up to 50 % shorter).
 
     Recording: fs_hz overrides simulate()'s fs when set; loss_bursts runs of 5-40 lost samples
     (t_s then has gaps); irregular_dt: sample instants jitter (+-30 % of a period, occasional
@@ -85,7 +85,7 @@ class Conditions:
         """'clean': a typical sensor on a cooperative typical person (the defaults).
 
         'hard': everything randomised within realistic bounds from the seed: body, speed 0.5-2x,
-        amplitudes, rate 50-208 Hz, noise and bias near the top of the datasheet, strap error up
+        amplitudes (x0.8-1.2, 5-20 % rep-to-rep spread), rate 50-208 Hz, noise and bias near the top of the datasheet, strap error up
         to 25 deg and any roll about the thigh, tremor 4-10 Hz of 0.5-3 deg, fatigue, 1-4 loss
         bursts, jittered sample times, a clock that does not start at 0, and 3-5 distractors.
         """
@@ -107,7 +107,7 @@ class Conditions:
             strap_error_deg=float(rng.uniform(5.0, 25.0)),
             strap_roll_deg=float(rng.uniform(-180.0, 180.0)),
             speed=float(np.exp(rng.uniform(np.log(0.5), np.log(2.0)))),
-            amplitude_scale=float(rng.uniform(0.75, 1.25)),
+            amplitude_scale=float(rng.uniform(0.8, 1.2)),
             amplitude_spread=float(rng.uniform(0.05, 0.2)),
             vary_body=True,
             tremor_amp_deg=float(rng.uniform(0.5, 3.0)),

@@ -111,7 +111,7 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
         # the analysis' own definitions (movecoach.signal.sway), on the noise-free regular recording
         metrics = sway_metrics(t_reg + t0, clean_acc, fs=fs_out)
         truth["metrics"] = {k: round(v, 8) for k, v in metrics.to_json().items()}
-    clean = SimRecording(t_reg + t0, clean_acc, clean_gyr, fs_out, truth)
+    clean = SimRecording(np.round(t_reg + t0, 6), clean_acc, clean_gyr, fs_out, truth)
     log.info("simulated %s: %d samples at %.0f Hz, %.1f s, %d reps, %d distractors", exercise,
              int(keep.sum()), fs_out, duration, len(truth["reps"]), len(truth["distractors"]))
     return SimRecording(np.round(t_samp[keep] + t0, 6), acc[keep], gyr[keep], fs_out, truth, clean)

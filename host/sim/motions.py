@@ -144,7 +144,7 @@ class _Style:
     def amplitude(self, mean: float, lo: float, hi: float, i: int) -> float:
         c = self.cond
         a = mean * c.amplitude_scale * (1.0 + c.amplitude_spread * self.rng.standard_normal())
-        a *= 1.0 - 0.25 * c.fatigue * self.progress(i)
+        a *= 1.0 - 0.2 * c.fatigue * self.progress(i)
         return float(np.clip(a, lo, hi))
 
     def duration(self, typical_s: float, i: int) -> float:
@@ -186,28 +186,30 @@ def _foot_pose(ch: dict[str, np.ndarray], body: Body) -> tuple[Rotation, np.ndar
     pitch, roll, yaw = ch["pitch"], ch["roll"], ch["yaw"]
     local = rot_y(pitch) * rot_x(roll)
     heading = rot_z(yaw)
-    # pivot: metatarsal heads when the heel is up, heel when the toes are up (blended over +-1 deg)
+    # pivot channel: 1 = metatarsal heads (heel raises), 0 = heel (toe raises, heel rocker); it
+    # only switches while the foot is flat, or moves smoothly while the foot is in the air
     toe = np.array([body.toe_m, 0.0, -body.foot_height_m])
     heel = np.array([-body.heel_m, 0.0, -body.foot_height_m])
-    s = np.clip((pitch / D2R + 1.0) / 2.0, 0.0, 1.0)
-    s = s * s * (3.0 - 2.0 * s)
-    c = heel + np.outer(s, toe - heel)
+    c = heel + np.outer(ch["pivot"], toe - heel)
     p_local = c - local.apply(c)
     pos = np.column_stack([ch["x"], ch["y"], ch["z"]]) + heading.apply(p_local)
     return heading * local, pos
 
 
 def _foot_walk(tl: Timeline, rng: np.random.Generator, cond: Conditions, steps: int) -> None:
-    speed = float(np.clip(cond.speed, 0.7, 1.4))
+    """Strides of the instrumented foot (~0.8-1 Hz, slow like many people with MS): stance, heel
+    off rolling over the toes, swing (forward 0.7-1.2 m, lifted), heel strike, foot flat."""
+    speed = float(np.clip(cond.speed, 0.85, 1.15))
     for _ in range(steps):
-        period = rng.uniform(1.0, 1.2) / speed
-        stride = rng.uniform(0.9, 1.3) * min(speed, 1.2)
+        period = rng.uniform(1.05, 1.3) / speed
+        stride = rng.uniform(0.7, 1.2) * speed
         yaw = tl.state["yaw"]
         tl.hold(0.35 * period)  # stance while the other foot swings
+        tl.set(pivot=1.0)
         tl.move(0.15 * period, pitch=rng.uniform(30, 45) * D2R)  # heel off, rolling over the toes
-        tl.move_bump(0.4 * period, {"z": rng.uniform(0.06, 0.1)},
+        tl.move_bump(0.4 * period, {"z": rng.uniform(0.05, 0.09)},
                      x=tl.state["x"] + stride * np.cos(yaw), y=tl.state["y"] + stride * np.sin(yaw),
-                     pitch=-rng.uniform(12, 22) * D2R)  # swing; lands on the heel, toes up
+                     pitch=-rng.uniform(12, 22) * D2R, pivot=0.0)  # swing; lands on the heel, toes up
         tl.impact(rng.uniform(20, 40), (-0.3, 0.0, 1.0), freq_hz=rng.uniform(20, 35))
         tl.move(0.1 * period, pitch=0.0)  # foot flat
     tl.hold(0.3)
@@ -241,6 +243,7 @@ def _foot_fidget(tl: Timeline, rng: np.random.Generator, cond: Conditions) -> No
             tl.move(rng.uniform(0.25, 0.5), roll=rng.choice([-1, 1]) * rng.uniform(4, 10) * D2R)
             tl.move(rng.uniform(0.25, 0.5), roll=0.0)
         else:  # a quick toe tap
+            tl.set(pivot=0.0)
             tl.move(rng.uniform(0.15, 0.25), pitch=-rng.uniform(3, 6) * D2R)
             tl.move(rng.uniform(0.12, 0.2), pitch=0.0)
             tl.impact(rng.uniform(3, 8), (0.0, 0.0, 1.0))
@@ -269,7 +272,7 @@ def build_heel_toe(reps: int, rng: np.random.Generator, cond: Conditions, body: 
     raises, then all toe raises)."""
     if pattern not in ("alternate", "blocked"):
         raise ValueError(f"pattern must be 'alternate' or 'blocked', got {pattern!r}")
-    tl = Timeline(fs_hz, x=0.0, y=0.0, z=0.0, yaw=0.0, pitch=0.0, roll=0.0)
+    tl = Timeline(fs_hz, x=0.0, y=0.0, z=0.0, yaw=0.0, pitch=0.0, roll=0.0, pivot=1.0)
     kinds = (["heel_raise", "toe_raise"] * reps if pattern == "alternate"
              else ["heel_raise"] * reps + ["toe_raise"] * reps)
     plan = _plan_distractors(cond.distractors, len(kinds), rng,
@@ -312,9 +315,11 @@ def build_heel_toe(reps: int, rng: np.random.Generator, cond: Conditions, body: 
         done[kind] += 1
         hold = hold_s if hold_s is not None else hold_mean[kind] + rng.uniform(-0.3, 0.3)
         if kind == "heel_raise":
-            peak = st.amplitude(heel_mean, 12 * D2R, 38 * D2R, j)
+            peak = st.amplitude(heel_mean, 13 * D2R, 38 * D2R, j)
+            tl.set(pivot=1.0)  # up onto the balls of the foot
         else:
-            peak = -st.amplitude(toe_mean, 8 * D2R, 27 * D2R, j)
+            peak = -st.amplitude(toe_mean, 8.5 * D2R, 27 * D2R, j)
+            tl.set(pivot=0.0)  # back onto the heels
         _rep(tl, kind, "pitch", 0.0, peak, st.duration(0.9, j), st.hold(max(hold, 0.0), j),
              st.duration(0.9, j), rng.uniform(0.0, 0.06), rng,
              also={"roll": rng.uniform(-0.08, 0.08) * abs(peak)})
@@ -462,7 +467,7 @@ class _Thigh:
         fx, fy = self._fwd()
         d = rng.choice([-1, 1]) * rng.uniform(0.02, 0.05)
         hx0, hy0 = tl.state["hx"], tl.state["hy"]
-        tl.move(rng.uniform(1.0, 2.0), hx=hx0 - d * fy, hy=hy0 + d * fx, abd=rng.uniform(-4, 4) * D2R)
+        tl.move(rng.uniform(1.0, 2.0), hx=hx0 - d * fy, hy=hy0 + d * fx, abd=np.sign(d) * rng.uniform(2, 5) * D2R)
         tl.hold(rng.uniform(1.0, 3.0))
         tl.move(rng.uniform(1.0, 2.0), hx=hx0, hy=hy0, abd=0.0)
 
@@ -517,7 +522,7 @@ def build_march(reps: int, rng: np.random.Generator, cond: Conditions, body: Bod
     for i in range(reps):
         for name in plan.between.get(i, []):
             th.do(name)
-        amp = st.amplitude(lift_mean, 12 * D2R, 42 * D2R, i)
+        amp = st.amplitude(lift_mean, 13 * D2R, 42 * D2R, i)
         top = hold_s if hold_s is not None else rng.uniform(0.0, 0.4)
         rise, lower = st.duration(0.6, i), st.duration(0.6, i)
         _rep(tl, "lift", "flex", th.seat_flex, th.seat_flex + amp, rise, st.hold(top, i) + _ABOVE_80 * (rise + lower),
