@@ -151,6 +151,7 @@ class Source:
         self._restore: tuple[float, int, int] | None = None  # (last data mono, lost pkts, tries)
         self._last_data_mono: float | None = None
         self._skip_before_s: float | None = None
+        self._streaming = True  # False after the caller sent "stop"
 
     # --- lifecycle -------------------------------------------------------------------------------
     @property
@@ -207,8 +208,18 @@ class Source:
         await self.transport.close()
 
     async def send_control(self, command: bytes) -> None:
-        """Send a control command (``movecoach.firmware.protocol.encode_*``) to the wearable."""
+        """Send a control command (``movecoach.firmware.protocol.encode_*``) to the wearable.
+
+        After "stop" the source stops expecting data (no stall detection) and does not restart
+        the stream on reconnect; "start" turns both back on.
+        """
+        from movecoach.firmware import protocol
+
         await self.transport.send_control(command)
+        if bytes(command) == protocol.encode_stop():
+            self._streaming = False
+        elif bytes(command) == protocol.encode_start():
+            self._streaming = True
 
     def discard_buffered(self) -> None:
         """Drop the samples taken before now that are still waiting to be read.
@@ -246,7 +257,7 @@ class Source:
         await self.transport.open(timeout_s)
         self.stats.connects += 1
         self._chunks = None
-        if self.start_streaming:
+        if self.start_streaming and self._streaming:
             from movecoach.firmware import protocol
 
             try:
@@ -283,7 +294,7 @@ class Source:
         if self._chunks is None:
             self._chunks = self.transport.chunks()
         try:
-            if self.stall_timeout_s is None:
+            if self.stall_timeout_s is None or not self._streaming:
                 return await anext(self._chunks)
             async with asyncio.timeout(self.stall_timeout_s):
                 return await anext(self._chunks)

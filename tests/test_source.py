@@ -277,3 +277,25 @@ def test_discard_buffered_skips_what_was_sent_while_the_reader_paused():
     assert got[0] > t_s[8 * 8 + 7]  # nothing taken before the discard (packets 5..8) came back
     assert got[0] <= t_s[10 * 8]
     assert got.tolist() == t_s[-len(got):].tolist()  # and from there on, every sample
+
+
+def test_after_stop_a_quiet_link_is_not_a_lost_one_and_start_resumes():
+    link = LoopTransport(framing="packet")
+
+    async def main():
+        async with open_source(link, stall_timeout_s=0.2) as source:
+            link.feed(fake.imu_packet(0))
+            await anext(source)
+            await source.send_control(protocol.encode_stop())
+            with pytest.raises(TimeoutError):  # silence, but no "lost" event
+                await asyncio.wait_for(anext(source), 0.5)
+            await source.send_control(protocol.encode_start())
+            link.feed(fake.imu_packet(1))
+            block = await anext(source)
+            event = await anext(source)  # now silence is a stalled link again
+            return block, event, source.stats.link_losses
+
+    block, event, losses = run(main())
+    assert isinstance(block, SampleBlock) and event.state == "lost" and losses == 1
+    assert link.controls[:3] == [protocol.encode_start(), protocol.encode_stop(),
+                                 protocol.encode_start()]
