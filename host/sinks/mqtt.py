@@ -324,7 +324,7 @@ class MqttSink:
         subtopic, qos, retain = ROUTES.get(event.kind, _OTHER_ROUTE)
         topic = f"{self.base_topic}/{subtopic}"
         with self._order_lock:
-            payload = self.payload(event)
+            payload = self._payload(event)
             text = json.dumps(payload, allow_nan=False, default=str)
             if qos == 0:
                 self._inbox.put(("live", topic, text))
@@ -337,7 +337,7 @@ class MqttSink:
         data = {"score": score, "note": note, "session_id": session_id, "device_id": self.device_id}
         self.handle(Event("feel", time.time() if t_s is None else t_s, data))
 
-    def payload(self, event: Event) -> dict:
+    def _payload(self, event: Event) -> dict:
         """The JSON document published for ``event`` (takes the next seq)."""
         doc = {"v": SCHEMA_VERSION, "type": event.kind, "ts": round(event.t_s, 3), "seq": self._next_seq()}
         data = dict(event.data)
