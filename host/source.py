@@ -379,8 +379,11 @@ class Source:
             timeout_s = left if timeout_s is None else min(timeout_s, left)
         try:
             await self._connect(timeout_s)
-        except TransportError as exc:
-            log.info("%s: reconnect attempt %d failed: %s", self.url, self._attempts, exc)
+        except (TransportError, UserError) as exc:
+            # UserError here is e.g. "no Bluetooth adapter": someone switched Bluetooth off
+            # mid-session and may switch it on again, so it is retried like a missing wearable
+            log.log(logging.WARNING if isinstance(exc, UserError) else logging.INFO,
+                    "%s: reconnect attempt %d failed: %s", self.url, self._attempts, exc)
             if deadline is not None and time.monotonic() >= deadline:
                 self._give_up()
             return

@@ -117,3 +117,30 @@ def test_a_stalled_link_counts_as_lost_even_if_the_radio_says_nothing():
 
     event, connections = run(main())
     assert event.state == "lost" and "no data for 0.3 s" in event.reason
+
+
+def test_bluetooth_switched_off_and_on_again_mid_session_is_survived():
+    wearable = fake.FakeWearable("movecoach-1a2b", "C3:5A:11:0F:1A:2B", make_packet=fake.imu_packet,
+                                 interval_s=0.01)
+    radio = fake.FakeRadio(wearable)
+
+    async def main():
+        states = []
+        async with open_source("ble://movecoach-1a2b", backoff_initial_s=0.05, backoff_max_s=0.1,
+                               client_factory=radio.client_factory,
+                               scanner=radio.scanner) as source:
+            async for item in source:
+                if isinstance(item, LinkEvent):
+                    states.append(item.state)
+                    if item.state == "lost":  # switched on again 0.3 s later
+                        asyncio.get_running_loop().call_later(
+                            0.3, setattr, radio, "adapter_error", None)
+                    else:
+                        return states, len(radio.scans)
+                elif not states:
+                    radio.adapter_error = FileNotFoundError(2, "No such file or directory")
+                    wearable.drop()
+
+    states, scans = run(main())
+    assert states == ["lost", "restored"]
+    assert scans >= 3  # the first connect, failed attempts while Bluetooth was off, the last one
