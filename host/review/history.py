@@ -44,7 +44,7 @@ def session_line(session: Session) -> str:
     started = dt.datetime.fromtimestamp(session.started_at)
     parts = []
     for e in session.exercises:
-        text = f"{e.exercise} {e.sets} set{'s' if e.sets != 1 else ''} {e.reps} reps"
+        text = f"{e.exercise} {e.sets} set{'s' if e.sets != 1 else ''} {e.reps} rep{'s' if e.reps != 1 else ''}"
         if e.mean_depth_deg is not None:
             text += f" depth {_deg(e.mean_depth_deg)}"
         elif e.mean_amplitude_deg is not None:

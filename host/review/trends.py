@@ -6,6 +6,7 @@ session-to-session spread within weeks, pooled over all weeks (a steadier estima
 week's 5-7 sessions give). A change between two weeks is flagged when
 ``|delta| > 2 * sqrt(SE_a^2 + SE_b^2)`` (both weeks need at least 2 values), so the ordinary
 day-to-day wiggle is rarely flagged but a real change is. How-you-feel uses one value per day.
+"Your first week" (the baseline) is the first week with at least 3 sessions.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 from movecoach.recorder import Session, SessionStore
 
 NOISE_FACTOR = 2.0  # flag |delta| > NOISE_FACTOR x the standard error of the difference
+BASELINE_MIN_SESSIONS = 3  # "your first week": the first week with at least this many sessions
 
 
 @dataclass(frozen=True)
@@ -150,12 +152,15 @@ class Week:
 
 @dataclass(frozen=True)
 class Trends:
+    """Weeks with data, oldest first; ``first`` is the baseline week the changes refer to."""
+
     weeks: list[Week]
     metrics: tuple[MetricSpec, ...] = METRICS
+    baseline: int = 0
 
     @property
     def first(self) -> Week | None:
-        return self.weeks[0] if self.weeks else None
+        return self.weeks[self.baseline] if self.weeks else None
 
 
 def iso_week(day: str) -> tuple[int, int]:
@@ -193,16 +198,18 @@ def compute_trends(store: SessionStore, *, since: str | None = None) -> Trends:
             v = w.values[spec.key]
             if v is not None and v.n > 1 and math.isfinite(sd):
                 w.values[spec.key] = WeekValue(v.mean, v.sd, v.n, sd / math.sqrt(v.n))
+    # The baseline is the first week with enough sessions to tell noise from change.
+    base = next((i for i, w in enumerate(weeks) if w.sessions >= BASELINE_MIN_SESSIONS), 0)
     out: list[Week] = []
     for i, w in enumerate(weeks):
         prev = weeks[i - 1] if i else None
-        first = weeks[0]
+        first = weeks[base]
         vs_prev = {m.key: Change.between(w.values[m.key], prev.values[m.key] if prev else None, m)
                    for m in METRICS}
-        vs_first = {m.key: Change.between(w.values[m.key], first.values[m.key], m) if i else None
+        vs_first = {m.key: Change.between(w.values[m.key], first.values[m.key], m) if i > base else None
                     for m in METRICS}
         out.append(Week(w.year, w.week, w.monday, w.sessions, w.incomplete, w.values, vs_prev, vs_first))
-    return Trends(out)
+    return Trends(out, baseline=base)
 
 
 def _signed(spec: MetricSpec, c: Change | None) -> str:
@@ -235,7 +242,7 @@ def format_trends(trends: Trends, *, weeks: int | None = 12) -> str:
             text += ("↑" if c.delta > 0 else "↓") if c is not None and c.significant else " "
             cells.append(text.rjust(width))
         lines.append(f"{w.label:<9} {sess:<5}" + "".join(cells))
-    latest, first = trends.weeks[-1], trends.weeks[0]
+    latest, first = trends.weeks[-1], trends.first
     prev = trends.weeks[-2] if len(trends.weeks) > 1 else None
     lines += ["", f"Latest week {latest.label} vs the week before"
               f" ({prev.label if prev else 'none'}) and your first week ({first.label}):",
