@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,19 @@ def test_mtu_is_requested_from_bluez_when_the_backend_offers_it():
 
     assert run(main()) == 247
     assert calls == ["acquire"]
+
+
+@pytest.mark.skipif(os.path.exists("/run/dbus/system_bus_socket")
+                    or os.path.exists("/var/run/dbus/system_bus_socket")
+                    or os.uname().sysname != "Linux",
+                    reason="this machine may have a Bluetooth stack")
+def test_with_real_bleak_and_no_bluetooth_stack_connecting_says_so_in_one_line():
+    from movecoach.source import open_source
+
+    async def main():
+        async with open_source("ble://movecoach-1a2b", timeout_s=1.0):
+            pass
+
+    with pytest.raises(UserError, match="^no Bluetooth adapter: ") as info:
+        run(main())
+    assert "\n" not in str(info.value)
