@@ -633,27 +633,34 @@ def _standing_hip(body: Body) -> float:
 
 
 def _band_noise(rng: np.random.Generator, n: int, fs_hz: float, lo_hz: float, hi_hz: float, rms: float) -> np.ndarray:
+    """(n,) band-pass filtered Gaussian noise whose standard deviation over the n samples is rms.
+
+    Filtered with 10 s of extra noise on each side, so the ends are as random as the middle."""
+    pad = int(10 * fs_hz)
     sos = butter(2, [lo_hz, hi_hz], btype="bandpass", fs=fs_hz, output="sos")
-    x = sosfiltfilt(sos, rng.standard_normal(n))
-    return x * (rms / np.sqrt(np.mean(x**2)))
+    x = sosfiltfilt(sos, rng.standard_normal(n + 2 * pad))[pad:pad + n]
+    return x * (rms / np.std(x))
 
 
 def build_sway(duration_s: float, rng: np.random.Generator, cond: Conditions, body: Body, fs_hz: float) -> Motion:
-    """Quiet standing: an inverted pendulum about the ankles (COM sway of a few mm to ~1 cm, stronger
-    AP or ML per seed, 0.1-1 Hz) plus small trunk rotations (0.3-3 Hz)."""
-    pad = int(10 * fs_hz)
+    """Quiet standing: an inverted pendulum about the ankles plus small trunk rotations.
+
+    COM sway 1.5-8 mm RMS (peaks of ~0.5-2.5 cm), stronger AP or ML per seed, spectrum of a
+    0.08-0.4 Hz band-pass (falling off towards 1 Hz like real COM sway); trunk rotations of
+    0.05-0.15 deg RMS at 0.3-3 Hz. The lower-back accelerations then are ~0.02-0.1 m/s^2 RMS.
+    """
     n = int(round(duration_s * fs_hz)) + 1
-    big, small = rng.uniform(4e-3, 10e-3), rng.uniform(2e-3, 6e-3)
+    big, small = rng.uniform(3e-3, 8e-3), rng.uniform(1.5e-3, 4e-3)
     ap_m, ml_m = (big, small) if rng.random() < 0.6 else (small, big)
     ap_m *= cond.amplitude_scale
     ml_m *= cond.amplitude_scale
     h = body.back_height_m
     ch = {
-        "ap": _band_noise(rng, n + 2 * pad, fs_hz, 0.1, 1.0, ap_m / h)[pad:-pad],
-        "ml": _band_noise(rng, n + 2 * pad, fs_hz, 0.1, 1.0, ml_m / h)[pad:-pad],
-        "tp": _band_noise(rng, n + 2 * pad, fs_hz, 0.3, 3.0, rng.uniform(0.1, 0.3) * D2R)[pad:-pad],
-        "tr": _band_noise(rng, n + 2 * pad, fs_hz, 0.3, 3.0, rng.uniform(0.1, 0.3) * D2R)[pad:-pad],
-        "ty": _band_noise(rng, n + 2 * pad, fs_hz, 0.1, 1.0, rng.uniform(0.2, 0.5) * D2R)[pad:-pad],
+        "ap": _band_noise(rng, n, fs_hz, 0.08, 0.4, ap_m / h),
+        "ml": _band_noise(rng, n, fs_hz, 0.08, 0.4, ml_m / h),
+        "tp": _band_noise(rng, n, fs_hz, 0.3, 3.0, rng.uniform(0.05, 0.15) * D2R),
+        "tr": _band_noise(rng, n, fs_hz, 0.3, 3.0, rng.uniform(0.05, 0.15) * D2R),
+        "ty": _band_noise(rng, n, fs_hz, 0.1, 1.0, rng.uniform(0.1, 0.3) * D2R),
     }
     pend = rot_y(ch["ap"]) * rot_x(-ch["ml"])
     pos = pend.apply(np.array([-0.1, 0.0, h]))
