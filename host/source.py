@@ -164,7 +164,11 @@ class Source:
 
     @property
     def fs(self) -> float | None:
-        """The wearable's sample rate in Hz, from its packets (None before the first one)."""
+        """Sample rate in Hz: from the wearable's packets (None before the first one), or the
+        recording's rate for a replay."""
+        if self.decoder is None:
+            recording = getattr(self.transport, "recording", None)
+            return None if recording is None else float(recording.fs)
         return getattr(self.decoder, "fs", None)
 
     @property

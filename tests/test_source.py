@@ -62,6 +62,7 @@ def test_replaying_a_csv_gives_back_every_sample_in_order(tmp_path):
     async def main():
         async with open_source(f"replay://{path}?speed=0") as source:
             assert source.framing == "samples"
+            assert source.fs == pytest.approx(104.0, rel=1e-3)
             return await collect(source)
 
     items = run(main())
