@@ -198,3 +198,30 @@ def fixed_rate_loop(sampler, imu, should_run, idle=None):
         wait = ticks_diff(next_t, ticks_us())
         if wait > 0 and idle is not None:
             idle(wait)
+
+
+def drain_fifo(sampler, imu, elapsed_us=0):
+    """Move every complete sample waiting in the IMU's FIFO into packets; returns the count.
+
+    elapsed_us: time since the previous drain. If the FIFO overflowed meanwhile, the samples it
+    dropped (elapsed time x rate - samples still in the FIFO) are reported to the sampler as
+    lost before the survivors are packed, so the host's timeline stays right and counts them.
+    """
+    total = 0
+    hs = protocol.HEADER_SIZE
+    ss = protocol.SAMPLE_SIZE
+    while True:
+        p = sampler.packer
+        room = p.capacity - p.count
+        seen = imu.overruns
+        n = imu.read_fifo_into(p.buf, hs + p.count * ss, room)
+        if imu.overruns != seen:  # the driver stopped before reading: account for the hole
+            lost = (elapsed_us * sampler.rate_hz) // 1000000 - imu.pending_samples
+            sampler.lost(lost if lost > 0 else 0)
+            continue
+        if n == 0:
+            return total
+        sampler.committed(n)
+        total += n
+        if n < room:
+            return total
