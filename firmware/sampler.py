@@ -216,7 +216,7 @@ def drain_fifo(sampler, imu, elapsed_us=0):
         seen = imu.overruns
         n = imu.read_fifo_into(p.buf, hs + p.count * ss, room)
         if imu.overruns != seen:  # the driver stopped before reading: account for the hole
-            lost = (elapsed_us * sampler.rate_hz) // 1000000 - imu.pending_samples
+            lost = (elapsed_us * sampler.rate_hz + 500000) // 1000000 - imu.pending_samples
             sampler.lost(lost if lost > 0 else 0)
             continue
         if n == 0:
