@@ -28,7 +28,11 @@ def session_events() -> list[Event]:
                               "hold_met": True}),
         Event("cue", T0 + 6, {**IDS, "exercise": "heel-toe", "cue": "higher", "text": "Rise a little higher"}),
         Event("set_complete", T0 + 7, {**IDS, "exercise": "heel-toe", "set": 1, "sets": 2, "reps": 10}),
-        Event("session_end", T0 + 8, {**IDS, "summary": {"reps": 10, "duration_s": 372}, "complete": True}),
+        Event("session_end", T0 + 8, {**IDS, "complete": True, "summary": {
+            "routine": "morning", "started_at": T0, "duration_s": 372.0, "complete": True,
+            "steps": [{"exercise": "heel-toe", "target_reps": 10, "hold_target_s": 2.0,
+                       "sets": [{"reps": 10}, {"reps": 8}]}],
+            "sway": None, "lost_packets": 0, "feel": 7, "feel_note": "legs tired"}}),
     ]
 
 
@@ -49,7 +53,7 @@ def test_without_a_terminal_each_event_that_matters_is_one_plain_line():
         "09:30:05 rep 3/10  heel raise  24 deg  hold 2.1 s",
         "09:30:06 cue: Rise a little higher",
         "09:30:07 set 1/2 complete: 10 reps",
-        "09:30:08 session complete: reps 10, duration 6.2 min",
+        "09:30:08 session complete: morning, 6.2 min; heel-toe 18 reps; feel 7 (legs tired)",
     ]
 
 

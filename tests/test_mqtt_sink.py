@@ -104,18 +104,18 @@ def test_each_event_kind_arrives_on_its_documented_topic_as_versioned_json(broke
         Event("set_complete", t0 + 7, {**SESSION, "exercise": "heel-toe", "set": 1, "sets": 2, "reps": 1}),
         Event("sway", t0 + 8, {**SESSION, "exercise": "sway",
                                "metrics": {"rms": 0.12, "ellipse_area_95": 0.05, "duration_s": 30.0}}),
-        Event("session_end", t0 + 9, {**SESSION, "summary": {"reps": 1, "duration_s": 9.0},
+        Event("session_end", t0 + 9, {**SESSION, "summary": {"duration_s": 9.0, "feel": 8},
                                       "complete": True}),
     ]
     for e in events:
         sink.handle(e)
-    sub.wait_for(lambda s: s.on("movecoach/foot1/session") and
-                 json.loads(s.on("movecoach/foot1/session")[-1])["type"] == "session_end")
+    sub.wait_for(lambda s: s.on("movecoach/foot1/feel"))  # published right after session_end
     sink.close()
 
     expected_topic = {"session_start": "session", "step_start": "step", "rep_start": "rep/start",
                       "hold_start": "hold", "hold_tick": "hold", "hold_done": "hold", "rep": "rep",
-                      "cue": "cue", "set_complete": "set", "sway": "sway", "session_end": "session"}
+                      "cue": "cue", "set_complete": "set", "sway": "sway", "session_end": "session",
+                      "feel": "feel"}
     got = {}
     for topic, text, _ in sub.messages:
         if topic.endswith("/status"):
@@ -130,6 +130,7 @@ def test_each_event_kind_arrives_on_its_documented_topic_as_versioned_json(broke
         for key, value in e.data.items():
             assert doc[key] == value, (e.kind, key)
     assert got["rep"]["session_reps"] == 1
+    assert (got["feel"]["score"], got["feel"]["session_id"]) == (8, "s1")  # from the summary
     seqs = [got[e.kind]["seq"] for e in events if e.kind in got]
     assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
     assert sub.on("movecoach/foot1/status")[:1] == ["online"]
@@ -137,10 +138,11 @@ def test_each_event_kind_arrives_on_its_documented_topic_as_versioned_json(broke
 
     # A dashboard that connects later sees the retained state: last session, sway, offline.
     late = Subscriber(broker.address, ["movecoach/foot1/#"], client_id="late")
-    late.wait_for(lambda s: len(s.messages) >= 3)
+    late.wait_for(lambda s: len(s.messages) >= 4)
     retained = {t: p for t, p, r in late.messages if r}
     assert retained["movecoach/foot1/status"] == "offline"
-    assert json.loads(retained["movecoach/foot1/session"])["summary"] == {"reps": 1, "duration_s": 9.0}
+    assert json.loads(retained["movecoach/foot1/session"])["summary"] == {"duration_s": 9.0, "feel": 8}
+    assert json.loads(retained["movecoach/foot1/feel"])["score"] == 8
     assert json.loads(retained["movecoach/foot1/sway"])["metrics"]["rms"] == 0.12
     assert "movecoach/foot1/rep" not in retained
     late.close()

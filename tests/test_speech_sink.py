@@ -168,8 +168,13 @@ def test_phrases_for_steps_and_summaries():
                           "hold_target_s": 2.0, "placement": "on top of the right foot"})
     assert text == ("Heel and toe raises, set 1 of 2, 10 reps, hold 2 seconds. "
                     "Sensor on top of the right foot.")
-    assert summary_sentence({"reps": 20, "duration_s": 370}) == (
-        "Session complete. 20 reps in 6 minutes. Well done.")
+    summary = {"routine": "morning", "duration_s": 370.0, "steps": [
+        {"exercise": "heel-toe", "sets": [{"reps": 10}, {"reps": 10}]},
+        {"exercise": "march", "sets": [{"reps": 12}]}], "sway": {"rms": 0.1}}
+    assert summary_sentence(summary) == (
+        "Session complete. 20 heel and toe raises and 12 seated marches in 6 minutes. "
+        "Balance trial done. Well done.")
+    assert summary_sentence({"reps": 1}) == "Session complete. 1 rep. Well done."
     assert summary_sentence({}, complete=False) == "Session ended early. Good effort."
 
 

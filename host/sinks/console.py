@@ -21,7 +21,7 @@ import time
 from typing import TextIO
 
 from movecoach.events import Event
-from movecoach.sinks.speech import exercise_name
+from movecoach.sinks.speech import exercise_name, summary_reps
 
 log_time_format = "%H:%M:%S"
 _CLEAR = "\r\x1b[2K"
@@ -58,18 +58,29 @@ def sway_line(data: dict) -> str:
 
 
 def summary_line(data: dict) -> str:
-    """``session complete: reps 20, duration 6.2 min, ...`` from the summary's plain fields."""
+    """``session complete: morning, 6.2 min; heel-toe 20 reps, march 10 reps; feel 7`` from a
+    session summary (``routine``, ``duration_s``, ``steps[].sets[].reps``, ``lost_packets``,
+    ``feel``; a plain ``reps`` total is shown when there are no steps)."""
     summary = data.get("summary") or {}
     head = "session complete" if data.get("complete", True) else "session ended early"
     parts = []
-    for key, value in summary.items():
-        if key == "duration_s" and isinstance(value, int | float):
-            parts.append(f"duration {value / 60:.1f} min")
-        elif isinstance(value, bool | str):
-            parts.append(f"{key.replace('_', ' ')} {value}")
-        elif isinstance(value, int | float):
-            parts.append(f"{key.replace('_', ' ')} {value:g}")
-    return head + (": " + ", ".join(parts) if parts else "")
+    first = [str(summary["routine"])] if summary.get("routine") else []
+    if isinstance(summary.get("duration_s"), int | float):
+        first.append(f"{summary['duration_s'] / 60:.1f} min")
+    if first:
+        parts.append(", ".join(first))
+    per_exercise = summary_reps(summary)
+    if per_exercise:
+        parts.append(", ".join(f"{ex} {n} reps" for ex, n in per_exercise.items()))
+    elif isinstance(summary.get("reps"), int):
+        parts.append(f"{summary['reps']} reps")
+    if summary.get("sway"):
+        parts.append("balance trial done")
+    if summary.get("lost_packets"):
+        parts.append(f"{summary['lost_packets']} packets lost")
+    if summary.get("feel") is not None:
+        parts.append(f"feel {summary['feel']}" + (f" ({summary['feel_note']})" if summary.get("feel_note") else ""))
+    return head + (": " + "; ".join(parts) if parts else "")
 
 
 class ConsoleSink:

@@ -321,6 +321,14 @@ class MqttSink:
         if self._closed:
             log.debug("MQTT sink closed; dropping %s", event.kind)
             return
+        self._publish(event)
+        summary = event.data.get("summary")
+        if event.kind == "session_end" and isinstance(summary, dict) and summary.get("feel") is not None:
+            self._publish(Event("feel", event.t_s, {
+                "session_id": event.data.get("session_id"), "device_id": self.device_id,
+                "score": summary["feel"], "note": summary.get("feel_note") or ""}))
+
+    def _publish(self, event: Event) -> None:
         subtopic, qos, retain = ROUTES.get(event.kind, _OTHER_ROUTE)
         topic = f"{self.base_topic}/{subtopic}"
         with self._order_lock:

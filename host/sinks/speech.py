@@ -68,22 +68,41 @@ def exercise_name(exercise: str | None) -> str:
     return EXERCISE_NAMES.get(exercise or "", (exercise or "exercise").replace("-", " ").replace("_", " "))
 
 
+def summary_reps(summary: dict) -> dict[str, int]:
+    """Reps per exercise from a session summary (``steps[].sets[].reps``), in step order."""
+    reps: dict[str, int] = {}
+    for step in summary.get("steps") or []:
+        if not isinstance(step, dict):
+            continue
+        n = sum(s.get("reps", 0) for s in step.get("sets") or [] if isinstance(s, dict)
+                and isinstance(s.get("reps"), int))
+        reps[str(step.get("exercise"))] = reps.get(str(step.get("exercise")), 0) + n
+    return reps
+
+
 def summary_sentence(summary: dict | None, complete: bool = True) -> str:
-    """The spoken end of a session, from the summary's ``reps`` (or ``total_reps``), ``sets`` and
-    ``duration_s`` when present: "Session complete. 20 reps in 6 minutes. Well done."
+    """The spoken end of a session: "Session complete. 20 heel and toe raises and 10 seated
+    marches in 6 minutes. Well done." Reps come from ``steps[].sets[].reps`` (or a plain
+    ``reps``/``total_reps``), the time from ``duration_s``.
     """
     summary = summary or {}
     parts = ["Session complete." if complete else "Session ended early."]
-    reps = summary.get("reps", summary.get("total_reps"))
-    if isinstance(reps, list):
-        reps = len(reps)
+    per_exercise = summary_reps(summary)
+    total = summary.get("reps", summary.get("total_reps"))
+    if per_exercise:
+        what = " and ".join(f"{n} {exercise_name(ex)}" for ex, n in per_exercise.items())
+    elif isinstance(total, int | float):
+        what = f"{int(total)} rep{'s' if int(total) != 1 else ''}"
+    else:
+        what = ""
     duration_s = summary.get("duration_s")
-    if isinstance(reps, int | float):
-        what = f"{int(reps)} rep{'s' if int(reps) != 1 else ''}"
-        if isinstance(duration_s, int | float) and duration_s >= 60:
-            minutes = round(duration_s / 60)
-            what += f" in {minutes} minute{'s' if minutes != 1 else ''}"
+    if what and isinstance(duration_s, int | float) and duration_s >= 60:
+        minutes = round(duration_s / 60)
+        what += f" in {minutes} minute{'s' if minutes != 1 else ''}"
+    if what:
         parts.append(what + ".")
+    if summary.get("sway"):
+        parts.append("Balance trial done.")
     parts.append("Well done." if complete else "Good effort.")
     return " ".join(parts)
 
