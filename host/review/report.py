@@ -389,11 +389,14 @@ def build_report(store: SessionStore, *, since: str | None = None) -> str:
 
 def write_report(store: SessionStore, out_dir: str | os.PathLike, *, since: str | None = None) -> Path:
     """Write ``movecoach-report-YYYY-MM-DD.html`` into out_dir (created) and return its path."""
-    text = build_report(store, since=since)
     out = Path(out_dir)
     path = out / f"movecoach-report-{dt.date.today():%Y-%m-%d}.html"
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)  # fail before the plots are drawn
+    except OSError as exc:
+        raise UserError(f"cannot write the report to {out}: {exc.strerror or exc}") from exc
+    text = build_report(store, since=since)
+    try:
         tmp = path.with_suffix(".html.tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
