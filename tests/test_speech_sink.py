@@ -50,6 +50,15 @@ def test_a_rep_count_is_spoken_as_a_short_word(tmp_path):
     assert len(sink.latencies_s) == 1 and 0.0 <= sink.latencies_s[0] < 2.0
 
 
+def test_latency_runs_from_the_end_of_the_rep_on_the_host_clock(tmp_path):
+    sink = SpeechSink(wav_dir=tmp_path)
+    t_s = time.time()
+    sink.handle(Event("rep", t_s, {**IDS, "exercise": "march", "kind": "lift", "count": 1, "set": 1,
+                                   "t_end": 12.5, "t_end_host": t_s - 0.4}))  # t_end: sensor clock
+    sink.close()
+    assert 0.4 <= sink.latencies_s[0] < 2.4
+
+
 def test_a_sentence_sounds_proportionally_longer_than_a_word(tmp_path):
     sink = SpeechSink(wav_dir=tmp_path)
     sink.handle(rep(3))

@@ -152,7 +152,7 @@ class ConsoleSink:
                 if isinstance(d.get("count"), int):
                     self._count = d["count"]
                 self._hold = ""
-                line = rep_line(d, self._target)
+                line = rep_line(d, d.get("target_reps") or self._target)
             elif k == "hold_start":
                 self._hold = f"hold 0.0/{_num(d.get('target_s'))} s"
             elif k == "hold_tick":

@@ -14,9 +14,10 @@ back). The person is often faster than the voice, so phrases have priority rules
    itself clears any countdown still waiting.
 4. Among waiting phrases the oldest event is spoken first, so "ten" comes before "set complete".
 
-Latency (``latencies_s``): from the event (its ``t_s``, or for a rep the rep's host-clock
-``t_end`` when present) to the start of audio: the moment espeak-ng starts playing (process
-started) or, when rendering, its first audio bytes.
+Latency (``latencies_s``): from the event to the start of audio: the moment espeak-ng starts
+playing (process started) or, when rendering, its first audio bytes. The event time is its
+``t_s``; for a rep it is when the rep ended on the host clock (``t_end_host``, else a host-clock
+``t_end``), so the latency also covers the analysis delay before the event.
 """
 
 from __future__ import annotations
@@ -410,10 +411,12 @@ def check_voice(voice: str, engine: str = "espeak-ng") -> None:
 
 
 def _rep_ref_time(event: Event) -> float:
-    """The rep's t_end when it is on the host clock (close to the event time), else t_s."""
-    t_end = event.data.get("t_end")
-    if isinstance(t_end, int | float) and -30.0 <= event.t_s - t_end <= 30.0:
-        return float(t_end)
+    """When the rep ended on the host clock: ``t_end_host`` (the runner maps the sensor clock),
+    else ``t_end`` if it is host time (close to the event time), else the event's ``t_s``."""
+    for key in ("t_end_host", "t_end"):
+        t = event.data.get(key)
+        if isinstance(t, int | float) and -30.0 <= event.t_s - t <= 30.0:
+            return float(t)
     return event.t_s
 
 
