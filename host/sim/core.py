@@ -188,7 +188,11 @@ def _truth(motion: Motion, cond: Conditions, seed: int, fs: float, t0: float, re
     fi = motion.fs_hz
     out_reps = []
     for r in motion.reps:
-        ang = np.rad2deg(r.sign * (motion.channels[r.channel][r.i_start:r.i_end + 1] - r.rest))
+        if r.kind == "slide":  # depth: thigh inclination from vertical
+            ang = np.rad2deg(r.sign * (motion.channels[r.channel][r.i_start:r.i_end + 1] - r.rest))
+        else:  # angle of the segment's rotation away from its rest orientation (all axes)
+            seg = motion.rot[r.i_start:r.i_end + 1]
+            ang = np.rad2deg((seg[0].inv() * seg).magnitude())
         amp = float(ang.max())
         i_peak = int(np.argmax(ang))
         hold = float(np.count_nonzero(ang >= 0.8 * amp) / fi)

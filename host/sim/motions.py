@@ -172,8 +172,10 @@ def _rep(tl: Timeline, kind: str, channel: str, rest: float, peak: float, rise_s
     i0 = tl.n - 1
     tl.move(rise_s, **{channel: peak}, **{k: start[k] + v for k, v in also.items()})
     plateau = hold_s - _ABOVE_80 * (rise_s + lower_s)
-    if plateau > 0:
-        tl.move(plateau, **{channel: peak - sag * (peak - rest)})
+    if plateau >= 0.5:  # a slow sag (full size after 2 s), never a jerk
+        tl.move(plateau, **{channel: peak - sag * min(1.0, plateau / 2.0) * (peak - rest)})
+    else:
+        tl.hold(plateau)
     tl.move(lower_s, **{channel: rest}, **start)
     tl.reps.append(RepMark(kind, i0, tl.n - 1, channel, rest, 1.0 if peak > rest else -1.0))
 
@@ -562,10 +564,11 @@ def _slide(tl: Timeline, body: Body, depth: float, down_s: float, hold_s: float,
     m_down, m_up = tl.samples(down_s), tl.samples(up_s)
     plateau = hold_s - _ABOVE_80 * (down_s + up_s)
     m_hold = tl.samples(plateau) if plateau > 0 else 0
+    sag = sag * min(1.0, plateau / 4.0) if plateau >= 1.0 else 0.0  # slow creep, never a jerk
     alpha = np.concatenate([
         depth * min_jerk(m_down),
         depth - sag * depth * min_jerk(m_hold) if m_hold else np.zeros(0),
-        (depth * (1 - sag if m_hold else 1.0)) * (1 - min_jerk(m_up)),
+        depth * (1 - sag) * (1 - min_jerk(m_up)),
     ])
     # ankle fixed, hip on the wall line: Lt sin(alpha) - Ls sin(beta) = D (the feet's distance)
     lt, ls, d = body.thigh_m, body.shank_m, body.wall_foot_m
