@@ -33,6 +33,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--duration", type=float, default=None, help="sway trial length in seconds (default 30)")
     p.add_argument("--pattern", choices=("alternate", "blocked"), default="alternate",
                    help="heel-toe order (default %(default)s)")
+    p.add_argument("--digits", type=int, default=6,
+                   help="significant digits of acc/gyr values, times get digits-1 decimals (default %(default)s)")
     p.set_defaults(func=run)
     return p
 
@@ -48,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--hold must be within 0-120 s, got {args.hold:g}")
     if args.duration is not None and not 5.0 <= args.duration <= 600.0:
         raise UserError(f"--duration must be within 5-600 s, got {args.duration:g}")
+    if not 3 <= args.digits <= 17:
+        raise UserError(f"--digits must be within 3-17, got {args.digits}")
     out: Path = args.out
     if out.suffix.lower() != ".csv":
         raise UserError(f"--out {out}: expected a .csv file name")
@@ -59,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     rec = simulate(args.exercise, args.reps, fs=args.rate or 104.0, seed=args.seed, conditions=cond,
                    duration_s=args.duration, hold_s=args.hold, pattern=args.pattern)
     try:
-        save_csv(rec, out)
+        save_csv(rec, out, significant_digits=args.digits, time_decimals=args.digits - 1)
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write ({exc.strerror})") from None
     counts = ", ".join(f"{v} {k}" for k, v in rec.truth["counts"].items()) or "sway trial"

@@ -81,6 +81,11 @@ class Conditions:
         return d
 
     @staticmethod
+    def from_json(d: dict) -> Conditions:
+        """The inverse of to_json (e.g. from a truth JSON's "conditions")."""
+        return Conditions(**{**d, "distractors": tuple(d.get("distractors", ()))})
+
+    @staticmethod
     def preset(name: str, seed: int = 0) -> Conditions:
         """'clean': a typical sensor on a cooperative typical person (the defaults).
 

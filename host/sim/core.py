@@ -106,7 +106,8 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
     keep = _loss_mask(len(t_samp), cond.loss_bursts, rng)
 
     t0 = float(cond.t0_s)
-    truth = _truth(motion, cond, seed, fs_out, t0, reps, hold_s, pattern, err_deg)
+    requested = {"reps": reps, "hold_s": hold_s, "pattern": pattern, "duration_s": duration_s}
+    truth = _truth(motion, cond, seed, fs_out, t0, requested, err_deg)
     if exercise == "sway":
         # the analysis' own definitions (movecoach.signal.sway), on the noise-free regular recording
         metrics = sway_metrics(t_reg + t0, clean_acc, fs=fs_out)
@@ -183,8 +184,8 @@ def _loss_mask(n: int, bursts: int, rng: np.random.Generator) -> np.ndarray:
     return keep
 
 
-def _truth(motion: Motion, cond: Conditions, seed: int, fs: float, t0: float, reps: int,
-           hold_s: float | None, pattern: str, strap_err_deg: float) -> dict:
+def _truth(motion: Motion, cond: Conditions, seed: int, fs: float, t0: float, requested: dict,
+           strap_err_deg: float) -> dict:
     fi = motion.fs_hz
     out_reps = []
     for r in motion.reps:
@@ -212,7 +213,7 @@ def _truth(motion: Motion, cond: Conditions, seed: int, fs: float, t0: float, re
                         for s in motion.spans],
         "fs": fs,
         "seed": seed,
-        "requested": {"reps": reps, "hold_s": hold_s, "pattern": pattern},
+        "requested": requested,
         "strap_error_deg": round(strap_err_deg, 2),
         "gravity_m_s2": G_M_S2,
         "conditions": cond.to_json(),
