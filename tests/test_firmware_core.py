@@ -209,3 +209,25 @@ def test_samples_per_packet_fit_the_ble_mtu():
     assert protocol.samples_per_packet(185) == 13
     assert protocol.samples_per_packet(23) == 0  # the default MTU cannot carry a sample
     assert protocol.samples_per_packet(517) == protocol.MAX_BLE_SAMPLES_PER_PACKET
+
+
+SERIAL = textwrap.dedent("""
+    import sys, time
+    from firmware.serial_link import SerialLink
+    link = SerialLink()
+    got = []
+    deadline = time.ticks_add(time.ticks_ms(), 5000)
+    while len(got) < 2 and time.ticks_diff(deadline, time.ticks_ms()) > 0:
+        got.extend(link.commands())
+        time.sleep_ms(5)
+    for cmd in got:
+        link.send(cmd)  # echo each command back as a frame
+""")
+
+
+def test_serial_link_reads_control_frames_without_blocking(micropython):
+    cmds = [protocol.encode_set_rate(208), protocol.encode_stop()]
+    noise = b"\x07\x03garbage\x00"  # a damaged frame first: skipped
+    stdin = noise + b"".join(framing.encode_frame(c) for c in cmds)
+    out = run_micropython(micropython, SERIAL, stdin).stdout
+    assert framing.Deframer().feed(out) == cmds
