@@ -182,7 +182,8 @@ def migrate(conn: sqlite3.Connection, *, target: int = SCHEMA_VERSION) -> int:
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         log.info("database schema migrated to version %d", version + 1)
         version += 1
@@ -527,7 +528,8 @@ class SessionRecorder:
                              "WHERE id = ?", (time.time(), n_new, self.id))
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite rolls back by itself on e.g. SQLITE_FULL
+                    conn.execute("ROLLBACK")
                 raise
         except sqlite3.OperationalError as exc:  # disk full, I/O error, locked: keep and retry
             if self.error is None or str(self.error) != str(exc):

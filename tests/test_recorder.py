@@ -271,3 +271,31 @@ def test_data_dir_follows_the_option_then_movecoach_then_xdg_then_home(monkeypat
     assert data_dir(str(tmp_path / "opt")) == tmp_path / "opt"
     assert db_path(tmp_path / "opt") == tmp_path / "opt" / DB_NAME
     assert db_path(Path("x/my.sqlite")) == Path("x/my.sqlite")
+
+
+def test_a_disk_that_fills_up_mid_session_is_reported_and_the_session_stays_readable(tmp_path, monkeypatch):
+    import movecoach.recorder as recorder_module
+
+    rec = Recorder(tmp_path)
+    real_connect = recorder_module.connect
+
+    def nearly_full(path, **kwargs):  # SQLite's own "database or disk is full" (SQLITE_FULL)
+        conn = real_connect(path, **kwargs)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages + 1}")
+        return conn
+
+    monkeypatch.setattr(recorder_module, "connect", nearly_full)
+    sess = rec.start_session(device_id="dev", routine="daily", source="sim", fs=FS)
+    monkeypatch.setattr(recorder_module, "connect", real_connect)
+    for k in range(0, 2080, 8):  # 20 s of samples: far more than one free page
+        sess.add_samples(_block(k, 8))  # never raises into the analysis
+    sess.handle(_ev("rep", 1.0, exercise="march", kind="lift", count=1, set=1, amplitude_deg=30.0))
+    with pytest.raises(UserError, match=r"cannot write to .*full"):
+        sess.finish()
+    assert isinstance(sess.error, sqlite3.OperationalError)
+    sess.close()
+    rec.close()
+    (s,) = SessionStore(tmp_path).sessions()  # nothing after the start could be saved ...
+    assert s.n_samples == 0 and s.ended_at is None and s.status != "complete"
+    assert s.status == "recording"  # ... and this process is alive: incomplete once it is gone

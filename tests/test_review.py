@@ -182,34 +182,33 @@ def test_raw_export_writes_an_analyze_csv_of_the_balance_trial(year, mc, tmp_pat
     assert rec.fs == pytest.approx(104.0, rel=1e-3)
 
 
-def _session_today(rec: Recorder, hours_ago: float) -> int:
+def _session_at(rec: Recorder, when: dt.datetime) -> int:
     sess = rec.start_session(device_id="dev", routine="daily", source="sim", fs=None,
-                             started_at=time.time() - hours_ago * 3600)
-    sess.finish()
+                             started_at=when.timestamp())
+    sess.finish(ended_at=when.timestamp() + 600)
     sess.close()
     return sess.id
 
 
 def test_feel_attaches_to_the_days_latest_session_or_stands_alone(tmp_path, mc):
-    today = dt.date.today()
-    if dt.datetime.now().hour < 3:
-        pytest.skip("needs two sessions earlier today")
+    day = dt.date(2026, 3, 10)
     with Recorder(tmp_path) as rec:
-        _session_today(rec, 2.5)
-        latest = _session_today(rec, 1.0)
-    code, out, _ = mc("feel", "6", "--data-dir", tmp_path)
-    assert code == 0 and f"(session {latest} at" in out
-    code, out, _ = mc("feel", "8", "--note", "slept well", "--data-dir", tmp_path)  # a correction
-    store = SessionStore(tmp_path)
+        _session_at(rec, dt.datetime.combine(day, dt.time(8, 0)))
+        latest = _session_at(rec, dt.datetime.combine(day, dt.time(17, 30)))
+    code, out, _ = mc("feel", "6", "--date", day.isoformat(), "--data-dir", tmp_path)
+    assert code == 0 and out == f"Saved: feeling 6/10 on Tue 10 Mar 2026 (session {latest} at 17:30).\n"
+    code, out, _ = mc("feel", "8", "--note", "slept well", "--date", "2026-03-10", "--data-dir", tmp_path)
+    store = SessionStore(tmp_path)  # a correction replaces the score, it does not add one
     assert [(e.score, e.note, e.session_id) for e in store.feel_entries()] == [(8, "slept well", latest)]
-    code, out, _ = mc("feel", "4", "--date", "yesterday", "--data-dir", tmp_path)
+    code, out, _ = mc("feel", "4", "--date", "2026-03-11", "--data-dir", tmp_path)
     assert "no session that day" in out
-    code, out, _ = mc("history", "--data-dir", tmp_path)
-    yesterday = today - dt.timedelta(days=1)
-    assert f"{yesterday:%Y-%m-%d %a}       no session; feel 4/10" in out
-    assert "feel 8/10 (slept well)" in out.splitlines()[2]
-    assert compute_trends(store).weeks[-1].values["feel"].mean == pytest.approx(
-        8.0 if yesterday.isocalendar()[1] != today.isocalendar()[1] else 6.0)
+    code, out, _ = mc("feel", "5", "--data-dir", tmp_path)  # today, no session
+    assert code == 0 and f"on {dt.date.today():%a %d %b %Y} (no session that day" in out
+    code, out, _ = mc("history", "--until", "2026-12-31", "--data-dir", tmp_path)
+    lines = out.splitlines()
+    assert "feel" not in lines[0] and lines[1].endswith("feel 8/10 (slept well)")
+    assert lines[2] == "2026-03-11 Wed       no session; feel 4/10"
+    assert compute_trends(store).weeks[0].values["feel"].mean == pytest.approx((8 + 4) / 2)
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -344,7 +344,8 @@ def _summary_html(sessions: list[Session], trends: Trends) -> str:
     incomplete = sum(1 for s in sessions if s.status == "incomplete")
     corrupt = [s for s in sessions if s.corrupt]
     latest, first = trends.weeks[-1], trends.first
-    items = [f"{len(sessions)} sessions from {sessions[0].day} to {sessions[-1].day}"
+    items = [f"{len(sessions)} session{'s' if len(sessions) != 1 else ''} from {sessions[0].day} "
+             f"to {sessions[-1].day}"
              + (f", {incomplete} incomplete" if incomplete else "") + "."]
     for key in ("slide_depth_deg", "holds_pct", "sway_rms", "sway_ellipse", "feel"):
         c = latest.vs_first.get(key)
