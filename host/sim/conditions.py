@@ -7,13 +7,27 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from movecoach.firmware import protocol
+
 log = logging.getLogger(__name__)
 
 DISTRACTORS = ("walk", "turn", "step", "fidget", "weight_shift", "sit_stand")
 
-# IMU full scales the wearable uses (LSM6DSOX-class part, int16 output).
-ACC_RANGE_G = 8.0
-GYR_RANGE_DPS = 1000.0
+# The wearable's default full scales; counts are scaled with the datasheet sensitivities
+# (movecoach.firmware.protocol), exactly as the firmware and the host decoder do.
+ACC_RANGE_G = int(protocol.DEFAULT_ACC_FS_G)
+GYR_RANGE_DPS = int(protocol.DEFAULT_GYR_FS_DPS)
+G0_M_S2 = 9.80665
+
+
+def acc_lsb_m_s2(range_g: int) -> float:
+    """Accelerometer sensitivity (m/s^2 per count) at a full scale of +-range_g g."""
+    return protocol.ACC_UG_PER_LSB[int(range_g)] * 1e-6 * G0_M_S2
+
+
+def gyr_lsb_rad_s(range_dps: int) -> float:
+    """Gyroscope sensitivity (rad/s per count) at a full scale of +-range_dps degrees/s."""
+    return float(np.deg2rad(protocol.GYR_UDPS_PER_LSB[int(range_dps)] * 1e-6))
 
 
 @dataclass(frozen=True)
@@ -23,8 +37,9 @@ class Conditions:
     Sensor errors (defaults are those of a typical MEMS IMU, so the default is the "clean" preset):
     noise: white noise of acc_noise_m_s2 / gyr_noise_rad_s RMS at 104 Hz (scaled with
     sqrt(fs / 104) for other rates, i.e. constant noise density). bias: a constant bias per axis
-    drawn uniformly within +-acc_bias_m_s2 / +-gyr_bias_rad_s. quantise: int16 at +-acc_range_g g
-    and +-gyr_range_dps dps, saturating.
+    drawn uniformly within +-acc_bias_m_s2 / +-gyr_bias_rad_s. quantise: int16 counts at the
+    firmware's full scales acc_range_g (2, 4, 8, 16 g) and gyr_range_dps (125-2000 dps) with the
+    datasheet sensitivities, saturating at +-32767 counts (a 4 g range clips hard heel strikes).
 
     Placement: strap_error_deg: the sensor sits rotated on its segment by this angle about a random
     axis. strap_roll_deg: thigh sensors only, an extra rotation about the thigh axis (any value
@@ -49,8 +64,8 @@ class Conditions:
     gyr_noise_rad_s: float = 0.005
     acc_bias_m_s2: float = 0.05
     gyr_bias_rad_s: float = 0.01
-    acc_range_g: float = ACC_RANGE_G
-    gyr_range_dps: float = GYR_RANGE_DPS
+    acc_range_g: int = ACC_RANGE_G
+    gyr_range_dps: int = GYR_RANGE_DPS
     strap_error_deg: float = 0.0
     strap_roll_deg: float = 0.0
     speed: float = 1.0
@@ -72,6 +87,10 @@ class Conditions:
             raise ValueError(f"unknown distractor(s) {unknown}; expected some of {DISTRACTORS}")
         if not 0.0 <= self.fatigue <= 1.0:
             raise ValueError(f"fatigue must be in [0, 1], got {self.fatigue}")
+        if self.acc_range_g not in protocol.ACC_UG_PER_LSB:
+            raise ValueError(f"acc_range_g must be one of {sorted(protocol.ACC_UG_PER_LSB)}, got {self.acc_range_g}")
+        if self.gyr_range_dps not in protocol.GYR_UDPS_PER_LSB:
+            raise ValueError(f"gyr_range_dps must be one of {sorted(protocol.GYR_UDPS_PER_LSB)}, got {self.gyr_range_dps}")
         if self.speed <= 0:
             raise ValueError(f"speed must be > 0, got {self.speed}")
 

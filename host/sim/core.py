@@ -13,7 +13,7 @@ from scipy.spatial.transform import Rotation
 from movecoach.samples import SampleBlock
 from movecoach.signal.sway import sway_metrics
 from movecoach.signal.types import EXERCISES
-from movecoach.sim.conditions import Conditions
+from movecoach.sim.conditions import Conditions, acc_lsb_m_s2, gyr_lsb_rad_s
 from movecoach.sim.kinematics import G_M_S2, ideal_imu, sample_imu
 from movecoach.sim.motions import BUILDERS, Body, Motion
 
@@ -151,7 +151,7 @@ def _jitter(t_reg: np.ndarray, fs: float, rng: np.random.Generator) -> np.ndarra
 
 def _sensor_errors(acc: np.ndarray, gyr: np.ndarray, fs: float, cond: Conditions,
                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Noise (constant density, RMS given at 104 Hz), constant bias, int16 quantisation with saturation."""
+    """Noise (constant density, RMS given at 104 Hz), constant bias, int16 counts (saturating)."""
     acc = acc.copy()
     gyr = gyr.copy()
     scale = np.sqrt(fs / 104.0)
@@ -162,13 +162,12 @@ def _sensor_errors(acc: np.ndarray, gyr: np.ndarray, fs: float, cond: Conditions
         acc += rng.uniform(-cond.acc_bias_m_s2, cond.acc_bias_m_s2, 3)
         gyr += rng.uniform(-cond.gyr_bias_rad_s, cond.gyr_bias_rad_s, 3)
     if cond.quantise:
-        acc = _quantise(acc, cond.acc_range_g * 9.80665)
-        gyr = _quantise(gyr, np.deg2rad(cond.gyr_range_dps))
+        acc = _quantise(acc, acc_lsb_m_s2(cond.acc_range_g))
+        gyr = _quantise(gyr, gyr_lsb_rad_s(cond.gyr_range_dps))
     return acc, gyr
 
 
-def _quantise(x: np.ndarray, full_scale: float) -> np.ndarray:
-    lsb = full_scale / 32768.0
+def _quantise(x: np.ndarray, lsb: float) -> np.ndarray:
     return np.clip(np.round(x / lsb), -32768, 32767) * lsb
 
 

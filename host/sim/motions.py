@@ -610,7 +610,7 @@ def build_wall_slide(reps: int, rng: np.random.Generator, cond: Conditions, body
         for name in plan.between.get(i, []):
             th.do(name)
             tl.move(0.5, hz=_standing_hip(body), flex=0.0, abd=0.0)
-        depth = st.amplitude(depth_mean, 40 * D2R, 92 * D2R, i)
+        depth = st.amplitude(depth_mean, 42 * D2R, 90 * D2R, i)
         hold = hold_s if hold_s is not None else hold_mean + rng.uniform(-1.0, 1.0)
         _slide(tl, body, depth, st.duration(3.0, i), st.hold(hold, i), st.duration(2.5, i), rng.uniform(0.0, 0.05))
         tl.hold(st.duration(4.0, i))
