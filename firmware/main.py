@@ -4,7 +4,8 @@ Copy the firmware/ folder to the board as /firmware and a one-line /main.py::
 
     import firmware.main
 
-(hardware.md: wiring, flashing with mpremote, pairing). Edit CONFIG for your board.
+(hardware.md: wiring, flashing with mpremote, pairing). Settings: CONFIG below, overridden by
+an optional /movecoach_config.py on the board holding ``CONFIG = {...}`` with the keys to change.
 """
 
 import sys
@@ -30,7 +31,10 @@ CONFIG = {
     "rate_hz": protocol.DEFAULT_RATE_HZ,
     "acc_fs_g": protocol.DEFAULT_ACC_FS_G,
     "gyr_fs_dps": protocol.DEFAULT_GYR_FS_DPS,
-    "battery_adc_pin": None,  # ADC pin on a 1:2 divider across the LiPo, or None
+    "battery": None,  # None, "max17048" (fuel gauge on the same I2C bus, e.g. Adafruit
+    #                    ESP32-S3 Feather) or "adc" (LiPo on a 1:2 divider at battery_adc_pin)
+    "battery_adc_pin": None,
+    "i2c_power_pin": None,  # e.g. 7 on the Adafruit ESP32-S3 Feather (STEMMA QT power)
 }
 
 
@@ -38,24 +42,36 @@ def _log(*args):
     print("[movecoach]", *args, file=sys.stderr)
 
 
-def make_imu(cfg):
-    if cfg["imu_power_pin"] is not None:
-        Pin(cfg["imu_power_pin"], Pin.OUT, value=1)
-        time.sleep_ms(50)
+def make_i2c(cfg):
+    for key in ("imu_power_pin", "i2c_power_pin"):
+        if cfg[key] is not None:
+            Pin(cfg[key], Pin.OUT, value=1)
+            time.sleep_ms(50)
     kw = {"freq": 400_000}
     if cfg["scl"] is not None:
         kw["scl"] = Pin(cfg["scl"])
         kw["sda"] = Pin(cfg["sda"])
-    i2c = I2C(cfg["i2c_id"], **kw)
+    return I2C(cfg["i2c_id"], **kw)
+
+
+def make_imu(cfg, i2c):
     cls = LSM6DS3TRC if cfg["board"] == "xiao-sense" else LSM6DSOX
     imu = cls(i2c, cfg["address"])
     imu.configure(cfg["rate_hz"], cfg["acc_fs_g"], cfg["gyr_fs_dps"])
     return imu
 
 
-def battery_reader(cfg):
-    """A function returning 0..100 (LiPo voltage, linear 3.3-4.2 V), or None."""
-    if cfg["battery_adc_pin"] is None:
+def battery_reader(cfg, i2c):
+    """A function returning the charge in percent (0..100), or None if there is no gauge."""
+    if cfg["battery"] == "max17048":
+        soc = bytearray(2)
+
+        def gauge():
+            i2c.readfrom_mem_into(0x36, 0x04, soc)  # SOC register: high byte = percent
+            return soc[0] if soc[0] < 100 else 100
+
+        return gauge
+    if cfg["battery"] != "adc" or cfg["battery_adc_pin"] is None:
         return None
     from machine import ADC
 
@@ -79,7 +95,7 @@ def _reconfigure(sampler, imu):
     return apply
 
 
-def run_ble(cfg, imu):
+def run_ble(cfg, imu, battery):
     try:
         import asyncio
     except ImportError:
@@ -89,7 +105,6 @@ def run_ble(cfg, imu):
     link = BleLink()
     sampler = Sampler(packets.Packer(protocol.samples_per_packet(protocol.PREFERRED_ATT_MTU)),
                       link.send, cfg["rate_hz"], cfg["acc_fs_g"], cfg["gyr_fs_dps"])
-    battery = battery_reader(cfg)
     ctl = Controller(sampler, link.send_status, on_settings=_reconfigure(sampler, imu),
                      battery=battery)
 
@@ -116,7 +131,7 @@ def run_ble(cfg, imu):
     asyncio.run(main())
 
 
-def run_serial(cfg, imu):
+def run_serial(cfg, imu, battery):
     from .serial_link import SerialLink
 
     _log("serial streaming in 3 s (Ctrl-C now for the REPL)")
@@ -125,7 +140,7 @@ def run_serial(cfg, imu):
     sampler = Sampler(packets.Packer(protocol.SERIAL_SAMPLES_PER_PACKET), link.send,
                       cfg["rate_hz"], cfg["acc_fs_g"], cfg["gyr_fs_dps"])
     ctl = Controller(sampler, link.send, on_settings=_reconfigure(sampler, imu),
-                     battery=battery_reader(cfg))
+                     battery=battery)
     sampler.start()
     link.streaming(True)
     ctl.send_status()
@@ -141,12 +156,20 @@ def run_serial(cfg, imu):
 
 
 def main(cfg=CONFIG):
-    imu = make_imu(cfg)
+    try:
+        from movecoach_config import CONFIG as user
+    except ImportError:
+        user = {}
+    cfg = dict(cfg)
+    cfg.update(user)
+    i2c = make_i2c(cfg)
+    imu = make_imu(cfg, i2c)
+    battery = battery_reader(cfg, i2c)
     _log("IMU", imu.NAME, "at", cfg["rate_hz"], "Hz; link", cfg["link"])
     if cfg["link"] == "serial":
-        run_serial(cfg, imu)
+        run_serial(cfg, imu, battery)
     else:
-        run_ble(cfg, imu)
+        run_ble(cfg, imu, battery)
 
 
 main()
