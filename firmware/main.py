@@ -35,6 +35,7 @@ CONFIG = {
     #                    ESP32-S3 Feather) or "adc" (LiPo on a 1:2 divider at battery_adc_pin)
     "battery_adc_pin": None,
     "i2c_power_pin": None,  # e.g. 7 on the Adafruit ESP32-S3 Feather (STEMMA QT power)
+    "serial_repl_window_s": 3,  # serial link: seconds after boot in which Ctrl-C still works
 }
 
 
@@ -134,8 +135,10 @@ def run_ble(cfg, imu, battery):
 def run_serial(cfg, imu, battery):
     from .serial_link import SerialLink
 
-    _log("serial streaming in 3 s (Ctrl-C now for the REPL)")
-    time.sleep(3)
+    wait_s = cfg["serial_repl_window_s"]
+    if wait_s:
+        _log("serial streaming in", wait_s, "s (Ctrl-C now for the REPL)")
+        time.sleep(wait_s)
     link = SerialLink()
     sampler = Sampler(packets.Packer(protocol.SERIAL_SAMPLES_PER_PACKET), link.send,
                       cfg["rate_hz"], cfg["acc_fs_g"], cfg["gyr_fs_dps"])
