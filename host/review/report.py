@@ -143,7 +143,8 @@ def _sway_path_section(store: SessionStore) -> str:
         table = Table("Balance trials", ["Trial", "Note"], [["-", "no raw balance samples recorded yet"]])
         return _pair(None, "", "No balance trial with raw samples yet: the path plot appears after "
                      "the first recorded balance trial.", table)
-    fig = Figure(figsize=(7.5, 6.2), layout="constrained")
+    fig = Figure(figsize=(7.5, 6.2))
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.09, top=0.94)
     ax = fig.add_subplot()
     paths = [p for p in (earlier, latest) if p is not None]
     colors = {id(earlier): ORANGE, id(latest): BLUE}
@@ -232,7 +233,10 @@ def _trend_alt(trends: Trends, key: str) -> str:
 def _weekly_figure(trends: Trends, keys: Sequence[str], colors: Sequence[str], title: str,
                    ncols: int = 2) -> Figure:
     nrows = math.ceil(len(keys) / ncols)
-    fig = Figure(figsize=(7.5, 2.6 * nrows + 0.5), layout="constrained")
+    height = 2.6 * nrows + 0.9
+    fig = Figure(figsize=(7.5, height))  # fixed margins: constrained layout doubles the draw time
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.75 / height, top=1 - 0.75 / height,
+                        hspace=0.35 * 2.6 / 2.2, wspace=0.25)
     fig.suptitle(title)
     axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
     for ax, key, color in zip(axes.flat, keys, colors, strict=False):
@@ -246,7 +250,7 @@ def _weekly_figure(trends: Trends, keys: Sequence[str], colors: Sequence[str], t
         ax.tick_params(labelsize=8)
     for ax in list(axes.flat)[len(keys):]:
         ax.set_visible(False)
-    fig.autofmt_xdate()
+    fig.autofmt_xdate(bottom=0.75 / height)
     return fig
 
 
@@ -270,7 +274,8 @@ def _slide_section(trends: Trends) -> str:
 
 
 def _reps_section(sessions: list[Session]) -> str:
-    fig = Figure(figsize=(7.5, 3.6), layout="constrained")
+    fig = Figure(figsize=(7.5, 3.6))
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.2, top=0.9)
     ax = fig.add_subplot()
     exercises = []
     for s in sessions:
@@ -299,7 +304,7 @@ def _reps_section(sessions: list[Session]) -> str:
     ax.set_title("Reps per session")
     ax.legend(fontsize=8, ncols=min(len(exercises) + 1, 4), loc="lower left")
     ax.grid(axis="y", alpha=0.3)
-    fig.autofmt_xdate()
+    fig.autofmt_xdate(bottom=0.2)
     rows = []
     for s in reversed(sessions):
         rows.append([f"{s.started:%Y-%m-%d %H:%M}", str(s.id)]
@@ -320,7 +325,8 @@ def _feel_section(store: SessionStore, trends: Trends) -> str:
     if not days:
         table = Table("How you feel", ["Week", "Average"], [["-", "no scores yet"]])
         return _pair(None, "", "No how-you-feel scores yet: add one with `movecoach feel 7`.", table)
-    fig = Figure(figsize=(7.5, 3.2), layout="constrained")
+    fig = Figure(figsize=(7.5, 3.2))
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.22, top=0.89)
     ax = fig.add_subplot()
     dx = [dt.date.fromisoformat(d) for d in days]
     ax.plot(dx, [e.score for e in days.values()], "o", color=GREY, ms=3, alpha=0.5, label="daily score")
