@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 FS_INTERNAL_HZ = 1000.0
 _ACTIVE_TREMOR = 1.0  # tremor size during reps and holds (x tremor_amp_deg) ...
-_REST_TREMOR = 0.2  # ... and at rest
+_REST_TREMOR = 0.1  # ... and at rest
 
 
 @dataclass(frozen=True)
@@ -90,9 +90,13 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
     t_int = np.arange(motion.n) / FS_INTERNAL_HZ
     rot_clean = motion.rot * mount
     acc_c, gyr_c = ideal_imu(rot_clean, motion.pos_m, FS_INTERNAL_HZ, motion.acc_extra_m_s2)
-    if cond.tremor_amp_deg > 0 and motion.tremor_axis is not None:
-        trem = _tremor(motion, cond, rng, t_int)
-        acc_r, gyr_r = ideal_imu(motion.rot * trem * mount, motion.pos_m, FS_INTERNAL_HZ, motion.acc_extra_m_s2)
+    if cond.tremor_amp_deg > 0 and motion.tremor:
+        trem = _tremor_rad(motion, cond, rng, t_int)
+        shaken = dict(motion.channels)
+        for k, w in motion.tremor.items():
+            shaken[k] = shaken[k] + w * trem
+        rot_t, pos_t = motion.pose(shaken)
+        acc_r, gyr_r = ideal_imu(rot_t * mount, pos_t, FS_INTERNAL_HZ, motion.acc_extra_m_s2)
     else:
         acc_r, gyr_r = acc_c, gyr_c
 
@@ -118,8 +122,9 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
     return SimRecording(np.round(t_samp[keep] + t0, 6), acc[keep], gyr[keep], fs_out, truth, clean)
 
 
-def _tremor(motion: Motion, cond: Conditions, rng: np.random.Generator, t: np.ndarray) -> Rotation:
-    """(n,) small rotations: tremor at ~tremor_hz (slowly wandering), big during reps, small at rest."""
+def _tremor_rad(motion: Motion, cond: Conditions, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
+    """(n,) rad joint tremor at ~tremor_hz (frequency and size wander slowly), full size during
+    reps and holds (action tremor, clonus), a tenth of it at rest."""
     n = len(t)
     env = np.full(n, _REST_TREMOR)
     for r in motion.reps:
@@ -133,8 +138,7 @@ def _tremor(motion: Motion, cond: Conditions, rng: np.random.Generator, t: np.nd
     freq = cond.tremor_hz * (1.0 + 0.05 * slow)
     phase = 2 * np.pi * np.cumsum(freq) / motion.fs_hz + rng.uniform(0, 2 * np.pi)
     amp = np.deg2rad(cond.tremor_amp_deg) * env * (1.0 + 0.15 * slow2)
-    axis = motion.tremor_axis / np.linalg.norm(motion.tremor_axis)
-    return Rotation.from_rotvec(np.outer(amp * np.sin(phase), axis))
+    return amp * np.sin(phase)
 
 
 def _jitter(t_reg: np.ndarray, fs: float, rng: np.random.Generator) -> np.ndarray:

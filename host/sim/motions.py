@@ -81,8 +81,10 @@ class Motion:
 
     rot: (n,) segment orientation (segment -> world); pos_m: (n, 3) sensor position in the world;
     acc_extra_m_s2: (n, 3) impact transients (world); mount: sensor frame in the segment frame;
-    tremor_axis: segment-frame axis tremor rotates about (None: no tremor for this segment);
-    reps/spans: the scripted reps and distractors; angle_deg: per rep-channel value in deg for truth.
+    tremor: channel -> weight: tremor (rad) is added to these joint channels, so the segment
+    shakes about its real joint (ankle/toes, hip); empty: no tremor for this segment;
+    pose: channels -> (rot, pos_m), to recompute the pose with tremor added;
+    reps/spans: the scripted reps and distractors; channels: the joint/pose channels.
     """
 
     exercise: str
@@ -91,7 +93,8 @@ class Motion:
     pos_m: np.ndarray
     acc_extra_m_s2: np.ndarray
     mount: Rotation
-    tremor_axis: np.ndarray | None
+    tremor: dict[str, float]
+    pose: Callable[[dict[str, np.ndarray]], tuple[Rotation, np.ndarray]]
     reps: list[RepMark]
     spans: list[SpanMark]
     channels: dict[str, np.ndarray]
@@ -189,7 +192,7 @@ def _foot_pose(ch: dict[str, np.ndarray], body: Body) -> tuple[Rotation, np.ndar
     local = rot_y(pitch) * rot_x(roll)
     heading = rot_z(yaw)
     # pivot channel: 1 = metatarsal heads (heel raises), 0 = heel (toe raises, heel rocker); it
-    # only switches while the foot is flat, or moves smoothly while the foot is in the air
+    # moves (smoothly) only while the foot is flat or in the air
     toe = np.array([body.toe_m, 0.0, -body.foot_height_m])
     heel = np.array([-body.heel_m, 0.0, -body.foot_height_m])
     c = heel + np.outer(ch["pivot"], toe - heel)
@@ -207,7 +210,7 @@ def _foot_walk(tl: Timeline, rng: np.random.Generator, cond: Conditions, steps: 
         stride = rng.uniform(0.7, 1.2) * speed
         yaw = tl.state["yaw"]
         tl.hold(0.35 * period)  # stance while the other foot swings
-        tl.set(pivot=1.0)
+        tl.move(0.2, pivot=1.0)
         tl.move(0.15 * period, pitch=rng.uniform(30, 45) * D2R)  # heel off, rolling over the toes
         tl.move_bump(0.4 * period, {"z": rng.uniform(0.05, 0.09)},
                      x=tl.state["x"] + stride * np.cos(yaw), y=tl.state["y"] + stride * np.sin(yaw),
@@ -245,7 +248,7 @@ def _foot_fidget(tl: Timeline, rng: np.random.Generator, cond: Conditions) -> No
             tl.move(rng.uniform(0.25, 0.5), roll=rng.choice([-1, 1]) * rng.uniform(4, 10) * D2R)
             tl.move(rng.uniform(0.25, 0.5), roll=0.0)
         else:  # a quick toe tap
-            tl.set(pivot=0.0)
+            tl.move(0.2, pivot=0.0)
             tl.move(rng.uniform(0.15, 0.25), pitch=-rng.uniform(3, 6) * D2R)
             tl.move(rng.uniform(0.12, 0.2), pitch=0.0)
             tl.impact(rng.uniform(3, 8), (0.0, 0.0, 1.0))
@@ -318,10 +321,10 @@ def build_heel_toe(reps: int, rng: np.random.Generator, cond: Conditions, body: 
         hold = hold_s if hold_s is not None else hold_mean[kind] + rng.uniform(-0.3, 0.3)
         if kind == "heel_raise":
             peak = st.amplitude(heel_mean, 13 * D2R, 38 * D2R, j)
-            tl.set(pivot=1.0)  # up onto the balls of the foot
+            tl.move(0.2, pivot=1.0)  # up onto the balls of the foot
         else:
             peak = -st.amplitude(toe_mean, 8.5 * D2R, 27 * D2R, j)
-            tl.set(pivot=0.0)  # back onto the heels
+            tl.move(0.2, pivot=0.0)  # back onto the heels
         _rep(tl, kind, "pitch", 0.0, peak, st.duration(0.9, j), st.hold(max(hold, 0.0), j),
              st.duration(0.9, j), rng.uniform(0.0, 0.06), rng,
              also={"roll": rng.uniform(-0.08, 0.08) * abs(peak)})
@@ -330,9 +333,13 @@ def build_heel_toe(reps: int, rng: np.random.Generator, cond: Conditions, body: 
         distract(name)
     tl.hold(rng.uniform(1.5, 3.0))
     ch = tl.arrays()
-    rot, pos = _foot_pose(ch, body)
+
+    def pose(c: dict[str, np.ndarray]) -> tuple[Rotation, np.ndarray]:
+        return _foot_pose(c, body)
+
+    rot, pos = pose(ch)
     return Motion("heel-toe", fs_hz, rot, pos, tl.impact_acc_world(), FOOT_MOUNT,
-                  np.array([0.2, 1.0, 0.0]), tl.reps, tl.spans, ch)
+                  {"pitch": 1.0, "roll": 0.2}, pose, tl.reps, tl.spans, ch)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -552,10 +559,14 @@ def build_march(reps: int, rng: np.random.Generator, cond: Conditions, body: Bod
 def _thigh_motion(exercise: str, tl: Timeline, body: Body, cond: Conditions, rng: np.random.Generator) -> Motion:
     ch = tl.arrays()
     roll = cond.strap_roll_deg * D2R
-    rot, pos = _thigh_pose(ch, body, roll)
+
+    def pose(c: dict[str, np.ndarray]) -> tuple[Rotation, np.ndarray]:
+        return _thigh_pose(c, body, roll)
+
+    rot, pos = pose(ch)
     mount = rot_z(roll)[0] * THIGH_MOUNT  # strap roll about the thigh axis
-    return Motion(exercise, tl.fs_hz, rot, pos, tl.impact_acc_world(), mount, np.array([0.0, 1.0, 0.3]),
-                  tl.reps, tl.spans, ch)
+    return Motion(exercise, tl.fs_hz, rot, pos, tl.impact_acc_world(), mount, {"flex": 1.0, "abd": 0.3},
+                  pose, tl.reps, tl.spans, ch)
 
 
 def _slide(tl: Timeline, body: Body, depth: float, down_s: float, hold_s: float, up_s: float, sag: float) -> None:
@@ -665,11 +676,14 @@ def build_sway(duration_s: float, rng: np.random.Generator, cond: Conditions, bo
         "tr": _band_noise(rng, n, fs_hz, 0.3, 3.0, rng.uniform(0.05, 0.15) * D2R),
         "ty": _band_noise(rng, n, fs_hz, 0.1, 1.0, rng.uniform(0.1, 0.3) * D2R),
     }
-    pend = rot_y(ch["ap"]) * rot_x(-ch["ml"])
-    pos = pend.apply(np.array([-0.1, 0.0, h]))
-    rot = pend * rot_z(ch["ty"]) * rot_y(ch["tp"]) * rot_x(ch["tr"])
+
+    def pose(c: dict[str, np.ndarray]) -> tuple[Rotation, np.ndarray]:
+        pend = rot_y(c["ap"]) * rot_x(-c["ml"])
+        return pend * rot_z(c["ty"]) * rot_y(c["tp"]) * rot_x(c["tr"]), pend.apply(np.array([-0.1, 0.0, h]))
+
+    rot, pos = pose(ch)
     info = {"com_rms_ap_m": float(ap_m), "com_rms_ml_m": float(ml_m)}
-    return Motion("sway", fs_hz, rot, pos, np.zeros((n, 3)), BACK_MOUNT, None, [], [], ch, info)
+    return Motion("sway", fs_hz, rot, pos, np.zeros((n, 3)), BACK_MOUNT, {}, pose, [], [], ch, info)
 
 
 BUILDERS: dict[str, Callable[..., Motion]] = {

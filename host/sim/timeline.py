@@ -91,11 +91,6 @@ class Timeline:
         if dur_s > 0:
             self.add(self.samples(dur_s), {})
 
-    def set(self, **values: float) -> None:
-        """One sample with channels jumping to new values: only for channels with no effect at the
-        current pose (e.g. which pivot the foot will rotate about, while it is flat)."""
-        self.add(1, {k: np.array([v]) for k, v in values.items()})
-
     def move(self, dur_s: float, **targets: float) -> None:
         """Minimum-jerk move of the named channels to absolute targets in dur_s seconds."""
         m = self.samples(dur_s)
