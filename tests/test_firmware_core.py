@@ -231,3 +231,39 @@ def test_serial_link_reads_control_frames_without_blocking(micropython):
     stdin = noise + b"".join(framing.encode_frame(c) for c in cmds)
     out = run_micropython(micropython, SERIAL, stdin).stdout
     assert framing.Deframer().feed(out) == cmds
+
+
+WRAPS = textwrap.dedent("""
+    import sys
+    from firmware import framing, packets, protocol
+    from firmware.sampler import Sampler
+    framer = framing.Framer(protocol.packet_size(8))
+    out = sys.stdout.buffer
+
+    def send(pkt):
+        out.write(framer.frame(pkt))
+
+    s = Sampler(packets.Packer(8), send)
+    start = (1 << 32) - 300000  # 0.3 s before the u32 microsecond clock wraps
+    s.clock.hi = start >> 16
+    s.clock.lo = start & 0xFFFF
+    s.seq = 65530  # and 6 packets before the u16 sequence number wraps
+    s.start()
+    for i in range(400):
+        s.add(i, 0, 8197, 0, 0, 0)
+""")
+
+
+def test_firmware_clock_and_sequence_wrap_cleanly(micropython):
+    out = run_micropython(micropython, WRAPS).stdout
+    packets_ = [parse_packet(p) for p in framing.Deframer().feed(out)]
+    seqs = [p.seq for p in packets_]
+    assert seqs[:8] == [65530, 65531, 65532, 65533, 65534, 65535, 0, 1]
+    t0s = [p.t0_us for p in packets_]
+    assert max(t0s) > (1 << 32) - 100_000 and min(t0s) < 100_000  # it did wrap
+    dec = Decoder()
+    b = SampleBlock.concat(dec.feed_stream(out))
+    assert len(b) == 400 and dec.stats.lost_packets == 0 and dec.stats.resyncs == 0
+    np.testing.assert_allclose(np.diff(b.t_s), 1 / 104, atol=1.1e-6)
+    np.testing.assert_array_equal(np.rint(b.acc_m_s2[:, 0] / protocol.acc_scale_m_s2(4)),
+                                  np.arange(400))
