@@ -326,6 +326,7 @@ class SimulatedWearable:
         self.host = host
         self.port = int(self._sock.getsockname()[1])
         self.sessions_served = 0
+        self.recording: _Recording | None = None
         self._session: _Session | None = None
         self._lock = threading.Lock()
         self._stopped = threading.Event()
@@ -335,6 +336,16 @@ class SimulatedWearable:
     @property
     def url(self) -> str:
         return f"tcp://{self.host}:{self.port}"
+
+    def ready(self, timeout_s: float | None = None) -> None:
+        """Wait until the simulated recording exists; UserError if simulating it failed."""
+        rec = getattr(self, "recording", None)
+        if rec is None:
+            return
+        try:
+            rec.get(timeout_s)
+        except (ValueError, TypeError) as exc:
+            raise UserError(f"cannot simulate: {exc}") from None
 
     def _accept(self) -> None:
         while not self._stopped.is_set():
@@ -387,6 +398,32 @@ class SimulatedWearable:
         self.stop()
 
 
+class _Recording:
+    """The simulated recording, computed in a background thread so that starting a wearable
+    never blocks the caller (an asyncio coach, say); sessions wait for it."""
+
+    def __init__(self, compute):
+        self._compute = compute
+        self._value: Any = None
+        self._error: Exception | None = None
+        self._thread = threading.Thread(target=self._run, name="wearable-sim", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._compute()
+        except Exception as exc:  # reported by get()
+            self._error = exc
+
+    def get(self, timeout_s: float | None = None) -> Any:
+        self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            raise TimeoutError("the simulation is still running")
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def serve_simulated(exercise: str, reps: int = 10, port: int = 0, speed: float = 1.0,
                     seed: int | None = 0, runtime: str = "auto", *, host: str = "127.0.0.1",
                     rate_hz: int = protocol.DEFAULT_RATE_HZ, hold_s: float | None = None,
@@ -394,29 +431,36 @@ def serve_simulated(exercise: str, reps: int = 10, port: int = 0, speed: float =
                     recording: Any = None, autostart: bool = True) -> SimulatedWearable:
     """Start a simulated wearable doing `exercise` on host:port (0: a free port); returns it.
 
-    The recording is simulated once (movecoach.sim.simulate with reps, seed, hold_s,
-    duration_s, conditions at rate_hz) unless `recording` (anything with t_s, acc_m_s2,
-    gyr_rad_s) is given; every connection replays it from the start.
+    The recording is simulated once, in the background (movecoach.sim.simulate with reps,
+    seed, hold_s, duration_s, conditions at rate_hz), unless `recording` (anything with t_s,
+    acc_m_s2, gyr_rad_s) is given; every connection replays it from the start. Returns at
+    once: a client that connects early gets its first samples when the simulation is ready
+    (``wearable.ready()`` waits for it and raises UserError if it failed).
     """
     if recording is None:
         if exercise not in EXERCISES:
             raise UserError(f"--exercise must be one of {', '.join(EXERCISES)}, not {exercise!r}")
         from movecoach.sim import simulate
 
-        seed = 0 if seed is None else int(seed)
-        try:
-            recording = simulate(exercise, reps=reps, fs=float(rate_hz), seed=seed,
-                                 conditions=conditions, duration_s=duration_s, hold_s=hold_s)
-        except ValueError as exc:
-            raise UserError(f"cannot simulate {exercise}: {exc}") from None
-    rec = recording
+        sim_seed = 0 if seed is None else int(seed)
+
+        def compute() -> Any:
+            return simulate(exercise, reps=reps, fs=float(rate_hz), seed=sim_seed,
+                            conditions=conditions, duration_s=duration_s, hold_s=hold_s)
+
+        rec = _Recording(compute)
+    else:
+        rec = _Recording(lambda: recording)
     noise_seed = 0 if seed is None else int(seed)
 
     def make_sensor() -> SensorEmulator:
-        return SensorEmulator(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, seed=noise_seed)
+        r = rec.get()
+        return SensorEmulator(r.t_s, r.acc_m_s2, r.gyr_rad_s, seed=noise_seed)
 
-    return SimulatedWearable(make_sensor, host=host, port=port, rate_hz=rate_hz, speed=speed,
-                             runtime=runtime, autostart=autostart)
+    wearable = SimulatedWearable(make_sensor, host=host, port=port, rate_hz=rate_hz,
+                                 speed=speed, runtime=runtime, autostart=autostart)
+    wearable.recording = rec
+    return wearable
 
 
 # --- command line -------------------------------------------------------------------------------
@@ -452,6 +496,11 @@ def run_command(args: argparse.Namespace) -> int:
     wearable = serve_simulated(args.exercise, reps=args.reps, port=args.tcp, speed=args.speed,
                                seed=args.seed, runtime=args.runtime, host=args.host,
                                rate_hz=args.rate, hold_s=args.hold_s, duration_s=args.duration_s)
+    try:
+        wearable.ready()
+    except UserError:
+        wearable.stop()
+        raise
     print(f"simulated wearable: {args.exercise}, {args.reps} reps, {args.rate} Hz, "
           f"x{args.speed:g} speed, firmware under {wearable.runtime}")
     print(f"serving on {wearable.url}  (Ctrl-C to stop)", flush=True)
