@@ -22,7 +22,8 @@ class SerialLink:
         self.framer = framing.Framer(protocol.packet_size(protocol.MAX_SAMPLES_PER_PACKET))
         self.deframer = framing.Deframer(max_frame=64)
         self._poll = select.poll()
-        self._poll.register(self.inp, select.POLLIN)
+        # boards poll the console through sys.stdin (its .buffer is the same stream)
+        self._poll.register(inp if inp is not None else sys.stdin, select.POLLIN)
         self._byte = bytearray(1)
 
     def send(self, payload):

@@ -208,3 +208,16 @@ def test_parse_packet_gives_the_raw_counts():
                                                                                2000)
     np.testing.assert_array_equal(pkt.counts, counts)
     assert parse_packet(make_packet(9, 77, counts)[:-1]) is None
+
+
+def test_wearable_reboot_continues_the_timeline_without_inventing_loss():
+    pk, _, _ = stream_packets(10, t0_us=50_000_000)
+    dec = Decoder()
+    before = SampleBlock.concat(dec.decode_packets(pk, t_host_s=100.0))
+    # rebooted: sequence and clock start again from zero, 3 s later on the host
+    again, _, _ = stream_packets(5, seed=1)
+    again[0] = make_packet(0, 0, np.zeros((8, 6), np.int16), flags=protocol.FLAG_RESTART)
+    after = SampleBlock.concat(dec.decode_packets(again, t_host_s=103.0))
+    assert dec.stats.resyncs == 1 and dec.stats.lost_packets == 0
+    assert after.t_s[0] >= before.t_s[-1] + 3.0 - 0.1
+    assert np.all(np.diff(np.concatenate([before.t_s, after.t_s])) > 0)

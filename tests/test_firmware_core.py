@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def test_firmware_frames_are_the_same_under_micropython_and_cpython(micropython)
     stdin = sample_records(counts) + b"Q"
     mp = run_micropython(micropython, SIMLINK, stdin).stdout
     env = dict(os.environ)
-    cp = subprocess.run([str(Path(micropython).with_name("python")), "-c",
+    cp = subprocess.run([sys.executable, "-c",
                          "from movecoach.firmware import simlink; simlink.main()"],
                         input=stdin, capture_output=True, env=env, timeout=60)
     assert cp.returncode == 0, cp.stderr
