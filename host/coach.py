@@ -9,16 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import socket
 import sys
 from pathlib import Path
 
 from movecoach.errors import UserError
 from movecoach.events import Sink
 from movecoach.routine import Routine, daily_routine, single_exercise
-from movecoach.session import SessionOptions, SessionRunner, speak_summary
 from movecoach.signal.types import EXERCISES
-from movecoach.step_sources import open_step_source, source_device_id
 
 log = logging.getLogger(__name__)
 
@@ -131,8 +128,11 @@ def _mqtt_sink(args: argparse.Namespace, device_id: str, broker: str | None) -> 
 
 def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> int:
     """Build source, sinks and recorder from args, run the session, close everything."""
+    # Imported here, not at the top: `movecoach --help` and the review commands stay fast.
     from movecoach.paths import data_dir
     from movecoach.recorder import Recorder
+    from movecoach.session import SessionOptions, SessionRunner, speak_summary
+    from movecoach.step_sources import open_step_source, source_device_id
 
     if args.feel is not None and not 1 <= args.feel <= 10:
         raise UserError(f"--feel must be 1-10, got {args.feel}")
@@ -178,7 +178,7 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
     return 0 if summary.get("complete") else 1
 
 
-async def _run_and_close(runner: SessionRunner) -> dict:
+async def _run_and_close(runner) -> dict:
     try:
         return await runner.run()
     finally:
@@ -188,7 +188,3 @@ async def _run_and_close(runner: SessionRunner) -> dict:
 def cmd_coach(args: argparse.Namespace) -> int:
     broker = args.broker
     return run(args, routine_from_args(args), broker=broker)
-
-
-def hostname_id() -> str:
-    return "movecoach-" + socket.gethostname().split(".")[0]
