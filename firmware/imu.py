@@ -34,8 +34,7 @@ _CTRL2_G = const(0x11)
 _CTRL3_C = const(0x12)
 _OUTX_L_G = const(0x22)
 _OUTX_L_XL = const(0x28)
-_FIFO_STATUS1 = const(0x3A)
-_FIFO_STATUS2 = const(0x3B)
+_FIFO_STATUS1 = const(0x3A)  # FIFO_STATUS2 (0x3B) follows: both read in one transfer
 
 # LSM6DSOX FIFO
 _DSOX_FIFO_CTRL1 = const(0x07)
@@ -77,6 +76,7 @@ class _LSM6:
         self.i2c = i2c
         self.address = address
         self._b1 = bytearray(1)
+        self._st = bytearray(2)  # FIFO_STATUS1, FIFO_STATUS2
         self._scratch = bytearray(7)
         try:
             chip = self._read_u8(_WHO_AM_I)
@@ -138,14 +138,19 @@ class _LSM6:
         self.i2c.readfrom_mem_into(self.address, _OUTX_L_XL, acc)
         self.i2c.readfrom_mem_into(self.address, _OUTX_L_G, gyr)
 
-    def fifo_level(self):
-        """Unread FIFO words, and whether the FIFO has overflowed (oldest words overwritten)."""
-        lo = self._read_u8(_FIFO_STATUS1)
-        hi = self._read_u8(_FIFO_STATUS2)
-        return lo | ((hi & self._DIFF_HI_MASK) << 8), bool(hi & _FIFO_OVR)
+    def _fifo_words(self):
+        """Unread FIFO words; self._st[1] & _FIFO_OVR tells of an overrun (no allocation)."""
+        self.i2c.readfrom_mem_into(self.address, _FIFO_STATUS1, self._st)
+        return self._st[0] | ((self._st[1] & self._DIFF_HI_MASK) << 8)
 
-    def _check_overrun(self, words, ovr):
+    def fifo_level(self):
+        """(unread FIFO words, whether the FIFO overflowed: oldest words overwritten)."""
+        words = self._fifo_words()
+        return words, bool(self._st[1] & _FIFO_OVR)
+
+    def _check_overrun(self, words):
         """True (once per overrun) if the caller must account for lost samples first."""
+        ovr = self._st[1] & _FIFO_OVR
         if ovr and not self._ovr_reported:
             self._ovr_reported = True
             self.overruns += 1
@@ -181,8 +186,8 @@ class LSM6DSOX(_LSM6):
         sensor's word) waits in buf for its partner. On a FIFO overrun it first returns 0 with
         self.overruns incremented and self.pending_samples set (see sampler.drain_fifo).
         """
-        words, ovr = self.fifo_level()
-        if self._check_overrun(words, ovr):
+        words = self._fifo_words()
+        if self._check_overrun(words):
             return 0
         i2c = self.i2c
         addr = self.address
@@ -236,8 +241,8 @@ class LSM6DS3TRC(_LSM6):
 
     def read_fifo_into(self, buf, offset, max_samples):
         """As LSM6DSOX.read_fifo_into; words are placed by the FIFO pattern index."""
-        words, ovr = self.fifo_level()
-        if self._check_overrun(words, ovr):
+        words = self._fifo_words()
+        if self._check_overrun(words):
             return 0
         i2c = self.i2c
         addr = self.address

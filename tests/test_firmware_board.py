@@ -64,11 +64,10 @@ FAKE_MACHINE = textwrap.dedent("""
         def readfrom_mem_into(self, addr, reg, buf):
             if addr != 0x6A:
                 raise OSError(19)
-            if reg == 0x3A:
+            if reg == 0x3A:  # FIFO_STATUS1 and FIFO_STATUS2
                 self._fill()
                 buf[0] = len(self.fifo) & 0xFF
-            elif reg == 0x3B:
-                buf[0] = len(self.fifo) >> 8
+                buf[1] = len(self.fifo) >> 8
             elif reg == 0x78:
                 w = self.fifo.pop(0)
                 for i in range(7):
