@@ -30,8 +30,13 @@ def at(rec: SimRecording, t_s: float) -> int:
     return int(np.argmin(np.abs(rec.t_s - t_s)))
 
 
+def quiet() -> Conditions:
+    """An ideal sensor: no noise, bias, scale errors or quantisation."""
+    return Conditions(noise=False, bias=False, quantise=False)
+
+
 def test_heel_toe_at_rest_the_foot_feels_gravity_on_plus_z():
-    rec = simulate("heel-toe", reps=2, seed=1, conditions=Conditions(noise=False, bias=False, quantise=False))
+    rec = simulate("heel-toe", reps=2, seed=1, conditions=quiet())
     first_rep = rec.truth["reps"][0]["t_start"]
     rest = rec.acc_m_s2[rec.t_s < first_rep - 0.5]
     assert np.allclose(np.linalg.norm(rest, axis=1), G, atol=1e-3)
@@ -94,10 +99,6 @@ def test_sway_has_metrics_and_no_reps():
     assert 0.01 < m["rms"] < 0.3
     assert m["duration_s"] == pytest.approx(30.0, abs=0.05)
     assert rec.t_s[-1] == pytest.approx(30.0, abs=0.05)
-
-
-def quiet() -> Conditions:
-    return Conditions(noise=False, bias=False, quantise=False)
 
 
 def angle_deg(u: np.ndarray, v: np.ndarray) -> float:
@@ -177,7 +178,8 @@ def test_hard_presets_vary_with_the_seed_within_realistic_bounds():
 
 
 def test_sensor_noise_and_bias_are_the_configured_size_and_samples_are_int16_counts():
-    cond = Conditions(acc_noise_m_s2=0.04, gyr_noise_rad_s=0.005, acc_bias_m_s2=0.1, gyr_bias_rad_s=0.02)
+    cond = Conditions(acc_noise_m_s2=0.04, gyr_noise_rad_s=0.005, acc_bias_m_s2=0.1, gyr_bias_rad_s=0.02,
+                      scale_error=0.0)
     rec = simulate("wall-slide", reps=1, seed=4, conditions=cond)
     assert np.array_equal(rec.t_s, rec.clean.t_s)  # no loss or jitter asked for
     err_acc = rec.acc_m_s2 - rec.clean.acc_m_s2
@@ -190,6 +192,17 @@ def test_sensor_noise_and_bias_are_the_configured_size_and_samples_are_int16_cou
     lsb_gyr = np.deg2rad(17.5e-3)  # +-500 dps, 17.5 mdps per count
     assert np.allclose(rec.acc_m_s2 / lsb_acc, np.round(rec.acc_m_s2 / lsb_acc), atol=1e-6)
     assert np.allclose(rec.gyr_rad_s / lsb_gyr, np.round(rec.gyr_rad_s / lsb_gyr), atol=1e-6)
+
+
+def test_scale_errors_and_slow_gyro_bias_wander_are_there_when_asked_for():
+    cond = Conditions(noise=False, quantise=False, acc_bias_m_s2=0.0, gyr_bias_rad_s=0.0, scale_error=0.03,
+                      gyr_bias_drift_rad_s=0.003)
+    rec = simulate("sway", seed=3, duration_s=120.0, conditions=cond)
+    ratio = np.linalg.norm(rec.acc_m_s2, axis=1) / np.linalg.norm(rec.clean.acc_m_s2, axis=1)
+    assert 0.95 < ratio.min() and ratio.max() < 1.05 and np.abs(ratio - 1).max() > 0.001
+    wander = rec.gyr_rad_s - rec.clean.gyr_rad_s
+    assert 0.0005 < np.abs(wander).max() < 0.02
+    assert np.abs(wander[:100].mean(axis=0) - wander[-100:].mean(axis=0)).max() > 1e-4  # it drifts
 
 
 def test_heel_strikes_saturate_a_2g_range_like_the_real_chip():

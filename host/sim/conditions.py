@@ -37,7 +37,10 @@ class Conditions:
     Sensor errors (defaults are those of a typical MEMS IMU, so the default is the "clean" preset):
     noise: white noise of acc_noise_m_s2 / gyr_noise_rad_s RMS at 104 Hz (scaled with
     sqrt(fs / 104) for other rates, i.e. constant noise density). bias: a constant bias per axis
-    drawn uniformly within +-acc_bias_m_s2 / +-gyr_bias_rad_s. quantise: int16 counts at the
+    drawn uniformly within +-acc_bias_m_s2 / +-gyr_bias_rad_s, plus a slow gyro bias wander of
+    gyr_bias_drift_rad_s RMS (temperature, minutes time scale). scale_error: per-axis sensitivity
+    error within +-scale_error and cross-axis coupling within +-scale_error / 3 (both sensors;
+    applied when bias is on). quantise: int16 counts at the
     firmware's full scales acc_range_g (2, 4, 8, 16 g) and gyr_range_dps (125-2000 dps) with the
     datasheet sensitivities, saturating at +-32767 counts (a 4 g range clips hard heel strikes).
 
@@ -64,6 +67,8 @@ class Conditions:
     gyr_noise_rad_s: float = 0.005
     acc_bias_m_s2: float = 0.05
     gyr_bias_rad_s: float = 0.01
+    gyr_bias_drift_rad_s: float = 0.0
+    scale_error: float = 0.01
     acc_range_g: int = ACC_RANGE_G
     gyr_range_dps: int = GYR_RANGE_DPS
     strap_error_deg: float = 0.0
@@ -109,7 +114,8 @@ class Conditions:
         """'clean': a typical sensor on a cooperative typical person (the defaults).
 
         'hard': everything randomised within realistic bounds from the seed: body, speed 0.5-2x,
-        amplitudes (x0.8-1.2, 5-20 % rep-to-rep spread), rate 50-208 Hz, noise and bias near the top of the datasheet, strap error up
+        amplitudes (x0.8-1.2, 5-20 % rep-to-rep spread), rate 50-208 Hz, noise, bias, bias drift
+        and scale errors near the top of the datasheet, strap error up
         to 25 deg and any roll about the thigh, tremor 4-10 Hz of 0.5-3 deg, fatigue, 1-4 loss
         bursts, jittered sample times, a clock that does not start at 0, and 3-5 distractors.
         """
@@ -128,6 +134,8 @@ class Conditions:
             gyr_noise_rad_s=float(rng.uniform(0.003, 0.008)),
             acc_bias_m_s2=float(rng.uniform(0.05, 0.1)),
             gyr_bias_rad_s=float(rng.uniform(0.01, 0.02)),
+            gyr_bias_drift_rad_s=float(rng.uniform(0.001, 0.004)),
+            scale_error=float(rng.uniform(0.01, 0.03)),
             strap_error_deg=float(rng.uniform(5.0, 25.0)),
             strap_roll_deg=float(rng.uniform(-180.0, 180.0)),
             speed=float(np.exp(rng.uniform(np.log(0.5), np.log(2.0)))),

@@ -163,12 +163,27 @@ def _sensor_errors(acc: np.ndarray, gyr: np.ndarray, fs: float, cond: Conditions
         acc += rng.normal(0.0, cond.acc_noise_m_s2 * scale, acc.shape)
         gyr += rng.normal(0.0, cond.gyr_noise_rad_s * scale, gyr.shape)
     if cond.bias:
+        e = cond.scale_error
+        for x in (acc, gyr):  # sensitivity and cross-axis errors: x <- (I + S) x
+            s = np.diag(rng.uniform(-e, e, 3)) + rng.uniform(-e / 3, e / 3, (3, 3)) * (1 - np.eye(3))
+            x += x @ s.T
         acc += rng.uniform(-cond.acc_bias_m_s2, cond.acc_bias_m_s2, 3)
         gyr += rng.uniform(-cond.gyr_bias_rad_s, cond.gyr_bias_rad_s, 3)
+        if cond.gyr_bias_drift_rad_s > 0:
+            gyr += _slow_wander(len(gyr), fs, rng) * cond.gyr_bias_drift_rad_s
     if cond.quantise:
         acc = _quantise(acc, acc_lsb_m_s2(cond.acc_range_g))
         gyr = _quantise(gyr, gyr_lsb_rad_s(cond.gyr_range_dps))
     return acc, gyr
+
+
+def _slow_wander(n: int, fs: float, rng: np.random.Generator) -> np.ndarray:
+    """(n, 3) unit-RMS random wander on a minutes time scale (knots every 60 s, cubic-smooth)."""
+    from scipy.interpolate import CubicSpline
+
+    t = np.arange(n) / fs
+    knots = np.arange(0.0, t[-1] + 120.0, 60.0)
+    return CubicSpline(knots, rng.standard_normal((len(knots), 3)))(t)
 
 
 def _quantise(x: np.ndarray, lsb: float) -> np.ndarray:
