@@ -62,3 +62,14 @@ def test_bad_options_give_a_one_line_error(tmp_path, argv, message):
         base[k] = v
     with pytest.raises(UserError, match=message):
         run(*[x for kv in base.items() for x in kv])
+
+
+def test_through_the_movecoach_command_line(tmp_path, capsys):
+    from movecoach.cli import main
+
+    out = tmp_path / "sway.csv"
+    assert main(["simulate", "--exercise", "sway", "--duration", "10", "--out", str(out)]) == 0
+    assert read_csv(out).duration_s == pytest.approx(10.0, abs=0.05)
+    assert main(["simulate", "--exercise", "sway", "--rate", "5", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "movecoach: error: --rate must be within 25-400 Hz, got 5"
