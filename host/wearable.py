@@ -364,9 +364,13 @@ class SimulatedWearable:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             log.info("simulated wearable: client %s connected", addr)
             try:
-                session = _Session(conn, self._make_sensor(), rate_hz=self.rate_hz,
-                                   speed=self.speed, runtime=self._runtime_arg,
-                                   autostart=self.autostart, on_end=self._ended)
+                sensor = self._make_sensor()  # waits for the simulation on first use
+                if self._stopped.is_set():
+                    conn.close()
+                    break
+                session = _Session(conn, sensor, rate_hz=self.rate_hz, speed=self.speed,
+                                   runtime=self._runtime_arg, autostart=self.autostart,
+                                   on_end=self._ended)
             except Exception:
                 log.exception("simulated wearable: could not start the firmware")
                 conn.close()
@@ -374,6 +378,10 @@ class SimulatedWearable:
             with self._lock:
                 self._session = session
                 self.sessions_served += 1
+                late = self._stopped.is_set()
+            if late:  # stop() ran while the firmware was starting
+                session.close()
+                break
 
     def _ended(self, session: _Session) -> None:
         with self._lock:
