@@ -128,26 +128,28 @@ def cobs_decode_frames(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
     arr_i = arr.astype(np.int64)
     ends64 = ends.astype(np.int64)
     final = np.zeros(k, dtype=np.int64)
-    n_codes = np.zeros(k, dtype=np.int64)
-    n_zeros = np.zeros(k, dtype=np.int64)
     p = starts.astype(np.int64)  # current code position of each frame still being walked
     e = ends64
     fid = np.arange(k)
     pc = np.full(k, 0xFF, dtype=np.int64)  # previous code (0xFF: no implied zero before)
-    code_pos = []
-    zero_pos = []
+    code_pos, code_fid, zero_pos, zero_fid = [], [], [], []
     while p.size:
         code = arr_i[p]
         code_pos.append(p)
+        code_fid.append(fid)
         z = pc != 0xFF
         zero_pos.append(p[z])
-        n_codes[fid] += 1  # fid holds each frame once: plain fancy += is exact
-        n_zeros[fid[z]] += 1
+        zero_fid.append(fid[z])
         nxt = p + code
         go = nxt < e
+        if go.all():  # no frame ended at this step (the common case)
+            p, pc = nxt, code
+            continue
         done = ~go
         final[fid[done]] = nxt[done]
         p, e, fid, pc = nxt[go], e[go], fid[go], code[go]
+    n_codes = np.bincount(np.concatenate(code_fid), minlength=k)
+    n_zeros = np.bincount(np.concatenate(zero_fid), minlength=k)
     keep = arr != 0  # frames hold no zeros: this drops the delimiters
     keep[np.concatenate(code_pos)] = False
     zpos = np.concatenate(zero_pos)
