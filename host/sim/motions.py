@@ -163,8 +163,7 @@ _ABOVE_80 = 1.0 - 0.6734
 
 
 def _rep(tl: Timeline, kind: str, channel: str, rest: float, peak: float, rise_s: float,
-         hold_s: float, lower_s: float, sag: float, rng: np.random.Generator,
-         also: dict[str, float] | None = None) -> None:
+         hold_s: float, lower_s: float, sag: float, also: dict[str, float] | None = None) -> None:
     """Script one rep: rise to peak, hold (sagging by `sag` of the amplitude), return to rest.
 
     The plateau is shortened so the time at or beyond 80 % of the amplitude is about hold_s.
@@ -326,7 +325,7 @@ def build_heel_toe(reps: int, rng: np.random.Generator, cond: Conditions, body: 
             peak = -st.amplitude(toe_mean, 8.5 * D2R, 27 * D2R, j)
             tl.move(0.2, pivot=0.0)  # back onto the heels
         _rep(tl, kind, "pitch", 0.0, peak, st.duration(0.9, j), st.hold(max(hold, 0.0), j),
-             st.duration(0.9, j), rng.uniform(0.0, 0.06), rng,
+             st.duration(0.9, j), rng.uniform(0.0, 0.06),
              also={"roll": rng.uniform(-0.08, 0.08) * abs(peak)})
         tl.hold(st.duration(1.2, j))
     for name in plan.after:
@@ -535,7 +534,7 @@ def build_march(reps: int, rng: np.random.Generator, cond: Conditions, body: Bod
         top = hold_s if hold_s is not None else rng.uniform(0.0, 0.4)
         rise, lower = st.duration(0.6, i), st.duration(0.6, i)
         _rep(tl, "lift", "flex", th.seat_flex, th.seat_flex + amp, rise, st.hold(top, i) + _ABOVE_80 * (rise + lower),
-             lower, rng.uniform(0.0, 0.05), rng, also={"abd": rng.uniform(-3, 3) * D2R})
+             lower, rng.uniform(0.0, 0.05), also={"abd": rng.uniform(-3, 3) * D2R})
         # the other leg's lift: this thigh presses down a little
         tl.move(st.duration(0.6, i), flex=th.seat_flex - rng.uniform(0.5, 1.5) * D2R)
         tl.move(st.duration(0.6, i), flex=th.seat_flex)
