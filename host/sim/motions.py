@@ -416,10 +416,10 @@ class _Thigh:
         i0 = tl.n - 1
         tl.add(m, {"flex": s["flex"] + flex, "hx": s["hx"] + dist * fx - side * fy, "hy": s["hy"] + dist * fy + side * fx,
                    "hz": s["hz"] - bob, "abd": s["abd"] + abd})
-        # heel strikes of both legs, twice per stride (the instrumented one near peak flexion)
+        # heel strikes of both legs, twice per stride (the instrumented leg's just after its
+        # peak hip flexion at a quarter period)
         for k in range(int(dur / (period / 2))):
-            tk = (k + 0.75) * period / 2 - period / 4
-            ik = int(round(tk * tl.fs_hz))
+            ik = int(round((k * period / 2 + 0.3 * period) * tl.fs_hz))
             if ramp <= ik < m - ramp:
                 tl.impacts.append(_impact_at(tl, i0 + ik, rng.uniform(5, 12) if k % 2 == 0 else rng.uniform(3, 7)))
         tl.hold(0.3)
