@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.signal import find_peaks
 from scipy.spatial.transform import Rotation
 
 from movecoach.sim import Conditions, SimRecording, simulate
@@ -256,3 +257,30 @@ def test_bad_arguments_are_refused():
         Conditions(distractors=("juggling",))
     with pytest.raises(ValueError, match="preset"):
         Conditions.preset("medium", 0)
+
+
+def span(rec: SimRecording, kind: str) -> np.ndarray:
+    s = next(s for s in rec.truth["distractors"] if s["kind"] == kind)
+    return (rec.clean.t_s >= s["t_start"]) & (rec.clean.t_s <= s["t_end"])
+
+
+def test_walking_is_foot_swing_at_about_one_stride_per_second_with_heel_strikes():
+    rec = simulate("heel-toe", reps=1, seed=2, conditions=Conditions(distractors=("walk",)))
+    inside = span(rec, "walk")
+    assert np.abs(rec.clean.gyr_rad_s[inside, 1]).max() > 4.0  # rad/s, the foot swings through
+    strikes, _ = find_peaks(np.linalg.norm(rec.clean.acc_m_s2[inside], axis=1), height=2.5 * 9.81,
+                            distance=int(0.5 * rec.fs))
+    assert len(strikes) >= 2
+    assert np.all((np.diff(strikes) / rec.fs > 0.75) & (np.diff(strikes) / rec.fs < 1.4))  # s per stride
+
+
+def test_standing_up_swings_the_thigh_about_90_degrees_in_a_second_or_two():
+    rec = simulate("march", reps=1, seed=5, conditions=Conditions(distractors=("sit_stand", "walk")))
+    inside = span(rec, "sit_stand")
+    acc = rec.clean.acc_m_s2[inside]
+    # thigh axis = sensor +x: inclination from vertical from the gravity direction
+    incl = np.degrees(np.arccos(np.clip(acc[:, 0] / np.linalg.norm(acc, axis=1), -1, 1)))
+    assert incl[0] < 10 or incl[-1] < 10  # standing at one end ...
+    assert max(incl[0], incl[-1]) > 75  # ... seated at the other
+    moving = np.flatnonzero(np.abs(rec.clean.gyr_rad_s[inside]).max(axis=1) > 0.2)
+    assert 0.7 <= (moving[-1] - moving[0]) / rec.fs <= 2.5
