@@ -55,6 +55,10 @@ _MAX_FRAME = protocol.packet_size(protocol.MAX_SAMPLES_PER_PACKET) + 64
 _WARN_INTERVAL_S = 5.0
 _ACC_SCALE = {fs: protocol.acc_scale_m_s2(fs) for fs in protocol.ACC_FS_G}
 _GYR_SCALE = {fs: protocol.gyr_scale_rad_s(fs) for fs in protocol.GYR_FS_DPS}
+_HEADER_DTYPE = np.dtype([("magic", "u1"), ("version", "u1"), ("flags", "u1"), ("n", "u1"),
+                          ("seq", "<u2"), ("t0", "<u4"), ("rate_dhz", "<u2"),
+                          ("acc_fs", "u1"), ("channels", "u1"), ("gyr_fs", "<u2")])
+assert _HEADER_DTYPE.itemsize == protocol.HEADER_SIZE
 _ACC_LUT = np.zeros(256)
 _GYR_LUT = np.zeros(2049)
 for _fs, _s in _ACC_SCALE.items():
@@ -194,18 +198,23 @@ class ClockMap:
             return
         off = t_host_s - t_sensor_s
         keys = np.floor(t_sensor_s / self.bucket_s).astype(np.int64)
-        uniq, inv = np.unique(keys, return_inverse=True)
-        mins = np.full(uniq.shape, np.inf)
-        np.minimum.at(mins, inv, off)
+        if keys.size <= 8:  # live links: a packet or two per call, skip the grouping
+            pairs = zip(keys.tolist(), off.tolist(), strict=True)
+            newest = int(keys.max())
+        else:
+            uniq, inv = np.unique(keys, return_inverse=True)
+            mins = np.full(uniq.shape, np.inf)
+            np.minimum.at(mins, inv, off)
+            pairs = zip(uniq.tolist(), mins.tolist(), strict=True)
+            newest = int(uniq[-1])
         b = self._buckets
         new_bucket = False
-        for key, m in zip(uniq.tolist(), mins.tolist(), strict=True):
+        for key, m in pairs:
             old = b.get(key)
             if old is None:
                 new_bucket = True
             if old is None or m < old:
                 b[key] = m
-        newest = int(uniq[-1])
         oldest_kept = newest - int(np.ceil(self.window_s / self.bucket_s))
         for key in [k for k in b if k < oldest_kept]:
             del b[key]
@@ -324,16 +333,13 @@ class Decoder:
         if arr.shape[0] < protocol.HEADER_SIZE:  # only short packets: read a padded copy
             arr = np.concatenate([arr, np.zeros(protocol.HEADER_SIZE, dtype=np.uint8)])
 
-        def u8(k):
-            return arr[h + k].astype(np.int64)
-
-        def u16(k):
-            return u8(k) | (u8(k + 1) << 8)
-
-        magic, version, flags, n = u8(0), u8(1), u8(2), u8(3)
-        seq, rate_dhz = u16(4), u16(10)
-        t0 = u16(6) | (u16(8) << 16)
-        acc_fs, channels, gyr_fs = u8(12), u8(13), u16(14)
+        hdr = arr[h[:, None] + np.arange(protocol.HEADER_SIZE)].view(_HEADER_DTYPE)[:, 0]
+        magic, version = hdr["magic"].astype(np.int64), hdr["version"].astype(np.int64)
+        flags, n = hdr["flags"].astype(np.int64), hdr["n"].astype(np.int64)
+        seq, rate_dhz = hdr["seq"].astype(np.int64), hdr["rate_dhz"].astype(np.int64)
+        t0 = hdr["t0"].astype(np.int64)
+        acc_fs, channels = hdr["acc_fs"].astype(np.int64), hdr["channels"].astype(np.int64)
+        gyr_fs = hdr["gyr_fs"].astype(np.int64)
         valid = (long_enough & (magic == protocol.DATA_MAGIC)
                  & (version == protocol.PROTOCOL_VERSION) & (channels == protocol.CHANNELS)
                  & (n > 0) & (lengths == protocol.HEADER_SIZE + protocol.SAMPLE_SIZE * n)
