@@ -104,16 +104,19 @@ class SetCoach:
                 self._hold_started = True
                 count = len(self.result.reps) + 1
                 self.emit("hold_start", {"exercise": ex, "kind": ev.rep_kind, "target_s": target, "count": count})
-            remaining = max(0.0, target - ev.hold_s)
-            whole = math.ceil(remaining)
-            if whole != self._last_remaining and not self._hold_done:
-                self._last_remaining = whole
-                self.emit("hold_tick", {"exercise": ex, "kind": ev.rep_kind,
-                                        "held_s": _r(ev.hold_s), "remaining_s": _r(remaining)})
-            if ev.hold_s >= target and not self._hold_done:
+            if self._hold_done:
+                return
+            if ev.hold_s >= target:
                 self._hold_done = True
                 self.emit("hold_done", {"exercise": ex, "kind": ev.rep_kind,
                                         "held_s": _r(ev.hold_s), "target_s": target})
+                return
+            remaining = target - ev.hold_s
+            whole = math.ceil(remaining)
+            if whole != self._last_remaining:
+                self._last_remaining = whole
+                self.emit("hold_tick", {"exercise": ex, "kind": ev.rep_kind,
+                                        "held_s": _r(ev.hold_s), "remaining_s": _r(remaining)})
         elif ev.kind == "rep_end" and ev.rep is not None:
             self._finish_rep(ev, t_host_s)
 

@@ -70,9 +70,12 @@ class SimulatedWearables:
 
         self._count += 1
         seed = (self.seed if self.seed is not None else 0) * 1000 + self._count
+        reps = step.reps or 10
+        if step.exercise == "heel-toe":  # the simulator's reps are heel+toe pairs
+            reps = (reps + 1) // 2
         wearable = serve_simulated(
             step.exercise,
-            reps=step.reps or 10,
+            reps=reps,
             hold_s=step.hold_s,
             duration_s=step.duration_s,
             speed=self.speed,
