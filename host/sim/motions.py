@@ -208,8 +208,8 @@ def _foot_walk(tl: Timeline, rng: np.random.Generator, cond: Conditions, steps: 
         period = rng.uniform(1.05, 1.3) / speed
         stride = rng.uniform(0.7, 1.2) * speed
         yaw = tl.state["yaw"]
-        tl.hold(0.35 * period)  # stance while the other foot swings
-        tl.move(0.2, pivot=1.0)
+        tl.hold(0.35 * period - 0.2)  # stance while the other foot swings ...
+        tl.move(0.2, pivot=1.0)  # ... (the foot is flat: only which pivot comes next changes)
         tl.move(0.15 * period, pitch=rng.uniform(30, 45) * D2R)  # heel off, rolling over the toes
         tl.move_bump(0.4 * period, {"z": rng.uniform(0.05, 0.09)},
                      x=tl.state["x"] + stride * np.cos(yaw), y=tl.state["y"] + stride * np.sin(yaw),
