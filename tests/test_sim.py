@@ -31,6 +31,10 @@ def at(rec: SimRecording, t_s: float) -> int:
     return int(np.argmin(np.abs(rec.t_s - t_s)))
 
 
+def angle_deg(u: np.ndarray, v: np.ndarray) -> float:
+    return float(np.degrees(np.arccos(np.clip(np.dot(u, v) / np.linalg.norm(u) / np.linalg.norm(v), -1, 1))))
+
+
 def quiet() -> Conditions:
     """An ideal sensor: no noise, bias, scale errors or quantisation."""
     return Conditions(noise=False, bias=False, quantise=False)
@@ -77,6 +81,16 @@ def test_integrated_gyro_matches_the_tilt_seen_by_the_accelerometer():
         assert pitch_acc[i] == pytest.approx(pitch_int[i], abs=0.3)
 
 
+def test_a_crooked_strap_changes_the_axes_but_not_the_angles():
+    """25 deg strap error: at rest gravity is off +z by 25 deg, yet each raise still turns the
+    gravity direction by its amplitude (the rotation is about the horizontal toe/heel axis)."""
+    rec = simulate("heel-toe", reps=2, seed=2, conditions=Conditions(strap_error_deg=25.0)).clean
+    rest = rec.acc_m_s2[rec.t_s < rec.truth["reps"][0]["t_start"] - 0.5].mean(axis=0)
+    assert angle_deg(rest, [0.0, 0.0, 1.0]) == pytest.approx(25.0, abs=0.1)
+    for r in rec.truth["reps"]:
+        assert angle_deg(rest, rec.acc_m_s2[at(rec, r["t_peak"])]) == pytest.approx(r["amplitude_deg"], abs=0.3)
+
+
 def test_same_seed_same_recording_other_seed_other_recording():
     a = simulate("march", reps=3, seed=11, conditions=Conditions.preset("hard", 11))
     b = simulate("march", reps=3, seed=11, conditions=Conditions.preset("hard", 11))
@@ -100,10 +114,6 @@ def test_sway_has_metrics_and_no_reps():
     assert 0.01 < m["rms"] < 0.3
     assert m["duration_s"] == pytest.approx(30.0, abs=0.05)
     assert rec.t_s[-1] == pytest.approx(30.0, abs=0.05)
-
-
-def angle_deg(u: np.ndarray, v: np.ndarray) -> float:
-    return float(np.degrees(np.arccos(np.clip(np.dot(u, v) / np.linalg.norm(u) / np.linalg.norm(v), -1, 1))))
 
 
 def test_wall_slide_depth_is_the_thigh_inclination_the_accelerometer_sees_in_the_hold():
