@@ -82,11 +82,12 @@ def test_integrated_gyro_matches_the_tilt_seen_by_the_accelerometer():
 
 
 def test_a_crooked_strap_changes_the_axes_but_not_the_angles():
-    """25 deg strap error: at rest gravity is off +z by 25 deg, yet each raise still turns the
-    gravity direction by its amplitude (the rotation is about the horizontal toe/heel axis)."""
+    """A 25 deg strap error (about a random axis): at rest gravity is off +z by up to 25 deg, yet
+    each raise still turns the gravity direction by its amplitude (a turn about the horizontal
+    toe/heel axis)."""
     rec = simulate("heel-toe", reps=2, seed=2, conditions=Conditions(strap_error_deg=25.0)).clean
     rest = rec.acc_m_s2[rec.t_s < rec.truth["reps"][0]["t_start"] - 0.5].mean(axis=0)
-    assert angle_deg(rest, [0.0, 0.0, 1.0]) == pytest.approx(25.0, abs=0.1)
+    assert 10.0 < angle_deg(rest, [0.0, 0.0, 1.0]) < 25.1
     for r in rec.truth["reps"]:
         assert angle_deg(rest, rec.acc_m_s2[at(rec, r["t_peak"])]) == pytest.approx(r["amplitude_deg"], abs=0.3)
 
