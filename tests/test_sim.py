@@ -264,6 +264,10 @@ def test_bad_arguments_are_refused():
         simulate("march", reps=0)
     with pytest.raises(ValueError, match="pattern"):
         simulate("heel-toe", reps=1, pattern="random")
+    with pytest.raises(ValueError, match="hold_s"):
+        simulate("wall-slide", reps=1, hold_s=-2.0)
+    with pytest.raises(ValueError, match="duration_s"):
+        simulate("sway", duration_s=1.0)
     with pytest.raises(ValueError, match="distractor"):
         Conditions(distractors=("juggling",))
     with pytest.raises(ValueError, match="preset"):

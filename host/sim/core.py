@@ -67,6 +67,10 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
         raise ValueError(f"unknown exercise {exercise!r}; expected one of {EXERCISES}")
     if exercise != "sway" and reps < 1:
         raise ValueError(f"reps must be >= 1, got {reps}")
+    if hold_s is not None and not 0.0 <= hold_s <= 120.0:
+        raise ValueError(f"hold_s must be within 0-120 s, got {hold_s}")
+    if duration_s is not None and not 5.0 <= duration_s <= 3600.0:
+        raise ValueError(f"duration_s must be within 5-3600 s, got {duration_s}")
     cond = conditions if conditions is not None else Conditions()
     fs_out = float(cond.fs_hz or fs)
     if not 10.0 <= fs_out <= 1000.0:
