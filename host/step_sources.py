@@ -62,6 +62,7 @@ class SimulatedWearables:
         self.speed = speed
         self.seed = seed
         self._count = 0
+        self.served: list = []  # the wearables started, in order (their .recording has the truth)
 
     @contextlib.asynccontextmanager
     async def open(self, step: Step, set_index: int) -> AsyncIterator[Any]:
@@ -81,6 +82,7 @@ class SimulatedWearables:
             speed=self.speed,
             seed=seed,
         )
+        self.served.append(wearable)
         try:
             async with open_source(f"tcp://127.0.0.1:{wearable.port}", reconnect=False) as samples:
                 yield samples
