@@ -154,3 +154,13 @@ def test_milliseconds_instead_of_seconds_is_caught_by_the_rate_check(tmp_path):
 def test_write_rejects_mismatched_shapes(tmp_path):
     with pytest.raises(ValueError, match="expected t"):
         write_csv(tmp_path / "x.csv", np.arange(3.0), np.zeros((2, 3)), np.zeros((3, 3)))
+
+
+def test_a_directory_is_not_a_csv(tmp_path):
+    assert "is a directory" in error_of(tmp_path)
+
+
+def test_a_binary_file_is_not_a_csv(tmp_path):
+    p = tmp_path / "b.csv"
+    p.write_bytes(b"t,ax,ay,az,gx,gy,gz\n\xff\xfe\x00\x01")
+    assert "not a text CSV file" in error_of(p)
