@@ -87,13 +87,15 @@ def read_recording(path: str):
     return read_csv(path)
 
 
-def analyze_recording(rec, exercise: str) -> dict:
-    """The JSON-able result for one recording (see module docstring)."""
+def analyze_recording(rec, exercise: str, path: str | None = None) -> dict:
+    """The JSON-able result for one recording (see module docstring); path: the name to report
+    (default: rec.path)."""
+    name = str(rec.path) if path is None else path
     if exercise == "sway":
         from movecoach.signal.sway import sway_metrics
 
         m = sway_metrics(rec.t_s, rec.acc_m_s2, fs=rec.fs)
-        return {"file": rec.path, "exercise": exercise,
+        return {"file": name, "exercise": exercise,
                 "metrics": {k: _round(v, 6) for k, v in m.to_json().items()}}
     from movecoach.signal.reps import count_reps, counts_of
 
@@ -107,7 +109,7 @@ def analyze_recording(rec, exercise: str) -> dict:
         d[key] = _round(d[key], 2)
         d["hold_s"] = _round(d["hold_s"], 2)
         out_reps.append(d)
-    return {"file": rec.path, "exercise": exercise, "counts": counts_of(reps, exercise),
+    return {"file": name, "exercise": exercise, "counts": counts_of(reps, exercise),
             "reps": out_reps}
 
 
@@ -150,7 +152,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         try:
             rec = read_recording(path)
             try:
-                result = analyze_recording(rec, args.exercise)
+                result = analyze_recording(rec, args.exercise, path)
             except ValueError as exc:  # e.g. too short for sway
                 raise UserError(f"{path}: {exc}") from None
         except UserError as exc:

@@ -1,21 +1,29 @@
 """The one causal rep detector behind both the batch functions and the live analyzers.
 
-It runs on a uniform grid (see :mod:`movecoach.signal.resample`) of pre-filtered samples and
-keeps its per-sample state in plain floats. Per sample it:
+It runs on a uniform grid (see :mod:`movecoach.signal.resample`) of causally low-passed samples
+and keeps its per-sample state in plain floats. Per sample it:
 
-1. updates the up direction (complementary filter, :class:`~movecoach.signal.orientation.GravityTracker`),
-2. measures the angle from the current rest up-direction (degrees),
-3. finds rest postures from still periods (low angular rate, no impacts) and adopts a new rest
-   when the person settles somewhere else for good (sitting down, standing up),
-4. runs a small state machine: an *excursion* starts when the angle leaves rest, becomes a rep
-   once it reaches ``min_amplitude_deg`` and is finished when it comes back near the same rest.
-   Excursions during walking or other impact-rich activity, across long gaps, that never come
-   back, or that settle into a new posture are dropped.
+1. updates the up direction (complementary filter,
+   :class:`~movecoach.signal.orientation.GravityTracker`) and measures the angle from the rest
+   up-direction (degrees; independent of how the strap sits, blind to turning);
+2. finds rest postures from still periods (low angular rate);
+3. runs a small state machine. An *excursion* starts when the angle leaves rest after the person
+   was quiet; it becomes a rep once it reaches ``min_amplitude_deg`` and is finished when it comes
+   back near the same rest (``end_frac`` of its peak). Not counted: excursions that start while
+   the person is moving without a pause (walking), that are too short (a step, a stride) or too
+   large (sitting down, standing up), that contain an impact (landing on a seat, heel strikes,
+   where ``impact_m_s2`` is set), that never come back, that run into a long data gap, or
+   (march) that swing straight through rest to the other side (a stride).
+
+Two rests at once: while an excursion is settled somewhere still (a hold at the bottom of a wall
+slide, or standing after getting up from a chair) that posture becomes a *candidate* rest. A
+return to the old rest finishes the excursion as a rep (it was a hold); a rep made from and back
+to the candidate (the first slide after standing up) makes the candidate the rest.
 
 Each finished rep is then *measured* over its own window (:func:`measure_rep`): the angle is
-zero-phase low-passed at ``tremor_cutoff_hz`` (tremor removed) and amplitude, peak, start/end and
-hold time are read from it. Batch and streaming run exactly this code on exactly the same
-samples, so they report the same reps whatever the block sizes.
+zero-phase low-passed at ``tremor_cutoff_hz`` (tremor removed) and amplitude, peak time,
+start/end and hold time are read from it. Batch and streaming run exactly this code on exactly the
+same samples, so they report the same reps whatever the block sizes.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,6 +47,8 @@ PREFILTER_CUTOFF_HZ = 2.0
 PREFILTER_ORDER = 2
 PREFILTER_DELAY_S = math.sqrt(2.0) / (2.0 * math.pi * PREFILTER_CUTOFF_HZ)
 
+Vec = tuple[float, float, float]
+
 
 @dataclass(frozen=True)
 class ExerciseParams:
@@ -47,27 +57,41 @@ class ExerciseParams:
     exercise: str
     kinds: tuple[str, ...]
     min_amplitude_deg: float = 10.0
+    max_amplitude_deg: float = 60.0  # beyond this it is a change of posture (sit/stand), not a rep
     arm_deg: float = 5.0  # an excursion starts above this angle from rest
     end_frac: float = 0.3  # ... and ends below max(end_deg, end_frac * peak)
     end_deg: float = 4.0
     hold_frac: float = 0.8
-    min_rep_s: float = 0.4  # shortest excursion (above arm_deg) that can be a rep
-    max_settle_s: float = 6.0  # settled this long away from rest = a new posture, not a rep
-    still_rate_dps: float = 8.0  # pre-filtered angular rate below this counts as still
+    min_rep_s: float = 0.3  # shortest excursion (above arm_deg) that can be a rep
+    max_settle_s: float = 6.0  # settled this long away from rest = a new posture, not a hold
+    still_rate_dps: float = 10.0  # (low-passed) angular rate below this counts as still
     rest_settle_s: float = 1.0  # still this long to (re)acquire a rest posture
-    activity_m_s2: float = 2.5  # impact activity (rms of |acc| - g) above this = walking etc.
+    quiet_s: float = 0.15  # a rep starts from a still spell at least this long ...
+    quiet_lead_s: float = 1.5  # ... that ended at most this long before the angle left rest
+    impact_m_s2: float = math.inf  # high-passed acceleration above this = an impact
+    reverse_deg: float = math.inf  # swinging this far past rest to the other side = a stride
+    after_min_s: float = 0.0  # watch at least this long after the return before calling a rep
+    after_max_s: float = 0.25  # ... and at most this long (the rep's end is then measured)
+    chain: bool = True  # a new excursion straight after the return finishes the rep (heel, toe)
     tremor_cutoff_hz: float = 2.0
     hold_tick_s: float = 0.2
     hold_rate_dps: float = 12.0  # holding (live) = near the running peak and slower than this
     signed_pitch: bool = False  # heel-toe: kind from the sign of pitch about the foot's y axis
+    min_pitch_share: float = 0.0  # heel-toe: pitch / total angle at the peak (not a foot roll)
 
 
 PARAMS: dict[str, ExerciseParams] = {
     "heel-toe": ExerciseParams(
-        "heel-toe", ("heel_raise", "toe_raise"), signed_pitch=True, max_settle_s=8.0,
+        "heel-toe", ("heel_raise", "toe_raise"), signed_pitch=True, min_pitch_share=0.7,
+        min_rep_s=0.7, max_settle_s=8.0,
     ),
-    "march": ExerciseParams("march", ("lift",), max_settle_s=6.0),
-    "wall-slide": ExerciseParams("wall-slide", ("slide",), min_rep_s=1.0, max_settle_s=180.0),
+    "march": ExerciseParams(
+        "march", ("lift",), min_rep_s=0.3, max_settle_s=6.0, reverse_deg=6.0, after_min_s=0.2,
+        chain=False,
+    ),
+    "wall-slide": ExerciseParams(
+        "wall-slide", ("slide",), min_rep_s=2.0, max_amplitude_deg=120.0, max_settle_s=600.0,
+    ),
 }
 
 
@@ -75,31 +99,51 @@ def params_for(exercise: str) -> ExerciseParams:
     try:
         return PARAMS[exercise]
     except KeyError:
-        raise ValueError(
-            f"unknown exercise {exercise!r}; expected one of {', '.join(PARAMS)}"
-        ) from None
+        raise ValueError(f"unknown exercise {exercise!r}; expected one of {', '.join(PARAMS)}") from None
 
 
-@dataclass
-class _Window:
-    """Samples of one excursion (plus pre-roll), kept for measuring the rep when it ends."""
+class _Ref:
+    """A reference (rest) up-direction and, for heel-toe, its strap-correction rows."""
 
-    t: list[float] = field(default_factory=list)
-    ang: list[float] = field(default_factory=list)
-    sgn: list[float] = field(default_factory=list)
+    __slots__ = ("g", "rx", "rz")
+
+    def __init__(self, g: Vec, signed: bool):
+        self.g = g
+        if signed:
+            r = rotation_to_z(np.array(g))
+            self.rx = (float(r[0, 0]), float(r[0, 1]), float(r[0, 2]))
+            self.rz = (float(r[2, 0]), float(r[2, 1]), float(r[2, 2]))
+        else:
+            self.rx = self.rz = None
+
+    def angle_deg(self, gx: float, gy: float, gz: float) -> float:
+        r = self.g
+        c = gx * r[0] + gy * r[1] + gz * r[2]
+        return math.degrees(math.acos(1.0 if c > 1.0 else -1.0 if c < -1.0 else c))
+
+
+def _angles(ref: _Ref, g: np.ndarray, signed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Angle from ref (deg) and, for heel-toe, signed pitch (deg, + = toes down) of g (n, 3)."""
+    ang = np.degrees(np.arccos(np.clip(g @ np.asarray(ref.g), -1.0, 1.0)))
+    if not signed:
+        return ang, ang
+    px = g @ np.asarray(ref.rx)
+    pz = g @ np.asarray(ref.rz)
+    return ang, np.degrees(np.arctan2(-px, pz))
 
 
 def measure_rep(
-    t_s: np.ndarray, angle_deg: np.ndarray, sign: np.ndarray, fs: float, p: ExerciseParams
+    t_s: np.ndarray, up: np.ndarray, ref: _Ref, fs: float, p: ExerciseParams
 ) -> Rep | None:
-    """Measure one rep from its window: t_s (n,) s, angle_deg (n,) degrees from rest, sign (n,)
-    (+1 heel/-1 toe for heel-toe, else +1), uniform at fs Hz. Returns None if too small."""
+    """Measure one rep from its window: t_s (n,) s uniform at fs Hz, up (n, 3) unit up-directions
+    in the sensor frame, ref the rest it left from. Returns None if it does not qualify."""
     if t_s.shape[0] < 3:
         return None
-    a = lowpass(angle_deg, p.tremor_cutoff_hz, fs, order=4)
+    ang, pitch = _angles(ref, up, p.signed_pitch)
+    a = lowpass(ang, p.tremor_cutoff_hz, fs, order=4)
     i_pk = int(np.argmax(a))
     amp = float(a[i_pk])
-    if amp < p.min_amplitude_deg:
+    if amp < p.min_amplitude_deg or amp > p.max_amplitude_deg:
         return None
     edge = max(1.0, 0.1 * amp)
     below = np.flatnonzero(a[:i_pk] < edge)
@@ -107,11 +151,13 @@ def measure_rep(
     after = np.flatnonzero(a[i_pk:] < edge)
     i1 = i_pk + int(after[0]) if after.size else a.shape[0] - 1
     hold_s = float(np.count_nonzero(a[i0 : i1 + 1] >= p.hold_frac * amp)) / fs
+    kind = p.kinds[0]
     if p.signed_pitch:
-        s = float(np.sum(sign[i0 : i1 + 1] * a[i0 : i1 + 1]))
-        kind = p.kinds[0] if s >= 0 else p.kinds[1]
-    else:
-        kind = p.kinds[0]
+        pf = lowpass(pitch, p.tremor_cutoff_hz, fs, order=4)
+        if abs(pf[i_pk]) < p.min_pitch_share * amp:
+            log.info("excursion at t=%.2f s is a foot roll, not a heel or toe raise", t_s[i_pk])
+            return None
+        kind = p.kinds[0] if pf[i_pk] >= 0 else p.kinds[1]
     d = PREFILTER_DELAY_S
     return Rep(
         kind=kind,
@@ -123,11 +169,45 @@ def measure_rep(
     )
 
 
+class _Excursion:
+    """One departure from a reference posture, followed sample by sample."""
+
+    def __init__(self, ref: _Ref, pre: deque, fs: float, p: ExerciseParams):
+        self.ref = ref
+        self.t: list[float] = [x[0] for x in pre]
+        self.g: list[Vec] = [x[1] for x in pre]
+        self.peak = 0.0
+        self.peak_g: Vec = ref.g
+        self.started = False  # reached min_amplitude_deg (a rep candidate)
+        self.spoiled = ""  # why it cannot be a rep (impact, stride, ...) or ""
+        self.n = 0
+        self.ending = False
+        self.end_n = 0
+        self.settle_n = 0
+        self.held_s = 0.0
+        self.next_tick_s = p.hold_tick_s
+        self.peak_announced = False
+        self.prev_ang = 0.0
+        self.kind_live = p.kinds[0]
+
+    def add(self, t: float, g: Vec) -> None:
+        self.t.append(t)
+        self.g.append(g)
+
+    def reversal_deg(self, g: Vec) -> float:
+        """How far g has swung past the reference, opposite to the peak's direction (deg)."""
+        r, pk = self.ref.g, self.peak_g
+        dx, dy, dz = pk[0] - r[0], pk[1] - r[1], pk[2] - r[2]
+        n = math.sqrt(dx * dx + dy * dy + dz * dz) or 1.0
+        s = ((g[0] - r[0]) * dx + (g[1] - r[1]) * dy + (g[2] - r[2]) * dz) / n
+        return math.degrees(-s)
+
+
 _IDLE, _EXC, _BLOCKED, _NOREST = 0, 1, 2, 3
 
 
 class RepDetector:
-    """Causal rep detector on uniform, pre-filtered samples (see module docstring).
+    """Causal rep detector on uniform, causally low-passed samples (see module docstring).
 
     fs: grid rate in Hz. Feed it with :meth:`push` (arrays of any length); it returns the new
     :class:`RepEvent` s. ``reps_`` holds every finished :class:`Rep`; ``angle_deg`` the current
@@ -135,49 +215,40 @@ class RepDetector:
     """
 
     def __init__(self, exercise: str, fs: float):
-        self.p = params_for(exercise)
+        self.p = p = params_for(exercise)
         self.fs = float(fs)
         self.dt = 1.0 / self.fs
         self.reps_: list[Rep] = []
-        self.counts_: dict[str, int] = {k: 0 for k in self.p.kinds}
+        self.counts_: dict[str, int] = {k: 0 for k in p.kinds}
         self.angle_deg = 0.0
         self._grav = GravityTracker(self.fs)
         self._state = _NOREST
-        self._rest: tuple[float, float, float] | None = None
-        self._rx: tuple[float, float, float] = (1.0, 0.0, 0.0)  # row 0 of strap correction
-        self._rz: tuple[float, float, float] = (0.0, 0.0, 1.0)  # row 2
-        self._still_n = 0  # consecutive still samples
-        self._prev_ang = 0.0
-        self._pre: deque[tuple[float, float, float]] = deque(maxlen=int(round(1.5 * self.fs)))
-        self._win: _Window | None = None
-        self._reset_excursion()
-        # per-exercise constants in samples
-        p = self.p
-        self._n_settle_rest = int(round(p.rest_settle_s * self.fs))
-        self._n_settle_new = int(round(p.max_settle_s * self.fs))
-        self._n_min_rep = int(round(p.min_rep_s * self.fs))
-        self._n_after = int(round(0.25 * self.fs))
-
-    def _reset_excursion(self) -> None:
-        self._peak = 0.0
-        self._peak_announced = False
-        self._started = False
-        self._walked = False
-        self._ending = False
-        self._end_n = 0
-        self._exc_n = 0
-        self._settle_n = 0
-        self._held_s = 0.0
-        self._next_tick_s = 0.0
-        self._kind_live = self.p.kinds[0]
+        self._rest: _Ref | None = None
+        self._cand: _Ref | None = None  # candidate rest while an excursion is settled
+        self._exc: _Excursion | None = None
+        self._sec: _Excursion | None = None  # excursion from the candidate rest
+        self._still_n = 0
+        self._quiet_t = -math.inf  # last time the person had been still for quiet_s
+        self._impact_t = -math.inf
+        self._pre: deque[tuple[float, Vec]] = deque(maxlen=int(round(1.5 * self.fs)))
+        self._pre_c: deque[tuple[float, Vec]] = deque(maxlen=int(round(1.5 * self.fs)))
+        r = self.fs
+        self._n_settle_rest = int(round(p.rest_settle_s * r))
+        self._n_settle_new = int(round(p.max_settle_s * r))
+        self._n_min_rep = int(round(p.min_rep_s * r))
+        self._n_quiet = max(1, int(round(p.quiet_s * r)))
+        self._n_after_min = int(round(p.after_min_s * r))
+        self._n_after_max = max(self._n_after_min, int(round(p.after_max_s * r)))
+        self._still_rate2 = math.radians(p.still_rate_dps) ** 2
 
     # -- rest handling -------------------------------------------------------------------------
-    def _set_rest(self, g: tuple[float, float, float]) -> None:
-        self._rest = g
-        if self.p.signed_pitch:
-            r = rotation_to_z(np.array(g))
-            self._rx = (float(r[0, 0]), float(r[0, 1]), float(r[0, 2]))
-            self._rz = (float(r[2, 0]), float(r[2, 1]), float(r[2, 2]))
+    def _set_rest(self, g: Vec) -> None:
+        self._rest = _Ref(g, self.p.signed_pitch)
+        self._cand = None
+        self._exc = None
+        self._sec = None
+        self._state = _IDLE
+        self._pre.clear()
         log.debug("rest posture set: up=(%.3f, %.3f, %.3f)", *g)
 
     # -- main loop -----------------------------------------------------------------------------
@@ -186,203 +257,234 @@ class RepDetector:
         t_s: np.ndarray,
         acc_m_s2: np.ndarray,
         gyr_rad_s: np.ndarray,
-        activity_m_s2: np.ndarray,
+        impact_m_s2: np.ndarray,
         valid: np.ndarray,
     ) -> list[RepEvent]:
         """Process uniform samples: t_s (n,) s; acc (n, 3) m/s^2 and gyr (n, 3) rad/s, both
-        causally low-passed; activity (n,) m/s^2 rms impact level; valid (n,) bool (False in
-        long gaps). Returns the events these samples caused."""
+        causally low-passed; impact_m_s2 (n,) magnitude of high-passed acceleration; valid (n,)
+        bool (False in long gaps). Returns the events these samples caused."""
         p = self.p
         events: list[RepEvent] = []
         if t_s.shape[0] == 0:
             return events
         grav = self._grav
-        still_rate = math.radians(p.still_rate_dps)
-        still_rate2 = still_rate * still_rate
-        act_thr = p.activity_m_s2
-        signed = p.signed_pitch
-        pre = self._pre
-        acos, atan2, degrees = math.acos, math.atan2, math.degrees
-        for t, a, w, act, ok in zip(
-            t_s.tolist(), acc_m_s2.tolist(), gyr_rad_s.tolist(), activity_m_s2.tolist(),
+        still_rate2 = self._still_rate2
+        imp_thr = p.impact_m_s2
+        n_quiet = self._n_quiet
+        for t, a, w, imp, ok in zip(
+            t_s.tolist(), acc_m_s2.tolist(), gyr_rad_s.tolist(), impact_m_s2.tolist(),
             valid.tolist(), strict=True,
         ):
-            gx, gy, gz = grav.update(a[0], a[1], a[2], w[0], w[1], w[2])
-            still = (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]) < still_rate2 and act < act_thr
+            g = grav.update(a[0], a[1], a[2], w[0], w[1], w[2])
+            still = (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]) < still_rate2
             self._still_n = self._still_n + 1 if still else 0
+            if self._still_n >= n_quiet:
+                self._quiet_t = t
+            if imp > imp_thr:
+                self._impact_t = t
             rest = self._rest
-            sgn = 1.0
-            if rest is None:
-                ang = 0.0
-            else:
-                c = gx * rest[0] + gy * rest[1] + gz * rest[2]
-                ang = degrees(acos(1.0 if c > 1.0 else -1.0 if c < -1.0 else c))
-                if signed:
-                    rx = self._rx
-                    rz = self._rz
-                    px = rx[0] * gx + rx[1] * gy + rx[2] * gz
-                    pz = rz[0] * gx + rz[1] * gy + rz[2] * gz
-                    sgn = 1.0 if atan2(-px, pz) >= 0.0 else -1.0
+            ang = rest.angle_deg(*g) if rest is not None else 0.0
             self.angle_deg = ang
-            state = self._state
-
             if not ok:  # inside a long gap: drop anything in progress, never count across it
-                if state == _EXC:
+                if self._state == _EXC:
                     log.info("excursion dropped: long gap in the data at t=%.2f s", t)
-                    self._win = None
-                if self._rest is not None:
+                self._exc = self._sec = self._cand = None
+                if rest is not None:
                     self._state = _BLOCKED
-                pre.clear()
-                self._prev_ang = ang
+                self._pre.clear()
                 continue
-
+            state = self._state
             if state == _EXC:
-                events.extend(self._excursion_step(t, ang, sgn, act, still, gx, gy, gz))
+                events.extend(self._step_excursions(t, g, ang, still))
+                if self._state == _EXC:
+                    continue
+                rest = self._rest
+                ang = rest.angle_deg(*g)
+                self.angle_deg = ang
                 state = self._state
-                if state == _EXC:
-                    self._prev_ang = ang
-                    continue
-                # the excursion just ended; this sample may start the next one below
-                if state == _IDLE and ang >= p.arm_deg and act < act_thr:
-                    self._start_excursion(t, ang, sgn)
-                    self._prev_ang = ang
-                    continue
-            elif state == _NOREST:
-                if self._still_n >= self._n_settle_rest:
-                    self._set_rest((gx, gy, gz))
-                    self._state = _IDLE
-                    pre.clear()
+            if state == _IDLE:
+                if ang >= p.arm_deg:
+                    if self._may_start(t):
+                        self._exc = _Excursion(rest, self._pre, self.fs, p)
+                        self._state = _EXC
+                        self._pre.clear()
+                        events.extend(self._step_excursions(t, g, ang, still))
+                        continue
+                    self._state = _BLOCKED  # moving off rest without a pause: walking etc.
+                elif self._still_n >= self._n_settle_rest:
+                    # follow slow drift of the rest posture (strap settling, small weight shifts)
+                    b = self.dt / 5.0
+                    r = rest.g
+                    x = r[0] + b * (g[0] - r[0])
+                    y = r[1] + b * (g[1] - r[1])
+                    z = r[2] + b * (g[2] - r[2])
+                    nn = math.sqrt(x * x + y * y + z * z)
+                    rest.g = (x / nn, y / nn, z / nn)
             elif state == _BLOCKED:
                 # after a gap, walking or a dropped excursion: wait to be back near rest, or to
                 # settle somewhere new for long enough to call it the new rest
                 if ang < p.end_deg and still:
                     self._state = _IDLE
                 elif self._still_n >= self._n_settle_rest and ang >= p.arm_deg:
-                    self._set_rest((gx, gy, gz))
-                    self._state = _IDLE
-                    pre.clear()
-                    ang = 0.0
-            elif state == _IDLE:
-                if ang >= p.arm_deg and act < act_thr:
-                    self._start_excursion(t, ang, sgn)
-                    self._prev_ang = ang
-                    continue
-                if self._still_n >= self._n_settle_rest and ang < p.arm_deg:
-                    # follow slow drift of the rest posture (strap settling, small weight shifts)
-                    b = self.dt / 5.0
-                    r = self._rest
-                    x = r[0] + b * (gx - r[0])
-                    y = r[1] + b * (gy - r[1])
-                    z = r[2] + b * (gz - r[2])
-                    nn = math.sqrt(x * x + y * y + z * z)
-                    self._rest = (x / nn, y / nn, z / nn)
-            pre.append((t, ang, sgn))
-            self._prev_ang = ang
+                    self._set_rest(g)
+                    self.angle_deg = 0.0
+            elif state == _NOREST:
+                if self._still_n >= self._n_settle_rest:
+                    self._set_rest(g)
+            self._pre.append((t, g))
         return events
 
-    def _start_excursion(self, t: float, ang: float, sgn: float) -> None:
-        w = _Window()
-        for tt, aa, ss in self._pre:
-            w.t.append(tt)
-            w.ang.append(aa)
-            w.sgn.append(ss)
-        w.t.append(t)
-        w.ang.append(ang)
-        w.sgn.append(sgn)
-        self._pre.clear()
-        self._win = w
-        self._reset_excursion()
-        self._peak = ang
-        self._exc_n = 1
-        self._next_tick_s = self.p.hold_tick_s
-        self._kind_live = self.p.kinds[0] if (sgn > 0 or not self.p.signed_pitch) else self.p.kinds[1]
-        self._state = _EXC
+    def _may_start(self, t: float) -> bool:
+        p = self.p
+        return t - self._quiet_t <= p.quiet_lead_s and t - self._impact_t > 0.5
 
-    def _finalize(self, t: float, ang: float) -> list[RepEvent]:
-        w = self._win
-        self._win = None
-        self._state = _IDLE
-        self._pre.clear()
-        rep = measure_rep(np.array(w.t), np.array(w.ang), np.array(w.sgn), self.fs, self.p)
+    def _step_excursions(self, t: float, g: Vec, ang: float, still: bool) -> list[RepEvent]:
+        """Advance the excursion from rest (and the one from the candidate rest, if any)."""
+        p = self.p
+        exc = self._exc
+        out: list[RepEvent] = []
+        # --- the excursion from the candidate rest (silent: only its end matters) ---
+        cand = self._cand
+        if cand is not None:
+            ang_c = cand.angle_deg(*g)
+            sec = self._sec
+            if sec is None:
+                if ang_c >= p.arm_deg and self._may_start(t):
+                    sec = self._sec = _Excursion(cand, self._pre_c, self.fs, p)
+                else:
+                    self._pre_c.append((t, g))
+            if sec is not None:
+                res = self._advance(sec, t, g, ang_c, still, live=False)
+                if res == "rep":
+                    rep_events = self._finish(sec, t, ang_c)
+                    if rep_events:
+                        log.info("rest moved to where the previous excursion settled (t=%.2f s)", t)
+                        self._set_rest(cand.g)
+                        return rep_events
+                    self._sec = None
+                elif res == "drop":
+                    self._sec = None
+                    self._pre_c.clear()
+        # --- the excursion from rest ---
+        res = self._advance(exc, t, g, ang, still, live=True, events=out)
+        if res == "rep":
+            out.extend(self._finish(exc, t, ang))
+            self._exc = self._sec = self._cand = None
+            self._state = _IDLE
+            self._pre.clear()
+            return out
+        if res == "drop":
+            self._exc = self._sec = self._cand = None
+            self._state = _BLOCKED if ang >= p.arm_deg else _IDLE
+            self._pre.clear()
+            return out
+        # settled somewhere away from rest
+        if still and ang >= p.arm_deg:
+            exc.settle_n += 1
+        else:
+            exc.settle_n = 0
+        if exc.settle_n >= self._n_settle_rest:
+            if exc.spoiled or ang > p.max_amplitude_deg or exc.settle_n >= self._n_settle_new:
+                log.info("new rest posture at t=%.2f s (%.0f deg from the old one; %s)", t, ang,
+                         exc.spoiled or "too far or too long for a rep")
+                self._set_rest(g)
+                self.angle_deg = 0.0
+                return out
+            if self._cand is None or self._cand.angle_deg(*g) >= p.arm_deg:
+                self._cand = _Ref(g, p.signed_pitch)
+                self._sec = None
+                self._pre_c.clear()
+        return out
+
+    def _advance(self, exc: _Excursion, t: float, g: Vec, ang: float, still: bool, *, live: bool,
+                 events: list[RepEvent] | None = None) -> str:
+        """One sample of an excursion: returns '' (going on), 'rep' (finished, measure it) or
+        'drop' (finished, not a rep)."""
+        p = self.p
+        exc.add(t, g)
+        if t - self._impact_t <= 0.0 and not exc.spoiled:
+            exc.spoiled = "an impact (a step, landing on a seat)"
+        if exc.ending:
+            exc.end_n += 1
+            if exc.spoiled:
+                return "drop"
+            if exc.reversal_deg(g) > p.reverse_deg:
+                exc.spoiled = "it swung through rest to the other side (a stride)"
+                return "drop"
+            rising = ang >= p.arm_deg and ang > exc.prev_ang
+            if rising and not p.chain:
+                exc.spoiled = "it swung straight into the next movement (a stride)"
+                return "drop"
+            if rising or (exc.end_n >= self._n_after_min and (
+                ang < max(1.0, 0.1 * exc.peak) or exc.end_n >= self._n_after_max
+            )):
+                return "rep"
+            exc.prev_ang = ang
+            return ""
+        exc.n += 1
+        if ang > exc.peak:
+            exc.peak = ang
+            exc.peak_g = g
+            if p.signed_pitch:
+                exc.kind_live = p.kinds[0] if self._pitch_sign(exc.ref, g) > 0 else p.kinds[1]
+        peak = exc.peak
+        if live and events is not None:
+            rk = exc.kind_live
+            count = self.counts_.get(rk, 0)
+            if not exc.started and peak >= p.min_amplitude_deg and not exc.spoiled:
+                exc.started = True
+                events.append(RepEvent("rep_start", t, rk, count, ang, 0.0))
+            rate_dps = abs(ang - exc.prev_ang) * self.fs
+            if exc.started and ang >= p.hold_frac * peak and rate_dps < p.hold_rate_dps:
+                exc.held_s += self.dt
+                if exc.held_s >= exc.next_tick_s - 1e-9:
+                    exc.next_tick_s += p.hold_tick_s
+                    events.append(RepEvent("hold_tick", t, rk, count, ang, exc.held_s))
+            if exc.started and not exc.peak_announced and ang < peak - max(2.0, 0.1 * peak):
+                exc.peak_announced = True
+                events.append(RepEvent("rep_peak", t, rk, count, peak, exc.held_s))
+        elif peak >= p.min_amplitude_deg:
+            exc.started = True
+        exc.prev_ang = ang
+        if ang < max(p.end_deg, p.end_frac * peak):
+            if not exc.started:
+                return "drop"
+            if exc.spoiled or exc.n < self._n_min_rep or peak > p.max_amplitude_deg:
+                log.info("excursion ending at t=%.2f s not counted: %s", t,
+                         exc.spoiled or ("too short" if exc.n < self._n_min_rep else "too large"))
+                return "drop"
+            exc.ending = True
+            exc.end_n = 0
+            if self._n_after_min == 0 and ang < max(1.0, 0.1 * peak):
+                return "rep"
+        return ""
+
+    @staticmethod
+    def _pitch_sign(ref: _Ref, g: Vec) -> float:
+        rx, rz = ref.rx, ref.rz
+        px = rx[0] * g[0] + rx[1] * g[1] + rx[2] * g[2]
+        pz = rz[0] * g[0] + rz[1] * g[1] + rz[2] * g[2]
+        return 1.0 if math.atan2(-px, pz) >= 0.0 else -1.0
+
+    def _finish(self, exc: _Excursion, t: float, ang: float) -> list[RepEvent]:
+        rep = measure_rep(np.array(exc.t), np.array(exc.g), exc.ref, self.fs, self.p)
         if rep is None:
             return []
         self.reps_.append(rep)
         self.counts_[rep.kind] = self.counts_.get(rep.kind, 0) + 1
         return [RepEvent("rep_end", t, rep.kind, self.counts_[rep.kind], ang, rep.hold_s, rep)]
 
-    def _excursion_step(self, t, ang, sgn, act, still, gx, gy, gz) -> list[RepEvent]:
-        p = self.p
-        w = self._win
-        if self._ending:
-            # after-roll: let the angle settle so the rep's end can be measured
-            if ang >= p.arm_deg and ang > self._prev_ang:
-                return self._finalize(t, ang)  # straight into the next excursion
-            w.t.append(t)
-            w.ang.append(ang)
-            w.sgn.append(sgn)
-            self._end_n += 1
-            if ang < max(1.0, 0.1 * self._peak) or self._end_n >= self._n_after:
-                return self._finalize(t, ang)
-            return []
-        w.t.append(t)
-        w.ang.append(ang)
-        w.sgn.append(sgn)
-        self._exc_n += 1
-        out: list[RepEvent] = []
-        if act >= p.activity_m_s2:
-            self._walked = True
-        if ang > self._peak:
-            self._peak = ang
-            if p.signed_pitch:
-                self._kind_live = p.kinds[0] if sgn > 0 else p.kinds[1]
-        peak = self._peak
-        rk = self._kind_live
-        if not self._started and peak >= p.min_amplitude_deg and not self._walked:
-            self._started = True
-            out.append(RepEvent("rep_start", t, rk, self.counts_.get(rk, 0), ang, 0.0))
-        # live hold: near the running peak and turning slowly
-        rate_dps = abs(ang - self._prev_ang) * self.fs
-        if self._started and ang >= p.hold_frac * peak and rate_dps < p.hold_rate_dps:
-            self._held_s += self.dt
-            if self._held_s >= self._next_tick_s - 1e-9:
-                self._next_tick_s += p.hold_tick_s
-                out.append(RepEvent("hold_tick", t, rk, self.counts_.get(rk, 0), ang, self._held_s))
-        if self._started and not self._peak_announced and ang < peak - max(2.0, 0.1 * peak):
-            self._peak_announced = True
-            out.append(RepEvent("rep_peak", t, rk, self.counts_.get(rk, 0), peak, self._held_s))
-        # settled away from rest for good -> a new posture (sat down, stood up), not a rep
-        if still and ang >= p.arm_deg:
-            self._settle_n += 1
-            if self._settle_n >= self._n_settle_new:
-                log.info("new rest posture at t=%.2f s (%.0f deg from the old one)", t, ang)
-                self._win = None
-                self._set_rest((gx, gy, gz))
-                self._state = _IDLE
-                self._pre.clear()
-                return out
-        else:
-            self._settle_n = 0
-        if ang < max(p.end_deg, p.end_frac * peak):
-            if self._started and not self._walked and self._exc_n >= self._n_min_rep:
-                self._ending = True
-                self._end_n = 0
-                if ang < max(1.0, 0.1 * peak):
-                    out.extend(self._finalize(t, ang))
-            else:
-                if self._started:
-                    log.info("excursion at t=%.2f s not counted (walking or too short)", t)
-                self._win = None
-                self._state = _IDLE
-                self._pre.clear()
-        return out
-
     @property
     def in_rep(self) -> bool:
         """True while a rep (an excursion past min_amplitude_deg) is under way."""
-        return self._state == _EXC and self._started
+        return self._state == _EXC and self._exc is not None and self._exc.started
 
     def finish(self) -> list[RepEvent]:
         """End of stream: finish a rep that is already on its way back (after-roll cut short)."""
-        if self._state == _EXC and self._ending and self._win is not None:
-            return self._finalize(self._win.t[-1], self.angle_deg)
+        exc = self._exc
+        if self._state == _EXC and exc is not None and exc.ending and not exc.spoiled:
+            out = self._finish(exc, exc.t[-1], self.angle_deg)
+            self._exc = self._sec = self._cand = None
+            self._state = _IDLE
+            return out
         return []

@@ -14,10 +14,10 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from scipy import signal as sps
 
 from movecoach.signal.detector import PREFILTER_CUTOFF_HZ, PREFILTER_ORDER, RepDetector
 from movecoach.signal.filters import StreamingSOS, lowpass_sos
-from movecoach.signal.orientation import G_M_S2
 from movecoach.signal.resample import DEFAULT_MAX_GAP_S, UniformResampler
 from movecoach.signal.sway import sway_metrics
 from movecoach.signal.types import Rep, RepEvent, SwayMetrics
@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 # Exercise movements are below ~3 Hz and tremor below ~10 Hz: 50 Hz is plenty and keeps the
 # per-sample loop cheap at any input rate (25-400 Hz).
 ANALYSIS_FS = 50.0
-ACTIVITY_CUTOFF_HZ = 1.0
+# Impacts (heel strikes, landing on a seat, stamping) are bursts of acceleration of several m/s^2
+# above exercise movement frequencies; tremor (a rotation) only tilts gravity by a few degrees
+# (< 0.6 m/s^2). The detector sees the magnitude of the acceleration high-passed at IMPACT_HP_HZ.
+IMPACT_HP_HZ = 6.0
 
 
 def _as_block(t_s, acc, gyr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -59,7 +62,9 @@ class RepAnalyzer:
         self._det = RepDetector(exercise, ANALYSIS_FS)
         self._resampler = UniformResampler(ANALYSIS_FS, max_gap_s=max_gap_s)
         self._pre = StreamingSOS(lowpass_sos(PREFILTER_CUTOFF_HZ, ANALYSIS_FS, PREFILTER_ORDER))
-        self._act = StreamingSOS(lowpass_sos(ACTIVITY_CUTOFF_HZ, ANALYSIS_FS, 1))
+        self._hp = StreamingSOS(
+            sps.butter(2, IMPACT_HP_HZ, btype="highpass", fs=ANALYSIS_FS, output="sos")
+        )
         self._finished = False
 
     @property
@@ -89,10 +94,9 @@ class RepAnalyzer:
         if grid.t_s.shape[0] == 0:
             return []
         x = grid.x
-        dev = np.linalg.norm(x[:, :3], axis=1) - G_M_S2
-        activity = np.sqrt(np.maximum(self._act(dev * dev), 0.0))
+        impact = np.linalg.norm(self._hp(x[:, :3]), axis=1)
         xf = self._pre(x)
-        return self._det.push(grid.t_s, xf[:, :3], xf[:, 3:], activity, grid.valid)
+        return self._det.push(grid.t_s, xf[:, :3], xf[:, 3:], impact, grid.valid)
 
     def finish(self) -> list[RepEvent]:
         """End of the stream: report a rep that was already returning to rest."""
