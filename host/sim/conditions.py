@@ -45,7 +45,8 @@ class Conditions:
     datasheet sensitivities, saturating at +-32767 counts (a 4 g range clips hard heel strikes).
 
     Placement: strap_error_deg: the sensor sits rotated on its segment by this angle about a random
-    axis. strap_roll_deg: thigh sensors only, an extra rotation about the thigh axis (any value
+    axis (used up to 30 deg on the foot, capped at 10 deg on the thigh and the lower back, where
+    the strap sits along the segment). strap_roll_deg: thigh sensors only, an extra rotation about the thigh axis (any value
     in [-180, 180]; the sensor may sit on the front or the side of the thigh).
 
     Person: speed (1 = typical; 2 = twice as fast), amplitude_scale (x typical amplitudes),
@@ -57,7 +58,8 @@ class Conditions:
     Recording: fs_hz overrides simulate()'s fs when set; loss_bursts runs of 5-40 lost samples
     (t_s then has gaps); irregular_dt: sample instants jitter (+-30 % of a period, occasional
     late samples); t0_s: the sensor clock at the first sample; distractors: movements before,
-    between and after the set that are not reps (names from DISTRACTORS).
+    between and after the set that are not reps (names from DISTRACTORS; none in a sway trial,
+    which is quiet standing by definition, and no tremor there either).
     """
 
     noise: bool = True
