@@ -595,7 +595,8 @@ def _slide(tl: Timeline, body: Body, depth: float, down_s: float, hold_s: float,
 def build_wall_slide(reps: int, rng: np.random.Generator, cond: Conditions, body: Body, fs_hz: float,
                      hold_s: float | None) -> Motion:
     """Standing with the back on a wall: reps slides down (thigh 45-90 deg), hold, slide up."""
-    plan = _plan_distractors(cond.distractors, reps, rng, {"sit_stand": ("before", "after")})
+    plan = _plan_distractors(cond.distractors, reps, rng,
+                             {"sit_stand": ("before", "after"), "walk": ("before", "after")})
     seated_start = "sit_stand" in plan.before
     seat_flex = rng.uniform(82, 98) * D2R
     if seated_start:
