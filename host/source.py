@@ -105,7 +105,8 @@ class Source:
     backoff_initial_s, backoff_max_s: wait before the first retry, doubling up to the cap.
     stall_timeout_s: a link silent this long counts as lost (None: never; the wearable
     streams ~10 packets/s, so seconds of silence mean it is gone even if the radio has not
-    noticed). Not applied to replays.
+    noticed). Until the first data after a connect it is at least ``timeout_s``. Not applied
+    to replays, nor after the caller sent "stop".
     start_streaming: send the "start" command after each connect.
     decoder: a ``movecoach.decoder.Decoder`` (a fresh one by default).
     """
@@ -152,6 +153,7 @@ class Source:
         self._last_data_mono: float | None = None
         self._skip_before_s: float | None = None
         self._streaming = True  # False after the caller sent "stop"
+        self._data_since_connect = False
 
     # --- lifecycle -------------------------------------------------------------------------------
     @property
@@ -261,6 +263,7 @@ class Source:
         await self.transport.open(timeout_s)
         self.stats.connects += 1
         self._chunks = None
+        self._data_since_connect = False
         if self.start_streaming and self._streaming:
             from movecoach.firmware import protocol
 
@@ -297,17 +300,24 @@ class Source:
     async def _next_chunk(self) -> Any:
         if self._chunks is None:
             self._chunks = self.transport.chunks()
+        limit_s = self.stall_timeout_s
+        if limit_s is not None and not self._data_since_connect:
+            # a wearable may take a moment to start (a simulated one computes its exercise first)
+            limit_s = max(limit_s, self.timeout_s or 0.0)
         try:
-            if self.stall_timeout_s is None or not self._streaming:
-                return await anext(self._chunks)
-            async with asyncio.timeout(self.stall_timeout_s):
-                return await anext(self._chunks)
+            if limit_s is None or not self._streaming:
+                chunk = await anext(self._chunks)
+            else:
+                async with asyncio.timeout(limit_s):
+                    chunk = await anext(self._chunks)
         except TimeoutError:
             self._chunks = None
-            raise LinkLost(f"no data for {self.stall_timeout_s:g} s") from None
+            raise LinkLost(f"no data for {limit_s:g} s") from None
         except BaseException:
             self._chunks = None  # the generator is finished (error or cancellation): start anew
             raise
+        self._data_since_connect = True
+        return chunk
 
     def _take(self, chunk: Any) -> None:
         now_wall = self.transport.last_arrival_s or time.time()

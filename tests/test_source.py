@@ -300,3 +300,18 @@ def test_after_stop_a_quiet_link_is_not_a_lost_one_and_start_resumes():
     assert isinstance(block, SampleBlock) and event.state == "lost" and losses == 1
     assert link.controls[:3] == [protocol.encode_start(), protocol.encode_stop(),
                                  protocol.encode_start()]
+
+
+def test_a_wearable_slow_to_start_is_given_the_connect_timeout_before_it_counts_as_stalled():
+    link = LoopTransport(framing="packet")
+
+    async def main():
+        async with open_source(link, timeout_s=2.0, stall_timeout_s=0.2) as source:
+            asyncio.get_running_loop().call_later(0.6, link.feed, fake.imu_packet(0))
+            first = await anext(source)  # 0.6 s of silence before the first packet: fine
+            second = await anext(source)  # then 0.2 s of silence is a stalled link
+            return first, second
+
+    first, second = run(main())
+    assert isinstance(first, SampleBlock)
+    assert isinstance(second, LinkEvent) and second.reason == "no data for 0.2 s"
