@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -32,6 +33,21 @@ DEFAULT_BAUDRATE = 115200
 _READ_POLL_S = 0.1  # how often the reader thread checks for close()
 _OPEN_RETRY_S = 0.2
 _WRITE_TIMEOUT_S = 2.0
+
+
+def _available_ports_hint(wanted: str) -> str:
+    """" (serial ports here: /dev/ttyACM1, ...)" to help a user who guessed the wrong port."""
+    try:
+        from serial.tools import list_ports
+
+        # USB ports only: built-in UARTs (hwid "n/a", e.g. /dev/ttyS0) are never the wearable
+        ports = sorted(p.device for p in list_ports.comports() if p.hwid not in ("n/a", "", None))
+    except Exception:  # noqa: BLE001 - only a hint
+        return ""
+    ports = [p for p in ports if p != wanted]
+    if not ports:
+        return " (no serial ports found: is the wearable plugged in with a data cable?)"
+    return f" (serial ports here: {', '.join(ports[:6])})"
 
 
 class _Lost:
@@ -107,7 +123,10 @@ class SerialTransport(Transport):
                 raise UserError(f"serial port {self.port}: {exc}") from None
             except (serial.SerialException, OSError) as exc:
                 if deadline is not None and time.monotonic() + _OPEN_RETRY_S > deadline:
-                    raise TransportError(f"cannot open serial port {self.port}: {exc}") from exc
+                    missing = self.port.startswith("/") and not os.path.exists(self.port)
+                    reason = "no such device" if missing else str(exc)
+                    raise TransportError(f"cannot open serial port {self.port}: {reason}"
+                                         f"{_available_ports_hint(self.port)}") from exc
                 log.debug("serial port %s not ready (%s); retrying", self.port, exc)
                 await asyncio.sleep(_OPEN_RETRY_S)
         try:
