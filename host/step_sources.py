@@ -107,6 +107,9 @@ class SharedSource:
             from movecoach.source import open_source
 
             self._samples = await self._stack.enter_async_context(open_source(self.url))
+        else:
+            # Movements during the rest or while re-strapping are not part of this set.
+            self._samples.discard_buffered()
         yield self._samples
 
     async def aclose(self) -> None:

@@ -48,6 +48,12 @@ PREFILTER_ORDER = 2
 PREFILTER_DELAY_S = math.sqrt(2.0) / (2.0 * math.pi * PREFILTER_CUTOFF_HZ)
 
 Vec = tuple[float, float, float]
+# Complementary filter time constant: long enough that the accelerations of quick movements
+# barely tilt the estimate (the gyro bias is learnt at rest, so the gyro can be trusted longer).
+GRAVITY_TAU_S = 0.8
+# ... and during an excursion, where movement (and the centripetal pull of tremor about the joint)
+# would bias the accelerometer, the gyro (bias learnt at rest) carries the estimate.
+GRAVITY_TAU_MOVING_S = 8.0
 
 
 @dataclass(frozen=True)
@@ -221,7 +227,12 @@ class RepDetector:
         self.reps_: list[Rep] = []
         self.counts_: dict[str, int] = {k: 0 for k in p.kinds}
         self.angle_deg = 0.0
-        self._grav = GravityTracker(self.fs)
+        self._grav = GravityTracker(self.fs, tau_s=GRAVITY_TAU_S)
+        self._bias: Vec = (0.0, 0.0, 0.0)  # gyro bias (rad/s), learnt while still at rest
+        self._bias_k = self.dt / 5.0
+        self._bias_n = 0
+        self._alpha_rest = self._grav.alpha
+        self._alpha_move = GRAVITY_TAU_MOVING_S / (GRAVITY_TAU_MOVING_S + self.dt)
         self._state = _NOREST
         self._rest: _Ref | None = None
         self._cand: _Ref | None = None  # candidate rest while an excursion is settled
@@ -275,8 +286,11 @@ class RepDetector:
             t_s.tolist(), acc_m_s2.tolist(), gyr_rad_s.tolist(), impact_m_s2.tolist(),
             valid.tolist(), strict=True,
         ):
-            g = grav.update(a[0], a[1], a[2], w[0], w[1], w[2])
-            still = (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]) < still_rate2
+            b = self._bias
+            wx, wy, wz = w[0] - b[0], w[1] - b[1], w[2] - b[2]
+            grav.alpha = self._alpha_move if self._state == _EXC else self._alpha_rest
+            g = grav.update(a[0], a[1], a[2], wx, wy, wz)
+            still = (wx * wx + wy * wy + wz * wz) < still_rate2
             self._still_n = self._still_n + 1 if still else 0
             if self._still_n >= n_quiet:
                 self._quiet_t = t
@@ -285,6 +299,14 @@ class RepDetector:
             rest = self._rest
             ang = rest.angle_deg(*g) if rest is not None else 0.0
             self.angle_deg = ang
+            if still and self._still_n >= self._n_settle_rest and ang < p.arm_deg and (
+                self._state == _IDLE or self._state == _NOREST
+            ):
+                # still at rest the gyro should read zero: learn its bias (a running mean at
+                # first, then slowly following)
+                self._bias_n += 1
+                k = max(self._bias_k, 1.0 / self._bias_n)
+                self._bias = (b[0] + k * wx, b[1] + k * wy, b[2] + k * wz)
             if not ok:  # inside a long gap: drop anything in progress, never count across it
                 if self._state == _EXC:
                     log.info("excursion dropped: long gap in the data at t=%.2f s", t)
