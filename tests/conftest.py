@@ -12,6 +12,9 @@ from movecoach.broker import LocalBroker
 
 REPO = Path(__file__).resolve().parents[1]
 
+# Test helper modules beside this file (fake_bleak.py: the BLE fake at the bleak boundary).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 
 @pytest.fixture
 def broker(tmp_path):

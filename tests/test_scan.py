@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
-from pathlib import Path
 
+import fake_bleak as fake  # tests/fake_bleak.py, on sys.path via conftest.py
 import pytest
 
 from movecoach import scan as scan_cmd
 from movecoach.errors import UserError
-
-
-def _load_fake():
-    spec = importlib.util.spec_from_file_location(
-        "fake_bleak", Path(__file__).with_name("fake_bleak.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake = _load_fake()
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -4,10 +4,9 @@ cancellation, iterating in several loops. Uses replay:// recordings and the in-m
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import time
-from pathlib import Path
 
+import fake_bleak as fake  # tests/fake_bleak.py, on sys.path via conftest.py
 import numpy as np
 import pytest
 
@@ -20,17 +19,6 @@ from movecoach.samples import SampleBlock
 from movecoach.source import LinkEvent, SourceUnavailable, open_source
 from movecoach.transport import TransportError
 from movecoach.transport.loop import LoopTransport
-
-
-def _load_fake():
-    spec = importlib.util.spec_from_file_location(
-        "fake_bleak", Path(__file__).with_name("fake_bleak.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake = _load_fake()
 
 
 def run(coro, timeout_s: float = 15.0):

@@ -4,13 +4,12 @@ receives "start", the host decodes them; pulling the plug ends the stream."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import select
 import termios
 import tty
-from pathlib import Path
 
+import fake_bleak as fake  # tests/fake_bleak.py, on sys.path via conftest.py
 import numpy as np
 import pytest
 
@@ -21,15 +20,6 @@ from movecoach.source import LinkEvent, SourceUnavailable, open_source
 pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs POSIX pseudo-terminals")
 
 
-def _load_fake():
-    spec = importlib.util.spec_from_file_location(
-        "fake_bleak", Path(__file__).with_name("fake_bleak.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake = _load_fake()
 
 
 def run(coro, timeout_s: float = 15.0):

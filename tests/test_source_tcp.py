@@ -4,26 +4,14 @@ and reconnect in the middle."""
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import time
-from pathlib import Path
 
+import fake_bleak as fake  # tests/fake_bleak.py, on sys.path via conftest.py
 import numpy as np
 
 from movecoach.firmware import framing, protocol
 from movecoach.samples import SampleBlock
 from movecoach.source import LinkEvent, open_source
-
-
-def _load_fake():
-    spec = importlib.util.spec_from_file_location(
-        "fake_bleak", Path(__file__).with_name("fake_bleak.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake = _load_fake()
 
 
 def run(coro, timeout_s: float = 15.0):

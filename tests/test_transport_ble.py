@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
-from pathlib import Path
 
+import fake_bleak as fake  # tests/fake_bleak.py, on sys.path via conftest.py
 import pytest
 from bleak.exc import BleakDBusError, BleakError
 
@@ -14,17 +13,6 @@ from movecoach.errors import UserError
 from movecoach.firmware import protocol
 from movecoach.transport import LinkLost, TransportError, open_transport
 from movecoach.transport.ble import BleTransport, FoundDevice, scan
-
-
-def _load_fake():
-    spec = importlib.util.spec_from_file_location(
-        "fake_bleak", Path(__file__).with_name("fake_bleak.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fake = _load_fake()
 
 
 def run(coro, timeout_s: float = 10.0):
