@@ -297,30 +297,42 @@ class SessionRunner:
                            "gap_s": _r(getattr(item, "gap_s", 0.0)),
                            "lost_packets": int(getattr(item, "lost_packets", 0) or 0)})
 
+    @contextlib.asynccontextmanager
+    async def _blocks(self, index: int, step: Step, set_index: int) -> AsyncIterator[AsyncIterator[SampleBlock]]:
+        """The set's sample blocks, each already recorded; link events go to the sinks on the way."""
+        async with self.source.open(step, set_index) as samples:
+
+            async def blocks() -> AsyncIterator[SampleBlock]:
+                async for item in samples:
+                    if not isinstance(item, SampleBlock):
+                        self._on_link(item, step.exercise)
+                    elif len(item):
+                        self._record(item, index)
+                        yield item
+
+            gen = blocks()
+            try:
+                yield gen
+            finally:
+                await gen.aclose()
+
     async def _run_set(self, index: int, step: Step, set_index: int) -> SetResult:
         coach = SetCoach(step, set_index, self.emit)
         analyzer: RepAnalyzer | None = None
-        last_rep_t: float | None = None
-        async with self.source.open(step, set_index) as samples:
-            async for item in samples:
-                if not isinstance(item, SampleBlock):
-                    self._on_link(item, step.exercise)
-                    continue
-                if len(item) == 0:
-                    continue
-                self._record(item, index)
+        last_rep_t = 0.0
+        async with self._blocks(index, step, set_index) as blocks:
+            async for block in blocks:
                 if analyzer is None:
-                    analyzer = RepAnalyzer(step.exercise, fs=item.fs)
-                    last_rep_t = float(item.t_s[0])
-                for ev in analyzer.push(item.t_s, item.acc_m_s2, item.gyr_rad_s):
-                    coach.on_rep_event(ev, _host_time(item, ev.t_s))
+                    analyzer = RepAnalyzer(step.exercise, fs=block.fs)
+                    last_rep_t = float(block.t_s[0])
+                for ev in analyzer.push(block.t_s, block.acc_m_s2, block.gyr_rad_s):
+                    coach.on_rep_event(ev, _host_time(block, ev.t_s))
                     if ev.kind in ("rep_start", "rep_end"):
                         last_rep_t = ev.t_s
-                count = len(coach.result.reps)
-                self._status(step.exercise, count, step.reps, analyzer.angle_deg, coach.hold_s)
+                self._status(step.exercise, len(coach.result.reps), step.reps, analyzer.angle_deg, coach.hold_s)
                 if coach.done:
                     break
-                if float(item.t_s[-1]) - last_rep_t > self.options.idle_timeout_s:
+                if float(block.t_s[-1]) - last_rep_t > self.options.idle_timeout_s:
                     self.emit("cue", {"exercise": step.exercise, "cue": "idle",
                                       "text": "No movement for a while; ending this set."})
                     break
@@ -332,21 +344,15 @@ class SessionRunner:
 
     async def _run_sway(self, index: int, step: Step) -> None:
         analyzer: SwayAnalyzer | None = None
-        t0: float | None = None
+        t0 = 0.0
         duration = step.duration_s or 30.0
-        async with self.source.open(step, 1) as samples:
-            async for item in samples:
-                if not isinstance(item, SampleBlock):
-                    self._on_link(item, step.exercise)
-                    continue
-                if len(item) == 0:
-                    continue
-                self._record(item, index)
+        async with self._blocks(index, step, 1) as blocks:
+            async for block in blocks:
                 if analyzer is None:
-                    analyzer = SwayAnalyzer(fs=item.fs)
-                    t0 = float(item.t_s[0])
-                analyzer.push(item.t_s, item.acc_m_s2)
-                elapsed = float(item.t_s[-1]) - t0
+                    analyzer = SwayAnalyzer(fs=block.fs)
+                    t0 = float(block.t_s[0])
+                analyzer.push(block.t_s, block.acc_m_s2)
+                elapsed = float(block.t_s[-1]) - t0
                 self._status(step.exercise, 0, None, 0.0, elapsed)
                 if elapsed >= duration:
                     break
