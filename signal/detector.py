@@ -231,6 +231,8 @@ class RepDetector:
         self._bias: Vec = (0.0, 0.0, 0.0)  # gyro bias (rad/s), learnt while still at rest
         self._bias_k = self.dt / 5.0
         self._bias_n = 0
+        self._bias_pending: deque[Vec] = deque()
+        self._n_bias_delay = int(round(1.0 * self.fs))
         self._alpha_rest = self._grav.alpha
         self._alpha_move = GRAVITY_TAU_MOVING_S / (GRAVITY_TAU_MOVING_S + self.dt)
         self._state = _NOREST
@@ -303,10 +305,17 @@ class RepDetector:
                 self._state == _IDLE or self._state == _NOREST
             ):
                 # still at rest the gyro should read zero: learn its bias (a running mean at
-                # first, then slowly following)
-                self._bias_n += 1
-                k = max(self._bias_k, 1.0 / self._bias_n)
-                self._bias = (b[0] + k * wx, b[1] + k * wy, b[2] + k * wz)
+                # first, then slowly following) from samples a second old, so that the slow
+                # start of a movement is never mistaken for bias
+                pend = self._bias_pending
+                pend.append((wx + b[0], wy + b[1], wz + b[2]))
+                if len(pend) > self._n_bias_delay:
+                    ox, oy, oz = pend.popleft()
+                    self._bias_n += 1
+                    k = max(self._bias_k, 1.0 / self._bias_n)
+                    self._bias = (b[0] + k * (ox - b[0]), b[1] + k * (oy - b[1]), b[2] + k * (oz - b[2]))
+            else:
+                self._bias_pending.clear()
             if not ok:  # inside a long gap: drop anything in progress, never count across it
                 if self._state == _EXC:
                     log.info("excursion dropped: long gap in the data at t=%.2f s", t)
@@ -335,7 +344,7 @@ class RepDetector:
                     self._state = _BLOCKED  # moving off rest without a pause: walking etc.
                 elif self._still_n >= self._n_settle_rest:
                     # follow slow drift of the rest posture (strap settling, small weight shifts)
-                    b = self.dt / 5.0
+                    b = self.dt / 20.0
                     r = rest.g
                     x = r[0] + b * (g[0] - r[0])
                     y = r[1] + b * (g[1] - r[1])

@@ -1,0 +1,100 @@
+"""Counting and measuring reps on simulated recordings, as a user of count_reps would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from movecoach.signal.reps import HeelToeCounter, count_reps, counts_of
+from movecoach.sim import Conditions, simulate
+
+
+def _amplitudes_match(reps, truth, key, tol_deg):
+    """Each rep lies on a true rep of the same kind with nearly the same amplitude."""
+    for r in reps:
+        q = min(truth["reps"], key=lambda q: abs(0.5 * (q["t_start"] + q["t_end"]) - r.t_peak))
+        assert q["kind"] == r.kind
+        assert q["t_start"] - 0.3 <= r.t_peak <= q["t_end"] + 0.3
+        assert abs(r.amplitude_deg - q[key]) < tol_deg, (r, q)
+
+
+def test_ten_heel_and_ten_toe_raises_with_2s_holds_count_ten_each():
+    rec = simulate("heel-toe", reps=10, fs=104.0, seed=3, hold_s=2.0)
+    reps = count_reps(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, exercise="heel-toe", fs=rec.fs)
+    assert counts_of(reps, "heel-toe") == {"heel_raise": 10, "toe_raise": 10}
+    assert [r.kind for r in reps] == ["heel_raise", "toe_raise"] * 10  # alternating, in time order
+    _amplitudes_match(reps, rec.truth, "amplitude_deg", 1.5)
+    holds = [r.hold_s for r in reps]
+    truth_holds = [q["hold_s"] for q in rec.truth["reps"]]
+    assert np.max(np.abs(np.subtract(holds, truth_holds))) < 0.2
+
+
+def test_heel_raises_then_toe_raises_with_a_tilted_strap_at_50_hz():
+    cond = Conditions(strap_error_deg=20.0)
+    rec = simulate("heel-toe", reps=6, fs=50.0, seed=11, conditions=cond, pattern="blocked")
+    counter = HeelToeCounter().detect(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, fs=rec.fs)
+    assert [r.kind for r in counter.reps_] == ["heel_raise"] * 6 + ["toe_raise"] * 6
+    assert counter.counts_ == {"heel_raise": 6, "toe_raise": 6}
+
+
+@pytest.mark.parametrize("fs", [52.0, 208.0])
+def test_seated_marching_counts_every_lift_with_the_sensor_any_way_round(fs):
+    cond = Conditions(strap_roll_deg=140.0)
+    rec = simulate("march", reps=12, fs=fs, seed=5, conditions=cond)
+    reps = count_reps(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, exercise="march")
+    assert counts_of(reps, "march") == {"lift": 12}
+    _amplitudes_match(reps, rec.truth, "amplitude_deg", 2.0)
+
+
+def test_wall_slides_report_depth_and_long_holds():
+    rec = simulate("wall-slide", reps=4, fs=104.0, seed=2, hold_s=15.0)
+    reps = count_reps(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, exercise="wall-slide", fs=rec.fs)
+    assert counts_of(reps, "wall-slide") == {"slide": 4}
+    _amplitudes_match(reps, rec.truth, "depth_deg", 2.0)
+    for r, q in zip(reps, rec.truth["reps"], strict=True):
+        assert abs(r.hold_s - q["hold_s"]) < 0.3
+        assert r.to_json()["depth_deg"] == r.amplitude_deg
+
+
+def test_tremor_neither_splits_reps_nor_inflates_amplitude():
+    cond = Conditions(tremor_amp_deg=2.5, tremor_hz=5.0)
+    rec = simulate("heel-toe", reps=8, fs=104.0, seed=21, conditions=cond)
+    reps = count_reps(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, exercise="heel-toe", fs=rec.fs)
+    assert counts_of(reps, "heel-toe") == rec.truth["counts"]
+    amp_err = [r.amplitude_deg - q["amplitude_deg"] for r, q in zip(reps, rec.truth["reps"], strict=True)]
+    assert abs(np.mean(amp_err)) < 1.0
+
+
+@pytest.mark.parametrize("distractor", ["walk", "sit_stand", "turn", "fidget"])
+def test_movements_around_the_set_do_not_count(distractor):
+    cond = Conditions(distractors=(distractor,))
+    for ex, seed in (("march", 40), ("wall-slide", 41), ("heel-toe", 42)):
+        rec = simulate(ex, reps=4, fs=104.0, seed=seed, conditions=cond)
+        reps = count_reps(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, exercise=ex, fs=rec.fs)
+        assert counts_of(reps, ex) == rec.truth["counts"], (ex, rec.truth["distractors"])
+
+
+def test_a_long_gap_in_the_middle_of_a_rep_never_counts_it():
+    rec = simulate("march", reps=6, fs=104.0, seed=7)
+    third = rec.truth["reps"][2]
+    mid = 0.5 * (third["t_start"] + third["t_end"])
+    keep = np.abs(rec.t_s - mid) > 0.6  # 1.2 s of lost packets across the top of the third lift
+    reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep], exercise="march")
+    assert len(reps) == 5
+    assert all(abs(r.t_peak - mid) > 1.0 for r in reps)
+
+
+def test_short_packet_losses_are_bridged():
+    rec = simulate("march", reps=6, fs=104.0, seed=8)
+    keep = np.ones(len(rec), bool)
+    for q in rec.truth["reps"]:
+        i = int(np.searchsorted(rec.t_s, q["t_peak"]))
+        keep[i - 10 : i + 10] = False  # ~0.2 s lost at every peak
+    reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep], exercise="march")
+    assert len(reps) == 6
+    _amplitudes_match(reps, rec.truth, "amplitude_deg", 2.0)
+
+
+def test_unknown_exercise_is_a_value_error():
+    with pytest.raises(ValueError, match="unknown"):
+        count_reps(np.arange(10.0), np.zeros((10, 3)), np.zeros((10, 3)), exercise="squat")

@@ -1,0 +1,85 @@
+"""Live analyzers: the same reps as batch analysis, on time, whatever the block sizes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from movecoach.signal.reps import count_reps
+from movecoach.signal.streaming import ANALYSIS_FS, RepAnalyzer, SwayAnalyzer
+from movecoach.signal.sway import sway_metrics
+from movecoach.sim import Conditions, simulate
+
+
+def _push_in_random_blocks(an, rec, seed):
+    rng = np.random.default_rng(seed)
+    events, i, n = [], 0, len(rec)
+    while i < n:
+        k = int(rng.choice([1, 1, 1, 3, 8, 26, 104, 400]))
+        s = slice(i, min(n, i + k))
+        events += an.push(rec.t_s[s], rec.acc_m_s2[s], rec.gyr_rad_s[s])
+        i += k
+    return events + an.finish()
+
+
+@pytest.mark.parametrize(
+    ("exercise", "seed", "kwargs"),
+    [("heel-toe", 4, {"hold_s": 2.0}), ("wall-slide", 5, {"hold_s": 15.0}), ("march", 6, {})],
+)
+def test_live_reps_equal_batch_reps_and_each_end_is_announced_within_300_ms(exercise, seed, kwargs):
+    cond = Conditions(irregular_dt=True, loss_bursts=3, tremor_amp_deg=1.0, t0_s=1234.5)
+    rec = simulate(exercise, reps=5, fs=104.0, seed=seed, conditions=cond, **kwargs)
+    batch = count_reps(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, exercise=exercise, fs=rec.fs)
+    an = RepAnalyzer(exercise, rec.fs)
+    events = _push_in_random_blocks(an, rec, seed)
+    live = an.reps_
+    assert len(live) == len(batch) == sum(rec.truth["counts"].values())
+    period = 1.0 / ANALYSIS_FS
+    for a, b in zip(live, batch, strict=True):
+        assert a.kind == b.kind
+        for f in ("t_start", "t_peak", "t_end"):
+            assert abs(getattr(a, f) - getattr(b, f)) <= period
+        assert abs(a.amplitude_deg - b.amplitude_deg) < 1e-6
+        assert abs(a.hold_s - b.hold_s) <= period
+    ends = [e for e in events if e.kind == "rep_end"]
+    assert [e.rep for e in ends] == live
+    for e in ends:
+        assert 0.0 <= e.t_s - e.rep.t_end <= 0.3
+    assert [e.count for e in ends] == list(range(1, len(ends) + 1)) or exercise == "heel-toe"
+    starts = [e for e in events if e.kind == "rep_start"]
+    assert len(starts) >= len(ends)
+
+
+def test_a_hold_is_counted_down_live_with_hold_ticks():
+    rec = simulate("wall-slide", reps=2, fs=104.0, seed=9, hold_s=12.0)
+    an = RepAnalyzer("wall-slide", rec.fs)
+    events = _push_in_random_blocks(an, rec, 9)
+    for rep in an.reps_:
+        ticks = [e for e in events if e.kind == "hold_tick" and rep.t_start <= e.t_s <= rep.t_end]
+        assert ticks, "no hold ticks during a 12 s hold"
+        gaps = np.diff([e.t_s for e in ticks])
+        assert gaps.max() <= 0.25 + 1e-9
+        assert abs(ticks[-1].hold_s - rep.hold_s) < 1.5  # live hold (causal) close to the measured one
+        assert all(abs(e.angle_deg - rep.amplitude_deg) < 0.3 * rep.amplitude_deg for e in ticks)
+
+
+def test_angle_follows_the_movement_for_a_status_line():
+    rec = simulate("march", reps=2, fs=104.0, seed=10)
+    an = RepAnalyzer("march", rec.fs)
+    peak_angle = 0.0
+    for i in range(0, len(rec), 10):
+        an.push(rec.t_s[i : i + 10], rec.acc_m_s2[i : i + 10], rec.gyr_rad_s[i : i + 10])
+        peak_angle = max(peak_angle, an.angle_deg)
+    assert abs(peak_angle - max(q["amplitude_deg"] for q in rec.truth["reps"])) < 3.0
+    assert an.angle_deg < 3.0
+
+
+def test_sway_analyzer_gives_the_batch_metrics():
+    rec = simulate("sway", seed=3, duration_s=30.0)
+    an = SwayAnalyzer(rec.fs)
+    for i in range(0, len(rec), 37):
+        an.push(rec.t_s[i : i + 37], rec.acc_m_s2[i : i + 37])
+    assert abs(an.duration_s - 30.0) < 0.1
+    assert an.finish() == sway_metrics(rec.t_s, rec.acc_m_s2, fs=rec.fs)
+    with pytest.raises(ValueError):
+        SwayAnalyzer(100.0).finish()
