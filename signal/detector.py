@@ -72,6 +72,7 @@ class ExerciseParams:
     max_settle_s: float = 6.0  # settled this long away from rest = a new posture, not a hold
     still_rate_dps: float = 10.0  # (low-passed) angular rate below this counts as still
     rest_settle_s: float = 1.0  # still this long to (re)acquire a rest posture
+    new_rest_s: float = 4.0  # after walking etc., still this long somewhere new = the new rest
     quiet_s: float = 0.15  # a rep starts from a still spell at least this long ...
     quiet_lead_s: float = 1.5  # ... that ended at most this long before the angle left rest
     impact_m_s2: float = math.inf  # high-passed acceleration above this = an impact
@@ -84,19 +85,21 @@ class ExerciseParams:
     hold_rate_dps: float = 12.0  # holding (live) = near the running peak and slower than this
     signed_pitch: bool = False  # heel-toe: kind from the sign of pitch about the foot's y axis
     min_pitch_share: float = 0.0  # heel-toe: pitch / total angle at the peak (not a foot roll)
+    min_hold_s: float = 0.0  # a rep holds at least this long at >= hold_frac of its amplitude
 
 
 PARAMS: dict[str, ExerciseParams] = {
     "heel-toe": ExerciseParams(
         "heel-toe", ("heel_raise", "toe_raise"), signed_pitch=True, min_pitch_share=0.7,
-        min_rep_s=0.7, max_settle_s=8.0,
+        min_rep_s=0.7, max_settle_s=8.0, max_amplitude_deg=50.0, min_hold_s=0.3,
     ),
     "march": ExerciseParams(
         "march", ("lift",), min_rep_s=0.3, max_settle_s=6.0, reverse_deg=6.0, after_min_s=0.2,
-        chain=False,
+        chain=False, new_rest_s=2.0,
     ),
     "wall-slide": ExerciseParams(
         "wall-slide", ("slide",), min_rep_s=2.0, max_amplitude_deg=120.0, max_settle_s=600.0,
+        min_hold_s=0.5,
     ),
 }
 
@@ -157,6 +160,9 @@ def measure_rep(
     after = np.flatnonzero(a[i_pk:] < edge)
     i1 = i_pk + int(after[0]) if after.size else a.shape[0] - 1
     hold_s = float(np.count_nonzero(a[i0 : i1 + 1] >= p.hold_frac * amp)) / fs
+    if hold_s < p.min_hold_s:
+        log.info("excursion at t=%.2f s too brief at its top for a rep", t_s[i_pk])
+        return None
     kind = p.kinds[0]
     if p.signed_pitch:
         pf = lowpass(pitch, p.tremor_cutoff_hz, fs, order=4)
@@ -248,6 +254,7 @@ class RepDetector:
         r = self.fs
         self._n_settle_rest = int(round(p.rest_settle_s * r))
         self._n_settle_new = int(round(p.max_settle_s * r))
+        self._n_new_rest = int(round(p.new_rest_s * r))
         self._n_min_rep = int(round(p.min_rep_s * r))
         self._n_quiet = max(1, int(round(p.quiet_s * r)))
         self._n_after_min = int(round(p.after_min_s * r))
@@ -354,9 +361,11 @@ class RepDetector:
             elif state == _BLOCKED:
                 # after a gap, walking or a dropped excursion: wait to be back near rest, or to
                 # settle somewhere new for long enough to call it the new rest
-                if ang < p.end_deg and still:
+                if ang < p.arm_deg and still:
                     self._state = _IDLE
-                elif self._still_n >= self._n_settle_rest and ang >= p.arm_deg:
+                elif self._still_n >= self._n_new_rest or (
+                    self._still_n >= self._n_settle_rest and ang > p.max_amplitude_deg
+                ):
                     self._set_rest(g)
                     self.angle_deg = 0.0
             elif state == _NOREST:
@@ -458,6 +467,10 @@ class RepDetector:
             exc.peak_g = g
             if p.signed_pitch:
                 exc.kind_live = p.kinds[0] if self._pitch_sign(exc.ref, g) > 0 else p.kinds[1]
+        elif p.signed_pitch and ang >= p.arm_deg and not exc.spoiled:
+            sign_now = self._pitch_sign(exc.ref, g)
+            if (sign_now > 0) != (exc.kind_live == p.kinds[0]) and exc.peak >= p.min_amplitude_deg:
+                exc.spoiled = "the foot rocked from heel to toes without a pause (a step)"
         peak = exc.peak
         if live and events is not None:
             rk = exc.kind_live
