@@ -1,0 +1,98 @@
+"""Speed of the analysis: `movecoach analyze` as a whole process, and the live analyzers.
+
+    .venv/bin/python benchmarks/analyze_speed.py [--minutes 60] [--exercise march]
+
+Builds a long 100 Hz CSV by repeating a simulated recording (hard conditions, so the detector
+works as it would on a real set), runs `movecoach analyze FILE --exercise E --json` in a fresh
+process (python start-up, imports and CSV parsing included) and reports x real time (target
+>= 1000x). Then pushes a 104 Hz stream through RepAnalyzer / SwayAnalyzer in packet-sized blocks
+and reports the CPU cost per sample and the share of one core (target < 1 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from movecoach.csvio import write_csv
+from movecoach.signal.streaming import RepAnalyzer, SwayAnalyzer
+from movecoach.sim import Conditions, simulate
+
+
+def long_recording(exercise: str, minutes: float, fs: float, seed: int = 5):
+    rec = simulate(exercise, reps=10, fs=fs, seed=seed, conditions=Conditions(irregular_dt=True))
+    span = rec.t_s[-1] - rec.t_s[0] + 1.0 / fs
+    n_rep = int(np.ceil(minutes * 60.0 / span))
+    t = np.concatenate([rec.t_s - rec.t_s[0] + k * span for k in range(n_rep)]) + 100.0
+    acc = np.tile(rec.acc_m_s2, (n_rep, 1))
+    gyr = np.tile(rec.gyr_rad_s, (n_rep, 1))
+    keep = t < 100.0 + minutes * 60.0
+    return t[keep], acc[keep], gyr[keep], n_rep * sum(rec.truth["counts"].values())
+
+
+def bench_process(exercise: str, minutes: float) -> None:
+    t, acc, gyr, _ = long_recording(exercise, minutes, 100.0)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "long.csv"
+        write_csv(path, t, acc, gyr)
+        exe = str(Path(sys.executable).with_name("movecoach"))
+        cmd = [exe, "analyze", str(path), "--exercise", exercise, "--json"]
+        subprocess.run([exe, "--version"], capture_output=True, check=True)  # warm the disk cache
+        t0 = time.perf_counter()
+        subprocess.run([exe, "--version"], capture_output=True, check=True)
+        startup = time.perf_counter() - t0
+        best = np.inf
+        for _ in range(3):
+            t0 = time.perf_counter()
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            best = min(best, time.perf_counter() - t0)
+        duration = t[-1] - t[0]
+        size_mb = path.stat().st_size / 1e6
+    n_reps = out.stdout.count('"kind"')
+    print(f"movecoach analyze, {duration / 60:.0f} min at 100 Hz ({len(t)} samples, {size_mb:.0f} MB CSV, "
+          f"{n_reps} reps): {best:.2f} s wall = {duration / best:.0f}x real time "
+          f"(of which `movecoach --version` start-up {startup:.2f} s)")
+
+
+def bench_stream(exercise: str, fs: float = 104.0, block: int = 8, seconds: float = 600.0) -> None:
+    t, acc, gyr, _ = long_recording(exercise, seconds / 60.0, fs)
+    an = RepAnalyzer(exercise, fs)
+    c0 = time.process_time()
+    for i in range(0, len(t), block):
+        an.push(t[i : i + block], acc[i : i + block], gyr[i : i + block])
+    an.finish()
+    cpu = time.process_time() - c0
+    per = cpu / len(t)
+    print(f"RepAnalyzer('{exercise}') at {fs:.0f} Hz in blocks of {block}: {per * 1e6:.1f} us/sample "
+          f"= {100 * per * fs:.2f} % of one core ({len(an.reps_)} reps)")
+    sw = SwayAnalyzer(fs)
+    c0 = time.process_time()
+    n = int(60 * fs)
+    for i in range(0, n, block):
+        sw.push(t[i : i + block], acc[i : i + block])
+    push_cpu = time.process_time() - c0
+    c0 = time.process_time()
+    sw.finish()
+    fin = time.process_time() - c0
+    print(f"SwayAnalyzer at {fs:.0f} Hz: {push_cpu / n * 1e6:.1f} us/sample while collecting "
+          f"({100 * push_cpu / n * fs:.3f} % of one core), finish() on 60 s: {fin * 1e3:.0f} ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=60.0, help="length of the CSV for analyze")
+    ap.add_argument("--exercise", default="march", choices=["heel-toe", "march", "wall-slide"])
+    args = ap.parse_args(argv)
+    bench_process(args.exercise, args.minutes)
+    bench_stream(args.exercise)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
