@@ -28,7 +28,16 @@ distractors (kind, t_start, t_end: movements that are NOT reps), metrics for swa
 movecoach.signal.sway.sway_metrics on rec.clean), and everything needed to reproduce it.
 """
 
-from movecoach.sim.conditions import DISTRACTORS, Conditions
-from movecoach.sim.core import SimRecording, save_csv, simulate
+import importlib
 
 __all__ = ["DISTRACTORS", "Conditions", "SimRecording", "save_csv", "simulate"]
+
+_HOME = {"DISTRACTORS": "conditions", "Conditions": "conditions",
+         "SimRecording": "core", "save_csv": "core", "simulate": "core"}
+
+
+def __getattr__(name: str):
+    """Load the simulator (scipy) on first use, so `movecoach --help` and `movecoach.sim.command` start fast."""
+    if name in _HOME:
+        return getattr(importlib.import_module(f"movecoach.sim.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'movecoach.sim' has no attribute {name!r}")
