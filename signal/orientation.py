@@ -58,14 +58,17 @@ def rotation_to_z(up: np.ndarray) -> np.ndarray:
 class GravityTracker:
     """Complementary filter for the up direction in the sensor frame, one sample at a time.
 
-    fs in Hz (uniform samples); tau_s: how slowly the accelerometer corrects the gyro (s).
+    fs in Hz (uniform samples); tau_s: how slowly the accelerometer corrects the gyro (s);
+    gate_m_s2: the accelerometer is ignored while its magnitude is further than this from g
+    (the sensor is accelerating).
     ``update(ax, ay, az, wx, wy, wz)`` takes m/s^2 and rad/s as plain floats (the streaming path
     keeps per-sample state in floats, no numpy per sample) and returns the unit up vector.
     """
 
-    def __init__(self, fs: float, *, tau_s: float = 0.8):
+    def __init__(self, fs: float, *, tau_s: float = 0.8, gate_m_s2: float = math.inf):
         self.dt = 1.0 / float(fs)
         self.alpha = tau_s / (tau_s + self.dt)
+        self.gate_m_s2 = gate_m_s2
         self.g: tuple[float, float, float] | None = None
 
     def update(self, ax: float, ay: float, az: float, wx: float, wy: float, wz: float):
@@ -76,6 +79,9 @@ class GravityTracker:
             return self.g
         gx, gy, gz = g
         dt, al = self.dt, self.alpha
+        an = math.sqrt(ax * ax + ay * ay + az * az)
+        if abs(an - G_M_S2) > self.gate_m_s2:
+            al = 1.0  # the accelerometer sees more than gravity now: trust the gyro alone
         be = (1.0 - al) / G_M_S2
         # propagate by the gyro: du/dt = u x w
         px = gx + dt * (gy * wz - gz * wy)

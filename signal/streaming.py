@@ -16,8 +16,8 @@ import logging
 import numpy as np
 from scipy import signal as sps
 
-from movecoach.signal.detector import PREFILTER_CUTOFF_HZ, PREFILTER_ORDER, RepDetector
-from movecoach.signal.filters import StreamingSOS, lowpass_sos
+from movecoach.signal.detector import RepDetector, prefilter_sos
+from movecoach.signal.filters import StreamingSOS
 from movecoach.signal.resample import DEFAULT_MAX_GAP_S, UniformResampler
 from movecoach.signal.sway import sway_metrics
 from movecoach.signal.types import Rep, RepEvent, SwayMetrics
@@ -61,7 +61,7 @@ class RepAnalyzer:
         self.fs = float(fs)
         self._det = RepDetector(exercise, ANALYSIS_FS)
         self._resampler = UniformResampler(ANALYSIS_FS, max_gap_s=max_gap_s)
-        self._pre = StreamingSOS(lowpass_sos(PREFILTER_CUTOFF_HZ, ANALYSIS_FS, PREFILTER_ORDER))
+        self._pre = StreamingSOS(prefilter_sos(ANALYSIS_FS))
         self._hp = StreamingSOS(
             sps.butter(2, IMPACT_HP_HZ, btype="highpass", fs=ANALYSIS_FS, output="sos")
         )
