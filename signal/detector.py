@@ -92,6 +92,7 @@ class ExerciseParams:
     new_rest_s: float = 4.0  # after walking etc., still this long somewhere new = the new rest
     quiet_s: float = 0.15  # a rep starts from a still spell at least this long ...
     quiet_lead_s: float = 1.5  # ... that ended at most this long before the angle left rest
+    dwell_s: float = 0.25  # a rep from rest starts after at least this long near rest (not mid-stride)
     impact_m_s2: float = math.inf  # high-passed acceleration above this = an impact
     reverse_deg: float = math.inf  # swinging this far past rest to the other side = a stride
     after_min_s: float = 0.0  # watch at least this long after the return before calling a rep
@@ -274,6 +275,8 @@ class RepDetector:
         self._exc: _Excursion | None = None
         self._sec: _Excursion | None = None  # excursion from the candidate rest
         self._entry_axis: Vec | None = None
+        self._near_n = 0  # consecutive samples near rest (angle below arm_deg)
+        self._near_n_before = 0  # ... up to the previous sample
         self._still_n = 0
         self._quiet_t = -math.inf  # last time the person had been still for quiet_s
         self._impact_t = -math.inf
@@ -285,6 +288,7 @@ class RepDetector:
         self._n_new_rest = int(round(p.new_rest_s * r))
         self._n_min_rep = int(round(p.min_rep_s * r))
         self._n_quiet = max(1, int(round(p.quiet_s * r)))
+        self._n_dwell = max(1, int(round(p.dwell_s * r)))
         self._n_after_min = int(round(p.after_min_s * r))
         self._n_after_max = max(self._n_after_min, int(round(p.after_max_s * r)))
         self._still_rate2 = math.radians(p.still_rate_dps) ** 2
@@ -328,9 +332,11 @@ class RepDetector:
         ):
             b = self._bias
             wx, wy, wz = w[0] - b[0], w[1] - b[1], w[2] - b[2]
-            grav.alpha = self._alpha_move if self._state == _EXC else self._alpha_rest
-            g = grav.update(a[0], a[1], a[2], wx, wy, wz)
             still = (wx * wx + wy * wy + wz * wz) < still_rate2
+            # moving: the gyro carries the estimate; still (rest or a hold): the accelerometer,
+            # which then reads gravity alone, pulls it back (undoing any gyro error of the move)
+            grav.alpha = self._alpha_rest if still or self._state != _EXC else self._alpha_move
+            g = grav.update(a[0], a[1], a[2], wx, wy, wz)
             self._still_n = self._still_n + 1 if still else 0
             if self._still_n >= n_quiet:
                 self._quiet_t = t
@@ -339,6 +345,7 @@ class RepDetector:
             rest = self._rest
             ang = rest.angle_deg(*g) if rest is not None else 0.0
             self.angle_deg = ang
+            self._near_n = self._near_n + 1 if ang < p.arm_deg else 0
             if still and self._still_n >= self._n_settle_rest and ang < p.arm_deg and (
                 self._state == _IDLE or self._state == _NOREST
             ):
@@ -373,7 +380,7 @@ class RepDetector:
                 state = self._state
             if state == _IDLE:
                 if ang >= p.arm_deg:
-                    if self._may_start(t):
+                    if self._near_n_before >= self._n_dwell and t - self._impact_t > 0.5:
                         self._exc = _Excursion(rest, self._pre, self.fs, p)
                         self._state = _EXC
                         self._pre.clear()
@@ -403,6 +410,7 @@ class RepDetector:
                 if self._still_n >= self._n_settle_rest:
                     self._set_rest(g)
             self._pre.append((t, g))
+            self._near_n_before = self._near_n
         return events
 
     def _may_start(self, t: float) -> bool:
