@@ -64,7 +64,7 @@ def run_reps(exercise: str, cond_name: str, seeds: range, reps: int) -> dict:
         cond, fs = conditions(cond_name, seed)
         rec = simulate(exercise, reps=reps, fs=fs, seed=seed, conditions=cond)
         found = count_reps(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, exercise=exercise, fs=rec.fs)
-        s = score_reps(found, rec.truth, exercise)
+        s = score_reps(found, rec.truth, exercise, rec.t_s)
         exact += s.exact
         strict += s.strict
         amp += s.amp_err_deg

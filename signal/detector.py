@@ -453,12 +453,14 @@ class RepDetector:
             self._pre.clear()
             if not self.p.chain:
                 self._quiet_t = -math.inf  # the next rep must start from a new still spell
+                self._near_n = 0  # ... after dwelling at rest again
             return out
         if res == "drop":
             self._exc = self._sec = self._cand = None
             self._state = _BLOCKED if ang >= p.arm_deg else _IDLE
             self._pre.clear()
             self._quiet_t = -math.inf  # the next rep must start from a new still spell
+            self._near_n = 0  # ... after dwelling at rest again
             return out
         # settled somewhere away from rest
         if still and ang >= p.arm_deg:

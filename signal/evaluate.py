@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from movecoach.signal.resample import DEFAULT_MAX_GAP_S
 from movecoach.signal.types import REP_KINDS, Rep, SwayMetrics
 
 # A true rep this close to the 10 deg threshold may fairly be counted or not: measurement error
@@ -37,16 +40,31 @@ class RepScore:
     unmatched: int = 0
 
 
-def score_reps(reps: list[Rep], truth: dict, exercise: str) -> RepScore:
-    """Compare reps found in a recording with its truth (see module docstring)."""
+def score_reps(reps: list[Rep], truth: dict, exercise: str, t_s: np.ndarray | None = None,
+               max_gap_s: float = DEFAULT_MAX_GAP_S) -> RepScore:
+    """Compare reps found in a recording with its truth (see module docstring).
+
+    t_s: the recording's sample times (s); a true rep overlapping a data gap longer than
+    max_gap_s may be missing (the analysis never counts across a long gap), so it is optional.
+    """
     kinds = REP_KINDS[exercise]
+    gaps: list[tuple[float, float]] = []
+    if t_s is not None and len(t_s) > 1:
+        d = np.diff(t_s)
+        for i in np.flatnonzero(d > max_gap_s):
+            gaps.append((float(t_s[i]), float(t_s[i + 1])))
+
+    def in_gap(q: dict) -> bool:
+        return any(a < q["t_end"] and b > q["t_start"] for a, b in gaps)
+
     counts = {k: 0 for k in kinds}
     for r in reps:
         counts[r.kind] = counts.get(r.kind, 0) + 1
     exact = True
     for k in kinds:
         amps = [_amp(q) for q in truth["reps"] if q["kind"] == k]
-        sure = sum(a >= MIN_AMPLITUDE_DEG + BORDERLINE_DEG for a in amps)
+        sure = sum(_amp(q) >= MIN_AMPLITUDE_DEG + BORDERLINE_DEG and not in_gap(q)
+                   for q in truth["reps"] if q["kind"] == k)
         possible = sum(a >= MIN_AMPLITUDE_DEG - BORDERLINE_DEG for a in amps)
         exact &= sure <= counts[k] <= possible
     truth_counts = {k: int(truth["counts"].get(k, 0)) for k in kinds}

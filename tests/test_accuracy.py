@@ -41,7 +41,7 @@ def _score(exercise: str, cond_name: str, seed: int):
     rec = simulate(exercise, reps=5 if exercise == "wall-slide" else 8, fs=fs, seed=seed,
                    conditions=cond)
     reps = count_reps(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, exercise=exercise, fs=rec.fs)
-    return score_reps(reps, rec.truth, exercise)
+    return score_reps(reps, rec.truth, exercise, rec.t_s)
 
 
 def _cell(exercise, cond_name):
