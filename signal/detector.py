@@ -84,6 +84,7 @@ class ExerciseParams:
     arm_deg: float = 5.0  # an excursion starts above this angle from rest
     end_frac: float = 0.3  # ... and ends below max(end_deg, end_frac * peak)
     end_deg: float = 4.0
+    end_max_deg: float = 10.0  # ... but at most this far from rest: a rep comes back to rest
     hold_frac: float = 0.8
     min_rep_s: float = 0.3  # shortest excursion (above arm_deg) that can be a rep
     max_settle_s: float = 6.0  # settled this long away from rest = a new posture, not a hold
@@ -474,7 +475,7 @@ class RepDetector:
                 self._set_rest(g)
                 self.angle_deg = 0.0
                 return out
-            if self._cand is None or self._cand.angle_deg(*g) >= p.arm_deg:
+            if self._sec is None and (self._cand is None or self._cand.angle_deg(*g) >= p.arm_deg):
                 self._cand = _Ref(g, p.signed_pitch)
                 self._sec = None
                 self._pre_c.clear()
@@ -534,7 +535,7 @@ class RepDetector:
         elif peak >= p.min_amplitude_deg:
             exc.started = True
         exc.prev_ang = ang
-        if ang < max(p.end_deg, p.end_frac * peak):
+        if ang < min(max(p.end_deg, p.end_frac * peak), p.end_max_deg):
             if not exc.started:
                 return "drop"
             if exc.spoiled or exc.n < self._n_min_rep or peak > p.max_amplitude_deg:
