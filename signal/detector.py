@@ -71,6 +71,8 @@ GRAVITY_TAU_S = 0.8
 GRAVITY_TAU_MOVING_S = 8.0
 # The accelerometer only corrects the estimate while it reads about 1 g.
 GRAVITY_GATE_M_S2 = 0.5
+# Mean high-passed acceleration above which a held segment counts as shaking (tremor).
+SHAKE_M_S2 = 0.8
 
 
 @dataclass(frozen=True)
@@ -266,6 +268,8 @@ class RepDetector:
         self._bias: Vec = (0.0, 0.0, 0.0)  # gyro bias (rad/s), learnt while still at rest
         self._bias_k = self.dt / 5.0
         self._bias_n = 0
+        self._imp_avg = 0.0
+        self._imp_k = self.dt / 0.5
         self._bias_pending: deque[Vec] = deque()
         self._n_bias_delay = int(round(1.0 * self.fs))
         self._alpha_rest = self._grav.alpha
@@ -336,7 +340,11 @@ class RepDetector:
             still = (wx * wx + wy * wy + wz * wz) < still_rate2
             # moving: the gyro carries the estimate; still (rest or a hold): the accelerometer,
             # which then reads gravity alone, pulls it back (undoing any gyro error of the move)
-            grav.alpha = self._alpha_rest if still or self._state != _EXC else self._alpha_move
+            # (tremor about the joint adds a centripetal pull the accelerometer cannot tell from
+            # gravity: with strong shaking (high-passed acceleration) the gyro carries on alone)
+            self._imp_avg += self._imp_k * (imp - self._imp_avg)
+            calm = still and self._imp_avg < SHAKE_M_S2
+            grav.alpha = self._alpha_rest if calm or self._state != _EXC else self._alpha_move
             g = grav.update(a[0], a[1], a[2], wx, wy, wz)
             self._still_n = self._still_n + 1 if still else 0
             if self._still_n >= n_quiet:
