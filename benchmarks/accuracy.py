@@ -22,6 +22,7 @@ from movecoach.signal.evaluate import score_reps, sway_relative_errors
 from movecoach.signal.reps import count_reps
 from movecoach.signal.sway import sway_metrics
 from movecoach.sim import DISTRACTORS, Conditions, simulate
+from movecoach.sim.conditions import max_tremor_deg
 
 RATES = (50.0, 52.0, 100.0, 104.0, 208.0)
 SWAY_LOOSE = {"path_length": 0.10, "mean_velocity": 0.10, "jerk": 0.10}
@@ -36,8 +37,9 @@ def conditions(name: str, seed: int) -> tuple[Conditions, float]:
     if name == "hard":
         return Conditions.preset("hard", seed=seed), fs
     if name == "tremor":
-        return Conditions(tremor_amp_deg=float(rng.uniform(0.5, 3.0)),
-                          tremor_hz=float(rng.uniform(4.0, 10.0))), fs
+        hz = float(rng.uniform(4.0, 10.0))
+        return Conditions(tremor_amp_deg=min(float(rng.uniform(0.5, 3.0)), max_tremor_deg(hz)),
+                          tremor_hz=hz), fs
     if name == "strap":
         return Conditions(strap_error_deg=float(rng.uniform(5.0, 25.0)),
                           strap_roll_deg=float(rng.uniform(-180, 180))), fs

@@ -33,19 +33,29 @@ REP_CELLS = [
 # Cells whose measured figures miss the targets at the time of writing (see the report); the
 # reason carries the number measured with benchmarks/accuracy.py --seeds 20.
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("march", "hard"): "measured 67 % exact counts on seeds 1000-1014 (target 98 %): strides of a "
-    "walk that starts standing before the first sit-down, standing steps/turns, and lifts lost "
-    "after wobbles or long gaps",
-    ("wall-slide", "hard"): "measured 80 % exact counts and 4.8 deg depth RMS on seeds 1000-1014 "
-    "(targets 98 %, 2 deg): strong 8-10 Hz tremor about the joint biases the depth during holds, "
-    "and some seated starts are mis-assigned",
+    ("march", "hard"): "measured 60 % exact counts on seeds 1000-1014 (target 98 %): 5 of the 6 "
+    "misses are 1-2 strides of the walk that opens the recording, before the person has sat down "
+    "once (seated and standing rest cannot be told apart yet); 1 lift lost",
+    ("wall-slide", "hard"): "measured 100 % exact counts (87 % strict), depth RMS 1.74 deg, but hold "
+    "MAE 0.296 s on seeds 1000-1014 (target 0.2 s): single slides whose hold runs on into the "
+    "standing still that follows (seed 1001: +6.1 s)",
 }
+SWAY_CASES = [("clean", 1000), ("hard", 1001), ("hard", 1002), ("loss", 1003), ("rates", 1004)]
 SWAY_MISS = pytest.mark.xfail(
-    reason="measured on seeds 1000-1014 (benchmarks/accuracy.py): mean errors 0.4-7 %, but the "
-    "worst cases exceed the targets: range up to 13.5 %, centroid frequency up to 19.5 %, jerk up "
-    "to 47 % and path length up to 20 % under 'hard' (noise correction is statistical)",
+    reason="per-trial worst cases miss the target (measured on these seeds): range_ap -7.6 to +10.9 %, "
+    "range_ml -8 %, rms_ap 6.4 %, ellipse 5.1 % (hard 1002), jerk and centroid_freq_ml 11.3 % (loss 1003), "
+    "centroid_freq_ap 5.1 % (clean 1000): sensor noise shifts the extremes of a 0.2 m/s^2 sway signal; "
+    "the mean errors are guarded by test_sway_metrics_mean_error_over_the_validation_trials",
     strict=False,
 )
+SWAY_TARGET = {"path_length": 0.10, "mean_velocity": 0.10, "jerk": 0.10}  # else 5 %
+
+
+def _sway_errors(cond_name: str, seed: int) -> dict[str, float]:
+    cond, fs = conditions(cond_name, seed)
+    rec = simulate("sway", fs=fs, seed=seed, conditions=cond, duration_s=30.0 + seed % 31)
+    m = sway_metrics(rec.t_s, rec.acc_m_s2, fs=rec.fs)
+    return sway_relative_errors(m, rec.truth["metrics"])
 
 
 @cache
@@ -76,13 +86,19 @@ def test_rep_counts_amplitudes_and_holds_meet_the_targets(exercise, cond_name):
 
 
 @SWAY_MISS
-@pytest.mark.parametrize(("cond_name", "seed"), [("clean", 1000), ("hard", 1001), ("hard", 1002),
-                                                  ("loss", 1003), ("rates", 1004)])
+@pytest.mark.parametrize(("cond_name", "seed"), SWAY_CASES)
 def test_sway_metrics_are_within_5_percent_of_the_noise_free_truth(cond_name, seed):
-    cond, fs = conditions(cond_name, seed)
-    rec = simulate("sway", fs=fs, seed=seed, conditions=cond, duration_s=30.0 + seed % 31)
-    m = sway_metrics(rec.t_s, rec.acc_m_s2, fs=rec.fs)
-    errs = sway_relative_errors(m, rec.truth["metrics"])
-    loose = {"path_length", "mean_velocity", "jerk"}
-    bad = {k: round(100 * v, 1) for k, v in errs.items() if abs(v) > (0.10 if k in loose else 0.05)}
+    errs = _sway_errors(cond_name, seed)
+    bad = {k: round(100 * v, 1) for k, v in errs.items() if abs(v) > SWAY_TARGET.get(k, 0.05)}
     assert not bad, f"relative errors (%) over target: {bad}"
+
+
+def test_sway_metrics_mean_error_over_the_validation_trials():
+    """A regression guard that must pass: the mean |error| over the five trials meets the target
+    for every metric but the ranges (max - min of a noisy signal; measured mean 6.5 % AP, 3.5 % ML),
+    which are held to 10 %."""
+    errs = [_sway_errors(c, s) for c, s in SWAY_CASES]
+    mean = {k: float(np.mean([abs(e[k]) for e in errs])) for k in errs[0]}
+    limit = {**SWAY_TARGET, "range_ap": 0.10, "range_ml": 0.10}
+    bad = {k: round(100 * v, 1) for k, v in mean.items() if v > limit.get(k, 0.05)}
+    assert not bad, f"mean relative errors (%) over target: {bad}"

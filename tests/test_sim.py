@@ -8,6 +8,7 @@ from scipy.signal import butter, find_peaks, sosfiltfilt
 from scipy.spatial.transform import Rotation
 
 from movecoach.sim import Conditions, SimRecording, simulate
+from movecoach.sim.conditions import max_tremor_deg
 
 G = 9.81
 
@@ -180,9 +181,19 @@ def test_hard_conditions_lose_samples_jitter_and_start_the_clock_late():
     assert rec.truth["reps"][0]["t_start"] > cond.t0_s
 
 
+def test_tremor_is_capped_at_one_g_of_shaking_at_a_thigh_sensor():
+    # r * theta * (2 pi f)^2 <= 9.81 m/s^2 with r = 0.3 m: big tremors only come slow
+    assert max_tremor_deg(4.0) == pytest.approx(2.97, abs=0.01)
+    assert max_tremor_deg(10.0) == pytest.approx(0.47, abs=0.01)
+    fast = [c for c in (Conditions.preset("hard", s) for s in range(60)) if c.tremor_hz > 8]
+    assert fast and all(c.tremor_amp_deg <= 0.75 for c in fast)
+
+
 def test_hard_presets_vary_with_the_seed_within_realistic_bounds():
     presets = [Conditions.preset("hard", s) for s in range(30)]
-    assert all(0.5 <= c.speed <= 2.0 and 4 <= c.tremor_hz <= 10 and 0.5 <= c.tremor_amp_deg <= 3 for c in presets)
+    assert all(0.5 <= c.speed <= 2.0 and 4 <= c.tremor_hz <= 10 for c in presets)
+    assert all(min(0.5, max_tremor_deg(c.tremor_hz)) <= c.tremor_amp_deg <= min(3.0, max_tremor_deg(c.tremor_hz))
+               for c in presets)
     assert all(c.strap_error_deg <= 25 and -180 <= c.strap_roll_deg <= 180 for c in presets)
     assert all(c.fs_hz in (50.0, 52.0, 100.0, 104.0, 208.0) and 1 <= c.loss_bursts <= 4 for c in presets)
     assert len({c.fs_hz for c in presets}) >= 3 and len({c.distractors for c in presets}) >= 10

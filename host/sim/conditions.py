@@ -30,6 +30,19 @@ def gyr_lsb_rad_s(range_dps: int) -> float:
     return float(np.deg2rad(protocol.GYR_UDPS_PER_LSB[int(range_dps)] * 1e-6))
 
 
+# Tremor about a joint shakes a sensor r metres from it with peak acceleration r * theta * (2 pi f)^2.
+# Limb tremor in MS measured with body-worn accelerometers stays within about 1 g even when severe,
+# so large angles come only at low frequencies: 3 deg at 4 Hz, 1.3 deg at 6 Hz, 0.5 deg at 10 Hz.
+TREMOR_MAX_ACC_M_S2 = 9.81
+TREMOR_LEVER_M = 0.3  # hip or knee to a thigh sensor; the foot's lever to the ankle is shorter
+
+
+def max_tremor_deg(tremor_hz: float) -> float:
+    """Largest physiologically plausible tremor amplitude (deg) at tremor_hz (Hz), see above."""
+    omega = 2.0 * np.pi * tremor_hz
+    return float(np.rad2deg(TREMOR_MAX_ACC_M_S2 / (TREMOR_LEVER_M * omega**2)))
+
+
 @dataclass(frozen=True)
 class Conditions:
     """How a simulated recording deviates from an ideal sensor on an ideal, cooperative person.
@@ -118,7 +131,7 @@ class Conditions:
         'hard': everything randomised within realistic bounds from the seed: body, speed 0.5-2x,
         amplitudes (x0.8-1.2, 5-20 % rep-to-rep spread), rate 50-208 Hz, noise, bias, bias drift
         and scale errors near the top of the datasheet, strap error up
-        to 25 deg and any roll about the thigh, tremor 4-10 Hz of 0.5-3 deg, fatigue, 1-4 loss
+        to 25 deg and any roll about the thigh, tremor 4-10 Hz of 0.5-3 deg (at most `max_tremor_deg`), fatigue, 1-4 loss
         bursts, jittered sample times, a clock that does not start at 0, and 3-5 distractors.
         """
         if name == "clean":
@@ -131,6 +144,8 @@ class Conditions:
         # walking is the most common thing people do around a set
         if "walk" not in distractors:
             distractors = ("walk",) + distractors[1:]
+        tremor_hz = float(rng.uniform(4.0, 10.0))
+        tremor_deg = min(float(rng.uniform(0.5, 3.0)), max_tremor_deg(tremor_hz))
         return Conditions(
             acc_noise_m_s2=float(rng.uniform(0.02, 0.05)),
             gyr_noise_rad_s=float(rng.uniform(0.003, 0.008)),
@@ -144,8 +159,8 @@ class Conditions:
             amplitude_scale=float(rng.uniform(0.8, 1.2)),
             amplitude_spread=float(rng.uniform(0.05, 0.2)),
             vary_body=True,
-            tremor_amp_deg=float(rng.uniform(0.5, 3.0)),
-            tremor_hz=float(rng.uniform(4.0, 10.0)),
+            tremor_amp_deg=tremor_deg,
+            tremor_hz=tremor_hz,
             fatigue=float(rng.uniform(0.2, 1.0)),
             loss_bursts=int(rng.integers(1, 5)),
             distractors=distractors,

@@ -322,7 +322,7 @@ def build_heel_toe(reps: int, rng: np.random.Generator, cond: Conditions, body: 
             peak = st.amplitude(heel_mean, 13 * D2R, 38 * D2R, j)
             tl.move(0.2, pivot=1.0)  # up onto the balls of the foot
         else:
-            peak = -st.amplitude(toe_mean, 8.5 * D2R, 27 * D2R, j)
+            peak = -st.amplitude(toe_mean, 11 * D2R, 27 * D2R, j)  # >= 10 deg: the rule's threshold
             tl.move(0.2, pivot=0.0)  # back onto the heels
         _rep(tl, kind, "pitch", 0.0, peak, st.duration(0.9, j), st.hold(max(hold, 0.0), j),
              st.duration(0.9, j), rng.uniform(0.0, 0.06),
