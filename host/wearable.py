@@ -118,7 +118,8 @@ class SensorEmulator:
             self.position_s += n / rate_hz
         else:
             t = np.full(n, np.inf)
-        inside = t <= self.duration_s
+        # half a sample of slack: position_s accumulates float steps, the last sample must stay in
+        inside = t <= self.duration_s + 0.5 / rate_hz
         acc = np.empty((n, 3))
         gyr = np.empty((n, 3))
         if inside.any():
