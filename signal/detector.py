@@ -93,6 +93,7 @@ class ExerciseParams:
     still_rate_dps: float = 10.0  # (low-passed) angular rate below this counts as still
     rest_settle_s: float = 1.0  # still this long to (re)acquire a rest posture
     new_rest_s: float = 4.0  # after walking etc., still this long somewhere new = the new rest
+    new_rest_max_deg: float = math.inf  # ... but only if at most this far from the old rest
     quiet_s: float = 0.15  # a rep starts from a still spell at least this long ...
     quiet_lead_s: float = 1.5  # ... that ended at most this long before the angle left rest
     dwell_s: float = 0.25  # a rep from rest starts after at least this long near rest (not mid-stride)
@@ -121,6 +122,7 @@ PARAMS: dict[str, ExerciseParams] = {
     ),
     "wall-slide": ExerciseParams(
         "wall-slide", ("slide",), min_rep_s=2.0, max_amplitude_deg=120.0, max_settle_s=600.0,
+        new_rest_max_deg=30.0,
         min_hold_s=0.5,
     ),
 }
@@ -410,7 +412,7 @@ class RepDetector:
                 # settle somewhere new for long enough to call it the new rest
                 if ang < p.arm_deg and still:
                     self._state = _IDLE
-                elif self._still_n >= self._n_new_rest or (
+                elif (self._still_n >= self._n_new_rest and ang <= p.new_rest_max_deg) or (
                     self._still_n >= self._n_settle_rest and ang > p.max_amplitude_deg
                 ):
                     self._set_rest(g)
