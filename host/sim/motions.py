@@ -479,6 +479,13 @@ class _Thigh:
         tl.hold(rng.uniform(1.0, 3.0))
         tl.move(rng.uniform(1.0, 2.0), hx=hx0, hy=hy0, abd=0.0)
 
+    def change_posture(self, action) -> None:
+        """Stand up or sit down once (action: self.stand_up or self.sit_down), marked on the
+        timeline as a 'sit_stand' distractor (never a rep)."""
+        i0 = self.tl.n - 1
+        action()
+        self.tl.spans.append(SpanMark("sit_stand", i0, self.tl.n - 1))
+
     def do(self, name: str) -> None:
         i0 = self.tl.n - 1
         if name == "sit_stand":
@@ -521,9 +528,7 @@ def build_march(reps: int, rng: np.random.Generator, cond: Conditions, body: Bod
             continue  # becomes the sit-down below
         th.do(name)
     if not th.seated:
-        i0 = tl.n - 1
-        th.sit_down()
-        tl.spans.append(SpanMark("sit_stand", i0, tl.n - 1))
+        th.change_posture(th.sit_down)
         tl.hold(rng.uniform(1.5, 3.0))
     lift_mean = rng.uniform(22, 32) * D2R
     st = _Style(cond, rng, reps)
@@ -545,9 +550,7 @@ def build_march(reps: int, rng: np.random.Generator, cond: Conditions, body: Bod
         after.sort(key=lambda d: {"sit_stand": 0, "walk": 1}.get(d, 2))
     for name in after:
         if name == "sit_stand" and th.seated:
-            i0 = tl.n - 1
-            th.stand_up()
-            tl.spans.append(SpanMark("sit_stand", i0, tl.n - 1))
+            th.change_posture(th.stand_up)
             tl.hold(rng.uniform(1.0, 2.0))
         elif name != "sit_stand":
             th.do(name)
@@ -607,9 +610,7 @@ def build_wall_slide(reps: int, rng: np.random.Generator, cond: Conditions, body
     tl.hold(rng.uniform(2.0, 3.5))
     for name in plan.before:
         if name == "sit_stand":
-            i0 = tl.n - 1
-            th.stand_up()
-            tl.spans.append(SpanMark("sit_stand", i0, tl.n - 1))
+            th.change_posture(th.stand_up)
             tl.hold(rng.uniform(1.0, 2.0))
         else:
             th.do(name)
@@ -627,9 +628,7 @@ def build_wall_slide(reps: int, rng: np.random.Generator, cond: Conditions, body
         tl.hold(st.duration(4.0, i))
     for name in plan.after:
         if name == "sit_stand":
-            i0 = tl.n - 1
-            th.sit_down()
-            tl.spans.append(SpanMark("sit_stand", i0, tl.n - 1))
+            th.change_posture(th.sit_down)
             tl.hold(rng.uniform(1.0, 3.0))
         else:
             th.do(name)
