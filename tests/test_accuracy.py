@@ -41,10 +41,13 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
 }
 SWAY_CASES = [("clean", 1000), ("hard", 1001), ("hard", 1002), ("loss", 1003), ("rates", 1004)]
 SWAY_MISS = pytest.mark.xfail(
-    reason="per-trial worst cases miss the target (measured on these seeds): range_ap -7.6 to +10.9 %, "
-    "range_ml -8 %, rms_ap 6.4 %, ellipse 5.1 % (hard 1002), jerk and centroid_freq_ml 11.3 % (loss 1003), "
-    "centroid_freq_ap 5.1 % (clean 1000): sensor noise shifts the extremes of a 0.2 m/s^2 sway signal; "
-    "the mean errors are guarded by test_sway_metrics_mean_error_over_the_validation_trials",
+    reason="per-trial worst cases miss the target (measured on these seeds after the filter-edge fix): "
+    "range_ap +13.8 %, range_ml -6.7 %, rms_ap 6.4 %, ellipse 5.1 % (hard 1002); range_ap -6.3 %, range_ml "
+    "5.6 % (hard 1001); jerk 10.1 %, centroid_freq_ml 11.3 % (loss 1003); range_ap 6.0 %, centroid_freq_ap "
+    "5.1 % (clean 1000); range_ap -6.5 % (rates 1004). White sensor noise in the 0-3.5 Hz band of a "
+    "0.03-0.1 m/s^2 sway signal: even an estimator knowing the true spectrum leaves a range error sd of "
+    "~3-4 % per trial (median; up to 9 %). The mean errors are guarded by "
+    "test_sway_metrics_mean_error_over_the_validation_trials",
     strict=False,
 )
 SWAY_TARGET = {"path_length": 0.10, "mean_velocity": 0.10, "jerk": 0.10}  # else 5 %
@@ -94,7 +97,7 @@ def test_sway_metrics_are_within_5_percent_of_the_noise_free_truth(cond_name, se
 
 def test_sway_metrics_mean_error_over_the_validation_trials():
     """A regression guard that must pass: the mean |error| over the five trials meets the target
-    for every metric but the ranges (max - min of a noisy signal; measured mean 6.5 % AP, 3.5 % ML),
+    for every metric but the ranges (max - min of a noisy signal; measured mean 6.6 % AP, 3.4 % ML),
     which are held to 10 %."""
     errs = [_sway_errors(c, s) for c, s in SWAY_CASES]
     mean = {k: float(np.mean([abs(e[k]) for e in errs])) for k in errs[0]}
