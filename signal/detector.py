@@ -73,6 +73,15 @@ GRAVITY_TAU_MOVING_S = 8.0
 GRAVITY_GATE_M_S2 = 0.5
 # Mean high-passed acceleration above which a held segment counts as shaking (tremor).
 SHAKE_M_S2 = 0.8
+# Across a bridged gap (lost packets) the gyro readings are interpolated, not measured, so the
+# rotation during the gap is unknown: the accelerometer (interpolated between the orientations
+# before and after the gap) then leads the estimate, until the pre-filter has settled after it.
+GRAVITY_TAU_GAP_S = 0.1
+GAP_SETTLE_S = 0.2
+# Once the limb has been still for STILL_SETTLE_S the accelerometer reads gravity alone (unless
+# shaking): the estimate then follows it faster, undoing any error the movement left behind.
+GRAVITY_TAU_STILL_S = 0.25
+STILL_SETTLE_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,8 @@ class ExerciseParams:
     reverse_deg: float = math.inf  # swinging this far past rest to the other side = a stride
     after_min_s: float = 0.0  # watch at least this long after the return before calling a rep
     after_max_s: float = 0.25  # ... and at most this long (the rep's end is then measured)
+    start_still_lead_s: float = math.inf  # a rep starts at most this long after a quiet spell
+    end_still_s: float = 0.0  # a rep ends still near rest for this long within after_max_s
     chain: bool = True  # a new excursion straight after the return finishes the rep (heel, toe)
     same_way_as_sitting: bool = False  # march: a lift turns the thigh the way sitting down did
     tremor_cutoff_hz: float = 2.0
@@ -119,6 +130,8 @@ PARAMS: dict[str, ExerciseParams] = {
     "march": ExerciseParams(
         "march", ("lift",), min_rep_s=0.3, max_settle_s=6.0, reverse_deg=6.0, after_min_s=0.2,
         chain=False, new_rest_s=2.0, same_way_as_sitting=True,
+        # a seated thigh rests on the seat before and after a lift; a walking thigh never stops
+        start_still_lead_s=0.6, end_still_s=0.06, after_max_s=1.0,
     ),
     "wall-slide": ExerciseParams(
         "wall-slide", ("slide",), min_rep_s=2.0, max_amplitude_deg=120.0, max_settle_s=600.0,
@@ -276,6 +289,11 @@ class RepDetector:
         self._n_bias_delay = int(round(1.0 * self.fs))
         self._alpha_rest = self._grav.alpha
         self._alpha_move = GRAVITY_TAU_MOVING_S / (GRAVITY_TAU_MOVING_S + self.dt)
+        self._alpha_gap = GRAVITY_TAU_GAP_S / (GRAVITY_TAU_GAP_S + self.dt)
+        self._n_gap_settle = int(round(GAP_SETTLE_S * self.fs))
+        self._alpha_still = GRAVITY_TAU_STILL_S / (GRAVITY_TAU_STILL_S + self.dt)
+        self._n_still_settle = int(round(STILL_SETTLE_S * self.fs))
+        self._gap_n = 0  # samples left until the estimate trusts the gyro again after a gap
         self._state = _NOREST
         self._rest: _Ref | None = None
         self._cand: _Ref | None = None  # candidate rest while an excursion is settled
@@ -298,6 +316,7 @@ class RepDetector:
         self._n_dwell = max(1, int(round(p.dwell_s * r)))
         self._n_after_min = int(round(p.after_min_s * r))
         self._n_after_max = max(self._n_after_min, int(round(p.after_max_s * r)))
+        self._n_end_still = int(round(p.end_still_s * r))
         self._still_rate2 = math.radians(p.still_rate_dps) ** 2
 
     # -- rest handling -------------------------------------------------------------------------
@@ -321,10 +340,12 @@ class RepDetector:
         gyr_rad_s: np.ndarray,
         impact_m_s2: np.ndarray,
         valid: np.ndarray,
+        filled: np.ndarray | None = None,
     ) -> list[RepEvent]:
         """Process uniform samples: t_s (n,) s; acc (n, 3) m/s^2 and gyr (n, 3) rad/s, both
         causally low-passed; impact_m_s2 (n,) magnitude of high-passed acceleration; valid (n,)
-        bool (False in long gaps). Returns the events these samples caused."""
+        bool (False in long gaps); filled (n,) bool (True where lost samples were interpolated).
+        Returns the events these samples caused."""
         p = self.p
         events: list[RepEvent] = []
         if t_s.shape[0] == 0:
@@ -333,9 +354,11 @@ class RepDetector:
         still_rate2 = self._still_rate2
         imp_thr = p.impact_m_s2
         n_quiet = self._n_quiet
-        for t, a, w, imp, ok in zip(
+        if filled is None:
+            filled = np.zeros(t_s.shape[0], dtype=bool)
+        for t, a, w, imp, ok, fill in zip(
             t_s.tolist(), acc_m_s2.tolist(), gyr_rad_s.tolist(), impact_m_s2.tolist(),
-            valid.tolist(), strict=True,
+            valid.tolist(), filled.tolist(), strict=True,
         ):
             b = self._bias
             wx, wy, wz = w[0] - b[0], w[1] - b[1], w[2] - b[2]
@@ -346,7 +369,19 @@ class RepDetector:
             # gravity: with strong shaking (high-passed acceleration) the gyro carries on alone)
             self._imp_avg += self._imp_k * (imp - self._imp_avg)
             calm = still and self._imp_avg < SHAKE_M_S2
-            grav.alpha = self._alpha_rest if calm or self._state != _EXC else self._alpha_move
+            if fill:
+                self._gap_n = self._n_gap_settle
+            elif self._gap_n:
+                self._gap_n -= 1
+            if self._gap_n:
+                grav.alpha = self._alpha_gap
+                grav.gate_m_s2 = math.inf
+            else:
+                grav.gate_m_s2 = GRAVITY_GATE_M_S2
+                if calm and self._still_n >= self._n_still_settle:
+                    grav.alpha = self._alpha_still
+                else:
+                    grav.alpha = self._alpha_rest if calm or self._state != _EXC else self._alpha_move
             g = grav.update(a[0], a[1], a[2], wx, wy, wz)
             self._still_n = self._still_n + 1 if still else 0
             if self._still_n >= n_quiet:
@@ -391,7 +426,8 @@ class RepDetector:
                 state = self._state
             if state == _IDLE:
                 if ang >= p.arm_deg:
-                    if self._near_n_before >= self._n_dwell and t - self._impact_t > 0.5:
+                    if (self._near_n_before >= self._n_dwell and t - self._impact_t > 0.5
+                            and t - self._quiet_t <= p.start_still_lead_s):
                         self._exc = _Excursion(rest, self._pre, self.fs, p)
                         self._state = _EXC
                         self._pre.clear()
@@ -510,9 +546,18 @@ class RepDetector:
             if rising and not p.chain:
                 exc.spoiled = "it swung straight into the next movement (a stride)"
                 return "drop"
-            if rising or (exc.end_n >= self._n_after_min and (
+            if rising:
+                return "rep"
+            if self._n_end_still:  # (march) the rep is over once the thigh rests again
+                if exc.end_n >= self._n_after_min and self._still_n >= self._n_end_still:
+                    return "rep"
+                if exc.end_n >= self._n_after_max:
+                    exc.spoiled = "it did not come to rest after the return (a stride)"
+                    log.info("excursion ending at t=%.2f s not counted: %s", t, exc.spoiled)
+                    return "drop"
+            elif exc.end_n >= self._n_after_min and (
                 ang < max(1.0, 0.1 * exc.peak) or exc.end_n >= self._n_after_max
-            )):
+            ):
                 return "rep"
             exc.prev_ang = ang
             return ""

@@ -38,11 +38,13 @@ def estimate_fs(t_s: np.ndarray) -> float:
 @dataclass(frozen=True)
 class UniformBlock:
     """Samples on the uniform grid. t_s (n,) s; x (n, k) the interpolated channels (input units);
-    valid (n,) bool, False inside long gaps."""
+    valid (n,) bool, False inside long gaps; span_s (n,) s, the interval between the two real
+    samples each grid point was interpolated from (about one input period; more in a gap)."""
 
     t_s: np.ndarray
     x: np.ndarray
     valid: np.ndarray
+    span_s: np.ndarray
 
 
 class UniformResampler:
@@ -80,7 +82,7 @@ class UniformResampler:
             if not keep.all():
                 log.debug("dropping %d non-increasing or non-finite samples", int((~keep).sum()))
                 t, x = t[keep], x[keep]
-        empty = UniformBlock(np.zeros(0), np.zeros((0, k_ch)), np.zeros(0, dtype=bool))
+        empty = UniformBlock(np.zeros(0), np.zeros((0, k_ch)), np.zeros(0, dtype=bool), np.zeros(0))
         if t.shape[0] == 0:
             return empty
         if self._t0 is None:
@@ -104,7 +106,7 @@ class UniformResampler:
         j = np.clip(np.searchsorted(t, tg, side="right"), 1, t.shape[0] - 1)
         span = t[j] - t[j - 1]
         valid = span <= self.max_gap_s
-        return UniformBlock(tg, xg, valid)
+        return UniformBlock(tg, xg, valid, span)
 
 
 def resample_uniform(
