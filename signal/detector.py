@@ -120,6 +120,7 @@ class ExerciseParams:
     signed_pitch: bool = False  # heel-toe: kind from the sign of pitch about the foot's y axis
     min_pitch_share: float = 0.0  # heel-toe: pitch / total angle at the peak (not a foot roll)
     min_hold_s: float = 0.0  # a rep holds at least this long at >= hold_frac of its amplitude
+    from_standing: bool = False  # (wall-slide) reps start from standing, see STANDING_MAX_NORMAL
 
 
 PARAMS: dict[str, ExerciseParams] = {
@@ -135,8 +136,7 @@ PARAMS: dict[str, ExerciseParams] = {
     ),
     "wall-slide": ExerciseParams(
         "wall-slide", ("slide",), min_rep_s=2.0, max_amplitude_deg=120.0, max_settle_s=600.0,
-        new_rest_max_deg=30.0,
-        min_hold_s=0.5,
+        new_rest_max_deg=30.0, min_hold_s=0.5, from_standing=True,
     ),
 }
 
@@ -230,6 +230,7 @@ class _Excursion:
         self.started = False  # reached min_amplitude_deg (a rep candidate)
         self.spoiled = ""  # why it cannot be a rep (impact, stride, ...) or ""
         self.n = 0
+        self.near_n0 = 0  # samples the person had dwelt near rest before it
         self.ending = False
         self.end_n = 0
         self.settle_n = 0
@@ -254,6 +255,11 @@ class _Excursion:
 
 _IDLE, _EXC, _BLOCKED, _NOREST = 0, 1, 2, 3
 LARGE_CHANGE_DEG = 40.0  # a change of rest this large is sitting down or standing up
+# A strap holds the sensor flat on the thigh, so the thigh's long axis lies in the sensor's x-y
+# plane whatever the orientation. Standing, that axis is vertical: gravity is then nearly
+# perpendicular to the sensor's z axis. A rest with gravity within 60 deg of z (|up_z| above
+# this) is therefore not standing (seated, or lying down).
+STANDING_MAX_NORMAL = 0.5
 
 
 def _unit_cross(a: Vec, b: Vec) -> Vec:
@@ -298,6 +304,7 @@ class RepDetector:
         self._rest: _Ref | None = None
         self._cand: _Ref | None = None  # candidate rest while an excursion is settled
         self._exc: _Excursion | None = None
+        self._rest_ok = True  # False while the rest cannot be the exercise's start posture
         self._sec: _Excursion | None = None  # excursion from the candidate rest
         self._entry_axis: Vec | None = None
         self._near_n = 0  # consecutive samples near rest (angle below arm_deg)
@@ -322,6 +329,10 @@ class RepDetector:
     # -- rest handling -------------------------------------------------------------------------
     def _set_rest(self, g: Vec) -> None:
         old = self._rest
+        self._rest_ok = not (self.p.from_standing and abs(g[2]) > STANDING_MAX_NORMAL)
+        if not self._rest_ok:
+            log.info("rest posture is not standing (gravity along the sensor's z axis): waiting "
+                     "for the person to stand up")
         if old is not None and old.angle_deg(*g) >= LARGE_CHANGE_DEG:
             self._entry_axis = _unit_cross(old.g, g)  # how we got here (sat down, stood up)
         self._rest = _Ref(g, self.p.signed_pitch)
@@ -429,6 +440,7 @@ class RepDetector:
                     if (self._near_n_before >= self._n_dwell and t - self._impact_t > 0.5
                             and t - self._quiet_t <= p.start_still_lead_s):
                         self._exc = _Excursion(rest, self._pre, self.fs, p)
+                        self._exc.near_n0 = self._near_n_before
                         self._state = _EXC
                         self._pre.clear()
                         events.extend(self._step_excursions(t, g, ang, still))
@@ -488,7 +500,7 @@ class RepDetector:
                         self._set_rest(cand.g)
                         return rep_events
                     self._sec = None
-                elif res == "drop":
+                elif res in ("drop", "abort"):
                     self._sec = None
                     self._pre_c.clear()
         # --- the excursion from rest ---
@@ -501,6 +513,12 @@ class RepDetector:
             if not self.p.chain:
                 self._quiet_t = -math.inf  # the next rep must start from a new still spell
                 self._near_n = 0  # ... after dwelling at rest again
+            return out
+        if res == "abort":  # it never reached min_amplitude_deg: a wobble at rest, not a movement
+            self._exc = self._sec = self._cand = None
+            self._state = _IDLE
+            self._pre.extend(zip(exc.t, exc.g, strict=True))
+            self._near_n = exc.near_n0 + exc.n
             return out
         if res == "drop":
             self._exc = self._sec = self._cand = None
@@ -515,9 +533,12 @@ class RepDetector:
         else:
             exc.settle_n = 0
         if exc.settle_n >= self._n_settle_rest:
-            if exc.spoiled or ang > p.max_amplitude_deg or exc.settle_n >= self._n_settle_new:
+            stood_up = (not self._rest_ok and ang >= LARGE_CHANGE_DEG
+                        and abs(g[2]) <= STANDING_MAX_NORMAL)
+            if (exc.spoiled or ang > p.max_amplitude_deg or exc.settle_n >= self._n_settle_new
+                    or stood_up):
                 log.info("new rest posture at t=%.2f s (%.0f deg from the old one; %s)", t, ang,
-                         exc.spoiled or "too far or too long for a rep")
+                         exc.spoiled or ("stood up" if stood_up else "too far or too long for a rep"))
                 self._set_rest(g)
                 self.angle_deg = 0.0
                 return out
@@ -529,8 +550,9 @@ class RepDetector:
 
     def _advance(self, exc: _Excursion, t: float, g: Vec, ang: float, still: bool, *, live: bool,
                  events: list[RepEvent] | None = None) -> str:
-        """One sample of an excursion: returns '' (going on), 'rep' (finished, measure it) or
-        'drop' (finished, not a rep)."""
+        """One sample of an excursion: returns '' (going on), 'rep' (finished, measure it),
+        'drop' (finished, not a rep) or 'abort' (back at rest before it ever reached
+        min_amplitude_deg)."""
         p = self.p
         exc.add(t, g)
         if t - self._impact_t <= 0.0 and not exc.spoiled:
@@ -572,7 +594,7 @@ class RepDetector:
             if (sign_now > 0) != (exc.kind_live == p.kinds[0]) and exc.peak >= p.min_amplitude_deg:
                 exc.spoiled = "the foot rocked from heel to toes without a pause (a step)"
         peak = exc.peak
-        if live and events is not None:
+        if live and events is not None and self._rest_ok:
             rk = exc.kind_live
             count = self.counts_.get(rk, 0)
             if not exc.started and peak >= p.min_amplitude_deg and not exc.spoiled:
@@ -592,7 +614,7 @@ class RepDetector:
         exc.prev_ang = ang
         if ang < min(max(p.end_deg, p.end_frac * peak), p.end_max_deg):
             if not exc.started:
-                return "drop"
+                return "abort"
             if exc.spoiled or exc.n < self._n_min_rep or peak > p.max_amplitude_deg:
                 log.info("excursion ending at t=%.2f s not counted: %s", t,
                          exc.spoiled or ("too short" if exc.n < self._n_min_rep else "too large"))
@@ -611,6 +633,9 @@ class RepDetector:
         return 1.0 if math.atan2(-px, pz) >= 0.0 else -1.0
 
     def _finish(self, exc: _Excursion, t: float, ang: float) -> list[RepEvent]:
+        if not self._rest_ok:
+            log.info("excursion at t=%.2f s not counted: it did not start from standing", t)
+            return []
         axis = self._entry_axis
         if self.p.same_way_as_sitting and axis is not None:
             turn = _unit_cross(exc.ref.g, exc.peak_g)

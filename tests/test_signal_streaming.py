@@ -83,3 +83,17 @@ def test_sway_analyzer_gives_the_batch_metrics():
     assert an.finish() == sway_metrics(rec.t_s, rec.acc_m_s2, fs=rec.fs)
     with pytest.raises(ValueError):
         SwayAnalyzer(100.0).finish()
+
+
+@pytest.mark.parametrize("seed", [42, 47])
+def test_a_wall_slide_set_that_starts_seated_says_nothing_until_the_person_stands(seed):
+    # sensor on the front of the thigh: seated, gravity runs through the sensor's z axis, which
+    # a standing thigh never does, so standing up is not announced as the start of a slide
+    cond = Conditions(distractors=("sit_stand",), strap_roll_deg=20.0)
+    rec = simulate("wall-slide", reps=3, fs=104.0, seed=seed, conditions=cond)
+    assert rec.truth["distractors"][0]["kind"] == "sit_stand"  # stands up before the first slide
+    an = RepAnalyzer("wall-slide", rec.fs)
+    events = an.push(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s) + an.finish()
+    first_slide = rec.truth["reps"][0]["t_start"]
+    assert [e.kind for e in events if e.t_s < first_slide] == []
+    assert an.counts_ == rec.truth["counts"]
