@@ -25,9 +25,23 @@ COMMAND_MODULES = (
     "movecoach.analyze",  # analyze
     "movecoach.review.commands",  # history, trends, report, feel, export
 )
+# The module that registers each command: `movecoach CMD ...` imports only that module (start-up
+# time: `movecoach analyze` skips asyncio, sqlite3, bleak...). Help and unknown commands import all.
+MODULE_OF_COMMAND = {
+    "demo": "movecoach.demo",
+    "coach": "movecoach.coach",
+    "scan": "movecoach.scan",
+    "wearable": "movecoach.wearable",
+    "simulate": "movecoach.sim.command",
+    "analyze": "movecoach.analyze",
+    **dict.fromkeys(("history", "trends", "report", "feel", "export"), "movecoach.review.commands"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for every command, or (when `command` is a known command) for that one only."""
+    module = MODULE_OF_COMMAND.get(command or "")
+    modules = (module,) if module in COMMAND_MODULES else COMMAND_MODULES
     parser = argparse.ArgumentParser(
         prog="movecoach",
         description="A wearable movement coach for home physical-therapy exercises.",
@@ -35,13 +49,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"movecoach {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in modules:
         importlib.import_module(name).add_parser(sub)
     return parser
 
 
+def _command_in(argv: list[str]) -> str | None:
+    """The sub-command named in argv: the first word that is not an option (the top-level
+    options take no values)."""
+    for arg in argv:
+        if arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(_command_in(argv))
     args = parser.parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     fmt = "movecoach: %(levelname)s: %(message)s" if not args.verbose else "%(asctime)s %(levelname)s %(name)s: %(message)s"
