@@ -164,3 +164,32 @@ def test_a_binary_file_is_not_a_csv(tmp_path):
     p = tmp_path / "b.csv"
     p.write_bytes(b"t,ax,ay,az,gx,gy,gz\n\xff\xfe\x00\x01")
     assert "not a text CSV file" in error_of(p)
+
+
+def test_trailing_blank_lines_and_spaces_are_ignored(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("\n".join(csv_text()) + "\n\n  \n\n")
+    assert len(read_csv(p)) == 300
+
+
+def test_old_mac_line_endings_are_accepted(tmp_path):
+    p = tmp_path / "cr.csv"
+    p.write_bytes(("\r".join(csv_text()) + "\r").encode())
+    rec = read_csv(p)
+    assert len(rec) == 300 and rec.fs == pytest.approx(100.0)
+
+
+def test_a_line_of_spaces_inside_the_data_is_an_empty_line(tmp_path):
+    lines = csv_text()
+    lines.insert(30, "   ")
+    assert ":31: empty line" in error_of(write_lines(tmp_path / "s.csv", lines))
+
+
+def test_the_fast_path_reads_the_same_numbers_as_float(tmp_path):
+    rng = np.random.default_rng(7)
+    vals = rng.normal(0, 1, (400, 6)) * 10.0 ** rng.integers(-7, 4, (400, 6))
+    t = 50.0 + np.arange(400) / 100.0
+    lines = [",".join(HEADER)] + [",".join([f"{t[i]:.6f}"] + [repr(float(v)) for v in vals[i]]) for i in range(400)]
+    rec = read_csv(write_lines(tmp_path / "f.csv", lines))
+    want = np.array([[float(c) for c in line.split(",")] for line in lines[1:]])
+    assert np.array_equal(np.column_stack([rec.t_s, rec.acc_m_s2, rec.gyr_rad_s]), want)
