@@ -42,7 +42,8 @@ def conditions(name: str, seed: int) -> tuple[Conditions, float]:
                           tremor_hz=hz), fs
     if name == "strap":
         return Conditions(strap_error_deg=float(rng.uniform(5.0, 25.0)),
-                          strap_roll_deg=float(rng.uniform(-180, 180))), fs
+                          strap_roll_deg=float(rng.uniform(-180, 180)),
+                          strap_turn_deg=float(rng.uniform(-180, 180))), fs
     if name == "loss":
         return Conditions(loss_bursts=int(rng.integers(1, 5)), irregular_dt=True,
                           t0_s=float(rng.uniform(5, 5000))), fs

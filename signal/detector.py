@@ -76,8 +76,13 @@ SHAKE_M_S2 = 0.8
 # Across a bridged gap (lost packets) the gyro readings are interpolated, not measured, so the
 # rotation during the gap is unknown: the accelerometer (interpolated between the orientations
 # before and after the gap) then leads the estimate, until the pre-filter has settled after it.
+# Not while the limb shakes (tremor): single accelerometer samples then carry the shaking (up to
+# 1 g), and the interpolated gyro is the better guess.
 GRAVITY_TAU_GAP_S = 0.1
 GAP_SETTLE_S = 0.2
+# For this long after a gap the angle may still be converging from the gap's error: a rise in
+# it then is no evidence of a stride (the rules that drop a rep as a stride are suspended).
+GAP_DOUBT_S = 0.6
 # Once the limb has been still for STILL_SETTLE_S the accelerometer reads gravity alone (unless
 # shaking): the estimate then follows it faster, undoing any error the movement left behind.
 GRAVITY_TAU_STILL_S = 0.25
@@ -120,7 +125,7 @@ class ExerciseParams:
     signed_pitch: bool = False  # heel-toe: kind from the sign of pitch about the foot's y axis
     min_pitch_share: float = 0.0  # heel-toe: pitch / total angle at the peak (not a foot roll)
     min_hold_s: float = 0.0  # a rep holds at least this long at >= hold_frac of its amplitude
-    from_standing: bool = False  # (wall-slide) reps start from standing, see STANDING_MAX_NORMAL
+    start_posture: str = ""  # 'standing' or 'seated': reps start only from it (see _posture_ok)
 
 
 PARAMS: dict[str, ExerciseParams] = {
@@ -132,11 +137,11 @@ PARAMS: dict[str, ExerciseParams] = {
         "march", ("lift",), min_rep_s=0.3, max_settle_s=6.0, reverse_deg=6.0, after_min_s=0.2,
         chain=False, new_rest_s=2.0, same_way_as_sitting=True,
         # a seated thigh rests on the seat before and after a lift; a walking thigh never stops
-        start_still_lead_s=0.6, end_still_s=0.06, after_max_s=1.0,
+        start_still_lead_s=0.6, end_still_s=0.06, after_max_s=1.0, start_posture="seated",
     ),
     "wall-slide": ExerciseParams(
         "wall-slide", ("slide",), min_rep_s=2.0, max_amplitude_deg=120.0, max_settle_s=600.0,
-        new_rest_max_deg=30.0, min_hold_s=0.5, from_standing=True,
+        new_rest_max_deg=30.0, min_hold_s=0.5, start_posture="standing",
     ),
 }
 
@@ -256,10 +261,11 @@ class _Excursion:
 _IDLE, _EXC, _BLOCKED, _NOREST = 0, 1, 2, 3
 LARGE_CHANGE_DEG = 40.0  # a change of rest this large is sitting down or standing up
 # A strap holds the sensor flat on the thigh, so the thigh's long axis lies in the sensor's x-y
-# plane whatever the orientation. Standing, that axis is vertical: gravity is then nearly
-# perpendicular to the sensor's z axis. A rest with gravity within 60 deg of z (|up_z| above
-# this) is therefore not standing (seated, or lying down).
-STANDING_MAX_NORMAL = 0.5
+# plane whatever way the sensor is turned. Standing, that axis is vertical: gravity then runs
+# nearly perpendicular to the sensor's z axis (within the strap's tilt and a slightly bent
+# knee). Seated with the sensor on the front of the thigh (where the placement guide puts it),
+# the thigh is horizontal and gravity runs along z. |up_z| at or below this = upright (standing).
+STANDING_MAX_NORMAL = 0.45
 
 
 def _unit_cross(a: Vec, b: Vec) -> Vec:
@@ -300,6 +306,9 @@ class RepDetector:
         self._alpha_still = GRAVITY_TAU_STILL_S / (GRAVITY_TAU_STILL_S + self.dt)
         self._n_still_settle = int(round(STILL_SETTLE_S * self.fs))
         self._gap_n = 0  # samples left until the estimate trusts the gyro again after a gap
+        self._gap_acc = False  # ... and whether the accelerometer leads meanwhile (not shaking)
+        self._n_gap_recent = int(round(GAP_DOUBT_S * self.fs))
+        self._gap_recent_n = 0  # samples left in which the angle may still carry a gap's error
         self._state = _NOREST
         self._rest: _Ref | None = None
         self._cand: _Ref | None = None  # candidate rest while an excursion is settled
@@ -329,10 +338,12 @@ class RepDetector:
     # -- rest handling -------------------------------------------------------------------------
     def _set_rest(self, g: Vec) -> None:
         old = self._rest
-        self._rest_ok = not (self.p.from_standing and abs(g[2]) > STANDING_MAX_NORMAL)
+        was_ok = self._rest_ok
+        self._rest_ok = self._posture_ok(g, after_change_from_wrong=(
+            old is not None and not was_ok and old.angle_deg(*g) >= LARGE_CHANGE_DEG))
         if not self._rest_ok:
-            log.info("rest posture is not standing (gravity along the sensor's z axis): waiting "
-                     "for the person to stand up")
+            log.info("rest posture is not %s: no reps until the person changes posture",
+                     self.p.start_posture)
         if old is not None and old.angle_deg(*g) >= LARGE_CHANGE_DEG:
             self._entry_axis = _unit_cross(old.g, g)  # how we got here (sat down, stood up)
         self._rest = _Ref(g, self.p.signed_pitch)
@@ -342,6 +353,19 @@ class RepDetector:
         self._state = _IDLE
         self._pre.clear()
         log.debug("rest posture set: up=(%.3f, %.3f, %.3f)", *g)
+
+    def _posture_ok(self, g: Vec, *, after_change_from_wrong: bool) -> bool:
+        """May reps start from a rest with up-direction g (see STANDING_MAX_NORMAL)?
+
+        Standing exercises: only from an upright rest. Seated ones: from a rest that is not
+        upright, or that was reached by a large change (sitting down) from a wrong one (the
+        sensor sits on the side of the thigh, where seated and standing both look upright)."""
+        upright = abs(g[2]) <= STANDING_MAX_NORMAL
+        if self.p.start_posture == "standing":
+            return upright
+        if self.p.start_posture == "seated":
+            return not upright or after_change_from_wrong
+        return True
 
     # -- main loop -----------------------------------------------------------------------------
     def push(
@@ -374,17 +398,23 @@ class RepDetector:
             b = self._bias
             wx, wy, wz = w[0] - b[0], w[1] - b[1], w[2] - b[2]
             still = (wx * wx + wy * wy + wz * wz) < still_rate2
-            # moving: the gyro carries the estimate; still (rest or a hold): the accelerometer,
-            # which then reads gravity alone, pulls it back (undoing any gyro error of the move)
-            # (tremor about the joint adds a centripetal pull the accelerometer cannot tell from
-            # gravity: with strong shaking (high-passed acceleration) the gyro carries on alone)
+            # moving during an excursion: the gyro carries the estimate; still (rest or a hold):
+            # the accelerometer, which then reads gravity (the pre-filter averages tremor out
+            # to ~1 deg), pulls it back and undoes any gyro error of the move; faster once still
+            # for a while and not shaking. In and just after a bridged gap, see GRAVITY_TAU_GAP_S.
             self._imp_avg += self._imp_k * (imp - self._imp_avg)
             calm = still and self._imp_avg < SHAKE_M_S2
             if fill:
+                self._gap_recent_n = self._n_gap_recent
+                if not self._gap_n:  # a gap begins: shaking makes single samples unreliable
+                    self._gap_acc = self._imp_avg < SHAKE_M_S2
                 self._gap_n = self._n_gap_settle
-            elif self._gap_n:
-                self._gap_n -= 1
-            if self._gap_n:
+            else:
+                if self._gap_n:
+                    self._gap_n -= 1
+                if self._gap_recent_n:
+                    self._gap_recent_n -= 1
+            if self._gap_n and self._gap_acc:
                 grav.alpha = self._alpha_gap
                 grav.gate_m_s2 = math.inf
             else:
@@ -392,7 +422,7 @@ class RepDetector:
                 if calm and self._still_n >= self._n_still_settle:
                     grav.alpha = self._alpha_still
                 else:
-                    grav.alpha = self._alpha_rest if calm or self._state != _EXC else self._alpha_move
+                    grav.alpha = self._alpha_rest if still or self._state != _EXC else self._alpha_move
             g = grav.update(a[0], a[1], a[2], wx, wy, wz)
             self._still_n = self._still_n + 1 if still else 0
             if self._still_n >= n_quiet:
@@ -534,11 +564,11 @@ class RepDetector:
             exc.settle_n = 0
         if exc.settle_n >= self._n_settle_rest:
             stood_up = (not self._rest_ok and ang >= LARGE_CHANGE_DEG
-                        and abs(g[2]) <= STANDING_MAX_NORMAL)
+                        and self._posture_ok(g, after_change_from_wrong=True))
             if (exc.spoiled or ang > p.max_amplitude_deg or exc.settle_n >= self._n_settle_new
                     or stood_up):
                 log.info("new rest posture at t=%.2f s (%.0f deg from the old one; %s)", t, ang,
-                         exc.spoiled or ("stood up" if stood_up else "too far or too long for a rep"))
+                         exc.spoiled or ("changed posture" if stood_up else "too far or too long for a rep"))
                 self._set_rest(g)
                 self.angle_deg = 0.0
                 return out
@@ -561,10 +591,11 @@ class RepDetector:
             exc.end_n += 1
             if exc.spoiled:
                 return "drop"
-            if exc.reversal_deg(g) > p.reverse_deg:
+            doubt = self._gap_recent_n > 0  # just after a gap: the angle may be settling
+            if exc.reversal_deg(g) > p.reverse_deg and not doubt:
                 exc.spoiled = "it swung through rest to the other side (a stride)"
                 return "drop"
-            rising = ang >= p.arm_deg and ang > exc.prev_ang
+            rising = ang >= p.arm_deg and ang > exc.prev_ang and not doubt
             if rising and not p.chain:
                 exc.spoiled = "it swung straight into the next movement (a stride)"
                 return "drop"
@@ -634,7 +665,8 @@ class RepDetector:
 
     def _finish(self, exc: _Excursion, t: float, ang: float) -> list[RepEvent]:
         if not self._rest_ok:
-            log.info("excursion at t=%.2f s not counted: it did not start from standing", t)
+            log.info("excursion at t=%.2f s not counted: it did not start %s", t,
+                     self.p.start_posture)
             return []
         axis = self._entry_axis
         if self.p.same_way_as_sitting and axis is not None:

@@ -16,7 +16,8 @@ Sensor frames (at the rest posture, before any strap error):
   Heel raise: toes-down pitch about the metatarsal heads (~0.15 m ahead of the sensor);
   toe raise: toes-up pitch about the heel (~0.08 m behind).
 - march / wall-slide, front of the thigh: +x along the thigh toward the hip, +z out of the skin,
-  +y = z x x; any strap rotation about the thigh axis (Conditions.strap_roll_deg).
+  +y = z x x; placed anywhere around the thigh (Conditions.strap_roll_deg; front quarter for
+  march) and turned any way on the skin (Conditions.strap_turn_deg).
   Seated the thigh is ~horizontal (+z up); standing it is vertical (+x up).
 - sway, lower back: +x up, +y left, +z backward.
 

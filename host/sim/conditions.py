@@ -59,8 +59,11 @@ class Conditions:
 
     Placement: strap_error_deg: the sensor sits rotated on its segment by this angle about a random
     axis (used up to 30 deg on the foot, capped at 10 deg on the thigh and the lower back, where
-    the strap sits along the segment). strap_roll_deg: thigh sensors only, an extra rotation about the thigh axis (any value
-    in [-180, 180]; the sensor may sit on the front or the side of the thigh).
+    the strap sits along the segment). strap_roll_deg: thigh sensors only, where around the thigh the
+    sensor sits, a rotation about the thigh axis (any value in [-180, 180] for wall slides; seated
+    marching scales it into the front quarter, +-45 deg, as the placement guide asks).
+    strap_turn_deg: thigh sensors only, the sensor turned on the skin about its own z axis (any
+    value: "any orientation").
 
     Person: speed (1 = typical; 2 = twice as fast), amplitude_scale (x typical amplitudes),
     amplitude_spread (relative rep-to-rep spread), vary_body (draw segment lengths per seed instead
@@ -88,6 +91,7 @@ class Conditions:
     gyr_range_dps: int = GYR_RANGE_DPS
     strap_error_deg: float = 0.0
     strap_roll_deg: float = 0.0
+    strap_turn_deg: float = 0.0
     speed: float = 1.0
     amplitude_scale: float = 1.0
     amplitude_spread: float = 0.05
@@ -131,7 +135,7 @@ class Conditions:
         'hard': everything randomised within realistic bounds from the seed: body, speed 0.5-2x,
         amplitudes (x0.8-1.2, 5-20 % rep-to-rep spread), rate 50-208 Hz, noise, bias, bias drift
         and scale errors near the top of the datasheet, strap error up
-        to 25 deg and any roll about the thigh, tremor 4-10 Hz of 0.5-3 deg (at most `max_tremor_deg`), fatigue, 1-4 loss
+        to 25 deg, any roll about the thigh, any turn on the skin, tremor 4-10 Hz of 0.5-3 deg (at most `max_tremor_deg`), fatigue, 1-4 loss
         bursts, jittered sample times, a clock that does not start at 0, and 3-5 distractors.
         """
         if name == "clean":
@@ -167,4 +171,5 @@ class Conditions:
             irregular_dt=True,
             t0_s=float(np.round(rng.uniform(5.0, 5000.0), 3)),
             fs_hz=float(rng.choice([52.0, 50.0, 100.0, 104.0, 208.0])),
+            strap_turn_deg=float(rng.uniform(-180.0, 180.0)),  # drawn last: earlier draws unchanged
         )

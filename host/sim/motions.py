@@ -560,13 +560,18 @@ def build_march(reps: int, rng: np.random.Generator, cond: Conditions, body: Bod
 
 def _thigh_motion(exercise: str, tl: Timeline, body: Body, cond: Conditions, rng: np.random.Generator) -> Motion:
     ch = tl.arrays()
+    # where around the thigh the sensor sits (0 = front, strap_roll_deg); seated marching puts it
+    # on the front (the placement guide), within 45 deg of the mid-line
     roll = cond.strap_roll_deg * D2R
+    if exercise == "march":
+        roll = ((roll + np.pi) % (2 * np.pi) - np.pi) / 4.0
 
     def pose(c: dict[str, np.ndarray]) -> tuple[Rotation, np.ndarray]:
         return _thigh_pose(c, body, roll)
 
     rot, pos = pose(ch)
-    mount = rot_z(roll)[0] * THIGH_MOUNT  # strap roll about the thigh axis
+    # strap roll about the thigh axis, then the sensor turned on the skin (about its own z)
+    mount = rot_z(roll)[0] * THIGH_MOUNT * Rotation.from_euler("z", cond.strap_turn_deg * D2R)
     return Motion(exercise, tl.fs_hz, rot, pos, tl.impact_acc_world(), mount, {"flex": 1.0, "abd": 0.3},
                   pose, tl.reps, tl.spans, ch)
 
