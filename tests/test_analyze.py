@@ -99,3 +99,16 @@ def test_unknown_exercise_is_a_usage_error():
                        capture_output=True, text=True)
     assert r.returncode == 2
     assert "invalid choice" in r.stderr
+
+
+def test_the_quick_scipy_signal_import_keeps_docstrings_and_restores_scipy():
+    code = (
+        "import sys, movecoach.analyze as a; a._import_scipy_signal();"
+        "import scipy.signal as s; from scipy._lib import _array_api as x;"
+        "assert x.FunctionDoc is not a._DocstringAsIs;"
+        "assert 'Butterworth' in s.butter.__doc__ and s.butter in x.xp_capabilities_table;"
+        "print('ok')"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
