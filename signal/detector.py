@@ -83,8 +83,9 @@ GAP_SETTLE_S = 0.2
 # For this long after a gap the angle may still be converging from the gap's error: a rise in
 # it then is no evidence of a stride (the rules that drop a rep as a stride are suspended).
 GAP_DOUBT_S = 0.6
-# Once the limb has been still for STILL_SETTLE_S the accelerometer reads gravity alone (unless
-# shaking): the estimate then follows it faster, undoing any error the movement left behind.
+# Once the limb has been still for STILL_SETTLE_S the accelerometer reads gravity (tremor averaged
+# out by the pre-filter): the estimate then follows it faster, undoing any error left behind by
+# the movement or a gap.
 GRAVITY_TAU_STILL_S = 0.25
 STILL_SETTLE_S = 0.2
 
@@ -116,7 +117,6 @@ class ExerciseParams:
     after_min_s: float = 0.0  # watch at least this long after the return before calling a rep
     after_max_s: float = 0.25  # ... and at most this long (the rep's end is then measured)
     start_still_lead_s: float = math.inf  # a rep starts at most this long after a quiet spell
-    end_still_s: float = 0.0  # a rep ends still near rest for this long within after_max_s
     chain: bool = True  # a new excursion straight after the return finishes the rep (heel, toe)
     same_way_as_sitting: bool = False  # march: a lift turns the thigh the way sitting down did
     tremor_cutoff_hz: float = 2.0
@@ -136,8 +136,8 @@ PARAMS: dict[str, ExerciseParams] = {
     "march": ExerciseParams(
         "march", ("lift",), min_rep_s=0.3, max_settle_s=6.0, reverse_deg=6.0, after_min_s=0.2,
         chain=False, new_rest_s=2.0, same_way_as_sitting=True,
-        # a seated thigh rests on the seat before and after a lift; a walking thigh never stops
-        start_still_lead_s=0.6, end_still_s=0.06, after_max_s=1.0, start_posture="seated",
+        # a seated thigh rests on the seat before a lift; a walking thigh never stops
+        start_still_lead_s=0.6, start_posture="seated",
     ),
     "wall-slide": ExerciseParams(
         "wall-slide", ("slide",), min_rep_s=2.0, max_amplitude_deg=120.0, max_settle_s=600.0,
@@ -332,7 +332,6 @@ class RepDetector:
         self._n_dwell = max(1, int(round(p.dwell_s * r)))
         self._n_after_min = int(round(p.after_min_s * r))
         self._n_after_max = max(self._n_after_min, int(round(p.after_max_s * r)))
-        self._n_end_still = int(round(p.end_still_s * r))
         self._still_rate2 = math.radians(p.still_rate_dps) ** 2
 
     # -- rest handling -------------------------------------------------------------------------
@@ -403,7 +402,6 @@ class RepDetector:
             # to ~1 deg), pulls it back and undoes any gyro error of the move; faster once still
             # for a while and not shaking. In and just after a bridged gap, see GRAVITY_TAU_GAP_S.
             self._imp_avg += self._imp_k * (imp - self._imp_avg)
-            calm = still and self._imp_avg < SHAKE_M_S2
             if fill:
                 self._gap_recent_n = self._n_gap_recent
                 if not self._gap_n:  # a gap begins: shaking makes single samples unreliable
@@ -419,7 +417,7 @@ class RepDetector:
                 grav.gate_m_s2 = math.inf
             else:
                 grav.gate_m_s2 = GRAVITY_GATE_M_S2
-                if calm and self._still_n >= self._n_still_settle:
+                if self._still_n >= self._n_still_settle:
                     grav.alpha = self._alpha_still
                 else:
                     grav.alpha = self._alpha_rest if still or self._state != _EXC else self._alpha_move
@@ -599,18 +597,9 @@ class RepDetector:
             if rising and not p.chain:
                 exc.spoiled = "it swung straight into the next movement (a stride)"
                 return "drop"
-            if rising:
-                return "rep"
-            if self._n_end_still:  # (march) the rep is over once the thigh rests again
-                if exc.end_n >= self._n_after_min and self._still_n >= self._n_end_still:
-                    return "rep"
-                if exc.end_n >= self._n_after_max:
-                    exc.spoiled = "it did not come to rest after the return (a stride)"
-                    log.info("excursion ending at t=%.2f s not counted: %s", t, exc.spoiled)
-                    return "drop"
-            elif exc.end_n >= self._n_after_min and (
+            if rising or (exc.end_n >= self._n_after_min and (
                 ang < max(1.0, 0.1 * exc.peak) or exc.end_n >= self._n_after_max
-            ):
+            )):
                 return "rep"
             exc.prev_ang = ang
             return ""
