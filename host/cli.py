@@ -92,3 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("movecoach: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`movecoach analyze ... | head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout at exit
+        return 141

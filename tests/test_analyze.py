@@ -112,3 +112,15 @@ def test_the_quick_scipy_signal_import_keeps_docstrings_and_restores_scipy():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ok"
+
+
+def test_output_into_a_closed_pipe_ends_quietly(recordings):
+    # `movecoach analyze ... | head -c 10`: the reader leaves early; no traceback on stderr
+    files = [recordings["heel-toe"][0]] * 20
+    p = subprocess.Popen([sys.executable, "-m", "movecoach", "analyze", *files, "--exercise", "heel-toe", "--json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.read(10)
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    p.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipe" not in err
