@@ -18,8 +18,8 @@ Sensor frame at the lower back: +x up, +y left, +z backward (within ~10 deg). Me
    - mean_velocity: path_length / duration
    - jerk: 0.5 * integral((dAP/dt)^2 + (dML/dt)^2) dt
    - ellipse_area_95: pi * 5.991 * sqrt(det(cov(AP, ML)))  (95 % confidence ellipse)
-   - centroid_freq_ap/ml: spectral centroid sqrt(m2 / m0) of the Welch PSD (Prieto et al. 1996)
-     between 0.15 and 5 Hz
+   - centroid_freq_ap/ml: spectral centroid sqrt(m2 / m0) of the Welch PSD (Prieto et al. 1996;
+     10 s segments, the whole band: the 3.5 Hz low-pass and the mean removal bound it)
    - duration_s: (n - 1) / fs of the uniform grid.
 
 Sensor noise correction: white sensor noise survives the 3.5 Hz low-pass and inflates every
