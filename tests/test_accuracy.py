@@ -95,6 +95,16 @@ def test_sway_metrics_are_within_5_percent_of_the_noise_free_truth(cond_name, se
     assert not bad, f"relative errors (%) over target: {bad}"
 
 
+@pytest.mark.parametrize("seed", [1005, 1006, 1007])
+def test_sway_metrics_are_within_5_percent_at_the_recommended_imus_datasheet_noise(seed):
+    """The per-trial misses above come from white sensor noise at the simulator's default level,
+    several times the LSM6DSOX datasheet's; at the datasheet's noise every metric meets the
+    target on every trial (benchmarks/accuracy.py, 40 trials: worst 2.4 %)."""
+    errs = _sway_errors("datasheet", seed)
+    bad = {k: round(100 * v, 1) for k, v in errs.items() if abs(v) > SWAY_TARGET.get(k, 0.05)}
+    assert not bad, f"relative errors (%) over target: {bad}"
+
+
 def test_sway_metrics_mean_error_over_the_validation_trials():
     """A regression guard that must pass: the mean |error| over the five trials meets the target
     for every metric but the ranges (max - min of a noisy signal; measured mean 6.6 % AP, 3.4 % ML),
