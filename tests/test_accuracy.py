@@ -41,8 +41,10 @@ SWAY_MISS = pytest.mark.xfail(
     "5.6 % (hard 1001); jerk 10.1 %, centroid_freq_ml 11.3 % (loss 1003); range_ap 6.0 %, centroid_freq_ap "
     "5.1 % (clean 1000); range_ap -6.5 % (rates 1004). White sensor noise in the 0-3.5 Hz band of a "
     "0.03-0.1 m/s^2 sway signal: even an estimator knowing the true spectrum leaves a range error sd of "
-    "~3-4 % per trial (median; up to 9 %). The mean errors are guarded by "
-    "test_sway_metrics_mean_error_over_the_validation_trials",
+    "~3-4 % per trial (median; up to 9 %). The simulator's default noise (0.03 m/s^2, 0.005 rad/s RMS) "
+    "is ~6-10x the recommended LSM6DSOX's datasheet noise, at which every trial meets the target "
+    "(test_sway_metrics_are_within_5_percent_at_the_recommended_imus_datasheet_noise). The mean errors "
+    "are guarded by test_sway_metrics_mean_error_over_the_validation_trials",
     strict=False,
 )
 SWAY_TARGET = {"path_length": 0.10, "mean_velocity": 0.10, "jerk": 0.10}  # else 5 %
