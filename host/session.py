@@ -29,6 +29,15 @@ log = logging.getLogger(__name__)
 # A hold counts as met when it is at most this much shorter than the target (measurement accuracy).
 HOLD_TOLERANCE_S = 0.2
 
+# After this many rep-sized movements from the wrong posture in a set (standing during marches,
+# seated before wall slides), the coach says how to start: the reps are not being counted.
+POSTURE_CUE_AFTER = 3
+POSTURE_CUES = {
+    "march": "I can't tell that you are sitting. Sit down, and check that the sensor is on the front "
+             "of your thigh.",
+    "wall-slide": "Stand up straight with your back against the wall to start, with the sensor on the "
+                  "front of your thigh.",
+}
 KIND_WORDS = {"heel_raise": "heel raise", "toe_raise": "toe raise", "lift": "lift", "slide": "slide"}
 
 Emit = Callable[[str, dict], None]
@@ -320,6 +329,7 @@ class SessionRunner:
         coach = SetCoach(step, set_index, self.emit)
         analyzer: RepAnalyzer | None = None
         last_rep_t = 0.0
+        posture_cued = False
         async with self._blocks(index, step, set_index) as blocks:
             async for block in blocks:
                 if analyzer is None:
@@ -329,6 +339,10 @@ class SessionRunner:
                     coach.on_rep_event(ev, _host_time(block, ev.t_s))
                     if ev.kind in ("rep_start", "rep_end"):
                         last_rep_t = ev.t_s
+                if analyzer.wrong_posture_moves >= POSTURE_CUE_AFTER and not posture_cued:
+                    posture_cued = True  # moving, but not from the posture the exercise starts in
+                    self.emit("cue", {"exercise": step.exercise, "cue": "posture",
+                                      "text": POSTURE_CUES.get(step.exercise, "")})
                 self._status(step.exercise, len(coach.result.reps), step.reps, analyzer.angle_deg, coach.hold_s)
                 if coach.done:
                     break

@@ -281,7 +281,8 @@ class RepDetector:
 
     fs: grid rate in Hz. Feed it with :meth:`push` (arrays of any length); it returns the new
     :class:`RepEvent` s. ``reps_`` holds every finished :class:`Rep`; ``angle_deg`` the current
-    angle from rest (0 while no rest is known).
+    angle from rest (0 while no rest is known); ``wrong_posture_moves_`` counts rep-sized
+    movements ignored because the person was not in the exercise's start posture.
     """
 
     def __init__(self, exercise: str, fs: float):
@@ -289,6 +290,7 @@ class RepDetector:
         self.fs = float(fs)
         self.dt = 1.0 / self.fs
         self.reps_: list[Rep] = []
+        self.wrong_posture_moves_ = 0  # rep-sized movements from a rest that is not start_posture
         self.counts_: dict[str, int] = {k: 0 for k in p.kinds}
         self.angle_deg = 0.0
         self._grav = GravityTracker(self.fs, tau_s=GRAVITY_TAU_S, gate_m_s2=GRAVITY_GATE_M_S2)
@@ -533,6 +535,8 @@ class RepDetector:
                     self._pre_c.clear()
         # --- the excursion from rest ---
         res = self._advance(exc, t, g, ang, still, live=True, events=out)
+        if res in ("rep", "drop") and exc.started and not self._rest_ok:
+            self.wrong_posture_moves_ += 1
         if res == "rep":
             out.extend(self._finish(exc, t, ang))
             self._exc = self._sec = self._cand = None

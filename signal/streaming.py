@@ -86,6 +86,12 @@ class RepAnalyzer:
         return self._det.angle_deg
 
     @property
+    def wrong_posture_moves(self) -> int:
+        """Rep-sized movements not counted because the person was not seated (march) or not
+        standing (wall slides) as far as the sensor can tell."""
+        return self._det.wrong_posture_moves_
+
+    @property
     def in_rep(self) -> bool:
         return self._det.in_rep
 
