@@ -108,7 +108,8 @@ class ExerciseParams:
     still_rate_dps: float = 10.0  # (low-passed) angular rate below this counts as still
     rest_settle_s: float = 1.0  # still this long to (re)acquire a rest posture
     new_rest_s: float = 4.0  # after walking etc., still this long somewhere new = the new rest
-    new_rest_max_deg: float = math.inf  # ... but only if at most this far from the old rest
+    new_rest_max_deg: float = math.inf  # ... but only if at most this far from the old rest (once
+    # a rep has come from the old rest: before that it may have been the wrong posture)
     quiet_s: float = 0.15  # a rep starts from a still spell at least this long ...
     quiet_lead_s: float = 1.5  # ... that ended at most this long before the angle left rest
     dwell_s: float = 0.25  # a rep from rest starts after at least this long near rest (not mid-stride)
@@ -314,6 +315,7 @@ class RepDetector:
         self._state = _NOREST
         self._rest: _Ref | None = None
         self._cand: _Ref | None = None  # candidate rest while an excursion is settled
+        self._rest_proven = False  # a rep has been counted from the current rest
         self._exc: _Excursion | None = None
         self._rest_ok = True  # False while the rest cannot be the exercise's start posture
         self._sec: _Excursion | None = None  # excursion from the candidate rest
@@ -349,6 +351,7 @@ class RepDetector:
             self._entry_axis = _unit_cross(old.g, g)  # how we got here (sat down, stood up)
         self._rest = _Ref(g, self.p.signed_pitch)
         self._cand = None
+        self._rest_proven = False
         self._exc = None
         self._sec = None
         self._state = _IDLE
@@ -490,9 +493,9 @@ class RepDetector:
                 # settle somewhere new for long enough to call it the new rest
                 if ang < p.arm_deg and still:
                     self._state = _IDLE
-                elif (self._still_n >= self._n_new_rest and ang <= p.new_rest_max_deg) or (
-                    self._still_n >= self._n_settle_rest and ang > p.max_amplitude_deg
-                ):
+                elif (self._still_n >= self._n_new_rest and (
+                    ang <= p.new_rest_max_deg or not self._rest_proven
+                )) or (self._still_n >= self._n_settle_rest and ang > p.max_amplitude_deg):
                     self._set_rest(g)
                     self.angle_deg = 0.0
             elif state == _NOREST:
@@ -528,6 +531,7 @@ class RepDetector:
                     if rep_events:
                         log.info("rest moved to where the previous excursion settled (t=%.2f s)", t)
                         self._set_rest(cand.g)
+                        self._rest_proven = True  # the rep came from (and back to) it
                         return rep_events
                     self._sec = None
                 elif res in ("drop", "abort"):
@@ -673,6 +677,7 @@ class RepDetector:
             return []
         self.reps_.append(rep)
         self.counts_[rep.kind] = self.counts_.get(rep.kind, 0) + 1
+        self._rest_proven = True
         return [RepEvent("rep_end", t, rep.kind, self.counts_[rep.kind], ang, rep.hold_s, rep)]
 
     @property
