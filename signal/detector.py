@@ -138,7 +138,7 @@ PARAMS: dict[str, ExerciseParams] = {
         "march", ("lift",), min_rep_s=0.3, max_settle_s=6.0, reverse_deg=6.0, after_min_s=0.2,
         chain=False, new_rest_s=2.0, same_way_as_sitting=True,
         # a seated thigh rests on the seat before a lift; a walking thigh never stops
-        start_still_lead_s=0.6, start_posture="seated",
+        start_still_lead_s=1.0, start_posture="seated",
     ),
     "wall-slide": ExerciseParams(
         "wall-slide", ("slide",), min_rep_s=2.0, max_amplitude_deg=120.0, max_settle_s=600.0,
