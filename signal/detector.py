@@ -127,6 +127,7 @@ class ExerciseParams:
     min_pitch_share: float = 0.0  # heel-toe: pitch / total angle at the peak (not a foot roll)
     min_hold_s: float = 0.0  # a rep holds at least this long at >= hold_frac of its amplitude
     start_posture: str = ""  # 'standing' or 'seated': reps start only from it (see _posture_ok)
+    max_swings: float = math.inf  # more reversals than this in one excursion = walking, not a rep
 
 
 PARAMS: dict[str, ExerciseParams] = {
@@ -143,6 +144,7 @@ PARAMS: dict[str, ExerciseParams] = {
     "wall-slide": ExerciseParams(
         "wall-slide", ("slide",), min_rep_s=2.0, max_amplitude_deg=120.0, max_settle_s=600.0,
         new_rest_max_deg=30.0, min_hold_s=0.5, start_posture="standing",
+        max_swings=3,  # a slide goes down and comes up once; walking swings the thigh every step
     ),
 }
 
@@ -245,6 +247,23 @@ class _Excursion:
         self.peak_announced = False
         self.prev_ang = 0.0
         self.kind_live = p.kinds[0]
+        self.swings = 0  # reversals of direction by more than SWING_DEG (walking, bobbing)
+        self.swing_ext = 0.0  # the angle's extreme since the last reversal ...
+        self.swing_up = True  # ... and whether it was rising
+
+    def swing(self, ang: float) -> None:
+        """Follow the angle's reversals of direction by more than SWING_DEG."""
+        if self.swing_up:
+            if ang > self.swing_ext:
+                self.swing_ext = ang
+            elif ang < self.swing_ext - SWING_DEG:
+                self.swings += 1
+                self.swing_up, self.swing_ext = False, ang
+        elif ang < self.swing_ext:
+            self.swing_ext = ang
+        elif ang > self.swing_ext + SWING_DEG:
+            self.swings += 1
+            self.swing_up, self.swing_ext = True, ang
 
     def add(self, t: float, g: Vec) -> None:
         self.t.append(t)
@@ -258,6 +277,9 @@ class _Excursion:
         s = ((g[0] - r[0]) * dx + (g[1] - r[1]) * dy + (g[2] - r[2]) * dz) / n
         return math.degrees(-s)
 
+
+# A reversal of the angle's direction by more than this counts as a swing (see max_swings).
+SWING_DEG = 10.0
 
 _IDLE, _EXC, _BLOCKED, _NOREST = 0, 1, 2, 3
 LARGE_CHANGE_DEG = 40.0  # a change of rest this large is sitting down or standing up
@@ -493,6 +515,8 @@ class RepDetector:
                 # settle somewhere new for long enough to call it the new rest
                 if ang < p.arm_deg and still:
                     self._state = _IDLE
+                elif self._gap_n:
+                    pass  # the estimate is still settling after a gap: no new rest from it yet
                 elif (self._still_n >= self._n_new_rest and (
                     ang <= p.new_rest_max_deg or not self._rest_proven
                 )) or (self._still_n >= self._n_settle_rest and ang > p.max_amplitude_deg):
@@ -612,6 +636,9 @@ class RepDetector:
             exc.prev_ang = ang
             return ""
         exc.n += 1
+        exc.swing(ang)
+        if exc.swings > p.max_swings and not exc.spoiled:
+            exc.spoiled = "the thigh swung back and forth (walking)"
         if ang > exc.peak:
             exc.peak = ang
             exc.peak_g = g
