@@ -289,6 +289,12 @@ LARGE_CHANGE_DEG = 40.0  # a change of rest this large is sitting down or standi
 # knee). Seated with the sensor on the front of the thigh (where the placement guide puts it),
 # the thigh is horizontal and gravity runs along z. |up_z| at or below this = upright (standing).
 STANDING_MAX_NORMAL = 0.45
+# Of two postures, one whose |up_z| is smaller by this much is the more upright one (the thigh's
+# axis closer to vertical), wherever around the thigh the sensor sits.
+UPRIGHT_MARGIN = 0.15
+# ... and a rest with |up_z| below this is upright for sure (strap tilt and a bent knee stay within
+# ~15 deg), so it is never swapped for a more upright one.
+UPRIGHT_SURE_NORMAL = 0.3
 
 
 def _unit_cross(a: Vec, b: Vec) -> Vec:
@@ -593,8 +599,13 @@ class RepDetector:
         else:
             exc.settle_n = 0
         if exc.settle_n >= self._n_settle_rest:
-            stood_up = (not self._rest_ok and ang >= LARGE_CHANGE_DEG
-                        and self._posture_ok(g, after_change_from_wrong=True))
+            stood_up = ang >= LARGE_CHANGE_DEG and (
+                (not self._rest_ok and self._posture_ok(g, after_change_from_wrong=True))
+                # (standing exercises, no rep yet) settled clearly more upright than the rest:
+                # standing up from a chair with the sensor towards the side of the thigh
+                or (p.start_posture == "standing" and not self._rest_proven
+                    and abs(self._rest.g[2]) > UPRIGHT_SURE_NORMAL
+                    and abs(g[2]) < abs(self._rest.g[2]) - UPRIGHT_MARGIN))
             if (exc.spoiled or ang > p.max_amplitude_deg or exc.settle_n >= self._n_settle_new
                     or stood_up):
                 log.info("new rest posture at t=%.2f s (%.0f deg from the old one; %s)", t, ang,
