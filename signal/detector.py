@@ -12,8 +12,19 @@ and keeps its per-sample state in plain floats. Per sample it:
    back near the same rest (``end_frac`` of its peak). Not counted: excursions that start while
    the person is moving without a pause (walking), that are too short (a step, a stride) or too
    large (sitting down, standing up), that contain an impact (landing on a seat, heel strikes,
-   where ``impact_m_s2`` is set), that never come back, that run into a long data gap, or
-   (march) that swing straight through rest to the other side (a stride).
+   where ``impact_m_s2`` is set), that never come back, that run into a long data gap,
+   (march) that swing straight through rest to the other side (a stride) or start long after
+   the thigh was last still, or (wall slide) that swing back and forth (walking).
+
+The exercise's start posture: a strap holds the sensor flat on the thigh, so gravity runs across
+its face when standing and through it when seated with the sensor on the front of the thigh
+(:data:`STANDING_MAX_NORMAL`). March lifts count only from a seated rest and wall slides only
+from a standing one; movements from the wrong posture are counted in ``wrong_posture_moves_``
+(the coach then says how to start).
+
+Lost packets: across a bridged gap the gyro is only interpolated, so the accelerometer leads the
+up direction there (unless the limb shakes), and no stride or new rest is inferred from the angle
+while it settles after the gap (:data:`GRAVITY_TAU_GAP_S`, :data:`GAP_DOUBT_S`).
 
 Two rests at once: while an excursion is settled somewhere still (a hold at the bottom of a wall
 slide, or standing after getting up from a chair) that posture becomes a *candidate* rest. A
