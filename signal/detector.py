@@ -94,6 +94,11 @@ GAP_SETTLE_S = 0.2
 # For this long after a gap the angle may still be converging from the gap's error: a rise in
 # it then is no evidence of a stride (the rules that drop a rep as a stride are suspended).
 GAP_DOUBT_S = 0.6
+# After a gap bridged on the (interpolated) gyro because the limb shook, the accelerometer
+# corrects the estimate quickly (tau POST_GAP_TAU_S, gate on) from POST_GAP_FROM_S after the gap,
+# once the pre-filter no longer remembers the interpolated stretch, until GAP_DOUBT_S.
+POST_GAP_TAU_S = 0.15
+POST_GAP_FROM_S = 0.2
 # Once the limb has been still for STILL_SETTLE_S the accelerometer reads gravity (tremor averaged
 # out by the pre-filter): the estimate then follows it faster, undoing any error left behind by
 # the movement or a gap.
@@ -351,6 +356,8 @@ class RepDetector:
         self._gap_acc = False  # ... and whether the accelerometer leads meanwhile (not shaking)
         self._n_gap_recent = int(round(GAP_DOUBT_S * self.fs))
         self._gap_recent_n = 0  # samples left in which the angle may still carry a gap's error
+        self._alpha_post_gap = POST_GAP_TAU_S / (POST_GAP_TAU_S + self.dt)
+        self._n_post_gap0 = int(round(POST_GAP_FROM_S * self.fs))
         self._state = _NOREST
         self._rest: _Ref | None = None
         self._cand: _Ref | None = None  # candidate rest while an excursion is settled
@@ -459,6 +466,10 @@ class RepDetector:
             if self._gap_n and self._gap_acc:
                 grav.alpha = self._alpha_gap
                 grav.gate_m_s2 = math.inf
+            elif (not self._gap_acc and not fill and self._gap_recent_n > 0
+                  and self._n_gap_recent - self._gap_recent_n >= self._n_post_gap0):
+                grav.gate_m_s2 = GRAVITY_GATE_M_S2
+                grav.alpha = self._alpha_post_gap
             else:
                 grav.gate_m_s2 = GRAVITY_GATE_M_S2
                 if self._still_n >= self._n_still_settle:
