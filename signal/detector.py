@@ -451,7 +451,8 @@ class RepDetector:
             # moving during an excursion: the gyro carries the estimate; still (rest or a hold):
             # the accelerometer, which then reads gravity (the pre-filter averages tremor out
             # to ~1 deg), pulls it back and undoes any gyro error of the move; faster once still
-            # for a while and not shaking. In and just after a bridged gap, see GRAVITY_TAU_GAP_S.
+            # for a while (STILL_SETTLE_S). In and just after a bridged gap, see GRAVITY_TAU_GAP_S
+            # and POST_GAP_TAU_S.
             self._imp_avg += self._imp_k * (imp - self._imp_avg)
             if fill:
                 self._gap_recent_n = self._n_gap_recent
@@ -621,7 +622,7 @@ class RepDetector:
         else:
             exc.settle_n = 0
         if exc.settle_n >= self._n_settle_rest:
-            stood_up = ang >= LARGE_CHANGE_DEG and (
+            changed_posture = ang >= LARGE_CHANGE_DEG and (
                 (not self._rest_ok and self._posture_ok(g, after_change_from_wrong=True))
                 # (standing exercises, no rep yet) settled clearly more upright than the rest:
                 # standing up from a chair with the sensor towards the side of the thigh
@@ -629,9 +630,10 @@ class RepDetector:
                     and abs(self._rest.g[2]) > UPRIGHT_SURE_NORMAL
                     and abs(g[2]) < abs(self._rest.g[2]) - UPRIGHT_MARGIN))
             if (exc.spoiled or ang > p.max_amplitude_deg or exc.settle_n >= self._n_settle_new
-                    or stood_up):
+                    or changed_posture):
                 log.info("new rest posture at t=%.2f s (%.0f deg from the old one; %s)", t, ang,
-                         exc.spoiled or ("changed posture" if stood_up else "too far or too long for a rep"))
+                         exc.spoiled or ("changed posture" if changed_posture
+                                        else "too far or too long for a rep"))
                 self._set_rest(g)
                 self.angle_deg = 0.0
                 return out
