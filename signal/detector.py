@@ -245,7 +245,7 @@ def measure_rep(
 class _Excursion:
     """One departure from a reference posture, followed sample by sample."""
 
-    def __init__(self, ref: _Ref, pre: deque, fs: float, p: ExerciseParams):
+    def __init__(self, ref: _Ref, pre: deque, fs: float, p: ExerciseParams, near_n0: int = 0):
         self.ref = ref
         self.t: list[float] = [x[0] for x in pre]
         self.g: list[Vec] = [x[1] for x in pre]
@@ -254,7 +254,7 @@ class _Excursion:
         self.started = False  # reached min_amplitude_deg (a rep candidate)
         self.spoiled = ""  # why it cannot be a rep (impact, stride, ...) or ""
         self.n = 0
-        self.near_n0 = 0  # samples the person had dwelt near rest before it
+        self.near_n0 = near_n0  # samples the person had dwelt near rest before it
         self.ending = False
         self.end_n = 0
         self.settle_n = 0
@@ -298,6 +298,7 @@ class _Excursion:
 SWING_DEG = 10.0
 
 _IDLE, _EXC, _BLOCKED, _NOREST = 0, 1, 2, 3
+_LONG_AGO = 1 << 30  # samples since a gap, when there has been none
 LARGE_CHANGE_DEG = 40.0  # a change of rest this large is sitting down or standing up
 # A strap holds the sensor flat on the thigh, so the thigh's long axis lies in the sensor's x-y
 # plane whatever way the sensor is turned. Standing, that axis is vertical: gravity then runs
@@ -352,10 +353,11 @@ class RepDetector:
         self._n_gap_settle = int(round(GAP_SETTLE_S * self.fs))
         self._alpha_still = GRAVITY_TAU_STILL_S / (GRAVITY_TAU_STILL_S + self.dt)
         self._n_still_settle = int(round(STILL_SETTLE_S * self.fs))
-        self._gap_n = 0  # samples left until the estimate trusts the gyro again after a gap
-        self._gap_acc = False  # ... and whether the accelerometer leads meanwhile (not shaking)
-        self._n_gap_recent = int(round(GAP_DOUBT_S * self.fs))
-        self._gap_recent_n = 0  # samples left in which the angle may still carry a gap's error
+        # samples since the last one interpolated across a gap (0 inside a gap); the phases after
+        # a gap follow from it: settling (_n_gap_settle), doubt (_n_gap_doubt), post-gap correction
+        self._since_gap = _LONG_AGO
+        self._gap_acc = False  # whether the accelerometer leads across the gap (not shaking)
+        self._n_gap_doubt = int(round(GAP_DOUBT_S * self.fs))
         self._alpha_post_gap = POST_GAP_TAU_S / (POST_GAP_TAU_S + self.dt)
         self._n_post_gap0 = int(round(POST_GAP_FROM_S * self.fs))
         self._state = _NOREST
@@ -455,20 +457,17 @@ class RepDetector:
             # and POST_GAP_TAU_S.
             self._imp_avg += self._imp_k * (imp - self._imp_avg)
             if fill:
-                self._gap_recent_n = self._n_gap_recent
-                if not self._gap_n:  # a gap begins: shaking makes single samples unreliable
-                    self._gap_acc = self._imp_avg < SHAKE_M_S2
-                self._gap_n = self._n_gap_settle
-            else:
-                if self._gap_n:
-                    self._gap_n -= 1
-                if self._gap_recent_n:
-                    self._gap_recent_n -= 1
-            if self._gap_n and self._gap_acc:
+                if self._since_gap >= self._n_gap_settle:  # a gap begins: shaking makes single
+                    self._gap_acc = self._imp_avg < SHAKE_M_S2  # samples unreliable
+                self._since_gap = 0
+            elif self._since_gap < _LONG_AGO:
+                self._since_gap += 1
+            settling = self._since_gap < self._n_gap_settle
+            if settling and self._gap_acc:
                 grav.alpha = self._alpha_gap
                 grav.gate_m_s2 = math.inf
-            elif (not self._gap_acc and not fill and self._gap_recent_n > 0
-                  and self._n_gap_recent - self._gap_recent_n >= self._n_post_gap0):
+            elif (not self._gap_acc and
+                  self._n_post_gap0 <= self._since_gap < self._n_gap_doubt):
                 grav.gate_m_s2 = GRAVITY_GATE_M_S2
                 grav.alpha = self._alpha_post_gap
             else:
@@ -523,8 +522,7 @@ class RepDetector:
                 if ang >= p.arm_deg:
                     if (self._near_n_before >= self._n_dwell and t - self._impact_t > 0.5
                             and t - self._quiet_t <= p.start_still_lead_s):
-                        self._exc = _Excursion(rest, self._pre, self.fs, p)
-                        self._exc.near_n0 = self._near_n_before
+                        self._exc = _Excursion(rest, self._pre, self.fs, p, self._near_n_before)
                         self._state = _EXC
                         self._pre.clear()
                         events.extend(self._step_excursions(t, g, ang, still))
@@ -544,7 +542,7 @@ class RepDetector:
                 # settle somewhere new for long enough to call it the new rest
                 if ang < p.arm_deg and still:
                     self._state = _IDLE
-                elif self._gap_n:
+                elif self._since_gap < self._n_gap_settle:
                     pass  # the estimate is still settling after a gap: no new rest from it yet
                 elif (self._still_n >= self._n_new_rest and (
                     ang <= p.new_rest_max_deg or not self._rest_proven
@@ -656,7 +654,7 @@ class RepDetector:
             exc.end_n += 1
             if exc.spoiled:
                 return "drop"
-            doubt = self._gap_recent_n > 0  # just after a gap: the angle may be settling
+            doubt = self._since_gap < self._n_gap_doubt  # just after a gap: the angle may settle
             if exc.reversal_deg(g) > p.reverse_deg and not doubt:
                 exc.spoiled = "it swung through rest to the other side (a stride)"
                 return "drop"
