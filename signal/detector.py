@@ -23,8 +23,9 @@ from a standing one; movements from the wrong posture are counted in ``wrong_pos
 (the coach then says how to start).
 
 Lost packets: across a bridged gap the gyro is only interpolated, so the accelerometer leads the
-up direction there (unless the limb shakes), and no stride or new rest is inferred from the angle
-while it settles after the gap (:data:`GRAVITY_TAU_GAP_S`, :data:`GAP_DOUBT_S`).
+up direction there (unless the limb shakes) and corrects it quickly just after the gap, and no
+stride or new rest is inferred from the angle while it settles (:data:`GRAVITY_TAU_GAP_S`,
+:data:`POST_GAP_TAU_S`, :data:`GAP_DOUBT_S`).
 
 Two rests at once: while an excursion is settled somewhere still (a hold at the bottom of a wall
 slide, or standing after getting up from a chair) that posture becomes a *candidate* rest. A
@@ -94,9 +95,11 @@ GAP_SETTLE_S = 0.2
 # For this long after a gap the angle may still be converging from the gap's error: a rise in
 # it then is no evidence of a stride (the rules that drop a rep as a stride are suspended).
 GAP_DOUBT_S = 0.6
-# After a gap bridged on the (interpolated) gyro because the limb shook, the accelerometer
-# corrects the estimate quickly (tau POST_GAP_TAU_S, gate on) from POST_GAP_FROM_S after the gap,
-# once the pre-filter no longer remembers the interpolated stretch, until GAP_DOUBT_S.
+# After a gap the estimate may be off by the rotation the gap hid: when the gap was bridged on
+# the (interpolated) gyro because the limb shook, or the limb shakes after it (the accelerometer
+# then ends the gap on a few samples carrying tremor, and the pre-filter lags the jump there).
+# From POST_GAP_FROM_S after the gap, once the pre-filter no longer remembers the interpolated
+# stretch, until GAP_DOUBT_S, the accelerometer corrects it quickly (tau POST_GAP_TAU_S).
 POST_GAP_TAU_S = 0.15
 POST_GAP_FROM_S = 0.2
 # Once the limb has been still for STILL_SETTLE_S the accelerometer reads gravity (tremor averaged
@@ -466,9 +469,12 @@ class RepDetector:
             if settling and self._gap_acc:
                 grav.alpha = self._alpha_gap
                 grav.gate_m_s2 = math.inf
-            elif (not self._gap_acc and
-                  self._n_post_gap0 <= self._since_gap < self._n_gap_doubt):
-                grav.gate_m_s2 = GRAVITY_GATE_M_S2
+            elif self._n_post_gap0 <= self._since_gap < self._n_gap_doubt and (
+                not self._gap_acc or self._imp_avg >= SHAKE_M_S2
+            ):
+                # (shaking: the pre-filtered magnitude strays from 1 g by more than the gate
+                # while its direction is within a few degrees)
+                grav.gate_m_s2 = math.inf if self._imp_avg >= SHAKE_M_S2 else GRAVITY_GATE_M_S2
                 grav.alpha = self._alpha_post_gap
             else:
                 grav.gate_m_s2 = GRAVITY_GATE_M_S2
@@ -477,7 +483,8 @@ class RepDetector:
                 else:
                     grav.alpha = self._alpha_rest if still or self._state != _EXC else self._alpha_move
             g = grav.update(a[0], a[1], a[2], wx, wy, wz)
-            self._still_n = self._still_n + 1 if still else 0
+            # an interpolated sample is no evidence of stillness (the limb may have moved unseen)
+            self._still_n = self._still_n + 1 if still and not fill else 0
             if self._still_n >= n_quiet:
                 self._quiet_t = t
             if imp > imp_thr:

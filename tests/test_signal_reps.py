@@ -116,6 +116,46 @@ def test_a_lift_that_starts_inside_a_gap_is_measured_from_the_accelerometer():
     _amplitudes_match(reps, rec.truth, "amplitude_deg", 2.0)
 
 
+def _lose_each_rise(rec, reps, gap_s):
+    """Samples kept when packets are lost from just after the start of each given rep for up to
+    gap_s seconds (never past its peak)."""
+    keep = np.ones(len(rec), bool)
+    for q in reps:
+        t0 = q["t_start"] + 0.05
+        keep &= ~((rec.t_s > t0) & (rec.t_s < min(q["t_peak"], t0 + gap_s)))
+    return keep
+
+
+def test_lifts_whose_rise_is_lost_under_tremor_are_still_counted():
+    # a shaking leg (1.4 deg tremor at 5.8 Hz) and 0.3-0.45 s of lost packets while every other
+    # lift rises: the orientation after the gap comes back from the accelerometer quickly
+    # enough that the lift is seen to return and is counted, and no rep is lost or added
+    for seed in range(4):
+        rec = simulate("march", reps=6, fs=50.0, seed=seed,
+                       conditions=Conditions(tremor_amp_deg=1.4, tremor_hz=5.8))
+        keep = _lose_each_rise(rec, rec.truth["reps"][::2], 0.3 + 0.05 * seed)
+        reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
+                          exercise="march", fs=rec.fs)
+        assert len(reps) == 6, seed
+        # the lifts the sensor saw whole are measured as usual
+        _amplitudes_match(reps[1::2], rec.truth, "amplitude_deg", 2.0)
+
+
+def test_a_lift_hidden_by_a_long_gap_does_not_become_the_rest_posture():
+    # the first lift's whole rise is lost (0.54 s, a long gap): the thigh may have moved while
+    # nothing was received, so that time is no evidence of sitting still, and the raised thigh
+    # after the gap is not taken as the new seated rest (which would lose every later lift)
+    rec = simulate("march", reps=6, fs=50.0, seed=1,
+                   conditions=Conditions(tremor_amp_deg=1.4, tremor_hz=5.8))
+    first = rec.truth["reps"][0]
+    keep = _lose_each_rise(rec, [first], 1.0)
+    assert first["t_peak"] - first["t_start"] - 0.05 > 0.5  # longer than DEFAULT_MAX_GAP_S
+    reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
+                      exercise="march", fs=rec.fs)
+    assert len(reps) == 5  # nothing is counted across a long gap; every later lift is
+    _amplitudes_match(reps, rec.truth, "amplitude_deg", 2.0)
+
+
 def test_unknown_exercise_is_a_value_error():
     with pytest.raises(ValueError, match="unknown"):
         count_reps(np.arange(10.0), np.zeros((10, 3)), np.zeros((10, 3)), exercise="squat")
