@@ -85,6 +85,16 @@ GRAVITY_TAU_MOVING_S = 8.0
 GRAVITY_GATE_M_S2 = 0.5
 # Mean high-passed acceleration above which a held segment counts as shaking (tremor).
 SHAKE_M_S2 = 0.8
+# A grid point interpolated across a gap longer than FILLED_SPAN_S (lost packets) has a gyro
+# reading that is only a line between the samples around the gap: over a longer gap a
+# movement's angular rate is far from it (a quick lift turns the thigh ~70 deg/s). While the limb
+# shakes (mean high-passed acceleration above TREMOR_M_S2; ~0.07 m/s^2 when steady, 0.5 or
+# more with tremor) even FILLED_SPAN_TREMOR_S is too long: each end of the line then carries a
+# random phase of a tremor of 50 deg/s or more. Shorter gaps (a lost sample or two) are a small
+# part of a movement and the line is fine.
+FILLED_SPAN_S = 0.2
+FILLED_SPAN_TREMOR_S = 0.1
+TREMOR_M_S2 = 0.25
 # Across a bridged gap (lost packets) the gyro readings are interpolated, not measured, so the
 # rotation during the gap is unknown: the accelerometer (interpolated between the orientations
 # before and after the gap) then leads the estimate, until the pre-filter has settled after it.
@@ -92,6 +102,10 @@ SHAKE_M_S2 = 0.8
 # 1 g), and the interpolated gyro is the better guess.
 GRAVITY_TAU_GAP_S = 0.1
 GAP_SETTLE_S = 0.2
+# ... ungated on the interpolated samples (their magnitude is below 1 g on a chord between two
+# orientations), but the measured samples just after a gap that ends mid-movement still carry
+# that movement's acceleration: those that read more than this away from 1 g are left out.
+GRAVITY_GATE_AFTER_GAP_M_S2 = 2.0
 # For this long after a gap the angle may still be converging from the gap's error: a rise in
 # it then is no evidence of a stride (the rules that drop a rep as a stride are suspended).
 GAP_DOUBT_S = 0.6
@@ -360,6 +374,8 @@ class RepDetector:
         # a gap follow from it: settling (_n_gap_settle), doubt (_n_gap_doubt), post-gap correction
         self._since_gap = _LONG_AGO
         self._gap_acc = False  # whether the accelerometer leads across the gap (not shaking)
+        self._gap_span = 0.0  # span_s of the gap being crossed (0 outside gaps)
+        self._gap_fill = False  # ... and whether it is bridged as lost data (FILLED_SPAN_S)
         self._n_gap_doubt = int(round(GAP_DOUBT_S * self.fs))
         self._alpha_post_gap = POST_GAP_TAU_S / (POST_GAP_TAU_S + self.dt)
         self._n_post_gap0 = int(round(POST_GAP_FROM_S * self.fs))
@@ -430,11 +446,12 @@ class RepDetector:
         gyr_rad_s: np.ndarray,
         impact_m_s2: np.ndarray,
         valid: np.ndarray,
-        filled: np.ndarray | None = None,
+        span_s: np.ndarray | None = None,
     ) -> list[RepEvent]:
         """Process uniform samples: t_s (n,) s; acc (n, 3) m/s^2 and gyr (n, 3) rad/s, both
         causally low-passed; impact_m_s2 (n,) magnitude of high-passed acceleration; valid (n,)
-        bool (False in long gaps); filled (n,) bool (True where lost samples were interpolated).
+        bool (False in long gaps); span_s (n,) s, the interval between the two received samples
+        each point was interpolated from (more than a sample period where packets were lost).
         Returns the events these samples caused."""
         p = self.p
         events: list[RepEvent] = []
@@ -444,11 +461,11 @@ class RepDetector:
         still_rate2 = self._still_rate2
         imp_thr = p.impact_m_s2
         n_quiet = self._n_quiet
-        if filled is None:
-            filled = np.zeros(t_s.shape[0], dtype=bool)
-        for t, a, w, imp, ok, fill in zip(
+        if span_s is None:
+            span_s = np.zeros(t_s.shape[0])
+        for t, a, w, imp, ok, span in zip(
             t_s.tolist(), acc_m_s2.tolist(), gyr_rad_s.tolist(), impact_m_s2.tolist(),
-            valid.tolist(), filled.tolist(), strict=True,
+            valid.tolist(), span_s.tolist(), strict=True,
         ):
             b = self._bias
             wx, wy, wz = w[0] - b[0], w[1] - b[1], w[2] - b[2]
@@ -459,6 +476,14 @@ class RepDetector:
             # for a while (STILL_SETTLE_S). In and just after a bridged gap, see GRAVITY_TAU_GAP_S
             # and POST_GAP_TAU_S.
             self._imp_avg += self._imp_k * (imp - self._imp_avg)
+            if span > FILLED_SPAN_TREMOR_S:
+                if span != self._gap_span:  # a gap's first point decides for all of it
+                    self._gap_span = span
+                    self._gap_fill = span > FILLED_SPAN_S or self._imp_avg > TREMOR_M_S2
+                fill = self._gap_fill
+            else:
+                self._gap_span = 0.0
+                fill = False
             if fill:
                 if self._since_gap >= self._n_gap_settle:  # a gap begins: shaking makes single
                     self._gap_acc = self._imp_avg < SHAKE_M_S2  # samples unreliable
@@ -468,7 +493,7 @@ class RepDetector:
             settling = self._since_gap < self._n_gap_settle
             if settling and self._gap_acc:
                 grav.alpha = self._alpha_gap
-                grav.gate_m_s2 = math.inf
+                grav.gate_m_s2 = math.inf if fill else GRAVITY_GATE_AFTER_GAP_M_S2
             elif self._n_post_gap0 <= self._since_gap < self._n_gap_doubt and (
                 not self._gap_acc or self._imp_avg >= SHAKE_M_S2
             ):

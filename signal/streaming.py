@@ -31,12 +31,6 @@ ANALYSIS_FS = 50.0
 # above exercise movement frequencies; tremor (a rotation) only tilts gravity by a few degrees
 # (< 0.6 m/s^2). The detector sees the magnitude of the acceleration high-passed at IMPACT_HP_HZ.
 IMPACT_HP_HZ = 6.0
-# A grid point interpolated across a gap longer than this (lost packets) has an interpolated
-# gyro reading the detector should not integrate: over a longer gap the angular rate of a
-# movement is far from the straight line between the samples around it (a shorter gap is a
-# small part of a movement's cycle, and the line is then a better guess than the accelerometer,
-# which carries the movement's own acceleration).
-FILLED_SPAN_S = 0.2
 
 
 def _as_block(t_s, acc, gyr) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,7 +103,7 @@ class RepAnalyzer:
         impact = np.linalg.norm(self._hp(x[:, :3]), axis=1)
         xf = self._pre(x)
         return self._det.push(grid.t_s, xf[:, :3], xf[:, 3:], impact, grid.valid,
-                              grid.span_s > FILLED_SPAN_S)
+                              grid.span_s)
 
     def finish(self) -> list[RepEvent]:
         """End of the stream: report a rep that was already returning to rest."""
