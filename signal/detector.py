@@ -12,7 +12,8 @@ and keeps its per-sample state in plain floats. Per sample it:
    back near the same rest (``end_frac`` of its peak). Not counted: excursions that start while
    the person is moving without a pause (walking), that are too short (a step, a stride) or too
    large (sitting down, standing up), that contain an impact (landing on a seat, heel strikes,
-   where ``impact_m_s2`` is set), that never come back, that run into a long data gap,
+   where ``impact_m_s2`` is set), that never come back, that run into a long data gap, (held
+   reps) whose size was only seen across a gap while the limb shook,
    (march) that swing straight through rest to the other side (a stride) or start long after
    the thigh was last still, or (wall slide) that swing back and forth (walking).
 
@@ -116,6 +117,11 @@ GAP_DOUBT_S = 0.6
 # stretch, until GAP_DOUBT_S, the accelerometer corrects it quickly (tau POST_GAP_TAU_S).
 POST_GAP_TAU_S = 0.15
 POST_GAP_FROM_S = 0.2
+# An excursion whose size was reached only across a gap bridged on the gyro (the limb shook), or
+# while the estimate settled after it (GAP_DOUBT_S), must be seen at SEEN_PEAK_FRAC of that size
+# outside it too (where the exercise holds its reps: ExerciseParams.seen_after_gap). A walking
+# foot's swing hidden by lost packets otherwise reads as a raise of 30-50 deg.
+SEEN_PEAK_FRAC = 0.5
 # Once the limb has been still for STILL_SETTLE_S the accelerometer reads gravity (tremor averaged
 # out by the pre-filter): the estimate then follows it faster, undoing any error left behind by
 # the movement or a gap.
@@ -161,12 +167,14 @@ class ExerciseParams:
     min_hold_s: float = 0.0  # a rep holds at least this long at >= hold_frac of its amplitude
     start_posture: str = ""  # 'standing' or 'seated': reps start only from it (see _posture_ok)
     max_swings: float = math.inf  # more reversals than this in one excursion = walking, not a rep
+    seen_after_gap: bool = False  # held reps: confirm a size reached across a gap (SEEN_PEAK_FRAC)
 
 
 PARAMS: dict[str, ExerciseParams] = {
     "heel-toe": ExerciseParams(
         "heel-toe", ("heel_raise", "toe_raise"), signed_pitch=True, min_pitch_share=0.7,
         min_rep_s=0.7, max_settle_s=8.0, max_amplitude_deg=50.0, min_hold_s=0.3,
+        seen_after_gap=True,
     ),
     "march": ExerciseParams(
         "march", ("lift",), min_rep_s=0.3, max_settle_s=6.0, reverse_deg=6.0, after_min_s=0.2,
@@ -283,6 +291,7 @@ class _Excursion:
         self.swings = 0  # reversals of direction by more than SWING_DEG (walking, bobbing)
         self.swing_ext = 0.0  # the angle's extreme since the last reversal ...
         self.swing_up = True  # ... and whether it was rising
+        self.seen_peak = 0.0  # largest angle outside gaps bridged on the gyro (and their settling)
 
     def swing(self, ang: float) -> None:
         """Follow the angle's reversals of direction by more than SWING_DEG."""
@@ -702,6 +711,8 @@ class RepDetector:
             return ""
         exc.n += 1
         exc.swing(ang)
+        if self._gap_acc or self._since_gap >= self._n_gap_doubt:
+            exc.seen_peak = max(exc.seen_peak, ang)
         if exc.swings > p.max_swings and not exc.spoiled:
             exc.spoiled = "the thigh swung back and forth (walking)"
         if ang > exc.peak:
@@ -735,6 +746,9 @@ class RepDetector:
         if ang < min(max(p.end_deg, p.end_frac * peak), p.end_max_deg):
             if not exc.started:
                 return "abort"
+            if (p.seen_after_gap and not exc.spoiled
+                    and exc.seen_peak < max(p.min_amplitude_deg, SEEN_PEAK_FRAC * peak)):
+                exc.spoiled = "its size was only seen across a gap in the data"
             if exc.spoiled or exc.n < self._n_min_rep or peak > p.max_amplitude_deg:
                 log.info("excursion ending at t=%.2f s not counted: %s", t,
                          exc.spoiled or ("too short" if exc.n < self._n_min_rep else "too large"))
