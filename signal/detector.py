@@ -711,7 +711,7 @@ class RepDetector:
             return ""
         exc.n += 1
         exc.swing(ang)
-        if self._gap_acc or self._since_gap >= self._n_gap_doubt:
+        if p.seen_after_gap and (self._gap_acc or self._since_gap >= self._n_gap_doubt):
             exc.seen_peak = max(exc.seen_peak, ang)
         if exc.swings > p.max_swings and not exc.spoiled:
             exc.spoiled = "the thigh swung back and forth (walking)"
