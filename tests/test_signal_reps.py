@@ -18,6 +18,15 @@ def _amplitudes_match(reps, truth, key, tol_deg):
         assert abs(r.amplitude_deg - q[key]) < tol_deg, (r, q)
 
 
+def _kept_outside(t_s, gaps):
+    """Mask of the samples t_s (s) kept when the packets strictly inside each (t_from, t_to) s
+    span of gaps are lost."""
+    keep = np.ones(len(t_s), bool)
+    for a, b in gaps:
+        keep &= ~((t_s > a) & (t_s < b))
+    return keep
+
+
 def test_ten_heel_and_ten_toe_raises_with_2s_holds_count_ten_each():
     rec = simulate("heel-toe", reps=10, fs=104.0, seed=3, hold_s=2.0)
     reps = count_reps(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, exercise="heel-toe", fs=rec.fs)
@@ -107,10 +116,8 @@ def test_a_lift_that_starts_inside_a_gap_is_measured_from_the_accelerometer():
     # 0.35 s of lost packets as each lift leaves the seat: the gyro is unknown there, so the
     # rotation during the gap comes from the accelerometer (gravity before and after the gap)
     rec = simulate("march", reps=6, fs=104.0, seed=8)
-    keep = np.ones(len(rec), bool)
-    for q in rec.truth["reps"]:
-        t_gap = q["t_start"] + 0.1
-        keep &= ~((rec.t_s > t_gap) & (rec.t_s < t_gap + 0.35))
+    leave = [q["t_start"] + 0.1 for q in rec.truth["reps"]]
+    keep = _kept_outside(rec.t_s, [(t0, t0 + 0.35) for t0 in leave])
     reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep], exercise="march")
     assert len(reps) == 6
     _amplitudes_match(reps, rec.truth, "amplitude_deg", 2.0)
@@ -119,11 +126,8 @@ def test_a_lift_that_starts_inside_a_gap_is_measured_from_the_accelerometer():
 def _lose_each_rise(rec, reps, gap_s):
     """Samples kept when packets are lost from just after the start of each given rep for up to
     gap_s seconds (never past its peak)."""
-    keep = np.ones(len(rec), bool)
-    for q in reps:
-        t0 = q["t_start"] + 0.05
-        keep &= ~((rec.t_s > t0) & (rec.t_s < min(q["t_peak"], t0 + gap_s)))
-    return keep
+    starts = [(q["t_start"] + 0.05, q["t_peak"]) for q in reps]
+    return _kept_outside(rec.t_s, [(t0, min(t_peak, t0 + gap_s)) for t0, t_peak in starts])
 
 
 def test_lifts_whose_rise_is_lost_under_tremor_are_still_counted():
@@ -148,10 +152,8 @@ def test_a_fifth_of_a_second_lost_mid_lift_under_tremor_loses_no_lift():
     for seed in range(4):
         rec = simulate("march", reps=6, fs=100.0, seed=seed,
                        conditions=Conditions(tremor_amp_deg=1.8, tremor_hz=4.3))
-        keep = np.ones(len(rec), bool)
-        for q in rec.truth["reps"]:
-            t0 = q["t_start"] + 0.3 * (q["t_peak"] - q["t_start"])
-            keep &= ~((rec.t_s > t0) & (rec.t_s < t0 + 0.18))
+        mid_rise = [q["t_start"] + 0.3 * (q["t_peak"] - q["t_start"]) for q in rec.truth["reps"]]
+        keep = _kept_outside(rec.t_s, [(t0, t0 + 0.18) for t0 in mid_rise])
         reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
                           exercise="march", fs=rec.fs)
         assert len(reps) == 6, seed
@@ -185,15 +187,16 @@ def test_a_step_hidden_by_lost_packets_is_not_a_heel_raise():
                                              distractors=("walk",)))
         walk = rec.truth["distractors"][0]
         rate = np.linalg.norm(rec.gyr_rad_s, axis=1)
-        keep = np.ones(len(rec), bool)
+        gaps = []
         t = walk["t_start"] + 0.5
         while t < walk["t_end"] - 1.0:
             lift = np.flatnonzero((rec.t_s > t) & (rec.t_s < t + 1.0) & (rate > 0.5))
             if lift.size == 0:
                 break
             t_lift = rec.t_s[lift[0]]
-            keep &= ~((rec.t_s > t_lift) & (rec.t_s < t_lift + 0.4))
+            gaps.append((t_lift, t_lift + 0.4))
             t = t_lift + 0.8
+        keep = _kept_outside(rec.t_s, gaps)
         reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
                           exercise="heel-toe", fs=rec.fs)
         assert counts_of(reps, "heel-toe") == {"heel_raise": 4, "toe_raise": 4}, seed
