@@ -593,7 +593,12 @@ class RepDetector:
             elif state == _NOREST:
                 if self._still_n >= self._n_settle_rest:
                     self._set_rest(g)
-            self._pre.append((t, g))
+            if self._state == _BLOCKED:
+                # away from rest (walking, the end of a movement after a gap): nothing here may
+                # lead into the next rep, whose window would then hold this larger movement
+                self._pre.clear()
+            else:
+                self._pre.append((t, g))
             self._near_n_before = self._near_n
         return events
 

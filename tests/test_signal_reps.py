@@ -202,6 +202,21 @@ def test_a_step_hidden_by_lost_packets_is_not_a_heel_raise():
         assert counts_of(reps, "heel-toe") == {"heel_raise": 4, "toe_raise": 4}, seed
 
 
+def test_the_raise_after_one_cut_by_a_long_gap_is_counted():
+    # 0.7 s of packets lost at the top of every heel raise: those raises are never counted (a
+    # long gap), and the heel coming down after the gap must not be taken into the toe raise that
+    # follows (the toe raise would then be measured as the larger heel movement and dropped)
+    for seed in range(3):
+        rec = simulate("heel-toe", reps=4, fs=52.0, seed=seed, hold_s=1.5,
+                       conditions=Conditions(speed=1.6))  # ~1 s between raises
+        heels = [q for q in rec.truth["reps"] if q["kind"] == "heel_raise"]
+        keep = _kept_outside(rec.t_s, [(q["t_peak"] + 0.2, q["t_peak"] + 0.9) for q in heels])
+        reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
+                          exercise="heel-toe", fs=rec.fs)
+        assert counts_of(reps, "heel-toe") == {"heel_raise": 0, "toe_raise": 4}, seed
+        _amplitudes_match(reps, rec.truth, "amplitude_deg", 2.0)
+
+
 def test_unknown_exercise_is_a_value_error():
     with pytest.raises(ValueError, match="unknown"):
         count_reps(np.arange(10.0), np.zeros((10, 3)), np.zeros((10, 3)), exercise="squat")
