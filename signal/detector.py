@@ -12,9 +12,9 @@ and keeps its per-sample state in plain floats. Per sample it:
    back near the same rest (``end_frac`` of its peak). Not counted: excursions that start while
    the person is moving without a pause (walking), that are too short (a step, a stride) or too
    large (sitting down, standing up), that contain an impact (landing on a seat, heel strikes,
-   where ``impact_m_s2`` is set), that never come back, that run into a long data gap, (held
-   reps) whose size was only seen across a gap while the limb shook,
-   (march) that swing straight through rest to the other side (a stride) or start long after
+   where ``impact_m_s2`` is set), that never come back, that run into a long data gap before
+   they are back near rest, (held reps) whose size was only seen across a gap while the limb
+   shook, (march) that swing straight through rest to the other side (a stride) or start long after
    the thigh was last still, or (wall slide) that swing back and forth (walking).
 
 The exercise's start posture: a strap holds the sensor flat on the thigh, so gravity runs across
@@ -544,7 +544,11 @@ class RepDetector:
                 self._bias_pending.clear()
             if not ok:  # inside a long gap: drop anything in progress, never count across it
                 if self._state == _EXC:
-                    log.info("excursion dropped: long gap in the data at t=%.2f s", t)
+                    # (a rep already back at rest has only its look past the return cut short)
+                    done = self._finish_returned()
+                    events.extend(done)
+                    if not done:
+                        log.info("excursion dropped: long gap in the data at t=%.2f s", t)
                 self._exc = self._sec = self._cand = None
                 if rest is not None:
                     self._state = _BLOCKED
@@ -796,12 +800,17 @@ class RepDetector:
         """True while a rep (an excursion past min_amplitude_deg) is under way."""
         return self._state == _EXC and self._exc is not None and self._exc.started
 
-    def finish(self) -> list[RepEvent]:
-        """End of stream: finish a rep that is already on its way back (after-roll cut short)."""
+    def _finish_returned(self) -> list[RepEvent]:
+        """Count the excursion in progress if it is a rep already back near rest, whose look past
+        the return (after_min_s) is cut short by the end of the data or a long gap."""
         exc = self._exc
         if self._state == _EXC and exc is not None and exc.ending and not exc.spoiled:
-            out = self._finish(exc, exc.t[-1], self.angle_deg)
+            out = self._finish(exc, exc.t[-1], exc.prev_ang)
             self._exc = self._sec = self._cand = None
             self._state = _IDLE
             return out
         return []
+
+    def finish(self) -> list[RepEvent]:
+        """End of stream: finish a rep that is already back near rest (after-look cut short)."""
+        return self._finish_returned()
