@@ -120,7 +120,8 @@ POST_GAP_FROM_S = 0.2
 # An excursion whose size was reached only across a gap bridged on the gyro (the limb shook), or
 # while the estimate settled after it (GAP_DOUBT_S), must be seen at SEEN_PEAK_FRAC of that size
 # outside it too (where the exercise holds its reps: ExerciseParams.seen_after_gap). A walking
-# foot's swing hidden by lost packets otherwise reads as a raise of 30-50 deg.
+# foot's swing hidden by lost packets otherwise reads as a raise of 30-50 deg. (Not also
+# min_amplitude_deg outside the gap: an 11 deg toe raise whose top is lost is seen at ~9 deg.)
 SEEN_PEAK_FRAC = 0.5
 # Once the limb has been still for STILL_SETTLE_S the accelerometer reads gravity (tremor averaged
 # out by the pre-filter): the estimate then follows it faster, undoing any error left behind by
@@ -756,7 +757,7 @@ class RepDetector:
             if not exc.started:
                 return "abort"
             if (p.seen_after_gap and not exc.spoiled
-                    and exc.seen_peak < max(p.min_amplitude_deg, SEEN_PEAK_FRAC * peak)):
+                    and exc.seen_peak < max(p.arm_deg, SEEN_PEAK_FRAC * peak)):
                 exc.spoiled = "its size was only seen across a gap in the data"
             if exc.spoiled or exc.n < self._n_min_rep or peak > p.max_amplitude_deg:
                 log.info("excursion ending at t=%.2f s not counted: %s", t,
