@@ -14,7 +14,8 @@ and keeps its per-sample state in plain floats. Per sample it:
    large (sitting down, standing up), that contain an impact (landing on a seat, heel strikes,
    where ``impact_m_s2`` is set), that never come back, that run into a long data gap before
    they are back near rest, (held reps) whose size was only seen across a gap while the limb
-   shook, (march) that swing straight through rest to the other side (a stride) or start long after
+   shook, (heel-toe) during which the accelerometer shows the foot accelerating through the air
+   (a step), (march) that swing straight through rest to the other side (a stride) or start long after
    the thigh was last still, or (wall slide) that swing back and forth (walking).
 
 The exercise's start posture: a strap holds the sensor flat on the thigh, so gravity runs across
@@ -169,6 +170,10 @@ class ExerciseParams:
     start_posture: str = ""  # 'standing' or 'seated': reps start only from it (see _posture_ok)
     max_swings: float = math.inf  # more reversals than this in one excursion = walking, not a rep
     seen_after_gap: bool = False  # held reps: confirm a size reached across a gap (SEEN_PEAK_FRAC)
+    # the (pre-filtered) accelerometer points this far from the estimated up direction: the limb
+    # is accelerating through the air (heel-toe: a walking step, even one whose pitch a gap hid),
+    # not pivoting on the floor; measured samples only, not while settling after a gap
+    max_accel_off_deg: float = math.inf
 
 
 PARAMS: dict[str, ExerciseParams] = {
@@ -176,6 +181,9 @@ PARAMS: dict[str, ExerciseParams] = {
         "heel-toe", ("heel_raise", "toe_raise"), signed_pitch=True, min_pitch_share=0.7,
         min_rep_s=0.7, max_settle_s=8.0, max_amplitude_deg=50.0, min_hold_s=0.3,
         seen_after_gap=True,
+        # heel and toe raises pivot on the floor: <= 10 deg on 800 hard-condition reps (tremor,
+        # quick raises); walking >= 43 deg
+        max_accel_off_deg=20.0,
     ),
     "march": ExerciseParams(
         "march", ("lift",), min_rep_s=0.3, max_settle_s=6.0, reverse_deg=6.0, after_min_s=0.2,
@@ -383,6 +391,9 @@ class RepDetector:
         # samples since the last one interpolated across a gap (0 inside a gap); the phases after
         # a gap follow from it: settling (_n_gap_settle), doubt (_n_gap_doubt), post-gap correction
         self._since_gap = _LONG_AGO
+        # cosine of the angle between the accelerometer and the estimate (max_accel_off_deg)
+        self._cos_off_max = math.cos(math.radians(min(p.max_accel_off_deg, 180.0)))
+        self._cos_off = 1.0
         self._gap_acc = False  # whether the accelerometer leads across the gap (not shaking)
         self._gap_span = 0.0  # span_s of the gap being crossed (0 outside gaps)
         self._gap_fill = False  # ... and whether it is bridged as lost data (FILLED_SPAN_S)
@@ -518,6 +529,9 @@ class RepDetector:
                 else:
                     grav.alpha = self._alpha_rest if still or self._state != _EXC else self._alpha_move
             g = grav.update(a[0], a[1], a[2], wx, wy, wz)
+            if self._cos_off_max > -1.0:
+                an = math.sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]) or 1.0
+                self._cos_off = (a[0] * g[0] + a[1] * g[1] + a[2] * g[2]) / an
             # an interpolated sample is no evidence of stillness (the limb may have moved unseen)
             self._still_n = self._still_n + 1 if still and not fill else 0
             if self._still_n >= n_quiet:
@@ -721,6 +735,9 @@ class RepDetector:
             return ""
         exc.n += 1
         exc.swing(ang)
+        if (self._cos_off < self._cos_off_max and self._since_gap >= self._n_gap_doubt
+                and not exc.spoiled):
+            exc.spoiled = "the accelerometer showed it moving through the air (a step)"
         if p.seen_after_gap and (self._gap_acc or self._since_gap >= self._n_gap_doubt):
             exc.seen_peak = max(exc.seen_peak, ang)
         if exc.swings > p.max_swings and not exc.spoiled:

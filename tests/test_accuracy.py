@@ -88,8 +88,11 @@ def test_rep_counts_amplitudes_and_holds_meet_the_targets(exercise, cond_name):
 # "hard" recordings (benchmarks/accuracy.py, 10 reps) the detector once got wrong, each for a
 # reason since fixed: a lift whose rise was lost while the leg shook (march 16), a 0.2 s gap in a
 # quick lift under tremor (march 138, 139), a walking step hidden by lost packets read as a heel
-# raise (heel-toe 174)
-FIXED_HARD_CASES = [("march", 16), ("march", 138), ("march", 139), ("heel-toe", 174)]
+# raise (heel-toe 174), a heel lowered after a long gap measured into the next toe raise
+# (heel-toe 1624), the first step of a walk with lost packets read as a heel raise (heel-toe
+# 1638), a lift back at rest just before a long gap dropped with the gap (march 1728)
+FIXED_HARD_CASES = [("march", 16), ("march", 138), ("march", 139), ("heel-toe", 174),
+                    ("heel-toe", 1624), ("heel-toe", 1638), ("march", 1728)]
 
 
 @pytest.mark.parametrize(("exercise", "seed"), FIXED_HARD_CASES)
