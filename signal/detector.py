@@ -27,7 +27,9 @@ from a standing one; movements from the wrong posture are counted in ``wrong_pos
 Lost packets: across a bridged gap the gyro is only interpolated, so the accelerometer leads the
 up direction there (unless the limb shakes) and corrects it quickly just after the gap, and no
 stride or new rest is inferred from the angle while it settles (:data:`GRAVITY_TAU_GAP_S`,
-:data:`POST_GAP_TAU_S`, :data:`GAP_DOUBT_S`).
+:data:`POST_GAP_TAU_S`, :data:`GAP_DOUBT_S`). Nothing is counted across a long gap; the
+accelerometer always leads across one, and a person at rest on both sides of it is taken to
+have stayed at rest (a rep may start right after it).
 
 Two rests at once: while an excursion is settled somewhere still (a hold at the bottom of a wall
 slide, or standing after getting up from a chair) that posture becomes a *candidate* rest. A
@@ -413,6 +415,9 @@ class RepDetector:
         self._still_n = 0
         self._quiet_t = -math.inf  # last time the person had been still for quiet_s
         self._impact_t = -math.inf
+        # at rest (idle) when a long gap began: if the estimate settles near rest after it, the
+        # person is taken to have stayed there (a lift may start at once)
+        self._idle_at_gap = False
         self._pre: deque[tuple[float, Vec]] = deque(maxlen=int(round(1.5 * self.fs)))
         self._pre_c: deque[tuple[float, Vec]] = deque(maxlen=int(round(1.5 * self.fs)))
         r = self.fs
@@ -507,7 +512,7 @@ class RepDetector:
                 fill = False
             if fill:
                 if self._since_gap >= self._n_gap_settle:  # a gap begins: shaking makes single
-                    self._gap_acc = self._imp_avg < SHAKE_M_S2  # samples unreliable
+                    self._gap_acc = self._imp_avg < SHAKE_M_S2 or not ok  # samples unreliable
                 self._since_gap = 0
             elif self._since_gap < _LONG_AGO:
                 self._since_gap += 1
@@ -564,6 +569,8 @@ class RepDetector:
                     events.extend(done)
                     if not done:
                         log.info("excursion dropped: long gap in the data at t=%.2f s", t)
+                if self._state != _BLOCKED:
+                    self._idle_at_gap = self._state == _IDLE
                 self._exc = self._sec = self._cand = None
                 if rest is not None:
                     self._state = _BLOCKED
@@ -600,8 +607,10 @@ class RepDetector:
             elif state == _BLOCKED:
                 # after a gap, walking or a dropped excursion: wait to be back near rest, or to
                 # settle somewhere new for long enough to call it the new rest
-                if ang < p.arm_deg and still:
+                if ang < p.arm_deg and (still or self._idle_at_gap):
                     self._state = _IDLE
+                    if self._idle_at_gap:  # the still spell a lift starts from may be in the gap
+                        self._quiet_t = t
                 elif self._since_gap < self._n_gap_settle:
                     pass  # the estimate is still settling after a gap: no new rest from it yet
                 elif (self._still_n >= self._n_new_rest and (
@@ -612,6 +621,8 @@ class RepDetector:
             elif state == _NOREST:
                 if self._still_n >= self._n_settle_rest:
                     self._set_rest(g)
+            if self._since_gap >= self._n_gap_settle:
+                self._idle_at_gap = False  # (only while the estimate settles after the gap)
             if self._state == _BLOCKED:
                 # away from rest (walking, the end of a movement after a gap): nothing here may
                 # lead into the next rep, whose window would then hold this larger movement
@@ -826,6 +837,9 @@ class RepDetector:
             out = self._finish(exc, exc.t[-1], exc.prev_ang)
             self._exc = self._sec = self._cand = None
             self._state = _IDLE
+            if not self.p.chain:  # as after any rep: the next starts from a new still spell
+                self._quiet_t = -math.inf
+                self._near_n = 0
             return out
         return []
 
