@@ -224,7 +224,7 @@ def _trend_alt(trends: Trends, key: str) -> str:
         return f"{spec.label}: no data."
     text = (f"{spec.label}: weekly average from {spec.format(ys[0])} in the week of {xs[0]:%d %b %Y} "
             f"to {spec.format(ys[-1])} in the week of {xs[-1]:%d %b %Y}")
-    c = trends.weeks[-1].vs_first.get(key)
+    c = trends.latest.vs_first.get(key)
     if c is not None and c.significant:
         text += f", {'better' if c.better else 'worse'} beyond the week-to-week noise"
     return text + "."
@@ -349,7 +349,7 @@ def _feel_section(store: SessionStore, trends: Trends) -> str:
 def _summary_html(sessions: list[Session], trends: Trends) -> str:
     incomplete = sum(1 for s in sessions if s.status == "incomplete")
     corrupt = [s for s in sessions if s.corrupt]
-    latest, first = trends.weeks[-1], trends.first
+    latest, first = trends.latest, trends.first
     items = [f"{len(sessions)} session{'s' if len(sessions) != 1 else ''} from {sessions[0].day} "
              f"to {sessions[-1].day}"
              + (f", {incomplete} incomplete" if incomplete else "") + "."]

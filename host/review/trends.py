@@ -162,6 +162,20 @@ class Trends:
     def first(self) -> Week | None:
         return self.weeks[self.baseline] if self.weeks else None
 
+    @property
+    def latest_index(self) -> int:
+        """Index of "the latest week": the newest with at least BASELINE_MIN_SESSIONS sessions
+        after the baseline (a week just begun, e.g. on a Tuesday, holds too few to compare), else
+        the newest week (-1 if there are none)."""
+        for i in range(len(self.weeks) - 1, self.baseline, -1):
+            if self.weeks[i].sessions >= BASELINE_MIN_SESSIONS:
+                return i
+        return len(self.weeks) - 1
+
+    @property
+    def latest(self) -> Week | None:
+        return self.weeks[self.latest_index] if self.weeks else None
+
 
 def iso_week(day: str) -> tuple[int, int]:
     y, w, _ = dt.date.fromisoformat(day).isocalendar()
@@ -242,8 +256,8 @@ def format_trends(trends: Trends, *, weeks: int | None = 12) -> str:
             text += ("↑" if c.delta > 0 else "↓") if c is not None and c.significant else " "
             cells.append(text.rjust(width))
         lines.append(f"{w.label:<9} {sess:<5}" + "".join(cells))
-    latest, first = trends.weeks[-1], trends.first
-    prev = trends.weeks[-2] if len(trends.weeks) > 1 else None
+    latest, first = trends.latest, trends.first
+    prev = trends.weeks[trends.latest_index - 1] if trends.latest_index > 0 else None
     lines += ["", f"Latest week {latest.label} vs the week before"
               f" ({prev.label if prev else 'none'}) and your first week ({first.label}):",
               f"{'':34}{'now':>9}{'vs week before':>22}{'vs first week':>22}"]
