@@ -43,7 +43,8 @@ SWAY_MISS = pytest.mark.xfail(
     "5.1 % (clean 1000); range_ap -6.5 % (rates 1004). White sensor noise in the 0-3.5 Hz band of a "
     "0.03-0.1 m/s^2 sway signal: even an estimator knowing the true spectrum leaves a range error sd of "
     "~3-4 % per trial (median; up to 9 %). The simulator's default noise (0.03 m/s^2, 0.005 rad/s RMS) "
-    "is ~6-10x the recommended LSM6DSOX's datasheet noise, at which every trial meets the target "
+    "is ~6-10x the recommended LSM6DSOX's datasheet noise, at which nearly every trial meets the target "
+    "(79 of 80 on seeds 2200-2279; the other range_ml 5.5 %) "
     "(test_sway_metrics_are_within_5_percent_at_the_recommended_imus_datasheet_noise). The mean errors "
     "are guarded by test_sway_metrics_mean_error_over_the_validation_trials",
     strict=False,
@@ -116,7 +117,7 @@ def test_sway_metrics_are_within_5_percent_of_the_noise_free_truth(cond_name, se
 def test_sway_metrics_are_within_5_percent_at_the_recommended_imus_datasheet_noise(seed):
     """The per-trial misses above come from white sensor noise at the simulator's default level,
     several times the LSM6DSOX datasheet's; at the datasheet's noise every metric meets the
-    target on every trial (benchmarks/accuracy.py, 40 trials: worst 2.4 %)."""
+    target on these trials (on 80 unseen ones, seeds 2200-2279, all but one range_ml of 5.5 %)."""
     errs = _sway_errors("datasheet", seed)
     bad = {k: round(100 * v, 1) for k, v in errs.items() if abs(v) > SWAY_TARGET.get(k, 0.05)}
     assert not bad, f"relative errors (%) over target: {bad}"
