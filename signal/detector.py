@@ -15,8 +15,8 @@ and keeps its per-sample state in plain floats. Per sample it:
    where ``impact_m_s2`` is set), that never come back, that run into a long data gap before
    they are back near rest, (held reps) whose size was only seen across a gap while the limb
    shook, (heel-toe) during which the accelerometer shows the foot accelerating through the air
-   (a step), (march) that swing straight through rest to the other side (a stride) or start long after
-   the thigh was last still, or (wall slide) that swing back and forth (walking).
+   (a step), (march) that swing straight through rest to the other side (a stride) or start long
+   after the thigh was last still, or (wall slide) that swing back and forth (walking).
 
 The exercise's start posture: a strap holds the sensor flat on the thigh, so gravity runs across
 its face when standing and through it when seated with the sensor on the front of the thigh
@@ -183,8 +183,8 @@ PARAMS: dict[str, ExerciseParams] = {
         "heel-toe", ("heel_raise", "toe_raise"), signed_pitch=True, min_pitch_share=0.7,
         min_rep_s=0.7, max_settle_s=8.0, max_amplitude_deg=50.0, min_hold_s=0.3,
         seen_after_gap=True,
-        # heel and toe raises pivot on the floor: <= 10 deg on 800 hard-condition reps (tremor,
-        # quick raises); walking >= 43 deg
+        # heel and toe raises pivot on the floor: <= 11.4 deg on 2800 hard-condition reps
+        # (tremor, quick raises); walking >= 39 deg
         max_accel_off_deg=20.0,
     ),
     "march": ExerciseParams(
@@ -670,12 +670,7 @@ class RepDetector:
             self.wrong_posture_moves_ += 1
         if res == "rep":
             out.extend(self._finish(exc, t, ang))
-            self._exc = self._sec = self._cand = None
-            self._state = _IDLE
-            self._pre.clear()
-            if not self.p.chain:
-                self._quiet_t = -math.inf  # the next rep must start from a new still spell
-                self._near_n = 0  # ... after dwelling at rest again
+            self._idle_after_rep()
             return out
         if res == "abort":  # it never reached min_amplitude_deg: a wobble at rest, not a movement
             self._exc = self._sec = self._cand = None
@@ -835,13 +830,18 @@ class RepDetector:
         exc = self._exc
         if self._state == _EXC and exc is not None and exc.ending and not exc.spoiled:
             out = self._finish(exc, exc.t[-1], exc.prev_ang)
-            self._exc = self._sec = self._cand = None
-            self._state = _IDLE
-            if not self.p.chain:  # as after any rep: the next starts from a new still spell
-                self._quiet_t = -math.inf
-                self._near_n = 0
+            self._idle_after_rep()
             return out
         return []
+
+    def _idle_after_rep(self) -> None:
+        """Back at rest after an excursion that ended as a rep (counted or not)."""
+        self._exc = self._sec = self._cand = None
+        self._state = _IDLE
+        self._pre.clear()
+        if not self.p.chain:
+            self._quiet_t = -math.inf  # the next rep must start from a new still spell
+            self._near_n = 0  # ... after dwelling at rest again
 
     def finish(self) -> list[RepEvent]:
         """End of stream: finish a rep that is already back near rest (after-look cut short)."""
