@@ -293,7 +293,9 @@ class _Excursion:
         self.near_n0 = near_n0  # samples the person had dwelt near rest before it
         self.ending = False
         self.end_n = 0
-        self.settle_n = 0
+        self.settle_n = 0  # samples still away from rest (a new posture?)
+        self.hold_n = 0  # ... of them within SETTLE_DRIFT_DEG of hold_ang (a hold: candidate rest)
+        self.hold_ang = 0.0
         self.held_s = 0.0
         self.next_tick_s = p.hold_tick_s
         self.peak_announced = False
@@ -333,6 +335,9 @@ class _Excursion:
 
 # A reversal of the angle's direction by more than this counts as a swing (see max_swings).
 SWING_DEG = 10.0
+# Held away from rest (where a candidate rest is taken) = still, and within this of where the
+# hold began (a slow slide, 45 deg over 7 s, turns the thigh at ~6 deg/s: "still" by its rate).
+SETTLE_DRIFT_DEG = 3.0
 
 _IDLE, _EXC, _BLOCKED, _NOREST = 0, 1, 2, 3
 _LONG_AGO = 1 << 30  # samples since a gap, when there has been none
@@ -687,9 +692,13 @@ class RepDetector:
             return out
         # settled somewhere away from rest
         if still and ang >= p.arm_deg:
+            # (a hold: still, and not creeping on: a very slow slide turns below still_rate_dps)
+            if exc.settle_n == 0 or abs(ang - exc.hold_ang) > SETTLE_DRIFT_DEG:
+                exc.hold_n, exc.hold_ang = 0, ang
             exc.settle_n += 1
+            exc.hold_n += 1
         else:
-            exc.settle_n = 0
+            exc.settle_n = exc.hold_n = 0
         if exc.settle_n >= self._n_settle_rest:
             changed_posture = ang >= LARGE_CHANGE_DEG and (
                 (not self._rest_ok and self._posture_ok(g, after_change_from_wrong=True))
@@ -706,7 +715,9 @@ class RepDetector:
                 self._set_rest(g)
                 self.angle_deg = 0.0
                 return out
-            if self._sec is None and (self._cand is None or self._cand.angle_deg(*g) >= p.arm_deg):
+            if self._sec is None and exc.hold_n >= self._n_settle_rest and (
+                self._cand is None or self._cand.angle_deg(*g) >= p.arm_deg
+            ):
                 self._cand = _Ref(g, p.signed_pitch)
                 self._sec = None
                 self._pre_c.clear()

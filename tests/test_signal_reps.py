@@ -280,6 +280,17 @@ def test_a_lift_that_starts_just_after_a_long_gap_is_counted():
         _amplitudes_match(reps, rec.truth, "amplitude_deg", 3.0)
 
 
+def test_very_slow_wall_slides_count_once_with_their_full_depth():
+    # sliding down over ~10 s turns the thigh at 5-8 deg/s, below the rate that counts as still:
+    # the slide creeping on is no hold, so no candidate rest is taken half way down (which
+    # split a slide in two, or measured it from half way)
+    for seed in (0, 1, 4):
+        rec = simulate("wall-slide", reps=3, fs=104.0, seed=seed, conditions=Conditions(speed=0.3))
+        reps = count_reps(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, exercise="wall-slide", fs=rec.fs)
+        assert len(reps) == 3, seed
+        _amplitudes_match(reps, rec.truth, "depth_deg", 2.0)
+
+
 def test_unknown_exercise_is_a_value_error():
     with pytest.raises(ValueError, match="unknown"):
         count_reps(np.arange(10.0), np.zeros((10, 3)), np.zeros((10, 3)), exercise="squat")
