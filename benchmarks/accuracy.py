@@ -58,12 +58,14 @@ def conditions(name: str, seed: int) -> tuple[Conditions, float]:
         return Conditions(distractors=d), fs
     if name == "rates":
         return Conditions(), float(RATES[seed % len(RATES)])
+    if name == "slow":  # people who move slowly (a wall slide down over 6-13 s, long raises)
+        return Conditions(speed=float(rng.uniform(0.25, 0.5))), fs
     if name == "datasheet":  # white noise of the recommended LSM6DSOX as its datasheet gives it
         return Conditions(acc_noise_m_s2=DATASHEET_ACC_NOISE, gyr_noise_rad_s=DATASHEET_GYR_NOISE), fs
     raise ValueError(name)
 
 
-CONDITIONS = ("clean", "hard", "tremor", "strap", "loss", "distractors", "rates")
+CONDITIONS = ("clean", "hard", "tremor", "strap", "loss", "distractors", "rates", "slow")
 # sway also runs at the datasheet noise of the recommended IMU (information: the targets hold
 # against the simulator's default noise, which is several times higher)
 SWAY_EXTRA = ("datasheet",)
@@ -99,7 +101,7 @@ def run_sway(cond_name: str, seeds: range) -> dict[str, np.ndarray]:
     errs: dict[str, list[float]] = {}
     for seed in seeds:
         cond, fs = conditions(cond_name, seed)
-        if cond_name in ("tremor", "distractors"):
+        if cond_name in ("tremor", "distractors", "slow"):
             continue  # no tremor model or distractors for a quiet-standing trial
         rec = simulate("sway", fs=fs, seed=seed, conditions=cond, duration_s=30.0 + seed % 31)
         m = sway_metrics(rec.t_s, rec.acc_m_s2, fs=rec.fs)
@@ -135,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"      seed {f[0]}: counted {f[1]}, truth {f[2]}")
     if "sway" in args.exercises:
         print("\nsway: relative error vs noise-free truth, mean |err| / max |err| (target 5 %, path/jerk 10 %)")
-        for c in [c for c in args.conditions if c not in ("tremor", "distractors")] + list(SWAY_EXTRA):
+        for c in [c for c in args.conditions if c not in ("tremor", "distractors", "slow")] + list(SWAY_EXTRA):
             e = run_sway(c, seeds)
             cells = []
             for k, v in e.items():
