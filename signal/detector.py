@@ -294,7 +294,7 @@ class _Excursion:
         self.ending = False
         self.end_n = 0
         self.settle_n = 0  # samples still away from rest (a new posture?)
-        self.hold_n = 0  # ... of them within SETTLE_DRIFT_DEG of hold_ang (a hold: candidate rest)
+        self.hold_n = 0  # ... of them within HOLD_DRIFT_DEG of hold_ang (a hold: candidate rest)
         self.hold_ang = 0.0
         self.held_s = 0.0
         self.next_tick_s = p.hold_tick_s
@@ -337,7 +337,7 @@ class _Excursion:
 SWING_DEG = 10.0
 # Held away from rest (where a candidate rest is taken) = still, and within this of where the
 # hold began (a slow slide, 45 deg over 7 s, turns the thigh at ~6 deg/s: "still" by its rate).
-SETTLE_DRIFT_DEG = 3.0
+HOLD_DRIFT_DEG = 3.0
 
 _IDLE, _EXC, _BLOCKED, _NOREST = 0, 1, 2, 3
 _LONG_AGO = 1 << 30  # samples since a gap, when there has been none
@@ -693,7 +693,7 @@ class RepDetector:
         # settled somewhere away from rest
         if still and ang >= p.arm_deg:
             # (a hold: still, and not creeping on: a very slow slide turns below still_rate_dps)
-            if exc.settle_n == 0 or abs(ang - exc.hold_ang) > SETTLE_DRIFT_DEG:
+            if exc.settle_n == 0 or abs(ang - exc.hold_ang) > HOLD_DRIFT_DEG:
                 exc.hold_n, exc.hold_ang = 0, ang
             exc.settle_n += 1
             exc.hold_n += 1
