@@ -66,6 +66,8 @@ def conditions(name: str, seed: int) -> tuple[Conditions, float]:
 
 
 CONDITIONS = ("clean", "hard", "tremor", "strap", "loss", "distractors", "rates", "slow")
+# conditions a quiet-standing trial has no model for (tremor, distractors, speed)
+NOT_FOR_SWAY = ("tremor", "distractors", "slow")
 # sway also runs at the datasheet noise of the recommended IMU (information: the targets hold
 # against the simulator's default noise, which is several times higher)
 SWAY_EXTRA = ("datasheet",)
@@ -101,8 +103,8 @@ def run_sway(cond_name: str, seeds: range) -> dict[str, np.ndarray]:
     errs: dict[str, list[float]] = {}
     for seed in seeds:
         cond, fs = conditions(cond_name, seed)
-        if cond_name in ("tremor", "distractors", "slow"):
-            continue  # no tremor model or distractors for a quiet-standing trial
+        if cond_name in NOT_FOR_SWAY:
+            continue
         rec = simulate("sway", fs=fs, seed=seed, conditions=cond, duration_s=30.0 + seed % 31)
         m = sway_metrics(rec.t_s, rec.acc_m_s2, fs=rec.fs)
         for k, v in sway_relative_errors(m, rec.truth["metrics"]).items():
@@ -137,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"      seed {f[0]}: counted {f[1]}, truth {f[2]}")
     if "sway" in args.exercises:
         print("\nsway: relative error vs noise-free truth, mean |err| / max |err| (target 5 %, path/jerk 10 %)")
-        for c in [c for c in args.conditions if c not in ("tremor", "distractors", "slow")] + list(SWAY_EXTRA):
+        for c in [c for c in args.conditions if c not in NOT_FOR_SWAY] + list(SWAY_EXTRA):
             e = run_sway(c, seeds)
             cells = []
             for k, v in e.items():
