@@ -27,6 +27,12 @@ def _kept_outside(t_s, gaps):
     return keep
 
 
+def _count_received(rec, keep, exercise):
+    """Reps found in the samples of recording rec that were received (keep: False = lost)."""
+    return count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep], exercise=exercise,
+                      fs=rec.fs)
+
+
 def test_ten_heel_and_ten_toe_raises_with_2s_holds_count_ten_each():
     rec = simulate("heel-toe", reps=10, fs=104.0, seed=3, hold_s=2.0)
     reps = count_reps(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, exercise="heel-toe", fs=rec.fs)
@@ -96,7 +102,7 @@ def test_a_long_gap_in_the_middle_of_a_rep_never_counts_it():
     third = rec.truth["reps"][2]
     mid = 0.5 * (third["t_start"] + third["t_end"])
     keep = np.abs(rec.t_s - mid) > 0.6  # 1.2 s of lost packets across the top of the third lift
-    reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep], exercise="march")
+    reps = _count_received(rec, keep, "march")
     assert len(reps) == 5
     assert all(abs(r.t_peak - mid) > 1.0 for r in reps)
 
@@ -107,7 +113,7 @@ def test_short_packet_losses_are_bridged():
     for q in rec.truth["reps"]:
         i = int(np.searchsorted(rec.t_s, q["t_peak"]))
         keep[i - 5 : i + 5] = False  # ~0.1 s lost at every peak
-    reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep], exercise="march")
+    reps = _count_received(rec, keep, "march")
     assert len(reps) == 6
     _amplitudes_match(reps, rec.truth, "amplitude_deg", 2.0)
 
@@ -118,7 +124,7 @@ def test_a_lift_that_starts_inside_a_gap_is_measured_from_the_accelerometer():
     rec = simulate("march", reps=6, fs=104.0, seed=8)
     leave = [q["t_start"] + 0.1 for q in rec.truth["reps"]]
     keep = _kept_outside(rec.t_s, [(t0, t0 + 0.35) for t0 in leave])
-    reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep], exercise="march")
+    reps = _count_received(rec, keep, "march")
     assert len(reps) == 6
     _amplitudes_match(reps, rec.truth, "amplitude_deg", 2.0)
 
@@ -138,8 +144,7 @@ def test_lifts_whose_rise_is_lost_under_tremor_are_still_counted():
         rec = simulate("march", reps=6, fs=50.0, seed=seed,
                        conditions=Conditions(tremor_amp_deg=1.4, tremor_hz=5.8))
         keep = _lose_each_rise(rec, rec.truth["reps"][::2], 0.3 + 0.05 * seed)
-        reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
-                          exercise="march", fs=rec.fs)
+        reps = _count_received(rec, keep, "march")
         assert len(reps) == 6, seed
         # the lifts the sensor saw whole are measured as usual
         _amplitudes_match(reps[1::2], rec.truth, "amplitude_deg", 2.0)
@@ -154,8 +159,7 @@ def test_a_fifth_of_a_second_lost_mid_lift_under_tremor_loses_no_lift():
                        conditions=Conditions(tremor_amp_deg=1.8, tremor_hz=4.3))
         mid_rise = [q["t_start"] + 0.3 * (q["t_peak"] - q["t_start"]) for q in rec.truth["reps"]]
         keep = _kept_outside(rec.t_s, [(t0, t0 + 0.18) for t0 in mid_rise])
-        reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
-                          exercise="march", fs=rec.fs)
+        reps = _count_received(rec, keep, "march")
         assert len(reps) == 6, seed
         # measured up to ~5 deg high: right after the gap the accelerometer still carries the
         # lift's own acceleration and the tremor
@@ -171,8 +175,7 @@ def test_a_lift_hidden_by_a_long_gap_does_not_become_the_rest_posture():
     first = rec.truth["reps"][0]
     keep = _lose_each_rise(rec, [first], 1.0)
     assert first["t_peak"] - first["t_start"] - 0.05 > 0.5  # longer than DEFAULT_MAX_GAP_S
-    reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
-                      exercise="march", fs=rec.fs)
+    reps = _count_received(rec, keep, "march")
     assert len(reps) == 5  # nothing is counted across a long gap; every later lift is
     _amplitudes_match(reps, rec.truth, "amplitude_deg", 2.0)
 
@@ -197,8 +200,7 @@ def test_a_step_hidden_by_lost_packets_is_not_a_heel_raise():
             gaps.append((t_lift, t_lift + 0.4))
             t = t_lift + 0.8
         keep = _kept_outside(rec.t_s, gaps)
-        reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
-                          exercise="heel-toe", fs=rec.fs)
+        reps = _count_received(rec, keep, "heel-toe")
         assert counts_of(reps, "heel-toe") == {"heel_raise": 4, "toe_raise": 4}, seed
 
 
@@ -211,8 +213,7 @@ def test_the_raise_after_one_cut_by_a_long_gap_is_counted():
                        conditions=Conditions(speed=1.6))  # ~1 s between raises
         heels = [q for q in rec.truth["reps"] if q["kind"] == "heel_raise"]
         keep = _kept_outside(rec.t_s, [(q["t_peak"] + 0.2, q["t_peak"] + 0.9) for q in heels])
-        reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
-                          exercise="heel-toe", fs=rec.fs)
+        reps = _count_received(rec, keep, "heel-toe")
         assert counts_of(reps, "heel-toe") == {"heel_raise": 0, "toe_raise": 4}, seed
         _amplitudes_match(reps, rec.truth, "amplitude_deg", 2.0)
 
@@ -224,8 +225,7 @@ def test_a_lift_back_at_rest_just_before_a_long_gap_is_counted():
     for seed in range(3):
         rec = simulate("march", reps=6, fs=50.0, seed=seed)
         keep = _kept_outside(rec.t_s, [(q["t_end"], q["t_end"] + 0.7) for q in rec.truth["reps"][::2]])
-        reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
-                          exercise="march", fs=rec.fs)
+        reps = _count_received(rec, keep, "march")
         assert len(reps) == 6, seed
         _amplitudes_match(reps, rec.truth, "amplitude_deg", 2.0)
 
@@ -240,8 +240,7 @@ def test_a_small_toe_raise_whose_top_is_lost_under_tremor_still_counts():
                        conditions=Conditions(tremor_amp_deg=2.0, tremor_hz=4.7, amplitude_scale=0.7))
         toes = [q for q in rec.truth["reps"] if q["kind"] == "toe_raise"]
         keep = _kept_outside(rec.t_s, [(q["t_peak"] - 0.05, q["t_peak"] + 0.25) for q in toes])
-        reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
-                          exercise="heel-toe", fs=rec.fs)
+        reps = _count_received(rec, keep, "heel-toe")
         assert counts_of(reps, "heel-toe") == {"heel_raise": 4, "toe_raise": 4}, seed
 
 
@@ -258,8 +257,7 @@ def test_the_first_step_of_a_walk_is_not_a_raise_even_when_packets_are_lost_in_i
         rate = np.linalg.norm(rec.gyr_rad_s, axis=1)
         first = rec.t_s[np.flatnonzero((rec.t_s > walk["t_start"]) & (rate > 0.5))[0]]
         keep = _kept_outside(rec.t_s, [(first + into_step_s, first + into_step_s + 0.35)])
-        reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
-                          exercise="heel-toe", fs=rec.fs)
+        reps = _count_received(rec, keep, "heel-toe")
         assert counts_of(reps, "heel-toe") == {"heel_raise": 4, "toe_raise": 4}, seed
 
 
@@ -273,8 +271,7 @@ def test_a_lift_that_starts_just_after_a_long_gap_is_counted():
                        conditions=Conditions(tremor_amp_deg=1.5, tremor_hz=5.0))
         lifts = rec.truth["reps"]
         keep = _kept_outside(rec.t_s, [(q["t_start"] - 0.75, q["t_start"] - 0.03) for q in lifts[1::2]])
-        reps = count_reps(rec.t_s[keep], rec.acc_m_s2[keep], rec.gyr_rad_s[keep],
-                          exercise="march", fs=rec.fs)
+        reps = _count_received(rec, keep, "march")
         assert len(reps) == 6, seed
         # (up to 2.0 deg high: the lift's start is read while the estimate settles after the gap)
         _amplitudes_match(reps, rec.truth, "amplitude_deg", 3.0)
