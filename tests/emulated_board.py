@@ -70,12 +70,14 @@ class EmulatedBoard:
     faults: per boot, the $MOVECOACH_FAULTS of tests/mpboard/machine.py (the last one repeats).
     firmware_root: the directory holding firmware/ (an instrumented copy for coverage runs).
     tx_buffers: notifications the stack holds before ENOMEM.
+    command: what the board runs (`micropython -c`); a board boots firmware/main.py.
     """
 
     def __init__(self, micropython: str, workdir: Path, *, config: dict | None = None,
                  board: str = "feather-esp32s3", faults: tuple[str, ...] = ("",),
                  firmware_root: Path = REPO, tx_buffers: int = 8,
-                 mac: str = "c3:5a:11:0f:1a:2b", extra_path: tuple[Path, ...] = ()):
+                 mac: str = "c3:5a:11:0f:1a:2b", extra_path: tuple[Path, ...] = (),
+                 command: str = "import firmware.main"):
         self.micropython = micropython
         self.workdir = Path(workdir)
         self.config = {"link": "ble", "repl_window_s": 0, **(config or {})}
@@ -85,6 +87,7 @@ class EmulatedBoard:
         self.tx_buffers = tx_buffers
         self.mac = mac
         self.extra_path = extra_path
+        self.command = command
         self.log = bytearray()  # the board's console (stdout and stderr), all boots
         self.boots = 0
         self.resets: list[str] = []  # "WDT" / "SOFT" for each reboot, in order
@@ -140,7 +143,7 @@ class EmulatedBoard:
         self._connected.clear()
         self.wdt_timeout_ms = None
         self._proc = await asyncio.create_subprocess_exec(
-            self.micropython, "-c", "import firmware.main", cwd=self.workdir, env=env,
+            self.micropython, "-c", self.command, cwd=self.workdir, env=env,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT)
         self._tasks.append(asyncio.create_task(self._console(self._proc)))
