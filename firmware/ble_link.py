@@ -25,6 +25,7 @@ host counts to the sample from seq and t0, and never a compressed timeline.
 Needs aioble (``mpremote mip install aioble``).
 """
 
+import asyncio
 import struct
 
 import aioble
@@ -33,11 +34,6 @@ from micropython import const
 
 from . import packets, protocol
 from .log import Log
-
-try:
-    import asyncio
-except ImportError:
-    import uasyncio as asyncio
 
 _ADV_INTERVAL_US = const(250_000)
 _APPEARANCE_GENERIC_SENSOR = const(0x0540)
@@ -211,9 +207,10 @@ class BleLink:
         self.ready = False
         self.connection = None
         sampler.stop()  # its partial packet goes nowhere; the next START restarts the stream
+        if self.dropped or self.held():
+            self.log("W: radio congested:", self.dropped, "packets dropped,", self.held(),
+                     "unsent when the link went")
         self._count = 0
-        if self.dropped:
-            self.log("W:", self.dropped, "packets dropped while the radio was congested")
         self.log("disconnected")
 
     async def control_task(self, controller):

@@ -15,12 +15,8 @@ watchdog, and a board that keeps hanging stops resetting itself (no boot loop).
   so does running ``healthy_s`` seconds.
 """
 
+import asyncio
 import time
-
-try:
-    import asyncio
-except ImportError:  # older ports
-    import uasyncio as asyncio
 
 MAX_RESETS = 3  # watchdog resets in a row before a boot goes without the watchdog
 _BACKOFF_MS = 500  # first pause before a failed task starts again; doubles up to _MAX_BACKOFF_MS

@@ -121,10 +121,8 @@ def _unless_absent(read, what, log):
 
 
 def run_ble(cfg, imu, battery, log, watchdog):
-    try:
-        import asyncio
-    except ImportError:
-        import uasyncio as asyncio
+    import asyncio
+
     from .ble_link import BleLink
 
     link = BleLink(log=log)

@@ -55,7 +55,8 @@ class Notification:
 @dataclass
 class Connection:
     handle: int
-    central_mtu: int
+    central_mtu: int  # 0: it never answers an MTU request
+    mtu_delay_s: float = 0.0  # how long it takes to answer one
     mtu: int = 23
     subscribed: dict[int, Callable[[int, bytes], None]] = field(default_factory=dict)
     on_lost: Callable[[], None] | None = None
@@ -71,13 +72,14 @@ class EmulatedBoard:
     firmware_root: the directory holding firmware/ (an instrumented copy for coverage runs).
     tx_buffers: notifications the stack holds before ENOMEM.
     command: what the board runs (`micropython -c`); a board boots firmware/main.py.
+    env: more environment for the micropython process (e.g. $MOVECOACH_COVERAGE).
     """
 
     def __init__(self, micropython: str, workdir: Path, *, config: dict | None = None,
                  board: str = "feather-esp32s3", faults: tuple[str, ...] = ("",),
                  firmware_root: Path = REPO, tx_buffers: int = 8,
                  mac: str = "c3:5a:11:0f:1a:2b", extra_path: tuple[Path, ...] = (),
-                 command: str = "import firmware.main"):
+                 command: str = "import firmware.main", env: dict | None = None):
         self.micropython = micropython
         self.workdir = Path(workdir)
         self.config = {"link": "ble", "repl_window_s": 0, **(config or {})}
@@ -88,6 +90,7 @@ class EmulatedBoard:
         self.mac = mac
         self.extra_path = extra_path
         self.command = command
+        self.env = env or {}
         self.log = bytearray()  # the board's console (stdout and stderr), all boots
         self.boots = 0
         self.resets: list[str] = []  # "WDT" / "SOFT" for each reboot, in order
@@ -139,7 +142,8 @@ class EmulatedBoard:
         env = dict(os.environ, MICROPYPATH=":".join(map(str, path)) + ":.frozen",
                    MOVECOACH_BOARD_WIRE=f"127.0.0.1:{port}", MOVECOACH_BOARD=self.board,
                    MOVECOACH_FAULTS=faults, MOVECOACH_RESET_CAUSE=cause,
-                   MOVECOACH_TX_BUFFERS=str(self.tx_buffers), MOVECOACH_BLE_MAC=self.mac)
+                   MOVECOACH_TX_BUFFERS=str(self.tx_buffers), MOVECOACH_BLE_MAC=self.mac,
+                   **self.env)
         self._connected.clear()
         self.wdt_timeout_ms = None
         self._proc = await asyncio.create_subprocess_exec(
@@ -184,6 +188,13 @@ class EmulatedBoard:
         code = await asyncio.wait_for(proc.wait(), timeout_s)
         await asyncio.sleep(0.05)  # let the console reader finish
         return code
+
+    def interrupt(self) -> None:
+        """Ctrl-C on the console (SIGINT: KeyboardInterrupt in the firmware)."""
+        import signal
+
+        if self.running:
+            self._proc.send_signal(signal.SIGINT)
 
     async def wait_for(self, predicate: Callable[[], Any], timeout_s: float = 10.0,
                        what: str = "") -> Any:
@@ -259,7 +270,8 @@ class EmulatedBoard:
             c = self._conns.get(conn)
             if c is not None and c.central_mtu:
                 c.mtu = min(mtu, c.central_mtu)
-                self._send(wire.MTU, struct.pack("<HHB", conn, c.central_mtu, 0))
+                asyncio.get_running_loop().call_later(
+                    c.mtu_delay_s, self._send, wire.MTU, struct.pack("<HHB", conn, c.central_mtu, 0))
         elif kind == wire.MTU_RESPONSE:  # the board answered the central's request
             conn, mtu = struct.unpack_from("<HH", p)
             c = self._conns.get(conn)
@@ -319,13 +331,13 @@ class EmulatedBoard:
 
     async def connect(self, central_mtu: int = 247, *, on_lost: Callable[[], None] | None = None,
                       addr: bytes = b"\x10\x20\x30\x40\x50\x60",
-                      central_starts_mtu: bool = True) -> Connection:
+                      central_starts_mtu: bool = True, mtu_delay_s: float = 0.0) -> Connection:
         """A central connects while the board advertises; with central_starts_mtu it then
         exchanges MTUs at once, as BlueZ, macOS and Android do (central_mtu 0: it never
-        answers an MTU request)."""
+        answers an MTU request; mtu_delay_s: it answers that late)."""
         if not self.advertising or not self.advertising["connectable"]:
             raise ConnectionError("the board is not advertising")
-        conn = Connection(self._next_conn, central_mtu, on_lost=on_lost)
+        conn = Connection(self._next_conn, central_mtu, mtu_delay_s, on_lost=on_lost)
         self._next_conn += 1
         self._conns[conn.handle] = conn
         self.advertising = None  # advertising stops on connect
@@ -420,3 +432,48 @@ def hardware_md_configs() -> list[dict]:
 
     text = (REPO / "hardware.md").read_text()
     return [ast.literal_eval(m.group(1)) for m in re.finditer(r"CONFIG = (\{.*?\})", text, re.S)]
+
+
+# --- the host's side: its real pipeline, connecting to the emulated wearable by name ---------------
+def host_source(board: EmulatedBoard, *, mtu: int = 517, **options: Any):
+    """open_source("ble://movecoach-1a2b") over the bleak-boundary fake, to this board."""
+    import fake_bleak
+
+    from movecoach.source import open_source
+
+    radio = fake_bleak.FakeRadio(fake_bleak.BoardWearable(board, mtu=mtu))
+    options.setdefault("timeout_s", 5.0)
+    return open_source("ble://movecoach-1a2b", client_factory=radio.client_factory,
+                       scanner=radio.scanner, **options)
+
+
+async def take(source: Any, n_samples: int, on_block: Callable | None = None) -> list:
+    """Items from the source until n_samples samples arrived; on_block(block, total) after each."""
+    from movecoach.samples import SampleBlock
+
+    items, n = [], 0
+    async for item in source:
+        items.append(item)
+        if isinstance(item, SampleBlock):
+            n += len(item)
+            if on_block is not None:
+                on_block(item, n)
+            if n >= n_samples:
+                break
+    return items
+
+
+async def answer(source: Any, command: bytes, timeout_s: float = 5.0) -> list:
+    """Send a control command and read on until its status record has arrived."""
+    seen = source.stats.decoder.status_records
+    await source.send_control(command)
+    items = []
+    deadline = time.monotonic() + timeout_s
+    while source.stats.decoder.status_records == seen:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no status record answered {command.hex()}")
+        try:  # after STOP no samples come: look at what arrived every 0.1 s
+            items.append(await asyncio.wait_for(anext(source), 0.1))
+        except TimeoutError:
+            pass
+    return items

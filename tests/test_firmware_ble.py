@@ -15,12 +15,12 @@ import time
 import fake_bleak as fake  # tests/, on sys.path via conftest.py
 import numpy as np
 import pytest
-from emulated_board import EmulatedBoard, hardware_md_configs
+from emulated_board import EmulatedBoard, answer, hardware_md_configs, host_source, take
 
 from movecoach.decoder import parse_packet
 from movecoach.firmware import protocol
 from movecoach.samples import SampleBlock
-from movecoach.source import LinkEvent, open_source
+from movecoach.source import LinkEvent
 
 BUILD_A = hardware_md_configs()[0]  # Adafruit ESP32-S3 Feather + LSM6DSOX, as hardware.md says
 
@@ -36,44 +36,6 @@ def sample_numbers(block: SampleBlock, acc_fs_g: int = 4) -> np.ndarray:
 
 def gyro_numbers(block: SampleBlock, gyr_fs_dps: int = 500) -> np.ndarray:
     return np.rint(block.gyr_rad_s[:, 0] / protocol.gyr_scale_rad_s(gyr_fs_dps)).astype(int)
-
-
-def host_source(board: EmulatedBoard, *, mtu: int = 517, **options):
-    """The host's own pipeline, connecting by name to the emulated wearable."""
-    radio = fake.FakeRadio(fake.BoardWearable(board, mtu=mtu))
-    options.setdefault("timeout_s", 5.0)
-    return open_source("ble://movecoach-1a2b", client_factory=radio.client_factory,
-                       scanner=radio.scanner, **options)
-
-
-async def take(source, n_samples: int, on_block=None) -> list:
-    """Items from the source until n_samples samples arrived."""
-    items, n = [], 0
-    async for item in source:
-        items.append(item)
-        if isinstance(item, SampleBlock):
-            n += len(item)
-            if on_block is not None:
-                on_block(item, n)
-            if n >= n_samples:
-                break
-    return items
-
-
-async def answer(source, command: bytes, timeout_s: float = 5.0) -> list:
-    """Send a control command and read on until its status record has arrived."""
-    seen = source.stats.decoder.status_records
-    await source.send_control(command)
-    items = []
-    deadline = time.monotonic() + timeout_s
-    while source.stats.decoder.status_records == seen:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no status record answered {command.hex()}")
-        try:  # after STOP no samples come: look at what arrived every 0.1 s
-            items.append(await asyncio.wait_for(anext(source), 0.1))
-        except TimeoutError:
-            pass
-    return items
 
 
 def blocks_of(items: list) -> list[SampleBlock]:
@@ -408,10 +370,7 @@ def test_the_ble_send_path_allocates_nothing_per_sample(micropython, tmp_path):
     aioble's notify and the emulated gatts_notify."""
     async def main():
         async with EmulatedBoard(micropython, tmp_path, command=HEAP_LOCKED_SENDING) as board:
-            radio = fake.FakeRadio(fake.BoardWearable(board))
-            async with open_source("ble://movecoach-1a2b", timeout_s=5.0, stall_timeout_s=None,
-                                   client_factory=radio.client_factory,
-                                   scanner=radio.scanner) as source:
+            async with host_source(board, stall_timeout_s=None) as source:
                 await board.wait_log("RESULT", timeout_s=20)
                 stats = source.stats.decoder
             return board, stats

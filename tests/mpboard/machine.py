@@ -213,6 +213,16 @@ if _BOARD["wdt"]:
                 self._wire.send(_wire_mod.WDT_FEED, 0)
 
 
+class ADC:
+    """A LiPo at 3.9 V behind a 1:2 divider (for firmware that reads its battery this way)."""
+
+    def __init__(self, pin):
+        self.pin = Pin(pin)
+
+    def read_u16(self):
+        return 65535 * 1950 // 3300
+
+
 def reset_cause():
     return _BOARD["causes"][_wire_mod.setting("RESET_CAUSE", "PWRON") + "_RESET"]
 
