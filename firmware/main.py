@@ -220,8 +220,11 @@ def main(cfg=CONFIG):
     try:
         imu, battery = start_hardware(cfg, log, watchdog)
     except ValueError as exc:  # a pin or setting the port does not have: fix the config
-        log("E: bad setting in movecoach_config.py:", exc)
-        return
+        log("E: bad setting in movecoach_config.py:", exc, "(fix it and reset; Ctrl-C for "
+            "the REPL)")
+        while True:  # waiting, not resetting: a reset would only meet the same setting
+            watchdog.feed()
+            time.sleep_ms(500)
     log("IMU", imu.NAME, "at", cfg["rate_hz"], "Hz; link", cfg["link"])
     if cfg["link"] == "serial":
         run_serial(cfg, imu, battery, log, watchdog)

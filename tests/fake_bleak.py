@@ -80,7 +80,20 @@ class FakeCharacteristic:
         return f"<FakeCharacteristic {self.uuid}>"
 
 
-class FakeWearable:
+class _InRange:
+    """What a scan sees of a peripheral: bleak's BLEDevice and AdvertisementData, from its
+    name, address, rssi and service_uuids."""
+
+    def device(self) -> BLEDevice:
+        return BLEDevice(self.address, self.name, details={"fake": True})
+
+    def advertisement(self) -> AdvertisementData:
+        return AdvertisementData(local_name=self.name, manufacturer_data={}, service_data={},
+                                 service_uuids=list(self.service_uuids), tx_power=None,
+                                 rssi=self.rssi, platform_data=())
+
+
+class FakeWearable(_InRange):
     """A peripheral in range. make_packet(seq) -> bytes builds packet number seq.
 
     interval_s: time between notifications. n_packets: stop after this many (None: forever).
@@ -106,14 +119,6 @@ class FakeWearable:
         self.client: FakeClient | None = None
         self.streaming = False
         self.advertising = True  # in range and visible to a scan
-
-    def device(self) -> BLEDevice:
-        return BLEDevice(self.address, self.name, details={"fake": True})
-
-    def advertisement(self) -> AdvertisementData:
-        return AdvertisementData(local_name=self.name, manufacturer_data={}, service_data={},
-                                 service_uuids=list(self.service_uuids), tx_power=None,
-                                 rssi=self.rssi, platform_data=())
 
     def drop(self, missed_packets: int = 0) -> None:
         """Lose the connection (out of range); packets produced meanwhile never arrive."""
@@ -303,7 +308,7 @@ class FakeClient:
             self._disconnected_callback(self)
 
 
-class BoardWearable:
+class BoardWearable(_InRange):
     """The real firmware on an EmulatedBoard (tests/emulated_board.py), seen over the air.
 
     mtu: the central's ATT MTU (BlueZ offers 517, iOS 185); discovery_s: how long service
@@ -336,13 +341,6 @@ class BoardWearable:
     def service_uuids(self) -> list[str]:
         return self._fields()["uuids"]
 
-    def device(self) -> BLEDevice:
-        return BLEDevice(self.address, self.name, details={"emulated": True})
-
-    def advertisement(self) -> AdvertisementData:
-        return AdvertisementData(local_name=self.name, manufacturer_data={}, service_data={},
-                                 service_uuids=self.service_uuids, tx_power=None,
-                                 rssi=self.rssi, platform_data=())
 
 
 class BoardClient:

@@ -157,7 +157,7 @@ def test_seconds_of_radio_congestion_lose_whole_packets_counted_exactly(micropyt
     the sample, and every sample that arrives keeps its true time."""
     async def main():
         async with EmulatedBoard(micropython, tmp_path, config={**BUILD_A, "rate_hz": 208},
-                                 tx_buffers=8) as board:
+                                 tx_buffers=2) as board:
             async with host_source(board, stall_timeout_s=20.0) as source:
                 items = await take(source, 208)
                 board.set_congested(True)
@@ -229,13 +229,13 @@ def test_the_imu_sleeps_without_a_central_and_the_fifo_is_read_once_a_packet(mic
     async def main():
         async with EmulatedBoard(micropython, tmp_path, config=BUILD_A) as board:
             await board.wait_for(lambda: board.advertising, what="advertising")
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(0.6)
             idle = await board.counters()
             t_connect = time.monotonic()
             async with host_source(board) as source:
                 await take(source, 19)
                 before, t0 = await board.counters(), time.monotonic()
-                await take(source, 10 * 19)
+                await take(source, 6 * 19)
                 after, t1 = await board.counters(), time.monotonic()
             await board.wait_for(lambda: board.advertising, what="advertising again")
             await asyncio.sleep(0.3)
