@@ -8,6 +8,7 @@ and its frames (sys.stdout.buffer) arrive mixed, so these tests read them mixed,
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -39,12 +40,20 @@ def send(proc: subprocess.Popen, command: bytes, then_s: float) -> None:
     time.sleep(then_s)
 
 
-def console(proc: subprocess.Popen) -> bytes:
+def console(proc: subprocess.Popen, ctrl_c: bool = False) -> bytes:
+    """What the console showed, after Ctrl-C (SIGINT) or pulling the plug."""
+    if ctrl_c:
+        proc.send_signal(signal.SIGINT)
+        try:
+            return proc.communicate(timeout=10)[0]
+        except subprocess.TimeoutExpired:
+            pass
     proc.kill()
     return proc.communicate(timeout=10)[0]
 
 
-def test_serial_frames_survive_the_log_on_the_same_console(micropython, tmp_path):
+def test_serial_frames_survive_the_log_on_the_same_console_and_ctrl_c_prints_it(micropython,
+                                                                                tmp_path):
     proc = boot(micropython, tmp_path, {**BUILD_A, "link": "serial", "repl_window_s": 0},
                 "feather-esp32s3")
     try:
@@ -54,8 +63,11 @@ def test_serial_frames_survive_the_log_on_the_same_console(micropython, tmp_path
         send(proc, bytes((0x7E,)), 0.5)  # unknown opcode: logged too
         send(proc, protocol.encode_stop(), 0.3)
     finally:
-        out = console(proc)
+        out = console(proc, ctrl_c=True)  # after STOP, Ctrl-C works again
     assert b"IMU LSM6DSOX at 104 Hz; link serial" in out  # the boot log, before the frames
+    # the warnings were kept off the frames and printed at Ctrl-C, after the last frame
+    tail = out[out.rindex(b"\x00") + 1:]
+    assert b"W: bad command, opcode 3 result 3" in tail and b"opcode 126" in tail, tail
     dec = Decoder()
     b = SampleBlock.concat(dec.feed_stream(out))
     # the log lines never spoiled a frame: every status record and data packet arrived
