@@ -8,34 +8,47 @@ Services:
   Device Information 0x180A: manufacturer, model, firmware revision
 
 Advertises ``movecoach-XXXX`` (the last two bytes of the radio address) and the service UUID.
-On connection the MTU is exchanged (we offer 247: 19 samples per notification), a packer of the
-matching size is installed and streaming starts; START/STOP on the control characteristic pause
-it. A sensor task and an advertising task run side by side, as in aioble's examples.
-Needs ``mpremote mip install aioble``.
+On connection the MTU is exchanged (we offer 247: 19 samples per notification; a central that
+exchanged first keeps what it agreed) and a packer of the matching size is installed.
+Streaming starts when the central writes START to the control characteristic, which the host
+does after subscribing, so that the first packet (FLAG_RESTART) and the status record answering
+START reach it; it stops with STOP or with the link. A sensor task and an advertising task run
+side by side, as in aioble's examples.
+
+While the radio takes no more notifications (gatts_notify raises ENOMEM: the link is congested,
+or the person walked out of range and the link has not timed out yet), packets wait here, in a
+backlog of BACKLOG_BYTES, and go out oldest first once there is room. The sensor loop adds the
+IMU's FIFO to that (sensor.py: it leaves the FIFO alone while the backlog is not empty, until
+it is half full). When both are full the oldest packet is dropped: whole packets, which the
+host counts to the sample from seq and t0, and never a compressed timeline.
+
+Needs aioble (``mpremote mip install aioble``).
 """
 
+import asyncio
 import struct
-import sys
 
 import aioble
 import bluetooth
 from micropython import const
 
 from . import packets, protocol
+from .log import Log
 
 _ADV_INTERVAL_US = const(250_000)
 _APPEARANCE_GENERIC_SENSOR = const(0x0540)
-_BACKLOG = const(8)  # packets held while the radio's buffers are full
-
-
-def _log(*args):
-    print("[movecoach]", *args, file=sys.stderr)
+# 8 KB: 33 packets of 19 samples = 3.0 s at 208 Hz, 6.0 s at 104 Hz; with half the LSM6DSOX
+# FIFO (128 samples, 0.6 s at 208 Hz) the wearable rides out ~3.6 s of a congested radio at its
+# highest rate. 4 % of the XIAO nRF52840's ~190 KB heap.
+BACKLOG_BYTES = const(8192)
+_MTU_WAIT_MS = const(1000)  # a central's own MTU exchange in flight: wait this long for it
 
 
 class BleLink:
-    """GATT server + advertising. `sampler.send` must be `link.send` (set by attach())."""
+    """GATT server + advertising. `sampler.send` must be `link.send`."""
 
-    def __init__(self, model="movecoach wearable", firmware_rev="1"):
+    def __init__(self, model="movecoach wearable", firmware_rev="1", log=None):
+        self.log = log if log is not None else Log()
         self.service = aioble.Service(bluetooth.UUID(protocol.SERVICE_UUID))
         self.data_char = aioble.Characteristic(
             self.service, bluetooth.UUID(protocol.DATA_UUID), notify=True)
@@ -58,54 +71,77 @@ class BleLink:
         self.name = "%s%02x%02x" % (protocol.DEVICE_NAME_PREFIX, mac[4], mac[5])
         aioble.config(gap_name=self.name)
         self.connection = None
+        self.ready = False  # connected, MTU agreed, packets sized: send() may notify
         self.att_mtu = protocol.DEFAULT_ATT_MTU
-        self._q = [bytearray(protocol.packet_size(protocol.MAX_BLE_SAMPLES_PER_PACKET))
-                   for _ in range(_BACKLOG)]
-        self._qlen = [0] * _BACKLOG
-        self._qhead = 0
-        self._qcount = 0
-        self.dropped = 0
+        self.dropped = 0  # packets dropped from a full backlog, this connection
+        self._ring = bytearray(BACKLOG_BYTES)
+        self._slots = ()  # one memoryview per packet slot of the ring (sized on connect)
+        self._size = 0  # bytes in a full packet
+        self._lens = []
+        self._head = 0
+        self._count = 0
 
-    # --- data path --------------------------------------------------------------------------
+    # --- data path (no allocation per packet) ---------------------------------------------------
+    def _size_backlog(self, packet_bytes):
+        n = BACKLOG_BYTES // packet_bytes
+        mv = memoryview(self._ring)
+        self._slots = tuple(mv[i * packet_bytes:(i + 1) * packet_bytes] for i in range(n))
+        self._lens = [0] * n
+        self._size = packet_bytes
+        self._head = self._count = 0
+
+    def held(self):
+        """Packets waiting in the backlog."""
+        return self._count
+
     def _notify(self, pkt):
+        conn = self.connection
+        if conn is None or not conn.is_connected():
+            return False  # aioble has seen the disconnect: the link is gone
         try:
-            self.data_char.notify(self.connection, pkt)
+            self.data_char.notify(conn, pkt)
             return True
-        except OSError:  # the stack's notification buffers are full: retry later
+        except OSError:  # ENOMEM: the stack's buffers are full; ENOTCONN: the link just went
             return False
 
     def send(self, pkt):
         """Sampler callback: notify now, or keep a copy until the radio has room."""
-        if self.connection is None:
+        if not self.ready:
+            return  # no central to send to: the packet goes nowhere (the next START restarts)
+        if self._count == 0 and self._notify(pkt):
             return
-        if self._qcount == 0 and self._notify(pkt):
-            return
-        if self._qcount == _BACKLOG:  # oldest goes; the host counts it from the sequence
-            self._qhead = (self._qhead + 1) % _BACKLOG
-            self._qcount -= 1
+        n = len(self._slots)
+        if self._count == n:  # the oldest goes; the host counts it from seq and t0
+            self._head = (self._head + 1) % n
+            self._count -= 1
             self.dropped += 1
-        i = (self._qhead + self._qcount) % _BACKLOG
-        n = len(pkt)
-        self._q[i][:n] = pkt
-        self._qlen[i] = n
-        self._qcount += 1
+        i = (self._head + self._count) % n
+        size = len(pkt)
+        self._slots[i][:size] = pkt
+        self._lens[i] = size
+        self._count += 1
 
     def pump(self):
         """Send held packets, oldest first; True when none are left."""
-        while self._qcount and self.connection is not None:
-            i = self._qhead
-            if not self._notify(memoryview(self._q[i])[:self._qlen[i]]):
+        n = len(self._slots)
+        while self._count:
+            i = self._head
+            size = self._lens[i]
+            slot = self._slots[i]
+            # a short packet (flushed by STOP or a settings change) is rare: a view is fine
+            if not self._notify(slot if size == self._size else slot[:size]):
                 return False
-            self._qhead = (i + 1) % _BACKLOG
-            self._qcount -= 1
-        return self._qcount == 0
+            self._head = (i + 1) % n
+            self._count -= 1
+        return True
 
     def send_status(self, status):
         self.control_char.write(bytes(status))
-        if self.connection is not None:
+        conn = self.connection
+        if conn is not None and conn.is_connected():
             try:
-                self.control_char.notify(self.connection, status)
-            except OSError:
+                self.control_char.notify(conn, status)
+            except OSError:  # the radio is full; the value is still there to read
                 pass
 
     def set_battery(self, percent):
@@ -115,32 +151,67 @@ class BleLink:
     async def peripheral_task(self, sampler, controller):
         """Advertise, serve one central at a time, size packets to its MTU."""
         while True:
-            _log("advertising as", self.name)
+            self.log("advertising as", self.name)
             connection = await aioble.advertise(
                 _ADV_INTERVAL_US, name=self.name,
                 services=[bluetooth.UUID(protocol.SERVICE_UUID)],
                 appearance=_APPEARANCE_GENERIC_SENSOR)
-            self.connection = connection
             try:
-                self.att_mtu = await connection.exchange_mtu(protocol.PREFERRED_ATT_MTU)
-            except Exception as exc:  # keep the default MTU if the central refuses
-                _log("MTU exchange failed:", exc)
-                self.att_mtu = connection.mtu or protocol.DEFAULT_ATT_MTU
-            spp = protocol.samples_per_packet(self.att_mtu)
-            _log("connected", connection.device, "mtu", self.att_mtu, "samples/packet", spp)
-            controller.att_mtu = self.att_mtu
-            if spp == 0:
-                _log("MTU too small for one sample; disconnecting")
-                await connection.disconnect()
-                continue
-            sampler.set_packer(packets.Packer(spp))
-            sampler.start()
-            controller.send_status()
-            await connection.disconnected(timeout_ms=None)
+                await self._serve(connection, sampler, controller)
+            except Exception:
+                await self._hang_up(connection)  # a fault mid-connection: start clean
+                raise
+            finally:
+                self._end(sampler)
+
+    async def _serve(self, connection, sampler, controller):
+        self.connection = connection
+        self.dropped = 0
+        mtu = await self._exchange_mtu(connection)
+        spp = protocol.samples_per_packet(mtu)
+        self.log("connected", connection.device, "mtu", mtu, "samples/packet", spp)
+        self.att_mtu = controller.att_mtu = mtu
+        if spp == 0:
+            self.log("W: MTU too small for one sample; disconnecting")
+            await connection.disconnect()
+            return
+        sampler.set_packer(packets.Packer(spp))
+        self._size_backlog(protocol.packet_size(spp))
+        self.ready = True
+        if sampler.streaming:  # START came before the link was ready: start again, flagged
             sampler.stop()
-            self.connection = None
-            self._qcount = 0
-            _log("disconnected")
+            sampler.start()
+        await connection.disconnected(timeout_ms=None)
+
+    async def _exchange_mtu(self, connection):
+        try:
+            return await connection.exchange_mtu(protocol.PREFERRED_ATT_MTU)
+        except Exception as exc:  # noqa: BLE001 - EALREADY (the central exchanged first), timeout
+            for _ in range(_MTU_WAIT_MS // 20):
+                if connection.mtu or not connection.is_connected():
+                    break
+                await asyncio.sleep_ms(20)
+            if not connection.mtu:
+                self.log("W: MTU exchange failed:", repr(exc))
+            return connection.mtu or protocol.DEFAULT_ATT_MTU
+
+    async def _hang_up(self, connection):
+        try:
+            if connection.is_connected():
+                await connection.disconnect()
+        except Exception as exc:  # noqa: BLE001 - it may be gone already
+            self.log("W: disconnect failed:", repr(exc))
+
+    def _end(self, sampler):
+        """The link is gone: nothing more is sent on it (first), streaming stops."""
+        self.ready = False
+        self.connection = None
+        sampler.stop()  # its partial packet goes nowhere; the next START restarts the stream
+        if self.dropped or self.held():
+            self.log("W: radio congested:", self.dropped, "packets dropped,", self.held(),
+                     "unsent when the link went")
+        self._count = 0
+        self.log("disconnected")
 
     async def control_task(self, controller):
         """Apply each command written to the control characteristic."""

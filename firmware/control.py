@@ -4,14 +4,8 @@ Every command is answered with a status record (protocol.pack_status_into) whose
 tells the host whether it was applied. Bad commands change nothing.
 """
 
-import sys
-
 from . import protocol
-
-
-def _log_warn(*args):
-    # stderr: on serial/TCP links stdout carries the frames
-    print("[movecoach] W:", *args, file=sys.stderr)
+from .log import Log
 
 
 class Controller:
@@ -20,10 +14,12 @@ class Controller:
     on_status(view) receives each status record (a memoryview of STATUS_SIZE bytes).
     on_settings(rate_hz, acc_fs_g, gyr_fs_dps), if given, reconfigures the sensor before the
     sampler switches (raising ValueError rejects the change). battery() returns 0..100 or None.
+    log: a firmware.log.Log (warnings about refused commands); stderr by default.
     """
 
     def __init__(self, sampler, on_status, on_settings=None, battery=None, simulated=False,
-                 att_mtu=0):
+                 att_mtu=0, log=None):
+        self.log = log if log is not None else Log()
         self.sampler = sampler
         self.on_status = on_status
         self.on_settings = on_settings
@@ -53,10 +49,10 @@ class Controller:
                         self.on_settings(s.rate_hz, a, b)
                     s.set_range(a, b)
             except ValueError as exc:
-                _log_warn("command", op, "rejected:", exc)
+                self.log("W: command", op, "rejected:", exc)
                 result = protocol.RESULT_BAD_VALUE
         else:
-            _log_warn("bad command, opcode", op, "result", result)
+            self.log("W: bad command, opcode", op, "result", result)
         self.last_result = result
         self.last_opcode = op
         self.send_status()

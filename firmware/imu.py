@@ -1,11 +1,13 @@
 """Register-level drivers for ST's LSM6DSOX and LSM6DS3TR-C IMUs over an injected machine.I2C.
 
 Both chips sample accelerometer and gyroscope at the same output data rate into an on-chip FIFO
-(LSM6DSOX: 9 KB, ~6 s at 104 Hz; LSM6DS3TR-C: 4 KB, ~3 s), so no sample is lost while the
-radio is busy. Raw int16 counts come out, little-endian, straight into the packet buffer, in the
-wire order ax ay az gx gy gz; the scales are the datasheet sensitivities for the configured
-full scales (protocol.ACC_UG_PER_LSB: micro-g per count, GYR_UDPS_PER_LSB: micro-degrees/s
-per count).
+that holds the samples while the CPU or the radio is busy: LSM6DSOX 3 KB = 512 words of a tag
+and 6 bytes (its "up to 9 KB" needs the FIFO compression, which this driver leaves off), so
+256 samples: 2.46 s at 104 Hz, 1.23 s at 208 Hz; LSM6DS3TR-C 4 KB = 2048 16-bit words, 341
+samples: 3.3 s at 104 Hz. Raw int16 counts come out, little-endian, straight into the packet
+buffer, in the wire order ax ay az gx gy gz; the scales are the datasheet sensitivities for the
+configured full scales (protocol.ACC_UG_PER_LSB: micro-g per count, GYR_UDPS_PER_LSB:
+micro-degrees/s per count).
 
 Note: micropython-lib's lsm6dsox driver scales the gyro by full_scale/32768; the datasheet
 sensitivity is 14% larger at every range (e.g. 70 mdps/LSB at 2000 dps, not 61), which this
@@ -44,6 +46,7 @@ _DSOX_FIFO_CTRL4 = const(0x0A)
 _DSOX_FIFO_DATA_OUT_TAG = const(0x78)
 _DSOX_TAG_GYRO = const(0x01)
 _DSOX_TAG_ACC = const(0x02)
+_DSOX_TAG_CNT = const(0x06)  # FIFO_DATA_OUT_TAG bits 2:1: the sample's time slot
 
 # LSM6DS3TR-C FIFO
 _DS3_FIFO_CTRL1 = const(0x06)
@@ -93,6 +96,9 @@ class _LSM6:
         self._ovr_reported = False
         self._acc_ready = False
         self._gyr_ready = False
+        self._cnt = 0  # TAG_CNT of the half sample waiting for its partner
+        self._half_buf = None  # where that half sample waits (a packet buffer, an offset)
+        self._half_off = 0
 
     def _read_u8(self, reg):
         self.i2c.readfrom_mem_into(self.address, reg, self._b1)
@@ -138,14 +144,16 @@ class _LSM6:
         self.i2c.readfrom_mem_into(self.address, _OUTX_L_XL, acc)
         self.i2c.readfrom_mem_into(self.address, _OUTX_L_G, gyr)
 
-    def _fifo_words(self):
-        """Unread FIFO words; self._st[1] & _FIFO_OVR tells of an overrun (no allocation)."""
+    def fifo_words(self):
+        """Unread FIFO words (of FIFO_WORDS); self._st[1] & _FIFO_OVR tells of an overrun.
+
+        One status read, no allocation: cheap enough to ask on every pass of a loop."""
         self.i2c.readfrom_mem_into(self.address, _FIFO_STATUS1, self._st)
         return self._st[0] | ((self._st[1] & self._DIFF_HI_MASK) << 8)
 
     def fifo_level(self):
         """(unread FIFO words, whether the FIFO overflowed: oldest words overwritten)."""
-        words = self._fifo_words()
+        words = self.fifo_words()
         return words, bool(self._st[1] & _FIFO_OVR)
 
     def _check_overrun(self, words):
@@ -155,6 +163,9 @@ class _LSM6:
             self._ovr_reported = True
             self.overruns += 1
             self.pending_samples = words // self.WORDS_PER_SAMPLE
+            # the oldest words were overwritten: a half sample waiting for its partner has lost
+            # it (its partner's slot may now hold a later sample's word)
+            self._acc_ready = self._gyr_ready = False
             return True
         if not ovr:
             self._ovr_reported = False
@@ -166,7 +177,7 @@ class LSM6DSOX(_LSM6):
 
     CHIP_ID = 0x6C
     NAME = "LSM6DSOX"
-    FIFO_WORDS = 1365  # 9 KB / (7-byte words)
+    FIFO_WORDS = 512  # 3 KB uncompressed (DS12814 "FIFO"); DIFF_FIFO has 10 bits
     WORDS_PER_SAMPLE = 2
     _DIFF_HI_MASK = 0x03
 
@@ -183,29 +194,46 @@ class LSM6DSOX(_LSM6):
         """Move whole samples from the FIFO into buf at offset (12 bytes each, ax..gz int16 LE).
 
         Returns the number of complete samples written (<= max_samples); a half sample (one
-        sensor's word) waits in buf for its partner. On a FIFO overrun it first returns 0 with
-        self.overruns incremented and self.pending_samples set (see sampler.drain_fifo).
+        sensor's word) waits in buf for its partner. A sample's two words share TAG_CNT (the
+        chip's 2-bit time-slot counter): a word whose partner was lost (overwritten, or read
+        away) is dropped rather than paired with the next sample's. On a FIFO overrun it first
+        returns 0 with self.overruns incremented and self.pending_samples set (see
+        sampler.drain_fifo). An I2C error (OSError) after some samples were read ends the
+        call with those samples, which are in buf already; before any, it is raised.
         """
-        words = self._fifo_words()
+        words = self.fifo_words()
         if self._check_overrun(words):
             return 0
+        if buf is not self._half_buf or offset != self._half_off:
+            self._acc_ready = self._gyr_ready = False  # the waiting half is not in this slot
         i2c = self.i2c
         addr = self.address
         s = self._scratch
         n = 0
         o = offset
         while words > 0 and n < max_samples:
-            i2c.readfrom_mem_into(addr, _DSOX_FIFO_DATA_OUT_TAG, s)
+            try:
+                i2c.readfrom_mem_into(addr, _DSOX_FIFO_DATA_OUT_TAG, s)
+            except OSError:
+                if n == 0:
+                    raise
+                break  # keep the samples already read; the bus error shows on the next call
             words -= 1
             tag = s[0] >> 3
+            cnt = s[0] & _DSOX_TAG_CNT
             if tag == _DSOX_TAG_ACC:
                 d = o
+                if self._acc_ready or (self._gyr_ready and cnt != self._cnt):
+                    self._gyr_ready = False  # a second acc word, or one from another slot
                 self._acc_ready = True
             elif tag == _DSOX_TAG_GYRO:
                 d = o + 6
+                if self._gyr_ready or (self._acc_ready and cnt != self._cnt):
+                    self._acc_ready = False
                 self._gyr_ready = True
             else:  # temperature, timestamp, ...: not batched by configure(), skip
                 continue
+            self._cnt = cnt
             buf[d] = s[1]
             buf[d + 1] = s[2]
             buf[d + 2] = s[3]
@@ -216,6 +244,8 @@ class LSM6DSOX(_LSM6):
                 self._acc_ready = self._gyr_ready = False
                 n += 1
                 o += 12
+        self._half_buf = buf
+        self._half_off = o
         return n
 
 
@@ -241,7 +271,7 @@ class LSM6DS3TRC(_LSM6):
 
     def read_fifo_into(self, buf, offset, max_samples):
         """As LSM6DSOX.read_fifo_into; words are placed by the FIFO pattern index."""
-        words = self._fifo_words()
+        words = self.fifo_words()
         if self._check_overrun(words):
             return 0
         i2c = self.i2c
@@ -255,7 +285,12 @@ class LSM6DS3TRC(_LSM6):
             i2c.readfrom_mem_into(addr, _DS3_FIFO_STATUS3, self._b1)
             pattern = self._b1[0] % 6
         while words > 0 and n < max_samples:
-            i2c.readfrom_mem_into(addr, _DS3_FIFO_DATA_OUT_L, pair)
+            try:
+                i2c.readfrom_mem_into(addr, _DS3_FIFO_DATA_OUT_L, pair)
+            except OSError:
+                if n == 0:
+                    raise
+                break  # as LSM6DSOX: the samples already read are kept
             words -= 1
             d = o + slot[pattern]
             buf[d] = pair[0]

@@ -19,7 +19,10 @@ class SerialLink:
     def __init__(self, out=None, inp=None):
         self.out = out if out is not None else sys.stdout.buffer
         self.inp = inp if inp is not None else sys.stdin.buffer
-        self.framer = framing.Framer(protocol.packet_size(protocol.MAX_SAMPLES_PER_PACKET))
+        # sized to what this link sends (8-sample packets, status records): a framer for
+        # 255-sample packets built 3093 memoryviews, ~65 KB of a 32-bit board's heap
+        self.framer = framing.Framer(max(protocol.packet_size(protocol.SERIAL_SAMPLES_PER_PACKET),
+                                         protocol.STATUS_SIZE))
         self.deframer = framing.Deframer(max_frame=64)
         self._poll = select.poll()
         # boards poll the console through sys.stdin (its .buffer is the same stream)
@@ -29,6 +32,11 @@ class SerialLink:
     def send(self, payload):
         """Sampler/controller callback: one packet or status record as one frame."""
         self.out.write(self.framer.frame(payload))
+
+    def delimit(self):
+        """A lone frame delimiter: text printed on the console before it (the boot log) ends
+        there as a frame of its own, which the host skips, instead of spoiling the next one."""
+        self.out.write(b"\x00")
 
     def commands(self):
         """Control commands that arrived since the last call (never blocks)."""

@@ -41,7 +41,7 @@ def run(inp, out, rate_hz=protocol.DEFAULT_RATE_HZ, acc_fs_g=protocol.DEFAULT_AC
         autostart=True, simulated=True):
     """Serve until "Q" or end of input; returns the number of packets sent."""
     packer = packets.Packer(spp)
-    framer = framing.Framer(protocol.packet_size(protocol.MAX_SAMPLES_PER_PACKET))
+    framer = framing.Framer(max(protocol.packet_size(spp), protocol.STATUS_SIZE))
     write = out.write
 
     def send(payload):

@@ -12,6 +12,13 @@ bleak's own data types (``BLEDevice``, ``AdvertisementData``) and behave like bl
 - A ``FakeWearable`` starts sending packets when it receives the protocol's "start" command on
   the control characteristic (as the firmware does), one packet per notification, and can drop
   the connection (``drop(missed_packets=...)``), which fires the disconnected callback.
+- A ``BoardWearable`` is the real firmware instead: an ``EmulatedBoard`` (tests/emulated_board.py,
+  firmware/main.py under the `micropython` binary with aioble over an emulated radio). The
+  scanner sees it only while the firmware advertises, with the name and service UUIDs of the
+  advertising payload the firmware built; its ``BoardClient`` connects over the emulated radio
+  (the central exchanges MTUs, then takes ``discovery_s`` for service discovery, as bleak's
+  connect does), subscribes by writing the CCCD, writes commands with response, and gets the
+  notifications the firmware really sent.
 """
 
 from __future__ import annotations
@@ -73,7 +80,20 @@ class FakeCharacteristic:
         return f"<FakeCharacteristic {self.uuid}>"
 
 
-class FakeWearable:
+class _InRange:
+    """What a scan sees of a peripheral: bleak's BLEDevice and AdvertisementData, from its
+    name, address, rssi and service_uuids."""
+
+    def device(self) -> BLEDevice:
+        return BLEDevice(self.address, self.name, details={"fake": True})
+
+    def advertisement(self) -> AdvertisementData:
+        return AdvertisementData(local_name=self.name, manufacturer_data={}, service_data={},
+                                 service_uuids=list(self.service_uuids), tx_power=None,
+                                 rssi=self.rssi, platform_data=())
+
+
+class FakeWearable(_InRange):
     """A peripheral in range. make_packet(seq) -> bytes builds packet number seq.
 
     interval_s: time between notifications. n_packets: stop after this many (None: forever).
@@ -98,14 +118,7 @@ class FakeWearable:
         self.connections = 0
         self.client: FakeClient | None = None
         self.streaming = False
-
-    def device(self) -> BLEDevice:
-        return BLEDevice(self.address, self.name, details={"fake": True})
-
-    def advertisement(self) -> AdvertisementData:
-        return AdvertisementData(local_name=self.name, manufacturer_data={}, service_data={},
-                                 service_uuids=list(self.service_uuids), tx_power=None,
-                                 rssi=self.rssi, platform_data=())
+        self.advertising = True  # in range and visible to a scan
 
     def drop(self, missed_packets: int = 0) -> None:
         """Lose the connection (out of range); packets produced meanwhile never arrive."""
@@ -126,8 +139,10 @@ class FakeRadio:
         self.scanner = FakeScanner(self)
 
     def client_factory(self, device: BLEDevice, disconnected_callback: Any = None,
-                       **kwargs: Any) -> FakeClient:
-        client = FakeClient(self, device, disconnected_callback, **kwargs)
+                       **kwargs: Any) -> FakeClient | BoardClient:
+        wearable = self.wearable(device.address)
+        cls = BoardClient if isinstance(wearable, BoardWearable) else FakeClient
+        client = cls(self, device, disconnected_callback, **kwargs)
         self.clients.append(client)
         return client
 
@@ -149,6 +164,8 @@ class FakeScanner:
         await asyncio.sleep(0)
         seen = {}
         for w in self.radio.wearables:
+            if not w.advertising:
+                continue
             wanted = {u.lower() for u in service_uuids or []}
             if wanted and not wanted & {u.lower() for u in w.service_uuids}:
                 continue
@@ -159,8 +176,16 @@ class FakeScanner:
 
     async def find_device_by_filter(self, filterfunc: Callable[[BLEDevice, AdvertisementData], bool],
                                     timeout: float = 10.0, **kwargs: Any) -> BLEDevice | None:
-        found = await self.discover(timeout, return_adv=True, **kwargs)
-        return next((d for d, a in found.values() if filterfunc(d, a)), None)
+        """Like bleak, an emulated board (which starts advertising some time after boot) is
+        waited for until the timeout; the plain fakes are either in range or not."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = await self.discover(timeout, return_adv=True, **kwargs)
+            device = next((d for d, a in found.values() if filterfunc(d, a)), None)
+            waiting = any(isinstance(w, BoardWearable) for w in self.radio.wearables)
+            if device is not None or not waiting or asyncio.get_running_loop().time() > deadline:
+                return device
+            await asyncio.sleep(0.05)
 
     async def find_device_by_name(self, name: str, timeout: float = 10.0,
                                   **kwargs: Any) -> BLEDevice | None:
@@ -281,3 +306,116 @@ class FakeClient:
             self.wearable.client = None
         if self._disconnected_callback is not None:
             self._disconnected_callback(self)
+
+
+class BoardWearable(_InRange):
+    """The real firmware on an EmulatedBoard (tests/emulated_board.py), seen over the air.
+
+    mtu: the central's ATT MTU (BlueZ offers 517, iOS 185); discovery_s: how long service
+    discovery takes after the link is up (bleak's connect returns after it).
+    """
+
+    def __init__(self, board: Any, *, rssi: int = -55, mtu: int = 517, discovery_s: float = 0.3):
+        self.board = board
+        self.rssi = rssi
+        self.mtu = mtu
+        self.discovery_s = discovery_s
+        self.address = board.mac.upper()
+        self.connections = 0
+
+    @property
+    def advertising(self) -> bool:
+        return bool(self.board.advertising)
+
+    def _fields(self) -> dict[str, Any]:
+        from emulated_board import advertised
+
+        adv = self.board.advertising or {"adv": b"", "resp": b""}
+        return advertised(adv["adv"] + adv["resp"])  # an active scan merges the scan response
+
+    @property
+    def name(self) -> str | None:
+        return self._fields()["name"]
+
+    @property
+    def service_uuids(self) -> list[str]:
+        return self._fields()["uuids"]
+
+
+
+class BoardClient:
+    """BleakClient's API for one connection to a BoardWearable, over the emulated radio."""
+
+    def __init__(self, radio: FakeRadio, device: BLEDevice, disconnected_callback: Any = None,
+                 *, timeout: float = 30.0, **kwargs: Any):
+        self.radio = radio
+        self.device = device
+        self.address = device.address
+        self.timeout = timeout
+        self.wearable: BoardWearable = radio.wearable(device.address)
+        self._disconnected_callback = disconnected_callback
+        self._conn: Any = None
+
+    @property
+    def is_connected(self) -> bool:
+        return self._conn is not None and self._conn.open
+
+    @property
+    def mtu_size(self) -> int:
+        if not self.is_connected:
+            raise BleakError("Not connected")
+        return self._conn.mtu
+
+    async def connect(self, **kwargs: Any) -> None:
+        w = self.wearable
+        if not w.advertising:
+            raise BleakError(f"Device with address {self.address} was not found.")
+        self._conn = await w.board.connect(w.mtu, on_lost=self._lost)
+        w.connections += 1
+        await asyncio.sleep(w.discovery_s)
+        if not self.is_connected:
+            raise BleakError("Not connected")
+
+    def _lost(self) -> None:
+        if self._disconnected_callback is not None:
+            self._disconnected_callback(self)
+
+    async def disconnect(self) -> None:
+        if self.is_connected:
+            self.wearable.board.drop(self._conn)  # fires _lost: bleak calls the callback too
+
+    def _handle(self, char_specifier: Any) -> int:
+        try:
+            return self.wearable.board.handle_of(str(char_specifier))
+        except KeyError:
+            raise BleakError(f"Characteristic {char_specifier} was not found!") from None
+
+    async def start_notify(self, char_specifier: Any, callback: Callable[[Any, bytearray], Any],
+                           **kwargs: Any) -> None:
+        if not self.is_connected:
+            raise BleakError("Not connected")
+        handle = self._handle(char_specifier)
+        char = FakeCharacteristic(str(char_specifier).lower())
+        self.wearable.board.subscribe(self._conn, handle,
+                                      lambda _h, data: callback(char, bytearray(data)))
+
+    async def stop_notify(self, char_specifier: Any) -> None:
+        if self.is_connected:
+            self.wearable.board.subscribe(self._conn, self._handle(char_specifier), None)
+
+    async def write_gatt_char(self, char_specifier: Any, data: Any,
+                              response: bool | None = None) -> None:
+        if not self.is_connected:
+            raise BleakError("Not connected")
+        try:
+            status = await self.wearable.board.write(self._conn, self._handle(char_specifier),
+                                                     bytes(data))
+        except (TimeoutError, ConnectionError) as exc:
+            raise BleakError(f"write failed: {exc or type(exc).__name__}") from exc
+        if status:
+            raise BleakError(f"ATT error {status} writing {char_specifier}")
+
+    async def read_gatt_char(self, char_specifier: Any, **kwargs: Any) -> bytearray:
+        if not self.is_connected:
+            raise BleakError("Not connected")
+        return bytearray(await self.wearable.board.read(self._conn, self._handle(char_specifier)))

@@ -1,7 +1,7 @@
 """The IMU drivers against an emulated chip on a fake I2C bus, under MicroPython.
 
-FAKE_CHIP emulates the registers the drivers use (WHO_AM_I, CTRL1_XL/CTRL2_G/CTRL3_C, FIFO
-control, FIFO status and data) for both chips; samples pushed into its FIFO come out of the
+tests/mpboard/lsm6.py emulates the registers the drivers use (WHO_AM_I, CTRL1_XL/CTRL2_G/CTRL3_C,
+FIFO control, FIFO status and data) for both chips; samples pushed into its FIFO come out of the
 firmware as packets that the host decodes bit for bit.
 """
 
@@ -19,83 +19,14 @@ from movecoach.firmware import protocol
 from movecoach.samples import SampleBlock
 
 REPO = Path(__file__).resolve().parents[1]
+MPBOARD = Path(__file__).resolve().parent / "mpboard"
 
+# the emulated chips of tests/mpboard/lsm6.py; the tests here give each one a small FIFO
 FAKE_CHIP = textwrap.dedent("""
-    import struct
+    from lsm6 import LSM6
 
-    class FakeLSM6:
-        '''An LSM6DSOX ("dsox") or LSM6DS3TR-C ("ds3") behind a fake machine.I2C.'''
-
-        def __init__(self, chip, address=0x6A, fifo_words=64):
-            self.chip = chip
-            self.address = address
-            self.regs = bytearray(128)
-            self.regs[0x0F] = 0x6C if chip == "dsox" else 0x6A
-            self.fifo = []
-            self.capacity = fifo_words
-            self.ovr = False
-            self.pattern = 0
-            self.writes = []
-
-        def fifo_on(self):
-            if self.chip == "dsox":
-                return self.regs[0x0A] & 7 == 6
-            return self.regs[0x0A] & 7 == 6
-
-        def push(self, acc, gyr, acc_first=False):
-            if not self.fifo_on():
-                return
-            if self.chip == "dsox":
-                a = bytes((0x02 << 3,)) + struct.pack("<hhh", *acc)
-                g = bytes((0x01 << 3,)) + struct.pack("<hhh", *gyr)
-                words = [a, g] if acc_first else [g, a]
-            else:
-                words = [struct.pack("<h", v) for v in tuple(gyr) + tuple(acc)]
-            for w in words:
-                if len(self.fifo) >= self.capacity:  # continuous mode: oldest overwritten
-                    self.fifo.pop(0)
-                    self.ovr = True
-                    if self.chip == "ds3":
-                        self.pattern = (self.pattern + 1) % 6
-                self.fifo.append(w)
-
-        # --- machine.I2C --------------------------------------------------------------
-        def readfrom_mem_into(self, addr, reg, buf):
-            if addr != self.address:
-                raise OSError(19)  # ENODEV, as machine.I2C raises
-            n = len(buf)
-            if self.chip == "dsox" and reg == 0x78:
-                w = self.fifo.pop(0)
-                for i in range(7):
-                    buf[i] = w[i]
-            elif self.chip == "ds3" and reg == 0x3E:
-                w = self.fifo.pop(0)
-                buf[0] = w[0]
-                buf[1] = w[1]
-                self.pattern = (self.pattern + 1) % 6
-            elif reg == 0x3A:  # FIFO_STATUS1 (+ FIFO_STATUS2 with auto-increment)
-                buf[0] = len(self.fifo) & 0xFF
-                if n > 1:
-                    buf[1] = (0x40 if self.ovr else 0) | (len(self.fifo) >> 8)
-                    self.ovr = False
-            elif self.chip == "ds3" and reg == 0x3C:
-                buf[0] = self.pattern
-            else:
-                for i in range(n):
-                    buf[i] = self.regs[reg + i]
-
-        def writeto_mem(self, addr, reg, buf):
-            if addr != self.address:
-                raise OSError(19)
-            self.writes.append((reg, buf[0]))
-            self.regs[reg] = buf[0]
-            if reg == 0x12 and buf[0] & 1:  # SW_RESET
-                who = self.regs[0x0F]
-                self.regs = bytearray(128)
-                self.regs[0x0F] = who
-            if reg == 0x0A and buf[0] & 7 == 0:  # bypass mode empties the FIFO
-                self.fifo = []
-                self.pattern = 0
+    def FakeLSM6(chip, address=0x6A, fifo_words=64):
+        return LSM6(chip, address, fifo_words=fifo_words)
 """)
 
 DRIVE = textwrap.dedent("""
@@ -150,7 +81,7 @@ ERRORS = textwrap.dedent("""
 
 
 def run_mp(micropython: str, code: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, MICROPYPATH=f"{REPO}:.frozen")
+    env = dict(os.environ, MICROPYPATH=f"{MPBOARD}:{REPO}:.frozen")
     r = subprocess.run([micropython, "-c", code], capture_output=True, env=env, timeout=60)
     assert r.returncode == 0, r.stderr.decode(errors="replace")
     return r
@@ -207,43 +138,12 @@ def test_wrong_chip_missing_chip_and_bad_settings_are_reported(micropython):
 
 
 NO_ALLOC = textwrap.dedent("""
-    import gc, micropython, struct
+    import gc, micropython
     from firmware import framing, packets, protocol
     from firmware.imu import LSM6DSOX
     from firmware.sampler import Sampler, drain_fifo
 
-    class RingBus:
-        '''An LSM6DSOX FIFO in a preallocated ring: reading it allocates nothing either.'''
-        def __init__(self, cap):
-            self.regs = bytearray(128)
-            self.regs[0x0F] = 0x6C
-            self.ring = bytearray(7 * cap)
-            self.cap = cap
-            self.head = 0
-            self.count = 0
-            self.k = 0
-        def fill(self, n):
-            for _ in range(n):
-                for tag in (0x08, 0x10):  # gyro, then acc
-                    off = 7 * ((self.head + self.count) % self.cap)
-                    self.ring[off] = tag
-                    struct.pack_into("<hhh", self.ring, off + 1, self.k & 0x7FFF, tag, -1)
-                    self.count += 1
-                self.k += 1
-        def readfrom_mem_into(self, addr, reg, buf):
-            if reg == 0x3A:
-                buf[0] = self.count & 0xFF
-                buf[1] = self.count >> 8
-            elif reg == 0x78:
-                off = 7 * self.head
-                for i in range(7):
-                    buf[i] = self.ring[off + i]
-                self.head = (self.head + 1) % self.cap
-                self.count -= 1
-            else:
-                buf[0] = self.regs[reg]
-        def writeto_mem(self, addr, reg, buf):
-            self.regs[reg] = buf[0]
+    from lsm6 import LSM6
 
     class Sink:
         def __init__(self):
@@ -258,7 +158,7 @@ NO_ALLOC = textwrap.dedent("""
     def send(pkt):
         sink.write(framer.frame(pkt))
 
-    bus = RingBus(256)
+    bus = LSM6("dsox")  # its FIFO is a preallocated ring: reading it allocates nothing either
     imu = LSM6DSOX(bus)
     imu.configure(104, 4, 500)
     sampler = Sampler(packets.Packer(19), send)
@@ -266,7 +166,8 @@ NO_ALLOC = textwrap.dedent("""
 
     def run(n_reads):
         for _ in range(n_reads):
-            bus.fill(10)
+            for _ in range(10):
+                bus.make()
             drain_fifo(sampler, imu, 96000)
 
     run(3)
@@ -288,3 +189,88 @@ def test_fifo_to_frame_path_allocates_nothing_over_10000_samples(micropython):
     ok, grew, frames, made = map(int, run_mp(micropython, NO_ALLOC).stdout.split())
     assert ok == 1 and grew == 0  # driver + drain + packer + framer with the heap locked
     assert made == 10030 and frames == 10030 // 19
+
+
+def run_chip(micropython: str, script: str) -> tuple[Decoder, SampleBlock, str]:
+    """Run `script` (FAKE_CHIP and a sampler sending frames to stdout are set up) and decode."""
+    code = FAKE_CHIP + textwrap.dedent("""
+        import sys
+        from firmware import framing, packets, protocol
+        from firmware.imu import LSM6DSOX
+        from firmware.sampler import Sampler, drain_fifo
+
+        framer = framing.Framer(protocol.packet_size(8))
+
+        def send(pkt):
+            sys.stdout.buffer.write(framer.frame(pkt))
+
+        sampler = Sampler(packets.Packer(8), send, 104, 4, 500)
+        sampler.start()
+
+        def sample(k):  # ax = gx = k: a pairing error shows at once
+            return (k, 0, 8197), (k, 1, 2)
+
+        PERIOD_US = 1000000 // 104
+    """) + textwrap.dedent(script) + "\nsampler.stop()\n"
+    r = run_mp(micropython, code)
+    dec = Decoder()
+    return dec, SampleBlock.concat(dec.feed_stream(r.stdout, t_host_s=0.0)), r.stderr.decode()
+
+
+def numbers(block: SampleBlock) -> tuple[np.ndarray, np.ndarray]:
+    return (np.rint(block.acc_m_s2[:, 0] / protocol.acc_scale_m_s2(4)).astype(int),
+            np.rint(block.gyr_rad_s[:, 0] / protocol.gyr_scale_rad_s(500)).astype(int))
+
+
+def test_the_driver_knows_the_lsm6dsox_fifo_is_512_words(micropython):
+    # at its real depth the chip is full at 512 words (3 KB: 2.46 s at 104 Hz), which its 10-bit
+    # DIFF_FIFO field counts; the firmware holds the FIFO until half of that when the radio is busy
+    _dec, _block, out = run_chip(micropython, """
+        bus = LSM6("dsox")
+        imu = LSM6DSOX(bus)
+        imu.configure(104, 4, 500)
+        for k in range(300):
+            bus.push(*sample(k))
+        print(imu.fifo_words(), imu.FIFO_WORDS, imu.FIFO_WORDS * 7, file=sys.stderr)
+    """)
+    assert out.split() == ["512", "512", "3584"]
+
+
+def test_a_word_left_without_its_partner_by_an_overrun_is_not_paired_with_the_next_sample(
+        micropython):
+    dec, block, _ = run_chip(micropython, """
+        bus = FakeLSM6("dsox", fifo_words=64)
+        imu = LSM6DSOX(bus)
+        imu.configure(104, 4, 500)
+        for k in range(10):
+            bus.push(*sample(k))
+        drain_fifo(sampler, imu, 10 * PERIOD_US)
+        for k in range(10, 50):  # 80 words into 64: samples 10..17 and the gyro of 18 are gone
+            bus.push(*sample(k))
+        bus.push_gyro_word(sample(50)[1])  # the next sample's gyro word is in, its acc not yet
+        drain_fifo(sampler, imu, 41 * PERIOD_US)
+    """)
+    ax, gx = numbers(block)
+    np.testing.assert_array_equal(ax, list(range(10)) + list(range(19, 50)))
+    np.testing.assert_array_equal(gx, ax)  # each accelerometer sample with its own gyro sample
+    assert dec.stats.overruns == 1
+    assert dec.stats.lost_samples in (8, 9)  # 9 lost; the estimate from the MCU's clock is +-1
+
+
+def test_an_i2c_error_mid_read_keeps_the_samples_already_read(micropython):
+    dec, block, out = run_chip(micropython, """
+        bus = LSM6("dsox", faults={"data_error_at": 15})  # the gyro word of sample 7
+        imu = LSM6DSOX(bus)
+        imu.configure(104, 4, 500)
+        for k in range(20):
+            bus.push(*sample(k))
+        for _ in range(2):
+            try:
+                print(drain_fifo(sampler, imu, 20 * PERIOD_US), file=sys.stderr)
+            except OSError as exc:
+                print("error", exc, file=sys.stderr)
+    """)
+    ax, gx = numbers(block)
+    np.testing.assert_array_equal(ax, np.arange(20))  # none lost, none twice
+    np.testing.assert_array_equal(gx, ax)
+    assert out.split() == ["7", "13"] and dec.stats.lost_samples == 0
