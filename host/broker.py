@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from movecoach import children
 from movecoach.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class LocalBroker:
             # persistence folder: the saved sessions (and queued messages) would be lost.
             + ("user root\n" if os.geteuid() == 0 else "")
         )
-        self._proc = subprocess.Popen(
+        self._proc = children.popen(
             [exe, "-c", str(conf)],
             stdout=subprocess.DEVNULL,
             stderr=open(self.workdir / "mosquitto.log", "ab"),  # noqa: SIM115

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from movecoach.errors import UserError
@@ -161,7 +164,8 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
     )
     summary = None
     try:
-        summary = asyncio.run(_run_and_close(runner))
+        with _terminate_like_ctrl_c():
+            summary = asyncio.run(_run_and_close(runner))
     except KeyboardInterrupt:
         print("\nStopped. The recording so far is kept (marked incomplete).")
         return 130
@@ -176,6 +180,22 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
     print(speak_summary(summary))
     print(f"Recording: session {session.id} in {Path(directory) / 'movecoach.sqlite'}")
     return 0 if summary.get("complete") else 1
+
+
+@contextlib.contextmanager
+def _terminate_like_ctrl_c():
+    """SIGTERM and SIGHUP (`kill`, a closed terminal) stop the session as Ctrl-C does: the
+    recording is closed and every child process (broker, wearable, speech) is ended."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, lambda *_: signal.raise_signal(signal.SIGINT))
+                for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 async def _run_and_close(runner) -> dict:

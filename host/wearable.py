@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from movecoach import children
 from movecoach.errors import UserError
 from movecoach.firmware import framing, protocol
 
@@ -166,7 +167,7 @@ class _Session:
         self.streaming = autostart
         self._on_end = on_end
         argv, env, self.runtime = firmware_command(runtime, rate_hz=rate_hz, autostart=autostart)
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.proc = children.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env)
         self._controls: queue.Queue[bytes] = queue.Queue()
         self._stop = threading.Event()
