@@ -220,6 +220,7 @@ class SessionRunner:
         self.results: list[tuple[Step, list[SetResult]]] = []
         self.sway: dict | None = None
         self.lost_packets = 0
+        self.analysis_errors = 0
         self._status_every_s = 1.0 / self.options.status_hz
         self._last_status = 0.0
 
@@ -328,14 +329,21 @@ class SessionRunner:
     async def _run_set(self, index: int, step: Step, set_index: int) -> SetResult:
         coach = SetCoach(step, set_index, self.emit)
         analyzer: RepAnalyzer | None = None
-        last_rep_t = 0.0
+        last_rep_t: float | None = None
         posture_cued = False
         async with self._blocks(index, step, set_index) as blocks:
             async for block in blocks:
                 if analyzer is None:
                     analyzer = RepAnalyzer(step.exercise, fs=block.fs)
-                    last_rep_t = float(block.t_s[0])
-                for ev in analyzer.push(block.t_s, block.acc_m_s2, block.gyr_rad_s):
+                    if last_rep_t is None:
+                        last_rep_t = float(block.t_s[0])
+                try:
+                    events = analyzer.push(block.t_s, block.acc_m_s2, block.gyr_rad_s)
+                except Exception:  # an analysis bug must not end the session
+                    self._analysis_failed(step.exercise)
+                    analyzer = None  # a fresh analyzer takes the next block; counts so far stay
+                    continue
+                for ev in events:
                     coach.on_rep_event(ev, _host_time(block, ev.t_s))
                     if ev.kind in ("rep_start", "rep_end"):
                         last_rep_t = ev.t_s
@@ -351,8 +359,11 @@ class SessionRunner:
                                       "text": "No movement for a while; ending this set."})
                     break
         if analyzer is not None and not coach.done:
-            for ev in analyzer.finish():
-                coach.on_rep_event(ev, None)
+            try:
+                for ev in analyzer.finish():
+                    coach.on_rep_event(ev, None)
+            except Exception:
+                self._analysis_failed(step.exercise)
         coach.result.complete = coach.done
         return coach.result
 
@@ -365,7 +376,10 @@ class SessionRunner:
                 if analyzer is None:
                     analyzer = SwayAnalyzer(fs=block.fs)
                     t0 = float(block.t_s[0])
-                analyzer.push(block.t_s, block.acc_m_s2)
+                try:
+                    analyzer.push(block.t_s, block.acc_m_s2)
+                except Exception:
+                    self._analysis_failed(step.exercise)
                 elapsed = float(block.t_s[-1]) - t0
                 self._status(step.exercise, 0, None, 0.0, elapsed)
                 if elapsed >= duration:
@@ -378,8 +392,22 @@ class SessionRunner:
         except ValueError as exc:  # too short to analyse
             self.emit("cue", {"exercise": "sway", "cue": "too_short", "text": f"Balance trial too short: {exc}"})
             return
+        except Exception:
+            self._analysis_failed("sway")
+            self.emit("cue", {"exercise": "sway", "cue": "analysis_failed",
+                              "text": "I could not measure this balance trial."})
+            return
         self.sway = {k: _r(v, 5) for k, v in metrics.items()}
         self.emit("sway", {"exercise": "sway", "metrics": self.sway})
+
+    def _analysis_failed(self, exercise: str) -> None:
+        """Log (the first with its traceback) and count an exception from an analyzer."""
+        self.analysis_errors += 1
+        if self.analysis_errors == 1:
+            log.exception("%s analysis failed; carrying on with a fresh analyzer (please report "
+                          "this)", exercise)
+        else:
+            log.warning("%s analysis failed again (%d times)", exercise, self.analysis_errors)
 
     def _summary(self, started: float, complete: bool) -> dict:
         steps = []
@@ -396,6 +424,7 @@ class SessionRunner:
             "steps": steps,
             "sway": self.sway,
             "lost_packets": self.lost_packets,
+            "analysis_errors": self.analysis_errors,
         }
 
 
