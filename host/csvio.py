@@ -31,9 +31,11 @@ MIN_DURATION_S = 2.0
 MIN_RATE_HZ = 25.0
 MAX_RATE_HZ = 400.0
 _RATE_TOLERANCE = 1e-9
-# Text read per block: ~115k rows of ~70 bytes (18 min at 104 Hz); about three times this is in
-# memory at once (the text, the parsed rows, their SI copy), whatever the file's length.
-BLOCK_BYTES = 8 << 20
+# Text read per block: ~30k rows of ~70 bytes (4.6 min at 104 Hz). Measured on a 60 min file
+# (benchmarks/analyze_memory.py): the analysis of one block holds ~15x its text in memory
+# (parsed rows, their SI copy, the analysis grid, the detector's lists): 2 MiB blocks peak at
+# ~30 MB above the imports (135 MB resident in all), 8 MiB ones at ~130 MB, for 10 % less CPU.
+BLOCK_BYTES = 2 << 20
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def iter_blocks(path: str | Path, *, acc_unit: str = "m/s^2", gyro_unit: str = "
     """Read an analyze CSV once, front to back, in blocks of about block_bytes of text.
 
     Works on anything that can be read only once (a pipe, a FIFO) and holds one block in memory
-    at a time (~block_bytes x 3), whatever the file's length. acc_unit/gyro_unit: what the file
+    at a time, whatever the file's length. acc_unit/gyro_unit: what the file
     holds ("g", "deg/s"; see movecoach.units); values are converted to m/s^2 and rad/s.
     block_bytes: default BLOCK_BYTES.
     Raises UserError (one line naming the file, the line and the problem) for a missing file, a
