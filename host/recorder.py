@@ -38,7 +38,7 @@ import numpy as np
 
 from movecoach.errors import UserError
 from movecoach.events import Event
-from movecoach.paths import db_path
+from movecoach.paths import db_path, make_private_dir, private_file
 from movecoach.samples import SampleBlock
 from movecoach.signal.types import SwayMetrics
 
@@ -252,7 +252,7 @@ class Recorder:
         self._sessions: list[SessionRecorder] = []
         directory = self.db_path.parent
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            make_private_dir(directory)
             _probe_writable(directory)
             free_mb = shutil.disk_usage(directory).free / 1e6
         except OSError as exc:
@@ -260,6 +260,10 @@ class Recorder:
         if free_mb < min_free_mb:
             raise UserError(f"cannot write to {directory}: disk full "
                             f"({free_mb:.0f} MB free, need {min_free_mb:.0f} MB)")
+        try:
+            make_db_private(self.db_path)
+        except OSError as exc:
+            raise UserError(f"cannot write to {directory}: {exc.strerror or exc}") from exc
         try:
             self._conn = connect(self.db_path)
             migrate(self._conn)
@@ -298,6 +302,16 @@ class Recorder:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def make_db_private(path: Path) -> None:
+    """The database file 0600 before SQLite opens it: SQLite creates the -wal and -shm files
+    with the database's own permissions. Files left 0644 by an older movecoach are tightened."""
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            private_file(side)
 
 
 def _probe_writable(directory: Path) -> None:
@@ -776,6 +790,10 @@ class SessionStore:
             if not create:
                 return
             Recorder(self.db_path.parent, min_free_mb=1.0).close()
+        try:
+            make_db_private(self.db_path)  # one left readable by an older movecoach
+        except OSError:
+            pass  # a read-only copy: reading it is still fine
         try:
             self._conn = connect(self.db_path)
             migrate(self._conn)

@@ -35,6 +35,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from movecoach import __version__
 from movecoach.errors import UserError
 from movecoach.events import Event
+from movecoach.paths import make_private_dir, private_file
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ class _Journal:
 
     def __init__(self, queue_dir: str | Path, device_id: str):
         self.path = Path(queue_dir).expanduser() / f"{_SAFE_ID.sub('_', device_id)}.outbox.jsonl"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)  # the messages describe a person's session
         self._file = None
 
     def load(self) -> tuple[list[_Out], int]:
@@ -173,7 +174,7 @@ class _Journal:
         return out, last_seq
 
     def _rewrite(self, pending: list[_Out], last_seq: int) -> None:
-        tmp = self.path.with_suffix(".tmp")
+        tmp = private_file(self.path.with_suffix(".tmp"))
         with tmp.open("w", encoding="utf-8") as f:
             for m in pending:
                 f.write(json.dumps({"op": "add", "seq": m.seq, "topic": m.topic,
