@@ -42,12 +42,17 @@ def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str) ->
     s.add_argument("--device-id", default=None, help="device id for MQTT topics and the recording")
     m = p.add_argument_group("MQTT")
     m.add_argument("--broker", default=None, metavar="HOST:PORT", help="publish live feedback to this broker")
-    m.add_argument("--mqtt-config", default=None, metavar="FILE", help="TOML file with broker settings")
+    m.add_argument("--mqtt-config", default=None, metavar="FILE",
+                   help="TOML file with broker settings (coach: default ~/.config/movecoach/mqtt.toml "
+                        "if it exists)")
     m.add_argument("--mqtt-prefix", default=None, help="topic prefix (default movecoach)")
     m.add_argument("--mqtt-username", default=None)
-    m.add_argument("--mqtt-password", default=None)
+    m.add_argument("--mqtt-password", default=None,
+                   help="avoid: every user sees it in `ps`; use the config file or $MOVECOACH_MQTT_PASSWORD")
     m.add_argument("--mqtt-tls", action="store_true", help="connect with TLS")
-    m.add_argument("--mqtt-ca", default=None, metavar="FILE", help="CA certificates for TLS")
+    m.add_argument("--mqtt-ca", default=None, metavar="FILE", help="CA certificates for TLS (implies --mqtt-tls)")
+    m.add_argument("--mqtt-notes", action="store_true",
+                   help="also publish the how-you-feel note (never retained)")
     m.add_argument("--ha-discovery", action="store_true", help="announce Home Assistant sensors")
     v = p.add_argument_group("speech")
     v.add_argument("--no-speech", action="store_true", help="do not speak")
@@ -109,23 +114,10 @@ def build_sinks(args: argparse.Namespace, device_id: str, broker: str | None) ->
 def _mqtt_sink(args: argparse.Namespace, device_id: str, broker: str | None) -> Sink:
     from movecoach.sinks import mqtt
 
-    kwargs = {}
-    if args.mqtt_config:
-        cfg = mqtt.load_config(args.mqtt_config)
-        kwargs = {k: v for k, v in vars(cfg).items() if v is not None}
-    overrides = {
-        "broker": broker,
-        "prefix": args.mqtt_prefix,
-        "username": args.mqtt_username,
-        "password": args.mqtt_password,
-        "ca_certs": args.mqtt_ca,
-    }
-    kwargs.update({k: v for k, v in overrides.items() if v is not None})
-    if args.mqtt_tls:
-        kwargs["tls"] = True
-    if args.ha_discovery:
-        kwargs["ha_discovery"] = True
-    kwargs.pop("device_id", None)
+    kwargs = mqtt.sink_options(
+        config=args.mqtt_config, broker=broker, password_flag=args.mqtt_password,
+        prefix=args.mqtt_prefix, username=args.mqtt_username, ca_certs=args.mqtt_ca,
+        tls=args.mqtt_tls, ha_discovery=args.ha_discovery, notes=args.mqtt_notes)
     return mqtt.MqttSink(device_id=device_id, **kwargs)
 
 
@@ -206,5 +198,11 @@ async def _run_and_close(runner) -> dict:
 
 
 def cmd_coach(args: argparse.Namespace) -> int:
-    broker = args.broker
-    return run(args, routine_from_args(args), broker=broker)
+    if args.mqtt_config is None:
+        from movecoach.sinks.mqtt import default_config_path
+
+        default = default_config_path()
+        if default.is_file():
+            log.info("MQTT settings from %s", default)
+            args.mqtt_config = str(default)
+    return run(args, routine_from_args(args), broker=args.broker)
