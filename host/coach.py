@@ -155,10 +155,12 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
         ),
     )
     summary = None
+    stopped = False
     try:
         with _terminate_like_ctrl_c():
             summary = asyncio.run(_run_and_close(runner))
     except KeyboardInterrupt:
+        stopped = True
         print("\nStopped. The recording so far is kept (marked incomplete).")
         return 130
     finally:
@@ -167,7 +169,10 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
                 sink.close()
             except Exception:
                 log.exception("closing %s", type(sink).__name__)
-        session.close()
+        if summary is None and not stopped and not session.samples_added:
+            session.discard()  # it failed before it began (no sensor, a damaged recording)
+        else:
+            session.close()
         recorder.close()
     print(speak_summary(summary))
     print(f"Recording: session {session.id} in {Path(directory) / 'movecoach.sqlite'}")
