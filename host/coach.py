@@ -73,7 +73,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_coach)
 
 
+def check_session_arguments(args: argparse.Namespace) -> None:
+    """The limits of movecoach.limits, the same for `coach` and `demo` (and `simulate`,
+    `wearable`): a one-line UserError before anything starts."""
+    from movecoach.limits import HOLD_S, REST_S, SWAY_DURATION_S, check_seconds
+
+    check_seconds("--duration", args.duration, SWAY_DURATION_S)
+    check_seconds("--hold", args.hold, HOLD_S)
+    check_seconds("--rest", args.rest, REST_S)
+
+
 def routine_from_args(args: argparse.Namespace) -> Routine:
+    check_session_arguments(args)
     if args.exercise is None:
         return daily_routine(sets=args.sets or 2)
     return single_exercise(

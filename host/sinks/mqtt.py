@@ -48,6 +48,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from movecoach import __version__
 from movecoach.errors import UserError
 from movecoach.events import Event
+from movecoach.limits import check_port
 from movecoach.paths import make_private_dir, private_file
 
 log = logging.getLogger(__name__)
@@ -191,9 +192,9 @@ def parse_broker(broker: str, *, tls: bool = False) -> tuple[str, int]:
         raise UserError(f"broker {broker!r}: no host name (expected host:port)")
     if not port_text:
         return host, 8883 if tls else 1883
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not port_text.isdigit():
         raise UserError(f"broker {broker!r}: port must be a number 1-65535")
-    return host, int(port_text)
+    return host, check_port(f"broker {broker!r}: port", int(port_text))
 
 
 @dataclass
