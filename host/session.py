@@ -23,6 +23,7 @@ from movecoach.routine import MIN_GOOD_AMPLITUDE_DEG, Routine, Step
 from movecoach.samples import SampleBlock
 from movecoach.signal.streaming import RepAnalyzer, SwayAnalyzer
 from movecoach.signal.types import RepEvent
+from movecoach.units import UnitCheck
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ POSTURE_CUES = {
     "wall-slide": "Stand up straight with your back against the wall to start, with the sensor on the "
                   "front of your thigh.",
 }
+# Seconds of samples the sensor's readings are checked on at the start of a session (the person
+# is getting ready, mostly still: gravity alone should be measured).
+SENSOR_CHECK_S = 2.0
 KIND_WORDS = {"heel_raise": "heel raise", "toe_raise": "toe raise", "lift": "lift", "slide": "slide"}
 
 Emit = Callable[[str, dict], None]
@@ -221,6 +225,8 @@ class SessionRunner:
         self.sway: dict | None = None
         self.lost_packets = 0
         self.analysis_errors = 0
+        self._sensor_check: UnitCheck | None = UnitCheck()
+        self._sensor_check_s = 0.0
         self._status_every_s = 1.0 / self.options.status_hz
         self._last_status = 0.0
 
@@ -318,6 +324,7 @@ class SessionRunner:
                         self._on_link(item, step.exercise)
                     elif len(item):
                         self._record(item, index)
+                        self._check_sensor(item, step.exercise)
                         yield item
 
             gen = blocks()
@@ -399,6 +406,25 @@ class SessionRunner:
             return
         self.sway = {k: _r(v, 5) for k, v in metrics.items()}
         self.emit("sway", {"exercise": "sway", "metrics": self.sway})
+
+    def _check_sensor(self, block: SampleBlock, exercise: str) -> None:
+        """Once per session, on its first SENSOR_CHECK_S of samples: a flat sensor (a dead chip
+        reads the same value for ever) or an accelerometer far from gravity at rest (the
+        wearable's full scale set wrong) gets a cue, instead of a set that silently counts 0."""
+        check = self._sensor_check
+        if check is None:
+            return
+        check.add(block.t_s, block.acc_m_s2, block.gyr_rad_s)
+        self._sensor_check_s += float(block.t_s[-1] - block.t_s[0]) + 1.0 / max(block.fs, 1.0)
+        if self._sensor_check_s < SENSOR_CHECK_S:
+            return
+        self._sensor_check = None
+        problem = check.problem(uses_gyro=exercise != "sway", judge_rotation=False)
+        if problem:
+            log.warning("the sensor's readings look wrong: %s", problem)
+            self.emit("cue", {"exercise": exercise, "cue": "sensor",
+                              "text": "The sensor's readings look wrong. Check that it is switched "
+                                      "on and strapped in place."})
 
     def _analysis_failed(self, exercise: str) -> None:
         """Log (the first with its traceback) and count an exception from an analyzer."""

@@ -135,9 +135,10 @@ class UnitCheck:
             return None
         return self._cross / self._tilt2
 
-    def problem(self, *, uses_gyro: bool = True) -> str | None:
+    def problem(self, *, uses_gyro: bool = True, judge_rotation: bool = True) -> str | None:
         """The likely unit mistake in one sentence, or None. uses_gyro=False: the analysis
-        does not read the gyroscope (sway), so only the accelerometer is judged."""
+        does not read the gyroscope (sway), so only the accelerometer is judged.
+        judge_rotation=False: skip the gyroscope/tilt ratio (a few seconds of live data)."""
         if self.samples == 0:
             return None
         if np.all(self._acc_max == self._acc_min):
@@ -153,7 +154,7 @@ class UnitCheck:
         if not GRAVITY_OK_M_S2[0] <= grav <= GRAVITY_OK_M_S2[1]:
             return (f"the accelerometer reads {grav:.3g} at rest, far from gravity's 9.81 m/s^2: "
                     "check its unit and scale")
-        ratio = self.gyro_ratio
+        ratio = self.gyro_ratio if judge_rotation else None
         if uses_gyro and ratio is not None:
             if ratio > RATIO_OK[1]:
                 return (f"the gyroscope turns {ratio:.0f}x faster than the sensor tilts: it looks "

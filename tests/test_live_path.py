@@ -177,33 +177,56 @@ def test_a_session_over_tcp_from_a_wearable_that_repeats_packets_counts_every_re
         if k % 50 == 7:  # a wearable (or bridge) that sends some packets twice
             sent.append(p)
     frames = [framing.encode_frame(p) for p in sent]
+    summary, sink, stats = asyncio.run(serve_session(frames, single_exercise("march", reps=4)))
+    assert summary["complete"] is True  # before: IndexError, session INCOMPLETE with 0 reps
+    assert [e.data["count"] for e in sink.events if e.kind == "rep"] == [1, 2, 3, 4]
+    assert stats.duplicates >= 1 and stats.lost_packets == 0
+    assert not [e for e in sink.events if e.kind == "cue" and e.data["cue"] == "sensor"]
+
+
+def test_a_dead_sensor_on_the_live_link_gets_a_cue_within_seconds():
+    zeros = np.zeros((SPP, 6), np.int16)  # a chip that answers but measures nothing
+    frames = [framing.encode_frame(make_packet(k, (k * SPP * 1_000_000) // 104, zeros))
+              for k in range(104 * 6 // SPP)]
+    summary, sink, _ = asyncio.run(serve_session(frames, single_exercise("march", reps=4),
+                                                 until=lambda e: e.kind == "cue"))
+    cues = [e.data for e in sink.events if e.kind == "cue"]
+    assert cues[0]["cue"] == "sensor" and "switched on" in cues[0]["text"]  # before: 0 lifts, no word
+
+
+async def serve_session(frames: list[bytes], routine, *, until=None):
+    """A session reading `frames` from a TCP wearable at 20x real time, to its end or (until)
+    to the first event for which until(event) is true."""
 
     async def serve(reader, writer):
-        for i in range(0, len(frames), 13):  # ~1 s of data per write, 20x real time
+        for i in range(0, len(frames), 13):  # ~1 s of data per write
             writer.write(b"".join(frames[i:i + 13]))
             await writer.drain()
             await asyncio.sleep(0.05)
         await asyncio.sleep(30)
 
-    async def main():
-        server = await asyncio.start_server(serve, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        source = SharedSource(f"tcp://127.0.0.1:{port}")
-        sink = Collect()
-        runner = SessionRunner(single_exercise("march", reps=4), source, [sink], device_id="t",
-                               options=SessionOptions(ready_s=0))
-        try:
-            summary = await asyncio.wait_for(runner.run(), 60)
-            stats = source._samples.stats.decoder
-        finally:
-            await source.aclose()
-            server.close()
-        return summary, sink, stats
-
-    summary, sink, stats = asyncio.run(main())
-    assert summary["complete"] is True  # before: IndexError, session INCOMPLETE with 0 reps
-    assert [e.data["count"] for e in sink.events if e.kind == "rep"] == [1, 2, 3, 4]
-    assert stats.duplicates >= 1 and stats.lost_packets == 0
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    source = SharedSource(f"tcp://127.0.0.1:{port}")
+    sink = Collect()
+    runner = SessionRunner(routine, source, [sink], device_id="t", options=SessionOptions(ready_s=0))
+    try:
+        task = asyncio.ensure_future(runner.run())
+        deadline = asyncio.get_running_loop().time() + 60
+        while not task.done() and asyncio.get_running_loop().time() < deadline:
+            if until is not None and any(until(e) for e in sink.events):
+                task.cancel()
+                break
+            await asyncio.sleep(0.05)
+        if not task.done():
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        summary = None if task.cancelled() else task.result()
+        stats = source._samples.stats.decoder
+    finally:
+        await source.aclose()
+        server.close()
+    return summary, sink, stats
 
 
 class FailingAnalyzer(RepAnalyzer):
