@@ -538,13 +538,8 @@ class Decoder:
         hold it, or drop it. Returns the new last admitted packet."""
         if ref is None:
             return self._accept(p, out)
-        if self._held and p[7] is not None:
-            oldest = min(h[7] for h in self._held.values() if h[7] is not None) \
-                if any(h[7] is not None for h in self._held.values()) else None
-            while oldest is not None and p[7] - oldest >= self.reorder_s and self._held:
-                ref = self._release_oldest(ref, out)
-                hs = [h[7] for h in self._held.values() if h[7] is not None]
-                oldest = min(hs) if hs else None
+        while self._held and p[7] is not None and p[7] - self._held_since() >= self.reorder_s:
+            ref = self._release_oldest(ref, out)  # waited long enough for that hole
         verdict = self._verdict(p, ref)
         if self._hole_is_loss and verdict not in (_DUP, _STALE):
             self._hole_is_loss = False
@@ -563,10 +558,10 @@ class Decoder:
         if self._odd:  # the timeline goes on: the ones that disagreed with it were corrupt
             self._drop_odd()
         if verdict == _BAD_SEQ:
-            self._repair(p, f"sequence number {p[0]}", ref)
+            self._repair(f"sequence number {p[0]}", ref)
             p[0] = (ref[0] + 1) & 0xFFFF
         elif verdict == _BAD_TIME:
-            self._repair(p, f"timestamp {p[1]} us", ref)
+            self._repair(f"timestamp {p[1]} us", ref)
             p[1] = (ref[1] + round(ref[2] * 1e7 / ref[4])) & (_U32 - 1)
         elif verdict == _GAP:
             self._held[p[0]] = p  # the missing ones may still come
@@ -597,13 +592,17 @@ class Decoder:
             ref = nxt
         return ref
 
+    def _held_since(self) -> float:
+        """Host arrival time (s) of the earliest held packet (inf if none has one)."""
+        return min((h[7] for h in self._held.values() if h[7] is not None), default=np.inf)
+
     def _release_oldest(self, ref: list, out: list[list]) -> list:
         """Give up waiting for the hole before the first held packet: admit it (a loss)."""
         key = min(self._held, key=lambda q: (q - ref[0]) & 0xFFFF)
         return self._accept(self._held.pop(key), out)
 
     def _verdict(self, p: list, ref: list) -> int:
-        seq, t0, n, flags, rate, _, _, host = p[:8]
+        seq, t0, _, flags, _, _, _, host = p[:8]
         if self._seen.get(seq) == t0:
             return _DUP if seq == ref[0] else _STALE
         dseq = (seq - ref[0]) & 0xFFFF
@@ -667,7 +666,7 @@ class Decoder:
                    "number and timestamp do not fit the stream")
         self._odd = []
 
-    def _repair(self, p: list, what: str, ref: list) -> None:
+    def _repair(self, what: str, ref: list) -> None:
         self.stats.corrupt += 1
         self._warn(f"corrupt packet after seq {ref[0]}: {what} does not fit the stream; repaired")
 
