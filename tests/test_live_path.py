@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_decoder import make_packet
+from test_session_link import Collect
 
 from movecoach import session as session_module
 from movecoach.decoder import REORDER_WINDOW, Decoder
@@ -156,17 +157,6 @@ def sim_packets(exercise: str, reps: int) -> list[bytes]:
     n = len(counts) // SPP
     return [make_packet(k, (k * SPP * 1_000_000) // 104, counts[k * SPP:(k + 1) * SPP],
                         flags=protocol.FLAG_RESTART if k == 0 else 0) for k in range(n)]
-
-
-class Collect:
-    def __init__(self):
-        self.events = []
-
-    def handle(self, event):
-        self.events.append(event)
-
-    def close(self):
-        pass
 
 
 def test_a_session_over_tcp_from_a_wearable_that_repeats_packets_counts_every_rep():
