@@ -209,6 +209,11 @@ def cobs_decode_frames(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
     return out[keep], lengths, final == ends64
 
 
+def _digest(p: list) -> int:
+    """A hash of a packet's samples (p[8], int16 counts)."""
+    return hash(p[8].tobytes())
+
+
 def _linfit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Least-squares (slope, intercept) of y on x."""
     xm, ym = x.mean(), y.mean()
@@ -319,9 +324,9 @@ class Decoder:
         self._origin_us: int | None = None
         self._held: dict[int, list] = {}  # seq -> packet that arrived before a hole was filled
         self._odd: list[list] = []  # packets in a row that disagree with the timeline
-        self._seen: dict[int, int] = {}  # seq -> t0 of recently admitted packets
+        self._seen: dict[int, tuple[int, int]] = {}  # seq -> (t0, hash of the samples)
         self._seen_order: deque[int] = deque()
-        self._seen_tail: list[tuple[np.ndarray, np.ndarray]] = []  # from the fast path
+        self._seen_tail: list[tuple] = []  # (seq, t0, n, counts) of fast-path batches
         self._seen_tail_n = 0
         self._hole_is_loss = False  # set by link_restored()
         self._warn_t = -1e9
@@ -470,7 +475,8 @@ class Decoder:
         host = host[idx] if host is not None else None
         if self._in_order(seq, t0, n, rate_dhz):
             tail = self._seen_tail  # _remember()ed when the slow path needs it
-            tail.append((seq[-_SEEN:], t0[-_SEEN:]))
+            k_n = n[-_SEEN:]
+            tail.append((seq[-_SEEN:], t0[-_SEEN:], k_n, counts[counts.shape[0] - int(k_n.sum()):]))
             self._seen_tail_n += tail[-1][0].shape[0]
             while self._seen_tail_n - tail[0][0].shape[0] >= _SEEN:
                 self._seen_tail_n -= tail.pop(0)[0].shape[0]
@@ -483,9 +489,13 @@ class Decoder:
         if self._held or self._odd:
             return False
         last = self._last
-        if last is None:
-            if seq.shape[0] == 1:
+        if seq.shape[0] == 1:  # one notification (BLE): plain integers are faster than arrays
+            if last is None:
                 return True
+            dseq = (int(seq[0]) - last["seq"]) & 0xFFFF
+            dt_us = (int(t0[0]) - last["t0"]) & (_U32 - 1)
+            return dseq == 1 and round(dt_us * last["rate"] / 1e7 - last["n"]) == 0
+        if last is None:
             p_seq, p_t0, p_n, p_rate = seq[:-1], t0[:-1], n[:-1], rate_dhz[:-1]
             seq, t0 = seq[1:], t0[1:]
         else:
@@ -509,8 +519,10 @@ class Decoder:
     def _admit(self, counts, seq, t0, n, flags, rate_dhz, acc_fs, gyr_fs, host
                ) -> list[SampleBlock]:
         """Packets in arrival order -> blocks of the ones admitted, in sequence order."""
-        for q, t in self._seen_tail:
-            self._remember(q[-_SEEN:].tolist(), t[-_SEEN:].tolist())
+        for q, t, k, c in self._seen_tail:
+            edges = np.concatenate(([0], np.cumsum(k))).tolist()
+            for j, (qj, tj) in enumerate(zip(q.tolist(), t.tolist(), strict=True)):
+                self._remember([qj, tj, 0, 0, 0, 0, 0, None, c[edges[j]:edges[j + 1]]])
         self._seen_tail.clear()
         self._seen_tail_n = 0
         first = np.concatenate(([0], np.cumsum(n)[:-1])).tolist()
@@ -545,7 +557,8 @@ class Decoder:
             self._hole_is_loss = False
             if verdict == _GAP:
                 verdict = _LEAP
-        if verdict == _DUP or (p[0] in self._held and self._held[p[0]][1] == p[1]):
+        held = self._held.get(p[0])
+        if verdict == _DUP or (held is not None and held[1] == p[1] and _digest(held) == _digest(p)):
             self.stats.duplicates += 1
             self._warn(f"dropped a duplicate packet (seq {p[0]})")
             return ref
@@ -576,7 +589,7 @@ class Decoder:
     def _accept(self, p: list, out: list[list]) -> list:
         """Admit p, then every held packet that now follows on."""
         out.append(p)
-        self._remember((p[0],), (p[1],))
+        self._remember(p)
         ref = p
         while self._held:
             nxt = self._held.pop((ref[0] + 1) & 0xFFFF, None)
@@ -588,7 +601,7 @@ class Decoder:
                 self.stats.corrupt += 1
                 continue
             out.append(nxt)
-            self._remember((nxt[0],), (nxt[1],))
+            self._remember(nxt)
             ref = nxt
         return ref
 
@@ -603,7 +616,7 @@ class Decoder:
 
     def _verdict(self, p: list, ref: list) -> int:
         seq, t0, _, flags, _, _, _, host = p[:8]
-        if self._seen.get(seq) == t0:
+        if self._seen.get(seq) == (t0, _digest(p)):  # this very packet was admitted already
             return _DUP if seq == ref[0] else _STALE
         dseq = (seq - ref[0]) & 0xFFFF
         dt = (t0 - ref[1]) & (_U32 - 1)
@@ -657,7 +670,7 @@ class Decoder:
         run[0][3] |= _FLAG_REANCHOR
         for q in run:
             out.append(q)
-            self._remember((q[0],), (q[1],))
+            self._remember(q)
         return run[-1]
 
     def _drop_odd(self) -> None:
@@ -670,12 +683,13 @@ class Decoder:
         self.stats.corrupt += 1
         self._warn(f"corrupt packet after seq {ref[0]}: {what} does not fit the stream; repaired")
 
-    def _remember(self, seqs, t0s) -> None:
+    def _remember(self, p: list) -> None:
+        """Keep (seq, t0, samples) of an admitted packet: the same packet again is a replay or
+        a duplicate. A restarted wearable repeats seq and t0 (both start at 0), not its samples."""
         seen, order = self._seen, self._seen_order
-        for q, t in zip(seqs, t0s, strict=True):
-            if q not in seen:
-                order.append(q)
-            seen[q] = t
+        if p[0] not in seen:
+            order.append(p[0])
+        seen[p[0]] = (p[1], _digest(p))
         while len(order) > _SEEN:
             seen.pop(order.popleft(), None)
 

@@ -132,3 +132,14 @@ def test_an_overrun_after_a_single_repeat_still_counts_the_sensor_loss():
     dec = Decoder()
     feed(dec, pk + pk[-1:] + [late])
     assert dec.stats.lost_samples == 5 and dec.stats.duplicates == 1 and dec.stats.corrupt == 0
+
+
+def test_a_restarted_wearable_repeats_its_first_seq_and_times_but_is_no_replay():
+    first, _, _ = stream_packets(10)
+    again, counts, _ = stream_packets(10, seed=5)  # seq and t0 from 0 again, other samples
+    again[0] = make_packet(0, 0, counts[:8], flags=protocol.FLAG_RESTART)
+    dec = Decoder()
+    feed(dec, first)
+    got = feed(dec, again)
+    assert len(got) == 80 and dec.stats.stale == 0 and dec.stats.resyncs == 1
+    np.testing.assert_array_equal(got.acc_m_s2, counts[:, :3] * protocol.acc_scale_m_s2(4))
