@@ -5,19 +5,16 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from movecoach.cli import main
 from movecoach.csvio import write_csv
 from movecoach.recorder import Recorder, SessionStore
 from movecoach.samples import SampleBlock
 from movecoach.sim import simulate
-
-MOVECOACH = str(Path(sys.executable).with_name("movecoach"))
 
 
 def mode(path: Path) -> int:
@@ -66,9 +63,7 @@ def test_coach_report_and_every_export_write_private_files(tmp_path, umask_022):
     out.mkdir()
 
     def movecoach(*args):
-        done = subprocess.run([MOVECOACH, *args, "--data-dir", str(data)], capture_output=True,
-                              text=True, timeout=120)
-        assert done.returncode == 0, done.stderr[-2000:]
+        assert main([*args, "--data-dir", str(data)]) == 0
 
     movecoach("coach", "--source", f"replay:{csv}", "--exercise", "march", "--reps", "2",
               "--speed", "50", "--no-speech", "--no-prompt")

@@ -52,7 +52,7 @@ def start_demo_from_the_repo_root(tmp_path) -> tuple[subprocess.Popen, dict[int,
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "movecoach", "demo", "--exercise", "march", "--reps", "30",
-         "--no-speech", "--data-dir", str(tmp_path / "data")],
+         "--speed", "5", "--no-speech", "--data-dir", str(tmp_path / "data")],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     kids: dict[int, str] = {}
@@ -85,12 +85,3 @@ def test_demo_from_the_repo_root_leaves_no_child_running_when_killed(tmp_path, h
     if how == signal.SIGTERM:  # stopped like Ctrl-C: the recording is closed, not cut off
         assert proc.returncode == 130 and "Stopped" in out
     assert_all_gone(kids)
-
-
-def test_demo_from_the_repo_root_runs_to_the_end(tmp_path):
-    out = subprocess.run(
-        [sys.executable, "-m", "movecoach", "demo", "--exercise", "march", "--reps", "2",
-         "--speed", "10", "--no-speech", "--data-dir", str(tmp_path / "data")],
-        cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert "Session complete" in out.stdout
