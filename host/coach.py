@@ -118,7 +118,12 @@ def build_sinks(args: argparse.Namespace, device_id: str, broker: str | None) ->
 
         sinks.append(SpeechSink(voice=args.voice, rate_wpm=args.rate, volume=args.volume))
     if broker or args.mqtt_config:
-        sinks.append(_mqtt_sink(args, device_id, broker))
+        try:
+            sinks.append(_mqtt_sink(args, device_id, broker))
+        except BaseException:  # e.g. the broker refused the login: nothing starts
+            for sink in sinks:
+                sink.close()
+            raise
     return sinks
 
 
@@ -148,7 +153,11 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
     directory = data_dir(args.data_dir)
     recorder = Recorder(directory)  # raises UserError before anything starts if unwritable
     interactive = sys.stdin.isatty() and not args.no_prompt
-    sinks = build_sinks(args, device_id, broker)
+    try:
+        sinks = build_sinks(args, device_id, broker)
+    except BaseException:
+        recorder.close()
+        raise
     session = recorder.start_session(device_id=device_id, routine=routine.name, source=args.source, fs=None)
     runner = SessionRunner(
         routine,
