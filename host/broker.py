@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from movecoach import children
 from movecoach.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,16 @@ def free_port() -> int:
 class LocalBroker:
     """A mosquitto process on 127.0.0.1:port; `start()`, `stop()`, `restart()`; context manager."""
 
-    def __init__(self, port: int | None = None, workdir: str | Path | None = None):
+    def __init__(self, port: int | None = None, workdir: str | Path | None = None, *,
+                 users: dict[str, str] | None = None, tls: tuple[str, str] | None = None,
+                 tls_port: int | None = None):
+        """users: {name: password} only these may connect (no anonymous access); tls:
+        (certfile, keyfile) for a TLS listener on tls_port (default: a free port)."""
         self.host = "127.0.0.1"
         self.port = port or free_port()
+        self.users = users
+        self.tls = tls
+        self.tls_port = (tls_port or free_port()) if tls else None
         self._own_dir = workdir is None
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="movecoach-broker-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -57,9 +65,21 @@ class LocalBroker:
         if exe is None:
             raise UserError("mosquitto is not installed (run ./scripts/setup or apt-get install mosquitto)")
         conf = self.workdir / "mosquitto.conf"
+        access = "allow_anonymous true\n"
+        if self.users is not None:
+            passwords = self.workdir / "passwords"
+            passwords.write_text("".join(f"{u}:{p}\n" for u, p in self.users.items()))
+            os.chmod(passwords, 0o600)
+            tool = shutil.which("mosquitto_passwd") or str(Path(exe).with_name("mosquitto_passwd"))
+            subprocess.run([tool, "-U", str(passwords)], check=True, capture_output=True)
+            access = f"allow_anonymous false\npassword_file {passwords}\n"
+        tls = ""
+        if self.tls is not None:
+            tls = (f"listener {self.tls_port} 127.0.0.1\ncertfile {self.tls[0]}\n"
+                   f"keyfile {self.tls[1]}\n")
         conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            + tls + access +
             "persistence true\n"
             f"persistence_location {self.workdir}/\n"
             "autosave_interval 1\n"
@@ -68,7 +88,7 @@ class LocalBroker:
             # persistence folder: the saved sessions (and queued messages) would be lost.
             + ("user root\n" if os.geteuid() == 0 else "")
         )
-        self._proc = subprocess.Popen(
+        self._proc = children.popen(
             [exe, "-c", str(conf)],
             stdout=subprocess.DEVNULL,
             stderr=open(self.workdir / "mosquitto.log", "ab"),  # noqa: SIM115

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from movecoach.errors import UserError
@@ -39,12 +42,17 @@ def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str) ->
     s.add_argument("--device-id", default=None, help="device id for MQTT topics and the recording")
     m = p.add_argument_group("MQTT")
     m.add_argument("--broker", default=None, metavar="HOST:PORT", help="publish live feedback to this broker")
-    m.add_argument("--mqtt-config", default=None, metavar="FILE", help="TOML file with broker settings")
+    m.add_argument("--mqtt-config", default=None, metavar="FILE",
+                   help="TOML file with broker settings (coach: default ~/.config/movecoach/mqtt.toml "
+                        "if it exists)")
     m.add_argument("--mqtt-prefix", default=None, help="topic prefix (default movecoach)")
     m.add_argument("--mqtt-username", default=None)
-    m.add_argument("--mqtt-password", default=None)
+    m.add_argument("--mqtt-password", default=None,
+                   help="avoid: every user sees it in `ps`; use the config file or $MOVECOACH_MQTT_PASSWORD")
     m.add_argument("--mqtt-tls", action="store_true", help="connect with TLS")
-    m.add_argument("--mqtt-ca", default=None, metavar="FILE", help="CA certificates for TLS")
+    m.add_argument("--mqtt-ca", default=None, metavar="FILE", help="CA certificates for TLS (implies --mqtt-tls)")
+    m.add_argument("--mqtt-notes", action="store_true",
+                   help="also publish the how-you-feel note (never retained)")
     m.add_argument("--ha-discovery", action="store_true", help="announce Home Assistant sensors")
     v = p.add_argument_group("speech")
     v.add_argument("--no-speech", action="store_true", help="do not speak")
@@ -65,7 +73,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_coach)
 
 
+def check_session_arguments(args: argparse.Namespace) -> None:
+    """The limits of movecoach.limits, the same for `coach` and `demo` (and `simulate`,
+    `wearable`): a one-line UserError before anything starts."""
+    from movecoach.limits import HOLD_S, REST_S, SWAY_DURATION_S, check_seconds
+
+    check_seconds("--duration", args.duration, SWAY_DURATION_S)
+    check_seconds("--hold", args.hold, HOLD_S)
+    check_seconds("--rest", args.rest, REST_S)
+
+
 def routine_from_args(args: argparse.Namespace) -> Routine:
+    check_session_arguments(args)
     if args.exercise is None:
         return daily_routine(sets=args.sets or 2)
     return single_exercise(
@@ -99,30 +118,22 @@ def build_sinks(args: argparse.Namespace, device_id: str, broker: str | None) ->
 
         sinks.append(SpeechSink(voice=args.voice, rate_wpm=args.rate, volume=args.volume))
     if broker or args.mqtt_config:
-        sinks.append(_mqtt_sink(args, device_id, broker))
+        try:
+            sinks.append(_mqtt_sink(args, device_id, broker))
+        except BaseException:  # e.g. the broker refused the login: nothing starts
+            for sink in sinks:
+                sink.close()
+            raise
     return sinks
 
 
 def _mqtt_sink(args: argparse.Namespace, device_id: str, broker: str | None) -> Sink:
     from movecoach.sinks import mqtt
 
-    kwargs = {}
-    if args.mqtt_config:
-        cfg = mqtt.load_config(args.mqtt_config)
-        kwargs = {k: v for k, v in vars(cfg).items() if v is not None}
-    overrides = {
-        "broker": broker,
-        "prefix": args.mqtt_prefix,
-        "username": args.mqtt_username,
-        "password": args.mqtt_password,
-        "ca_certs": args.mqtt_ca,
-    }
-    kwargs.update({k: v for k, v in overrides.items() if v is not None})
-    if args.mqtt_tls:
-        kwargs["tls"] = True
-    if args.ha_discovery:
-        kwargs["ha_discovery"] = True
-    kwargs.pop("device_id", None)
+    kwargs = mqtt.sink_options(
+        config=args.mqtt_config, broker=broker, password_flag=args.mqtt_password,
+        prefix=args.mqtt_prefix, username=args.mqtt_username, ca_certs=args.mqtt_ca,
+        tls=args.mqtt_tls, ha_discovery=args.ha_discovery, notes=args.mqtt_notes)
     return mqtt.MqttSink(device_id=device_id, **kwargs)
 
 
@@ -142,7 +153,11 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
     directory = data_dir(args.data_dir)
     recorder = Recorder(directory)  # raises UserError before anything starts if unwritable
     interactive = sys.stdin.isatty() and not args.no_prompt
-    sinks = build_sinks(args, device_id, broker)
+    try:
+        sinks = build_sinks(args, device_id, broker)
+    except BaseException:
+        recorder.close()
+        raise
     session = recorder.start_session(device_id=device_id, routine=routine.name, source=args.source, fs=None)
     runner = SessionRunner(
         routine,
@@ -160,9 +175,12 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
         ),
     )
     summary = None
+    stopped = False
     try:
-        summary = asyncio.run(_run_and_close(runner))
+        with _terminate_like_ctrl_c():
+            summary = asyncio.run(_run_and_close(runner))
     except KeyboardInterrupt:
+        stopped = True
         print("\nStopped. The recording so far is kept (marked incomplete).")
         return 130
     finally:
@@ -171,11 +189,30 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
                 sink.close()
             except Exception:
                 log.exception("closing %s", type(sink).__name__)
-        session.close()
+        if summary is None and not stopped and not session.samples_added:
+            session.discard()  # it failed before it began (no sensor, a damaged recording)
+        else:
+            session.close()
         recorder.close()
     print(speak_summary(summary))
     print(f"Recording: session {session.id} in {Path(directory) / 'movecoach.sqlite'}")
     return 0 if summary.get("complete") else 1
+
+
+@contextlib.contextmanager
+def _terminate_like_ctrl_c():
+    """SIGTERM and SIGHUP (`kill`, a closed terminal) stop the session as Ctrl-C does: the
+    recording is closed and every child process (broker, wearable, speech) is ended."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, lambda *_: signal.raise_signal(signal.SIGINT))
+                for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 async def _run_and_close(runner) -> dict:
@@ -186,5 +223,11 @@ async def _run_and_close(runner) -> dict:
 
 
 def cmd_coach(args: argparse.Namespace) -> int:
-    broker = args.broker
-    return run(args, routine_from_args(args), broker=broker)
+    if args.mqtt_config is None:
+        from movecoach.sinks.mqtt import default_config_path
+
+        default = default_config_path()
+        if default.is_file():
+            log.info("MQTT settings from %s", default)
+            args.mqtt_config = str(default)
+    return run(args, routine_from_args(args), broker=args.broker)

@@ -18,6 +18,17 @@ What the decoder guarantees:
   host arrival times.
 - Lost packets and samples are counted (``stats``); a block never spans a loss: blocks are split
   there, so missing samples show as missing times, never as invented samples.
+- Every sample comes out at most once and time never goes backwards, whatever the link does
+  (:meth:`Decoder._admit`): a repeated packet is dropped (``duplicates``); an old one sent again
+  (a replay, or one that arrived after its place was given up) is dropped (``stale``); packets
+  that arrive out of order within ``reorder_window`` packets / ``reorder_s`` seconds are put back
+  in order (``reordered``), which holds the packets after a hole back until the hole is filled
+  or given up as lost (:meth:`Decoder.flush` releases them at the end of a stream). A packet
+  whose sequence number and timestamp disagree (a flipped bit on a link without a CRC) is
+  corruption, not loss: one wrong field is repaired from the other, a packet with both wrong is
+  dropped (``corrupt``). Only ``REANCHOR_RUN`` packets in a row that agree with each other but
+  not with the timeline (a wearable that restarted without its restart flag getting through)
+  start a new timeline.
 - ``t_host_s`` maps the sensor clock onto the host wall clock: the lower envelope of
   (arrival time - sensor time) per second of sensor time, with a straight-line fit over the last
   ``clock_window_s`` to follow drift between the two crystals.
@@ -30,6 +41,8 @@ Example::
     for chunk, t in chunks:                      # bytes from a serial port, arrival time
         for block in dec.feed_stream(chunk, t):
             analyzer.push(block)
+    for block in dec.flush():                    # the end: packets held back for reordering
+        analyzer.push(block)
     print(dec.stats.lost_packets, dec.fs)
 """
 
@@ -39,6 +52,7 @@ import binascii
 import logging
 import struct
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -65,6 +79,28 @@ for _fs, _s in _ACC_SCALE.items():
     _ACC_LUT[_fs] = _s
 for _fs, _s in _GYR_SCALE.items():
     _GYR_LUT[_fs] = _s
+# The rates the firmware offers (protocol.RATES_HZ): any other is a damaged header.
+_RATE_OK = np.zeros(10 * max(protocol.RATES_HZ) + 2, dtype=bool)
+_RATE_OK[[10 * r for r in protocol.RATES_HZ]] = True
+# Internal flag (beyond the wire's byte): this packet starts a new timeline found by _admit.
+_FLAG_REANCHOR = 0x100
+
+# Reordering: BLE and TCP deliver in order; what reorders packets is a buffering bridge or a
+# radio stack retrying, over a few packets. A hole is waited for this many packets or seconds
+# (host arrival time), whichever comes first; then it is a loss. Live, that delays the samples
+# after a real loss by at most REORDER_S (~3 packets at 104 Hz over serial, under one over BLE).
+REORDER_WINDOW = 8
+REORDER_S = 0.3
+# Packets in a row that agree with each other but not with the timeline before a new timeline
+# is started: one or two are corruption (a single flipped bit makes one packet disagree).
+REANCHOR_RUN = 3
+# Recently admitted (seq, t0) pairs remembered to recognise a replayed packet exactly
+# (~80 s at 104 Hz over serial): older replays are caught by being behind in seq and time.
+_SEEN = 1024
+
+# _admit's verdicts on one packet, relative to the last one admitted.
+# _LEAP: a hole too long to wait for (more packets than the reorder window, or a silence).
+_NEXT, _GAP, _LEAP, _DUP, _STALE, _BAD_SEQ, _BAD_TIME, _ODD = range(8)
 
 
 @dataclass
@@ -73,10 +109,14 @@ class DecoderStats:
 
     packets/samples: good data packets and samples decoded. lost_packets/lost_samples: missing
     from the sequence (link loss) or the sensor clock (FIFO overrun). crc_errors: stream frames
-    whose COBS or CRC was wrong. bad_packets: foreign, truncated, wrong-version or duplicate
-    packets. resyncs: times the stream or the timeline had to be re-anchored (joining mid-frame,
-    an over-long frame, a wearable reboot). gaps: link silences longer than max_gap_s.
-    overruns: packets flagged with a sensor FIFO overrun. status_records: status replies seen.
+    whose COBS or CRC was wrong. bad_packets: foreign, truncated, wrong-version or malformed
+    packets. duplicates: packets received twice (dropped). stale: packets older than the
+    timeline, replayed or too late for the reorder window (dropped). reordered: packets that
+    arrived early and were put back in order. corrupt: packets whose sequence number and
+    timestamp disagree (repaired when one of them is right, else dropped). resyncs: times the
+    stream or the timeline had to be re-anchored (joining mid-frame, an over-long frame, a
+    wearable reboot). gaps: link silences longer than max_gap_s. overruns: packets flagged with
+    a sensor FIFO overrun. status_records: status replies seen.
     """
 
     packets: int = 0
@@ -85,6 +125,10 @@ class DecoderStats:
     lost_samples: int = 0
     crc_errors: int = 0
     bad_packets: int = 0
+    duplicates: int = 0
+    stale: int = 0
+    reordered: int = 0
+    corrupt: int = 0
     resyncs: int = 0
     gaps: int = 0
     overruns: int = 0
@@ -112,7 +156,8 @@ def parse_packet(data: bytes) -> Packet | None:
     f = struct.unpack_from(protocol.HEADER_FORMAT, mv, 0)
     magic, version, flags, n, seq, t0, rate_dhz, acc_fs, channels, gyr_fs = f
     if (magic != protocol.DATA_MAGIC or version != protocol.PROTOCOL_VERSION
-            or channels != protocol.CHANNELS or n == 0 or rate_dhz == 0
+            or channels != protocol.CHANNELS or n == 0 or rate_dhz // 10 not in protocol.RATES_HZ
+            or rate_dhz % 10
             or len(mv) != protocol.packet_size(n)
             or acc_fs not in _ACC_SCALE or gyr_fs not in _GYR_SCALE):
         return None
@@ -162,6 +207,11 @@ def cobs_decode_frames(arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
     out[zpos] = 0
     lengths = (ends64 - starts) - n_codes + n_zeros
     return out[keep], lengths, final == ends64
+
+
+def _digest(p: list) -> int:
+    """A hash of a packet's samples (p[8], int16 counts)."""
+    return hash(p[8].tobytes())
 
 
 def _linfit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -255,10 +305,15 @@ class Decoder:
 
     max_gap_s: a silence (host arrival time) or a jump in sensor time longer than this counts
     as a gap in ``stats.gaps`` (the link dropped out). clock_window_s: drift-fit window.
+    reorder_window, reorder_s: how long a hole in the sequence is waited for (packets, host
+    seconds) before it counts as lost; reorder_window=0 never waits.
     """
 
-    def __init__(self, *, max_gap_s: float = 5.0, clock_window_s: float = 60.0):
+    def __init__(self, *, max_gap_s: float = 5.0, clock_window_s: float = 60.0,
+                 reorder_window: int = REORDER_WINDOW, reorder_s: float = REORDER_S):
         self.max_gap_s = max_gap_s
+        self.reorder_window = int(reorder_window)
+        self.reorder_s = float(reorder_s)
         self.stats = DecoderStats()
         self.fs: float | None = None
         self.status: dict | None = None  # the last status record from the wearable
@@ -267,18 +322,57 @@ class Decoder:
         self._skip_partial = True  # the first bytes of a stream may start mid-frame
         self._last: dict | None = None  # state of the last good packet
         self._origin_us: int | None = None
+        self._held: dict[int, list] = {}  # seq -> packet that arrived before a hole was filled
+        self._odd: list[list] = []  # packets in a row that disagree with the timeline
+        self._seen: dict[int, tuple[int, int]] = {}  # seq -> (t0, hash of the samples)
+        self._seen_order: deque[int] = deque()
+        self._seen_tail: list[tuple] = []  # (seq, t0, n, counts) of fast-path batches
+        self._seen_tail_n = 0
+        self._hole_is_loss = False  # set by link_restored()
         self._warn_t = -1e9
         self._warn_suppressed = 0
 
     # --- public API -----------------------------------------------------------------------------
-    def feed_packet(self, packet: bytes, t_host_s: float | None = None) -> SampleBlock | None:
-        """One raw packet (a BLE notification). Returns its samples, or None if it was skipped."""
+    def feed_packet(self, packet: bytes, t_host_s: float | None = None) -> list[SampleBlock]:
+        """One raw packet (a BLE notification). Returns the blocks it completes: usually its own
+        samples; none when it is skipped or held back (it came before a missing one); several
+        when it fills a hole and releases the packets held behind it."""
         data = bytes(packet)
         if data[:1] == bytes((protocol.STATUS_MAGIC,)):
             self._status(data)
-            return None
-        blocks = self.decode_packets([data], t_host_s)
-        return blocks[0] if blocks else None
+            return []
+        return self.decode_packets([data], t_host_s)
+
+    @property
+    def held(self) -> int:
+        """Packets held back, waiting for a missing one before them (see :meth:`flush`)."""
+        return len(self._held)
+
+    def link_restored(self) -> None:
+        """The link was down and is up again: the packets sent meanwhile are gone, so a hole
+        before the next packet is a loss at once, not waited for as a reordering."""
+        self._hole_is_loss = True
+
+    def resync(self) -> None:
+        """Forget the partial frame and the packets held back (after an error in the caller's
+        handling): decoding starts again at the next frame; the timeline is kept."""
+        self._pending = b""
+        self._skip_partial = True
+        self._held.clear()
+        self._odd = []
+
+    def flush(self) -> list[SampleBlock]:
+        """The end of the stream (or of the link): release the packets held back for a hole
+        that will not be filled now, in order, the hole counted as lost."""
+        if self._odd:
+            self._drop_odd()
+        if not self._held:
+            return []
+        out: list[list] = []
+        ref = self._ref()
+        while self._held:
+            ref = self._release_oldest(ref, out)
+        return self._timeline_of(out)
 
     def feed_stream(self, data: bytes, t_host_s: float | None = None) -> list[SampleBlock]:
         """Framed bytes from serial/TCP, any chunking. Returns the blocks completed by them."""
@@ -343,7 +437,8 @@ class Decoder:
         valid = (long_enough & (magic == protocol.DATA_MAGIC)
                  & (version == protocol.PROTOCOL_VERSION) & (channels == protocol.CHANNELS)
                  & (n > 0) & (lengths == protocol.HEADER_SIZE + protocol.SAMPLE_SIZE * n)
-                 & (rate_dhz > 0) & (_ACC_LUT[np.minimum(acc_fs, 255)] > 0)
+                 & _RATE_OK[np.minimum(rate_dhz, _RATE_OK.shape[0] - 1)]
+                 & (_ACC_LUT[np.minimum(acc_fs, 255)] > 0)
                  & (_GYR_LUT[np.minimum(gyr_fs, 2048)] > 0))
         if not valid.all():
             bad = np.flatnonzero(~valid)
@@ -351,7 +446,10 @@ class Decoder:
             why = ("truncated" if lengths[b0] < protocol.HEADER_SIZE else
                    f"wrong version {version[b0]}" if magic[b0] == protocol.DATA_MAGIC
                    and version[b0] != protocol.PROTOCOL_VERSION else
-                   "foreign" if magic[b0] != protocol.DATA_MAGIC else "truncated or malformed")
+                   "foreign" if magic[b0] != protocol.DATA_MAGIC else
+                   f"unknown rate {rate_dhz[b0] / 10:g} Hz" if not _RATE_OK[
+                       min(int(rate_dhz[b0]), _RATE_OK.shape[0] - 1)] else
+                   "truncated or malformed")
             self._bad(bad.size, f"{why} packet ({lengths[b0]} bytes)")
         idx = np.flatnonzero(valid)
         if idx.size == 0:
@@ -375,7 +473,225 @@ class Decoder:
         seq, t0, n, flags = seq[idx], t0[idx], n[idx], flags[idx]
         rate_dhz, acc_fs, gyr_fs = rate_dhz[idx], acc_fs[idx], gyr_fs[idx]
         host = host[idx] if host is not None else None
-        return self._timeline(counts, seq, t0, n, flags, rate_dhz, acc_fs, gyr_fs, host)
+        if self._in_order(seq, t0, n, rate_dhz):
+            tail = self._seen_tail  # _remember()ed when the slow path needs it
+            k_n = n[-_SEEN:]
+            tail.append((seq[-_SEEN:], t0[-_SEEN:], k_n, counts[counts.shape[0] - int(k_n.sum()):]))
+            self._seen_tail_n += tail[-1][0].shape[0]
+            while self._seen_tail_n - tail[0][0].shape[0] >= _SEEN:
+                self._seen_tail_n -= tail.pop(0)[0].shape[0]
+            return self._timeline(counts, seq, t0, n, flags, rate_dhz, acc_fs, gyr_fs, host)
+        return self._admit(counts, seq, t0, n, flags, rate_dhz, acc_fs, gyr_fs, host)
+
+    # --- admission: duplicates, replays, reordering, corruption -------------------------------
+    def _in_order(self, seq, t0, n, rate_dhz) -> bool:
+        """True if every packet simply follows the one before (the fast path: no Python loop)."""
+        if self._held or self._odd:
+            return False
+        last = self._last
+        if seq.shape[0] == 1:  # one notification (BLE): plain integers are faster than arrays
+            if last is None:
+                return True
+            dseq = (int(seq[0]) - last["seq"]) & 0xFFFF
+            dt_us = (int(t0[0]) - last["t0"]) & (_U32 - 1)
+            return dseq == 1 and round(dt_us * last["rate"] / 1e7 - last["n"]) == 0
+        if last is None:
+            p_seq, p_t0, p_n, p_rate = seq[:-1], t0[:-1], n[:-1], rate_dhz[:-1]
+            seq, t0 = seq[1:], t0[1:]
+        else:
+            p_seq = np.concatenate(([last["seq"]], seq[:-1]))
+            p_t0 = np.concatenate(([last["t0"]], t0[:-1]))
+            p_n = np.concatenate(([last["n"]], n[:-1]))
+            p_rate = np.concatenate(([last["rate"]], rate_dhz[:-1]))
+        dseq = (seq - p_seq) & 0xFFFF
+        dt_us = (t0 - p_t0) & (_U32 - 1)
+        missing = np.rint(dt_us * p_rate / 1e7 - p_n)
+        return bool(np.all((dseq == 1) & (missing == 0)))
+
+    def _ref(self) -> list | None:
+        """The last packet admitted, as [seq, t0, n, flags, rate, acc, gyr, host, counts]."""
+        last = self._last
+        if last is None:
+            return None
+        return [last["seq"], last["t0"], last["n"], 0, last["rate"], last["acc"], last["gyr"],
+                last["host"], None]
+
+    def _admit(self, counts, seq, t0, n, flags, rate_dhz, acc_fs, gyr_fs, host
+               ) -> list[SampleBlock]:
+        """Packets in arrival order -> blocks of the ones admitted, in sequence order."""
+        for q, t, k, c in self._seen_tail:
+            edges = np.concatenate(([0], np.cumsum(k))).tolist()
+            for j, (qj, tj) in enumerate(zip(q.tolist(), t.tolist(), strict=True)):
+                self._remember([qj, tj, 0, 0, 0, 0, 0, None, c[edges[j]:edges[j + 1]]])
+        self._seen_tail.clear()
+        self._seen_tail_n = 0
+        first = np.concatenate(([0], np.cumsum(n)[:-1])).tolist()
+        hosts = host.tolist() if host is not None else [None] * seq.shape[0]
+        out: list[list] = []
+        ref = self._ref()
+        for i, (q, t, k, f, r, a, g) in enumerate(zip(
+                seq.tolist(), t0.tolist(), n.tolist(), flags.tolist(), rate_dhz.tolist(),
+                acc_fs.tolist(), gyr_fs.tolist(), strict=True)):
+            ref = self._offer([q, t, k, f, r, a, g, hosts[i], counts[first[i]:first[i] + k]],
+                              ref, out)
+        return self._timeline_of(out)
+
+    def _timeline_of(self, out: list[list]) -> list[SampleBlock]:
+        if not out:
+            return []
+        col = list(zip(*out, strict=True))
+        ints = [np.array(c, dtype=np.int64) for c in col[:7]]
+        host = None if any(h is None for h in col[7]) else np.array(col[7], dtype=np.float64)
+        counts = np.concatenate(col[8]) if len(out) > 1 else col[8][0]
+        return self._timeline(counts, *ints, host)
+
+    def _offer(self, p: list, ref: list | None, out: list[list]) -> list | None:
+        """One packet p ([seq, t0, n, flags, rate, acc, gyr, host, counts]): admit it to out,
+        hold it, or drop it. Returns the new last admitted packet."""
+        if ref is None:
+            return self._accept(p, out)
+        while self._held and p[7] is not None and p[7] - self._held_since() >= self.reorder_s:
+            ref = self._release_oldest(ref, out)  # waited long enough for that hole
+        verdict = self._verdict(p, ref)
+        if self._hole_is_loss and verdict not in (_DUP, _STALE):
+            self._hole_is_loss = False
+            if verdict == _GAP:
+                verdict = _LEAP
+        held = self._held.get(p[0])
+        if verdict == _DUP or (held is not None and held[1] == p[1] and _digest(held) == _digest(p)):
+            self.stats.duplicates += 1
+            self._warn(f"dropped a duplicate packet (seq {p[0]})")
+            return ref
+        if verdict == _STALE:
+            self.stats.stale += 1
+            self._warn(f"dropped an old packet (seq {p[0]}, behind seq {ref[0]}): replayed or too late")
+            return ref
+        if verdict == _ODD:
+            return self._odd_one(p, ref, out)
+        if self._odd:  # the timeline goes on: the ones that disagreed with it were corrupt
+            self._drop_odd()
+        if verdict == _BAD_SEQ:
+            self._repair(f"sequence number {p[0]}", ref)
+            p[0] = (ref[0] + 1) & 0xFFFF
+        elif verdict == _BAD_TIME:
+            self._repair(f"timestamp {p[1]} us", ref)
+            p[1] = (ref[1] + round(ref[2] * 1e7 / ref[4])) & (_U32 - 1)
+        elif verdict == _GAP:
+            self._held[p[0]] = p  # the missing ones may still come
+            while len(self._held) > self.reorder_window:
+                ref = self._release_oldest(ref, out)
+            return ref
+        elif verdict == _LEAP:
+            while self._held:  # all older than p
+                ref = self._release_oldest(ref, out)
+        return self._accept(p, out)
+
+    def _accept(self, p: list, out: list[list]) -> list:
+        """Admit p, then every held packet that now follows on."""
+        out.append(p)
+        self._remember(p)
+        ref = p
+        while self._held:
+            nxt = self._held.pop((ref[0] + 1) & 0xFFFF, None)
+            if nxt is None:
+                break
+            self.stats.reordered += 1
+            verdict = self._verdict(nxt, ref)
+            if verdict in (_DUP, _STALE, _ODD):  # cannot happen for a packet held after ref
+                self.stats.corrupt += 1
+                continue
+            out.append(nxt)
+            self._remember(nxt)
+            ref = nxt
+        return ref
+
+    def _held_since(self) -> float:
+        """Host arrival time (s) of the earliest held packet (inf if none has one)."""
+        return min((h[7] for h in self._held.values() if h[7] is not None), default=np.inf)
+
+    def _release_oldest(self, ref: list, out: list[list]) -> list:
+        """Give up waiting for the hole before the first held packet: admit it (a loss)."""
+        key = min(self._held, key=lambda q: (q - ref[0]) & 0xFFFF)
+        return self._accept(self._held.pop(key), out)
+
+    def _verdict(self, p: list, ref: list) -> int:
+        seq, t0, _, flags, _, _, _, host = p[:8]
+        if self._seen.get(seq) == (t0, _digest(p)):  # this very packet was admitted already
+            return _DUP if seq == ref[0] else _STALE
+        dseq = (seq - ref[0]) & 0xFFFF
+        dt = (t0 - ref[1]) & (_U32 - 1)
+        behind_seq = dseq == 0 or dseq >= 0x8000
+        behind_t = dt == 0 or dt >= _HALF_U32
+        if flags & protocol.FLAG_RESTART:
+            return _NEXT  # the timeline re-anchors itself (_boundary)
+        if behind_seq and behind_t:
+            # an old packet sits on the timeline where its seq says; a wearable that restarted
+            # (seq and clock from zero again) does not
+            ds = dseq - 0x10000 if dseq else 0
+            d_us = dt - _U32 if dt else 0
+            per_us = ref[2] * 1e7 / ref[4]
+            return _STALE if abs(d_us - ds * per_us) <= per_us else _ODD
+        h_gap = host - ref[7] if host is not None and ref[7] is not None else None
+        if h_gap is not None and not behind_t:  # whole timestamp wraps in a long silence
+            wraps = int(np.floor((h_gap * 1e6 - dt + _HALF_U32) / _U32))
+            if wraps > 0:
+                dt += wraps * _U32
+        period_us = 1e7 / ref[4]
+        missing = round(dt / period_us - ref[2]) if not behind_t else None
+        if dseq == 1:
+            if missing == 0 or (missing is not None and missing > 0
+                                and flags & protocol.FLAG_OVERRUN):
+                return _NEXT
+            return _BAD_TIME
+        if missing == 0:
+            return _BAD_SEQ
+        if missing is not None and not behind_seq:
+            per = max(ref[2], 1)
+            wraps = round((missing / per - (dseq - 1)) / 65536)
+            resid = missing - ((dseq - 1) + 65536 * wraps) * per
+            if wraps >= 0 and (abs(resid) <= per or (resid > 0 and flags & protocol.FLAG_OVERRUN)):
+                # a hole that missing packets could still fill is waited for
+                return _GAP if wraps == 0 and dseq - 1 <= self.reorder_window else _LEAP
+        return _ODD
+
+    def _odd_one(self, p: list, ref: list, out: list[list]) -> list:
+        """p disagrees with the timeline: corruption, or (REANCHOR_RUN in a row that agree with
+        each other) a wearable that restarted without its restart flag reaching us."""
+        if self._odd and self._verdict(p, self._odd[-1]) not in (_NEXT,):
+            self._drop_odd()
+        self._odd.append(p)
+        if len(self._odd) < REANCHOR_RUN:
+            return ref
+        run, self._odd = self._odd, []
+        while self._held:  # what the old timeline still owes comes first
+            ref = self._release_oldest(ref, out)
+        self._warn(f"{len(run)} packets in a row do not fit the timeline "
+                   f"(seq {ref[0]} -> {run[0][0]}): the wearable restarted; new timeline")
+        run[0][3] |= _FLAG_REANCHOR
+        for q in run:
+            out.append(q)
+            self._remember(q)
+        return run[-1]
+
+    def _drop_odd(self) -> None:
+        self.stats.corrupt += len(self._odd)
+        self._warn(f"dropped {len(self._odd)} corrupt packet(s) (seq {self._odd[0][0]}): sequence "
+                   "number and timestamp do not fit the stream")
+        self._odd = []
+
+    def _repair(self, what: str, ref: list) -> None:
+        self.stats.corrupt += 1
+        self._warn(f"corrupt packet after seq {ref[0]}: {what} does not fit the stream; repaired")
+
+    def _remember(self, p: list) -> None:
+        """Keep (seq, t0, samples) of an admitted packet: the same packet again is a replay or
+        a duplicate. A restarted wearable repeats seq and t0 (both start at 0), not its samples."""
+        seen, order = self._seen, self._seen_order
+        if p[0] not in seen:
+            order.append(p[0])
+        seen[p[0]] = (p[1], _digest(p))
+        while len(order) > _SEEN:
+            seen.pop(order.popleft(), None)
 
     def _timeline(self, counts, seq, t0, n, flags, rate_dhz, acc_fs, gyr_fs, host):
         m = seq.shape[0]
@@ -392,18 +708,7 @@ class Decoder:
         dseq = (seq - prev_seq) & 0xFFFF
         dt_us = (t0 - prev_t0) & (_U32 - 1)
         missing = np.rint(dt_us * prev_rate / 1e7 - prev_n).astype(np.int64)
-        # duplicates (same seq, same time): drop and decode the rest again
-        dup = (dseq == 0) & (dt_us == 0)
-        if last is None:
-            dup[0] = False
-        if dup.any():
-            self._bad(int(dup.sum()), f"duplicate packet (seq {seq[np.argmax(dup)]})")
-            keep = ~dup
-            sample_keep = np.repeat(keep, n)
-            return self._timeline(counts[sample_keep], seq[keep], t0[keep], n[keep], flags[keep],
-                                  rate_dhz[keep], acc_fs[keep], gyr_fs[keep],
-                                  host[keep] if host is not None else None)
-        restart = (flags & protocol.FLAG_RESTART) != 0
+        restart = (flags & (protocol.FLAG_RESTART | _FLAG_REANCHOR)) != 0
         normal = (dseq == 1) & (missing == 0) & ~restart & (dt_us < _HALF_U32)
         if last is None:
             normal[0] = False
@@ -473,7 +778,8 @@ class Decoder:
         h_gap = (host[i] - h_prev) if host is not None and h_prev is not None else None
         d = int(dt_us[i])
         period_prev_us = 1e7 / int(prev_rate[i])
-        if d >= _HALF_U32 and not (h_gap is not None and h_gap * 1e6 > _HALF_U32):
+        if (d >= _HALF_U32 and not (h_gap is not None and h_gap * 1e6 > _HALF_U32)) \
+                or flags[i] & _FLAG_REANCHOR:
             # time ran backwards: the wearable restarted; continue the timeline after the
             # previous packet (plus the host-measured silence, if known)
             st.resyncs += 1

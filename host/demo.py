@@ -12,7 +12,7 @@ import argparse
 import logging
 
 from movecoach.broker import LocalBroker, find_mosquitto
-from movecoach.coach import add_session_arguments, routine_from_args, run
+from movecoach.coach import add_session_arguments, check_session_arguments, routine_from_args, run
 from movecoach.paths import data_dir
 from movecoach.routine import demo_routine
 
@@ -30,6 +30,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     args.no_prompt = True
     if args.data_dir is None:
         args.data_dir = str(data_dir(None) / "demo")
+    check_session_arguments(args)
     routine = demo_routine() if args.exercise is None else routine_from_args(args)
     if args.broker or args.mqtt_config:
         return run(args, routine, broker=args.broker)

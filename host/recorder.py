@@ -38,7 +38,7 @@ import numpy as np
 
 from movecoach.errors import UserError
 from movecoach.events import Event
-from movecoach.paths import db_path
+from movecoach.paths import db_path, make_private_dir, private_file
 from movecoach.samples import SampleBlock
 from movecoach.signal.types import SwayMetrics
 
@@ -252,7 +252,7 @@ class Recorder:
         self._sessions: list[SessionRecorder] = []
         directory = self.db_path.parent
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            make_private_dir(directory)
             _probe_writable(directory)
             free_mb = shutil.disk_usage(directory).free / 1e6
         except OSError as exc:
@@ -260,6 +260,10 @@ class Recorder:
         if free_mb < min_free_mb:
             raise UserError(f"cannot write to {directory}: disk full "
                             f"({free_mb:.0f} MB free, need {min_free_mb:.0f} MB)")
+        try:
+            make_db_private(self.db_path)
+        except OSError as exc:
+            raise UserError(f"cannot write to {directory}: {exc.strerror or exc}") from exc
         try:
             self._conn = connect(self.db_path)
             migrate(self._conn)
@@ -298,6 +302,16 @@ class Recorder:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def make_db_private(path: Path) -> None:
+    """The database file 0600 before SQLite opens it: SQLite creates the -wal and -shm files
+    with the database's own permissions. Files left 0644 by an older movecoach are tightened."""
+    private_file(path)
+    for suffix in ("-wal", "-shm", "-journal"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            private_file(side)
 
 
 def _probe_writable(directory: Path) -> None:
@@ -343,6 +357,7 @@ class SessionRecorder:
         self.day = day
         self.db_path = Path(db_file)
         self.error: Exception | None = None
+        self.samples_added = 0
         self._commit_interval_s = commit_interval_s
         self._q: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -363,6 +378,7 @@ class SessionRecorder:
         n = len(block)
         if n == 0 or self._closed:
             return
+        self.samples_added += n
         with self._lock:
             if step is not None:
                 self._step = int(step)
@@ -406,6 +422,19 @@ class SessionRecorder:
     def flush(self, *, timeout_s: float = 10.0) -> None:
         """Commit everything queued so far and wait for it."""
         self._call("flush", timeout_s=timeout_s)
+
+    def discard(self, *, timeout_s: float = 10.0) -> None:
+        """Remove the session from the database and stop: for a session that failed before its
+        first sample (the sensor or the recording to replay could not be opened), so history
+        shows no empty INCOMPLETE session. Refused (RuntimeError) once samples were added."""
+        if self._closed:
+            return
+        if self.samples_added:
+            raise RuntimeError(f"session {self.id} has samples; close() it instead")
+        self._closed = True
+        done = threading.Event()
+        self._q.put(("discard", done))
+        self._thread.join(timeout_s)
 
     def close(self, *, ended_at: float | None = None, timeout_s: float = 10.0) -> None:
         """Commit and stop the writer. Without :meth:`finish` the session stays incomplete
@@ -498,6 +527,13 @@ class SessionRecorder:
                     rows.append(("UPDATE sessions SET ended_at = COALESCE(ended_at, ?) WHERE id = ?",
                                  (t_s, self.id)))
                     waiters.append(done)
+                    flush_now = stopping = True
+                elif op == "discard":  # a session that never started: no trace of it is kept
+                    chunks.clear()
+                    rows = [(f"DELETE FROM {table} WHERE session_id = ?", (self.id,))
+                            for table in ("events", "steps", "reps", "sway", "samples", "feel")]
+                    rows.append(("DELETE FROM sessions WHERE id = ?", (self.id,)))
+                    waiters.append(item[1])
                     flush_now = stopping = True
                 if deadline is None and not flush_now:
                     deadline = time.monotonic() + self._commit_interval_s
@@ -777,6 +813,10 @@ class SessionStore:
                 return
             Recorder(self.db_path.parent, min_free_mb=1.0).close()
         try:
+            make_db_private(self.db_path)  # one left readable by an older movecoach
+        except OSError:
+            pass  # a read-only copy: reading it is still fine
+        try:
             self._conn = connect(self.db_path)
             migrate(self._conn)
         except sqlite3.DatabaseError as exc:
@@ -1024,6 +1064,29 @@ class SessionStore:
         return FeelEntry(day, score, note, sid, now)
 
 
+def _readable_sample_rows(conn: sqlite3.Connection, path: Path, where: str, params: list
+                          ) -> tuple[list[tuple], int]:
+    """The sample rows that can still be read one by one, and how many could not."""
+    try:
+        ids = [r[0] for r in conn.execute(
+            f"SELECT id FROM samples INDEXED BY samples_session WHERE {where} ORDER BY id",
+            params)]
+    except sqlite3.DatabaseError as exc:
+        raise UserError(f"{path}: the raw samples are damaged beyond reading ({exc}); a copy "
+                        f"can be rescued with: sqlite3 {path} .recover") from exc
+    rows, damaged = [], 0
+    for block_id in ids:
+        try:
+            row = conn.execute("SELECT id, n, fs, t, acc, gyr, t_host FROM samples WHERE id = ?",
+                               (block_id,)).fetchone()
+        except sqlite3.DatabaseError:
+            damaged += 1
+            continue
+        if row is not None:
+            rows.append(row)
+    return rows, damaged
+
+
 def read_samples(db_path_or_dir: str | os.PathLike, session_id: int,
                  step: int | None = None) -> SampleBlock:
     """The raw samples of a session (or of one step), in recording order, as a SampleBlock.
@@ -1035,21 +1098,31 @@ def read_samples(db_path_or_dir: str | os.PathLike, session_id: int,
     path = db_path(db_path_or_dir)
     if not path.exists():
         raise UserError(f"no database at {path}")
-    conn = connect(path)
+    try:
+        conn = connect(path)
+    except sqlite3.DatabaseError as exc:
+        raise UserError(f"{path}: cannot read the database: {exc}") from exc
+    where = "session_id = ?" + ("" if step is None else " AND step = ?")
+    params: list = [int(session_id)] + ([] if step is None else [int(step)])
+    damaged = 0
     try:
         try:
             if not conn.execute("SELECT 1 FROM sessions WHERE id = ?", (int(session_id),)).fetchone():
                 raise UserError(f"no session {session_id} in {path}")
-            sql = "SELECT id, n, fs, t, acc, gyr, t_host FROM samples WHERE session_id = ?"
-            params: list = [int(session_id)]
-            if step is not None:
-                sql += " AND step = ?"
-                params.append(int(step))
-            rows = conn.execute(sql + " ORDER BY id", params).fetchall()
         except sqlite3.DatabaseError as exc:
             raise UserError(f"{path}: cannot read the database: {exc}") from exc
+        try:
+            rows = conn.execute(f"SELECT id, n, fs, t, acc, gyr, t_host FROM samples WHERE {where}"
+                                " ORDER BY id", params).fetchall()
+        except sqlite3.DatabaseError:
+            # damaged pages: read block by block (their ids come from the index) and skip those
+            # that cannot be read
+            rows, damaged = _readable_sample_rows(conn, path, where, params)
     finally:
         conn.close()
+    if damaged:
+        log.warning("session %s: skipped %d damaged sample block(s) of %d in %s", session_id,
+                    damaged, damaged + len(rows), path)
     blocks = []
     for block_id, n, fs, t, acc, gyr, t_host in rows:
         try:

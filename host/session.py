@@ -23,6 +23,7 @@ from movecoach.routine import MIN_GOOD_AMPLITUDE_DEG, Routine, Step
 from movecoach.samples import SampleBlock
 from movecoach.signal.streaming import RepAnalyzer, SwayAnalyzer
 from movecoach.signal.types import RepEvent
+from movecoach.units import UnitCheck
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ POSTURE_CUES = {
     "wall-slide": "Stand up straight with your back against the wall to start, with the sensor on the "
                   "front of your thigh.",
 }
+# Seconds of samples the sensor's readings are checked on at the start of a session (the person
+# is getting ready, mostly still: gravity alone should be measured).
+SENSOR_CHECK_S = 2.0
 KIND_WORDS = {"heel_raise": "heel raise", "toe_raise": "toe raise", "lift": "lift", "slide": "slide"}
 
 Emit = Callable[[str, dict], None]
@@ -220,6 +224,9 @@ class SessionRunner:
         self.results: list[tuple[Step, list[SetResult]]] = []
         self.sway: dict | None = None
         self.lost_packets = 0
+        self.analysis_errors = 0
+        self._sensor_check: UnitCheck | None = UnitCheck()
+        self._sensor_check_s = 0.0
         self._status_every_s = 1.0 / self.options.status_hz
         self._last_status = 0.0
 
@@ -317,6 +324,7 @@ class SessionRunner:
                         self._on_link(item, step.exercise)
                     elif len(item):
                         self._record(item, index)
+                        self._check_sensor(item, step.exercise)
                         yield item
 
             gen = blocks()
@@ -328,14 +336,21 @@ class SessionRunner:
     async def _run_set(self, index: int, step: Step, set_index: int) -> SetResult:
         coach = SetCoach(step, set_index, self.emit)
         analyzer: RepAnalyzer | None = None
-        last_rep_t = 0.0
+        last_rep_t: float | None = None
         posture_cued = False
         async with self._blocks(index, step, set_index) as blocks:
             async for block in blocks:
                 if analyzer is None:
                     analyzer = RepAnalyzer(step.exercise, fs=block.fs)
-                    last_rep_t = float(block.t_s[0])
-                for ev in analyzer.push(block.t_s, block.acc_m_s2, block.gyr_rad_s):
+                    if last_rep_t is None:
+                        last_rep_t = float(block.t_s[0])
+                try:
+                    events = analyzer.push(block.t_s, block.acc_m_s2, block.gyr_rad_s)
+                except Exception:  # an analysis bug must not end the session
+                    self._analysis_failed(step.exercise)
+                    analyzer = None  # a fresh analyzer takes the next block; counts so far stay
+                    continue
+                for ev in events:
                     coach.on_rep_event(ev, _host_time(block, ev.t_s))
                     if ev.kind in ("rep_start", "rep_end"):
                         last_rep_t = ev.t_s
@@ -351,8 +366,11 @@ class SessionRunner:
                                       "text": "No movement for a while; ending this set."})
                     break
         if analyzer is not None and not coach.done:
-            for ev in analyzer.finish():
-                coach.on_rep_event(ev, None)
+            try:
+                for ev in analyzer.finish():
+                    coach.on_rep_event(ev, None)
+            except Exception:
+                self._analysis_failed(step.exercise)
         coach.result.complete = coach.done
         return coach.result
 
@@ -365,7 +383,10 @@ class SessionRunner:
                 if analyzer is None:
                     analyzer = SwayAnalyzer(fs=block.fs)
                     t0 = float(block.t_s[0])
-                analyzer.push(block.t_s, block.acc_m_s2)
+                try:
+                    analyzer.push(block.t_s, block.acc_m_s2)
+                except Exception:
+                    self._analysis_failed(step.exercise)
                 elapsed = float(block.t_s[-1]) - t0
                 self._status(step.exercise, 0, None, 0.0, elapsed)
                 if elapsed >= duration:
@@ -378,8 +399,41 @@ class SessionRunner:
         except ValueError as exc:  # too short to analyse
             self.emit("cue", {"exercise": "sway", "cue": "too_short", "text": f"Balance trial too short: {exc}"})
             return
+        except Exception:
+            self._analysis_failed("sway")
+            self.emit("cue", {"exercise": "sway", "cue": "analysis_failed",
+                              "text": "I could not measure this balance trial."})
+            return
         self.sway = {k: _r(v, 5) for k, v in metrics.items()}
         self.emit("sway", {"exercise": "sway", "metrics": self.sway})
+
+    def _check_sensor(self, block: SampleBlock, exercise: str) -> None:
+        """Once per session, on its first SENSOR_CHECK_S of samples: a flat sensor (a dead chip
+        reads the same value for ever) or an accelerometer far from gravity at rest (the
+        wearable's full scale set wrong) gets a cue, instead of a set that silently counts 0."""
+        check = self._sensor_check
+        if check is None:
+            return
+        check.add(block.t_s, block.acc_m_s2, block.gyr_rad_s)
+        self._sensor_check_s += float(block.t_s[-1] - block.t_s[0]) + 1.0 / max(block.fs, 1.0)
+        if self._sensor_check_s < SENSOR_CHECK_S:
+            return
+        self._sensor_check = None
+        problem = check.problem(uses_gyro=exercise != "sway", judge_rotation=False)
+        if problem:
+            log.warning("the sensor's readings look wrong: %s", problem)
+            self.emit("cue", {"exercise": exercise, "cue": "sensor",
+                              "text": "The sensor's readings look wrong. Check that it is switched "
+                                      "on and strapped in place."})
+
+    def _analysis_failed(self, exercise: str) -> None:
+        """Log (the first with its traceback) and count an exception from an analyzer."""
+        self.analysis_errors += 1
+        if self.analysis_errors == 1:
+            log.exception("%s analysis failed; carrying on with a fresh analyzer (please report "
+                          "this)", exercise)
+        else:
+            log.warning("%s analysis failed again (%d times)", exercise, self.analysis_errors)
 
     def _summary(self, started: float, complete: bool) -> dict:
         steps = []
@@ -396,6 +450,7 @@ class SessionRunner:
             "steps": steps,
             "sway": self.sway,
             "lost_packets": self.lost_packets,
+            "analysis_errors": self.analysis_errors,
         }
 
 

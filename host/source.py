@@ -87,6 +87,7 @@ class SourceStats:
     gap_s_total: float = 0.0
     blocks: int = 0
     samples: int = 0
+    decoder_errors: int = 0  # chunks the decoder failed on (logged, skipped)
     decoder: Any = None  # movecoach.decoder.DecoderStats (None for replay)
     events: list[LinkEvent] = field(default_factory=list)
 
@@ -287,12 +288,23 @@ class Source:
                 await self._reconnect()
                 continue
             try:
-                chunk = await self._next_chunk()
+                if getattr(self.decoder, "held", 0):
+                    # packets wait for a missing one before them: not longer than reorder_s
+                    try:
+                        async with asyncio.timeout(self.decoder.reorder_s):
+                            chunk = await self._next_chunk()
+                    except TimeoutError:
+                        self._flush_decoder()
+                        continue
+                else:
+                    chunk = await self._next_chunk()
             except StopAsyncIteration:
                 log.info("%s: end of data", self.url)
+                self._flush_decoder()
                 self._finished = True
                 continue
             except LinkLost as exc:
+                self._flush_decoder()
                 self._lost(str(exc))
                 continue
             self._take(chunk)
@@ -323,11 +335,40 @@ class Source:
         now_wall = self.transport.last_arrival_s or time.time()
         if self.transport.framing == "samples":
             blocks = [chunk]
-        elif self.transport.framing == "packet":
-            block = self.decoder.feed_packet(chunk, t_host_s=now_wall)
-            blocks = [] if block is None else [block]
         else:
-            blocks = self.decoder.feed_stream(chunk, t_host_s=now_wall)
+            try:
+                if self.transport.framing == "packet":
+                    blocks = self.decoder.feed_packet(chunk, t_host_s=now_wall)
+                else:
+                    blocks = self.decoder.feed_stream(chunk, t_host_s=now_wall)
+            except Exception:  # a decoder bug must not end the session: skip this chunk
+                self._decoder_failed(len(chunk))
+                return
+        self._take_blocks(blocks, now_wall)
+
+    def _flush_decoder(self) -> None:
+        if self.decoder is None or not hasattr(self.decoder, "flush"):
+            return
+        try:
+            blocks = self.decoder.flush()
+        except Exception:
+            self._decoder_failed(0)
+            return
+        self._take_blocks(blocks, time.time())
+
+    def _decoder_failed(self, n_bytes: int) -> None:
+        self.stats.decoder_errors += 1
+        if self.stats.decoder_errors == 1:
+            log.exception("%s: the decoder failed on %d bytes; skipped them (please report this)",
+                          self.url, n_bytes)
+        else:
+            log.warning("%s: the decoder failed again (%d times); skipped %d bytes", self.url,
+                        self.stats.decoder_errors, n_bytes)
+        resync = getattr(self.decoder, "resync", None)
+        if resync is not None:
+            resync()
+
+    def _take_blocks(self, blocks: list[SampleBlock], now_wall: float) -> None:
         if self._skip_before_s is not None:
             blocks = self._skip_old(blocks)
         blocks = [b for b in blocks if len(b)]
@@ -404,6 +445,8 @@ class Source:
         if self.decoder is not None and self.transport.framing == "stream":
             # a frame cut off by the drop must not swallow the first frame of the new stream
             self.decoder.feed_stream(b"\x00")
+        if hasattr(self.decoder, "link_restored"):
+            self.decoder.link_restored()  # what was sent while the link was down is lost
         log.info("%s: reconnected after %d attempt(s)", self.url, self._attempts)
         if self._restore is not None:
             last, lost, _ = self._restore

@@ -44,8 +44,10 @@ from typing import Any
 
 import numpy as np
 
+from movecoach import children
 from movecoach.errors import UserError
 from movecoach.firmware import framing, protocol
+from movecoach.limits import HOLD_S, SWAY_DURATION_S, check_port, check_seconds
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +168,7 @@ class _Session:
         self.streaming = autostart
         self._on_end = on_end
         argv, env, self.runtime = firmware_command(runtime, rate_hz=rate_hz, autostart=autostart)
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.proc = children.popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=env)
         self._controls: queue.Queue[bytes] = queue.Queue()
         self._stop = threading.Event()
@@ -502,6 +504,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_command(args: argparse.Namespace) -> int:
     if args.reps < 1:
         raise UserError(f"--reps must be at least 1, not {args.reps}")
+    check_port("--tcp", args.tcp, listen=True)
+    check_seconds("--duration-s", args.duration_s, SWAY_DURATION_S)
+    check_seconds("--hold-s", args.hold_s, HOLD_S)
     wearable = serve_simulated(args.exercise, reps=args.reps, port=args.tcp, speed=args.speed,
                                seed=args.seed, runtime=args.runtime, host=args.host,
                                rate_hz=args.rate, hold_s=args.hold_s, duration_s=args.duration_s)

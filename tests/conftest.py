@@ -16,6 +16,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+@pytest.fixture(autouse=True)
+def _no_personal_mqtt_settings(monkeypatch, tmp_path):
+    """`movecoach coach` reads ~/.config/movecoach/mqtt.toml and $MOVECOACH_MQTT_PASSWORD: a
+    developer's own settings must not send test sessions to their dashboard."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "no-config"))
+    monkeypatch.delenv("MOVECOACH_MQTT_PASSWORD", raising=False)
+
+
 @pytest.fixture
 def broker(tmp_path):
     """A real mosquitto on 127.0.0.1 and a free port; `broker.restart()` stops and starts it."""

@@ -38,7 +38,7 @@ def stream_packets(n_packets: int, *, spp: int = 8, rate_hz: int = 104, seq0: in
 
 def test_one_packet_decodes_to_si_units_on_the_sensor_clock():
     counts = np.array([[0, 0, 8197, 0, 0, 0], [100, -100, 8197, 1000, -1000, 57]], np.int16)
-    block = Decoder().feed_packet(make_packet(7, 123456, counts, acc_fs_g=4, gyr_fs_dps=500))
+    [block] = Decoder().feed_packet(make_packet(7, 123456, counts, acc_fs_g=4, gyr_fs_dps=500))
     assert isinstance(block, SampleBlock)
     # +1 g on z at rest: 8197 counts * 0.122 mg/LSB
     assert block.acc_m_s2[0, 2] == pytest.approx(G, rel=1e-3)
@@ -95,7 +95,8 @@ def test_lost_packets_are_counted_and_blocks_split_at_the_hole():
     pk, counts, _ = stream_packets(30)
     kept = pk[:10] + pk[13:]  # three packets (24 samples) lost on the link
     dec = Decoder()
-    blocks = [dec.feed_packet(p, t_host_s=1000 + i * 0.077) for i, p in enumerate(kept)]
+    blocks = [b for i, p in enumerate(kept) for b in dec.feed_packet(p, t_host_s=1000 + i * 0.077)]
+    blocks += dec.flush()
     assert dec.stats.lost_packets == 3 and dec.stats.lost_samples == 24
     all_t = np.concatenate([b.t_s for b in blocks])
     gaps = np.diff(all_t)
@@ -125,7 +126,7 @@ def test_restart_flag_reanchors_without_counting_loss():
     # stopped for a while, started again: the wearable flags the first packet
     t0 = 60_000_000
     again = make_packet(5, t0, np.zeros((8, 6), np.int16), flags=protocol.FLAG_RESTART)
-    block = dec.feed_packet(again)
+    [block] = dec.feed_packet(again)
     assert dec.stats.lost_packets == 0 and dec.stats.lost_samples == 0
     assert block.t_s[0] == pytest.approx(60.0)
 
@@ -145,7 +146,7 @@ def test_duplicate_packets_are_dropped():
     dec = Decoder()
     blocks = dec.decode_packets([pk[0], pk[1], pk[1], pk[2]])
     assert sum(len(b) for b in blocks) == 24
-    assert dec.stats.bad_packets == 1 and dec.stats.lost_packets == 0
+    assert dec.stats.duplicates == 1 and dec.stats.lost_packets == 0
 
 
 def test_overrun_flag_counts_samples_lost_on_the_sensor():
@@ -172,7 +173,7 @@ def test_host_clock_mapping_follows_drift_and_ignores_jitter():
         t_last_sensor = (t0_us * 1e-6) + (spp - 1) / fs
         true_host = host0 + t_last_sensor * (1 - 150e-6)  # sensor seconds are 150 ppm short
         arrival = true_host + 0.020 + rng.exponential(0.025)
-        block = dec.feed_packet(pkt, t_host_s=arrival)
+        [block] = dec.feed_packet(pkt, t_host_s=arrival)
         if k * spp / fs > 30:  # after a warm-up
             truth = host0 + block.t_s * (1 - 150e-6)
             errors.append(np.max(np.abs(block.t_host_s - truth)))

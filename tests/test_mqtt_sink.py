@@ -257,17 +257,38 @@ def test_home_assistant_discovery_announces_retained_sensors(broker):
     assert len(unique) == len(set(unique)) == 5
 
 
-def test_how_you_feel_is_published_retained(broker, tmp_path):
+def test_how_you_feel_is_published_retained_and_its_note_only_when_asked_never_retained(broker, tmp_path):
     path = tmp_path / "mqtt.toml"
     path.write_text('broker = "127.0.0.1:1"\ndevice_id = "foot1"\n')
-    sink = MqttSink.from_config(load_config(path), broker=broker.address)  # --broker wins
-    sink.publish_feel(7, note="legs tired", session_id="s1")
-    wait_until(lambda: sink.published == 1)
-    sink.close()
-    sub = Subscriber(broker.address, ["movecoach/foot1/feel"])
+    for notes in (False, True):
+        sink = MqttSink.from_config(load_config(path), broker=broker.address, notes=notes)  # --broker wins
+        sink.publish_feel(7, note="legs tired", session_id="s1")
+        wait_until(lambda s=sink, n=notes: s.published == 1 + n)
+        sink.close()
+    sub = Subscriber(broker.address, ["movecoach/foot1/feel", "movecoach/foot1/feel/note"])
     sub.wait_for(lambda s: len(s.messages) == 1)
-    doc = sub.json_on("movecoach/foot1/feel")[0]
-    assert (doc["type"], doc["score"], doc["note"], sub.messages[0][2]) == ("feel", 7, "legs tired", True)
+    time.sleep(0.3)
+    [(topic, payload, retained)] = sub.messages  # a later subscriber: the retained score only
+    doc = json.loads(payload)
+    assert (topic, doc["type"], doc["score"], retained) == ("movecoach/foot1/feel", "feel", 7, True)
+    assert "note" not in doc  # before: the note was retained for any later subscriber
+    sub.close()
+
+
+def test_the_note_goes_live_to_a_subscriber_only_with_notes(broker):
+    sub = Subscriber(broker.address, ["movecoach/foot1/#"])
+    time.sleep(0.3)
+    sink = MqttSink(broker.address, device_id="foot1", notes=True)
+    summary = {"feel": 4, "feel_note": "dizzy after the slides", "complete": True}
+    sink.handle(Event("session_end", 1.0, {**SESSION, "summary": summary, "complete": True}))
+    wait_until(lambda: sink.pending == 0)
+    sink.close()
+    sub.wait_for(lambda s: s.on("movecoach/foot1/feel/note"))
+    [note] = [m for m in sub.messages if m[0].endswith("/feel/note")]
+    assert json.loads(note[1])["note"] == "dizzy after the slides" and note[2] is False
+    [end] = sub.json_on("movecoach/foot1/session")
+    assert "feel_note" not in end["summary"] and end["summary"]["feel"] == 4
+    assert "note" not in sub.json_on("movecoach/foot1/feel")[0]
     sub.close()
 
 

@@ -29,8 +29,9 @@ def test_blocks_are_cut_every_block_s_and_at_gaps():
 
 def test_replay_transport_yields_sample_blocks_and_reports_its_duration(tmp_path):
     t = np.arange(0, 3.0, 0.01)
-    acc = np.tile([0.0, 0.0, 9.81], (len(t), 1))
-    gyr = np.zeros((len(t), 3))
+    rng = np.random.default_rng(0)  # a sensor lying still: gravity and noise
+    acc = rng.normal(0, 0.01, (len(t), 3)) + [0.0, 0.0, 9.81]
+    gyr = rng.normal(0, 0.002, (len(t), 3))
     path = tmp_path / "sway.csv"
     csvio.write_csv(path, t, acc, gyr)
 

@@ -5,6 +5,8 @@
 - JSON: one nested document, each session with its steps, reps, sway trials and feel score.
 - Raw: one session's samples in the analyze CSV format (``t,ax,ay,az,gx,gy,gz``; s, m/s^2,
   rad/s), which ``movecoach analyze`` reads back.
+
+Every file written is 0600 and a directory created for it 0700 (health data).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 
 from movecoach import __version__
 from movecoach.errors import UserError
+from movecoach.paths import make_private_dir, private_file, write_private_text
 from movecoach.recorder import SWAY_FIELDS, RepRow, Session, SessionStore, read_samples
 
 log = logging.getLogger(__name__)
@@ -107,7 +110,7 @@ def _write_table(path: Path, columns: Iterable[str], rows: Iterable[dict]) -> No
     w.writerow(columns)
     for row in rows:
         w.writerow([_cell(row.get(c)) for c in columns])
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    write_private_text(path, buf.getvalue())
 
 
 def _select(store: SessionStore, since: str | None, until: str | None,
@@ -133,7 +136,7 @@ def export_csv(store: SessionStore, out_dir: str | os.PathLike, *, since: str | 
             if (e.session_id in day) or (e.session_id is None and session_ids is None
                                          and (not since or e.day >= since) and (not until or e.day <= until))]
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        make_private_dir(out)
         _write_table(paths[0], _session_columns(sessions), (session_record(s) for s in sessions))
         _write_table(paths[1], REP_COLUMNS, (_rep_record(r, day[r.session_id])
                                              for r in store.reps(session_ids=ids)))
@@ -197,7 +200,7 @@ def export_json(store: SessionStore, out: str | os.PathLike | io.TextIOBase, **k
         return
     path = Path(out)
     try:
-        path.write_text(text + "\n", encoding="utf-8")
+        write_private_text(path, text + "\n")
     except OSError as exc:
         raise UserError(f"cannot write the export to {path}: {exc.strerror or exc}") from exc
 
@@ -219,6 +222,7 @@ def export_raw(store: SessionStore, session_id: int, out: str | os.PathLike, *,
             from movecoach.csvio import write_csv
         except ImportError:  # pragma: no cover - csvio ships with movecoach
             write_csv = _write_analyze_csv
+        private_file(path)  # health data: 0600 before a byte is written
         write_csv(path, block.t_s, block.acc_m_s2, block.gyr_rad_s)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc

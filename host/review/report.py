@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 
 from movecoach import __version__
 from movecoach.errors import UserError
+from movecoach.paths import make_private_dir, write_private_text
 from movecoach.recorder import Session, SessionStore, SwayTrial, read_samples
 from movecoach.review.history import markers
 from movecoach.review.swaypath import Ellipse, confidence_ellipse, sway_path
@@ -399,13 +400,13 @@ def write_report(store: SessionStore, out_dir: str | os.PathLike, *, since: str 
     out = Path(out_dir)
     path = out / f"movecoach-report-{dt.date.today():%Y-%m-%d}.html"
     try:
-        out.mkdir(parents=True, exist_ok=True)  # fail before the plots are drawn
+        make_private_dir(out)  # fail before the plots are drawn; health data: 0700
     except OSError as exc:
         raise UserError(f"cannot write the report to {out}: {exc.strerror or exc}") from exc
     text = build_report(store, since=since)
     try:
         tmp = path.with_suffix(".html.tmp")
-        tmp.write_text(text, encoding="utf-8")
+        write_private_text(tmp, text)  # 0600
         tmp.replace(path)
     except OSError as exc:
         raise UserError(f"cannot write the report to {out}: {exc.strerror or exc}") from exc

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from movecoach.errors import UserError
+from movecoach.limits import HOLD_S, SWAY_DURATION_S, check_seconds
 from movecoach.signal.types import EXERCISES
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--reps must be at least 1, got {args.reps}")
     if args.rate is not None and not 25.0 <= args.rate <= 400.0:
         raise UserError(f"--rate must be within 25-400 Hz, got {args.rate:g}")
-    if args.hold is not None and not 0.0 <= args.hold <= 120.0:
-        raise UserError(f"--hold must be within 0-120 s, got {args.hold:g}")
-    if args.duration is not None and not 5.0 <= args.duration <= 600.0:
-        raise UserError(f"--duration must be within 5-600 s, got {args.duration:g}")
+    check_seconds("--hold", args.hold, HOLD_S)
+    check_seconds("--duration", args.duration, SWAY_DURATION_S)
     if not 3 <= args.digits <= 17:
         raise UserError(f"--digits must be within 3-17, got {args.digits}")
     out: Path = args.out

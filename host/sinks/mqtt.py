@@ -6,6 +6,18 @@ Topics live under ``<prefix>/<device_id>/`` (``docs/mqtt.md`` lists every topic 
 ``"v": 1``, ``"type"`` (the event kind), ``"ts"`` (unix seconds), ``"seq"`` (per-device, strictly
 increasing across runs) and the event's own fields.
 
+Connecting: the sink connects before the session starts. A TLS certificate the host does not
+trust, a TLS handshake that fails, or a broker that refuses the login is a one-line UserError
+naming the cause, so the session does not start with feedback that goes nowhere. A broker that
+cannot be reached is reported then (a warning), and again when it can be reached: the session
+goes on meanwhile and its messages wait.
+
+Secrets and privacy: the password comes from the config file (warned about when others can read
+it), ``MOVECOACH_MQTT_PASSWORD``, or (warned about: ``ps`` shows it to every user) the
+``--mqtt-password`` flag. The free-text how-you-feel note is published only with ``notes=True``
+(``--mqtt-notes``), on its own topic ``feel/note``, never retained; the retained ``feel`` and
+``session`` messages carry the score only.
+
 Delivery: QoS 1 messages go through an own ordered outbox. A message is handed to paho only
 while connected and only one at a time (the next one after the broker's PUBACK), so a broker
 outage or restart neither reorders nor loses reps: paho re-sends the one in flight after the
@@ -19,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import queue
 import re
 import ssl
@@ -35,11 +48,19 @@ from paho.mqtt.enums import CallbackAPIVersion
 from movecoach import __version__
 from movecoach.errors import UserError
 from movecoach.events import Event
+from movecoach.limits import check_port
+from movecoach.paths import make_private_dir, private_file
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 SHUTDOWN_TIMEOUT_S = 2.0
+# How long the sink waits for the broker to accept it before the session starts. A broker on the
+# local network answers in milliseconds; one that does not answer in this time is reported as
+# unreachable and the session goes on.
+CONNECT_TIMEOUT_S = 5.0
+PASSWORD_ENV = "MOVECOACH_MQTT_PASSWORD"
+CONFIG_NAME = "mqtt.toml"
 
 # event kind -> (sub-topic, qos, retain)
 ROUTES: dict[str, tuple[str, int, bool]] = {
@@ -58,6 +79,7 @@ ROUTES: dict[str, tuple[str, int, bool]] = {
     "sway": ("sway", 1, True),
     "link": ("link", 1, True),
     "feel": ("feel", 1, True),
+    "feel_note": ("feel/note", 1, False),  # free text: never retained, only with notes=True
 }
 _OTHER_ROUTE = ("event", 1, False)
 
@@ -80,14 +102,24 @@ class MqttConfig:
     client_id: str | None = None
     ha_discovery: bool = False
     queue_dir: str | None = None
+    notes: bool = False
+
+
+def default_config_path() -> Path:
+    """``$XDG_CONFIG_HOME/movecoach/mqtt.toml``, else ``~/.config/movecoach/mqtt.toml`` (read by
+    `movecoach coach` when it exists and no --mqtt-config is given)."""
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".config"
+    return base / "movecoach" / CONFIG_NAME
 
 
 def load_config(path: str | Path) -> MqttConfig:
     """Read an :class:`MqttConfig` from a TOML file (keys at top level or in an ``[mqtt]`` table).
 
-    Unknown keys and wrong types raise :class:`UserError` naming the file and the key.
+    Unknown keys and wrong types raise :class:`UserError` naming the file and the key. A file
+    holding a password that other users may read is warned about (``chmod 600`` it).
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     try:
         with path.open("rb") as f:
             doc = tomllib.load(f)
@@ -103,11 +135,41 @@ def load_config(path: str | Path) -> MqttConfig:
     for key, value in table.items():
         if key not in known:
             raise UserError(f"{path}: unknown MQTT setting {key!r} (known: {', '.join(known)})")
-        want = bool if key in ("tls", "ha_discovery") else str
+        want = bool if key in ("tls", "ha_discovery", "notes") else str
         if not isinstance(value, want):
             raise UserError(f"{path}: MQTT setting {key!r} must be a {want.__name__}, got {value!r}")
         values[key] = value
+    if values.get("password") and path.stat().st_mode & 0o077:
+        log.warning("%s holds the MQTT password and other users can read it: chmod 600 %s",
+                    path, path)
     return MqttConfig(**values)
+
+
+def sink_options(*, config: str | Path | None = None, broker: str | None = None,
+                 password_flag: str | None = None, env: dict | None = None,
+                 **overrides) -> dict:
+    """The keyword arguments of :class:`MqttSink` from a config file (or None), command-line
+    overrides (None: not given) and the environment.
+
+    The password: ``password_flag`` (--mqtt-password: warned about, every user sees it in
+    ``ps``), else ``$MOVECOACH_MQTT_PASSWORD``, else the config file's. ca_certs, certfile or
+    keyfile imply TLS.
+    """
+    env = os.environ if env is None else env
+    kwargs: dict = {}
+    if config is not None:
+        kwargs = {k: v for k, v in vars(load_config(config)).items() if v is not None}
+    kwargs.update({k: v for k, v in overrides.items() if v is not None and v is not False})
+    if broker is not None:
+        kwargs["broker"] = broker
+    if password_flag is not None:
+        log.warning("--mqtt-password is visible to every user of this machine (ps); put the "
+                    "password in the config file (chmod 600) or %s instead", PASSWORD_ENV)
+        kwargs["password"] = password_flag
+    elif env.get(PASSWORD_ENV):
+        kwargs["password"] = env[PASSWORD_ENV]
+    kwargs.pop("device_id", None)
+    return kwargs
 
 
 def parse_broker(broker: str, *, tls: bool = False) -> tuple[str, int]:
@@ -130,9 +192,9 @@ def parse_broker(broker: str, *, tls: bool = False) -> tuple[str, int]:
         raise UserError(f"broker {broker!r}: no host name (expected host:port)")
     if not port_text:
         return host, 8883 if tls else 1883
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    if not port_text.isdigit():
         raise UserError(f"broker {broker!r}: port must be a number 1-65535")
-    return host, int(port_text)
+    return host, check_port(f"broker {broker!r}: port", int(port_text))
 
 
 @dataclass
@@ -150,7 +212,7 @@ class _Journal:
 
     def __init__(self, queue_dir: str | Path, device_id: str):
         self.path = Path(queue_dir).expanduser() / f"{_SAFE_ID.sub('_', device_id)}.outbox.jsonl"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)  # the messages describe a person's session
         self._file = None
 
     def load(self) -> tuple[list[_Out], int]:
@@ -173,7 +235,7 @@ class _Journal:
         return out, last_seq
 
     def _rewrite(self, pending: list[_Out], last_seq: int) -> None:
-        tmp = self.path.with_suffix(".tmp")
+        tmp = private_file(self.path.with_suffix(".tmp"))
         with tmp.open("w", encoding="utf-8") as f:
             for m in pending:
                 f.write(json.dumps({"op": "add", "seq": m.seq, "topic": m.topic,
@@ -211,6 +273,9 @@ class MqttSink:
     broker (system CAs when ca_certs is None). client_id: defaults to ``movecoach-<device_id>``;
     the session is persistent (clean_session=False). ha_discovery: publish Home Assistant
     discovery configs. queue_dir: keep unacknowledged QoS 1 messages on disk across restarts.
+    notes: publish the how-you-feel note (free text; on ``feel/note``, never retained).
+    connect_timeout_s: how long the constructor waits for the broker's answer (see the module
+    docstring: refusals raise UserError, an unreachable broker is a warning).
 
     ``connected`` says whether the broker is reachable now, ``pending`` how many QoS 1 messages
     wait for delivery; ``published`` counts delivered QoS 1 messages.
@@ -231,16 +296,25 @@ class MqttSink:
         client_id: str | None = None,
         ha_discovery: bool = False,
         queue_dir: str | Path | None = None,
+        notes: bool = False,
         reconnect_delay_s: tuple[float, float] = (1.0, 30.0),
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
     ):
         if not device_id or "/" in device_id or "+" in device_id or "#" in device_id:
             raise UserError(f"device id {device_id!r} must be non-empty and contain no / + #")
         self.device_id = device_id
+        self.notes = notes
         self.prefix = prefix.strip("/")
         self.base_topic = f"{self.prefix}/{device_id}"
         self.status_topic = f"{self.base_topic}/status"
+        tls = tls or any(x is not None for x in (ca_certs, certfile, keyfile))  # a CA means TLS
         self.host, self.port = parse_broker(broker, tls=tls)
         self.ha_discovery = ha_discovery
+        self.tls = tls
+        self._down_since: float | None = None  # monotonic time the broker was found unreachable
+        self._refused: str | None = None  # the reason of the last refused login
+        self._closed_unanswered = False  # the first connection closed before the broker answered
+        self._answered = threading.Event()
 
         self._journal = _Journal(queue_dir, device_id) if queue_dir else None
         restored: list[_Out] = []
@@ -272,8 +346,7 @@ class MqttSink:
         if username is not None:
             self._client.username_pw_set(username, password)
         if tls:
-            self._client.tls_set(ca_certs=_expand(ca_certs), certfile=_expand(certfile),
-                                 keyfile=_expand(keyfile), cert_reqs=ssl.CERT_REQUIRED)
+            self._tls(ca_certs, certfile, keyfile)
         self._client.will_set(self.status_topic, "offline", qos=1, retain=True)
         self._client.max_inflight_messages_set(self._window + 2)  # + online/offline status
         self._client.reconnect_delay_set(min_delay=reconnect_delay_s[0], max_delay=reconnect_delay_s[1])
@@ -285,13 +358,63 @@ class MqttSink:
             for topic, config in self.discovery_configs().items():
                 self._inbox.put(("out", _Out(self._next_seq(), topic, json.dumps(config), True)))
 
+        self._client.on_connect_fail = self._on_connect_fail
+        self._client.connect_timeout = connect_timeout_s
+        self._connect(connect_timeout_s)
         self._worker = threading.Thread(target=self._run, name=f"mqtt-{device_id}", daemon=True)
         self._worker.start()
+
+    def _tls(self, ca_certs: str | None, certfile: str | None, keyfile: str | None) -> None:
+        for what, path in (("CA file", ca_certs), ("client certificate", certfile),
+                           ("client key", keyfile)):
+            if path is not None and not Path(path).expanduser().is_file():
+                raise UserError(f"MQTT TLS {what} {path}: no such file")
         try:
-            self._client.connect_async(self.host, self.port, keepalive=30)
-        except (OSError, ValueError) as exc:
-            raise UserError(f"MQTT broker {self.host}:{self.port}: {exc}") from None
+            self._client.tls_set(ca_certs=_expand(ca_certs), certfile=_expand(certfile),
+                                 keyfile=_expand(keyfile), cert_reqs=ssl.CERT_REQUIRED)
+        except (ssl.SSLError, OSError) as exc:
+            raise UserError(f"MQTT TLS: cannot use {ca_certs or certfile or keyfile or 'the system CAs'}"
+                            f": {getattr(exc, 'reason', None) or exc}") from None
+
+    def _connect(self, timeout_s: float) -> None:
+        """Connect before the session starts; UserError when the broker refuses us."""
+        where = f"MQTT broker {self.host}:{self.port}"
+        try:
+            self._client.connect(self.host, self.port, keepalive=30)
+        except ssl.SSLCertVerificationError as exc:
+            raise UserError(f"{where}: its TLS certificate is not trusted ({exc.verify_message}): "
+                            "give the CA that signed it with --mqtt-ca FILE") from None
+        except ssl.SSLError as exc:
+            raise UserError(f"{where}: the TLS handshake failed ({exc.reason or exc}); is "
+                            f"{self.port} the broker's TLS port?") from None
+        except ValueError as exc:
+            raise UserError(f"{where}: {exc}") from None
+        except ConnectionResetError as exc:
+            if self.tls:  # it answered, but not in TLS
+                raise UserError(f"{where}: the TLS handshake failed (the broker reset the "
+                                f"connection); is {self.port} the broker's TLS port?") from exc
+            raise UserError(f"{where} reset the connection at once; is {self.port} a TLS port "
+                            "(then add --mqtt-tls)?") from exc
+        except OSError as exc:  # down, or no network: the session goes on, messages wait
+            self._down_since = time.monotonic()
+            log.warning("%s is not reachable (%s); the session goes on and its messages are "
+                        "sent when the broker is back", where, exc.strerror or exc)
+            self._client.loop_start()  # paho keeps trying, with a back-off
+            return
         self._client.loop_start()
+        if not self._answered.wait(timeout_s):
+            self._down_since = time.monotonic()
+            log.warning("%s did not answer within %g s; the session goes on and its messages "
+                        "are sent when it does", where, timeout_s)
+            return
+        if self._refused is not None or self._closed_unanswered:
+            self._client.disconnect()
+            self._client.loop_stop()
+            if self._refused is None:
+                raise UserError(f"{where} closed the connection without answering; is "
+                                f"{self.port} a TLS port (then add --mqtt-tls)?")
+            raise UserError(f"{where} refused the connection: {self._refused} (check the "
+                            f"user name and the password: config file or {PASSWORD_ENV})")
 
     @classmethod
     def from_config(cls, config: MqttConfig, **overrides) -> MqttSink:
@@ -321,12 +444,32 @@ class MqttSink:
         if self._closed:
             log.debug("MQTT sink closed; dropping %s", event.kind)
             return
-        self._publish(event)
+        if event.kind == "feel":
+            self._publish_feel(event)
+            return
         summary = event.data.get("summary")
-        if event.kind == "session_end" and isinstance(summary, dict) and summary.get("feel") is not None:
-            self._publish(Event("feel", event.t_s, {
+        if event.kind != "session_end" or not isinstance(summary, dict):
+            self._publish(event)
+            return
+        note = summary.get("feel_note")
+        if "feel_note" in summary:  # the retained summary carries the score, not the note
+            public = {k: v for k, v in summary.items() if k != "feel_note"}
+            event = Event(event.kind, event.t_s, {**event.data, "summary": public})
+        self._publish(event)
+        if summary.get("feel") is not None:
+            self._publish_feel(Event("feel", event.t_s, {
                 "session_id": event.data.get("session_id"), "device_id": self.device_id,
-                "score": summary["feel"], "note": summary.get("feel_note") or ""}))
+                "score": summary["feel"], "note": note}))
+
+    def _publish_feel(self, event: Event) -> None:
+        """The score, retained, on ``feel``; the note only with notes=True, on ``feel/note``."""
+        data = dict(event.data)
+        note = data.pop("note", None)
+        self._publish(Event("feel", event.t_s, data))
+        if note and self.notes:
+            self._publish(Event("feel_note", event.t_s, {
+                "session_id": data.get("session_id"), "device_id": self.device_id,
+                "note": note}))
 
     def _publish(self, event: Event) -> None:
         subtopic, qos, retain = ROUTES.get(event.kind, _OTHER_ROUTE)
@@ -423,17 +566,41 @@ class MqttSink:
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            log.error("MQTT broker %s:%d refused the connection: %s", self.host, self.port, reason_code)
+            reason = str(reason_code)
+            if self._answered.is_set() and reason != self._refused:  # mid-session: say it once
+                log.error("MQTT broker %s:%d refused the connection: %s; messages wait, but are "
+                          "not delivered until that is fixed", self.host, self.port, reason)
+            self._refused = reason
+            self._answered.set()
             return
-        log.info("MQTT connected to %s:%d (session present: %s)", self.host, self.port,
-                 flags.session_present)
+        if self._down_since is not None or self._refused is not None:
+            log.warning("MQTT broker %s:%d is reachable again; sending the %d waiting messages",
+                        self.host, self.port, self.pending)
+        else:
+            log.info("MQTT connected to %s:%d (session present: %s)", self.host, self.port,
+                     flags.session_present)
+        self._down_since = None
+        self._refused = None
+        self._answered.set()
         client.publish(self.status_topic, "online", qos=1, retain=True)
         self._inbox.put(("connected",))
 
+    def _on_connect_fail(self, client, userdata) -> None:
+        if self._down_since is None and not self._closed:
+            log.warning("MQTT broker %s:%d went away; messages wait until it is back",
+                        self.host, self.port)
+            self._down_since = time.monotonic()
+
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        if not self._closed:
-            log.warning("MQTT connection to %s:%d lost (%s); queueing until it returns",
+        if not self._answered.is_set():  # the first connection ended before any CONNACK
+            self._closed_unanswered = True
+            self._answered.set()
+            self._inbox.put(("disconnected",))
+            return
+        if not self._closed and self._refused is None and self._down_since is None:
+            log.warning("MQTT connection to %s:%d lost (%s); messages wait until it is back",
                         self.host, self.port, reason_code)
+            self._down_since = time.monotonic()
         self._inbox.put(("disconnected",))
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:

@@ -33,6 +33,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from movecoach import children
 from movecoach.errors import UserError
 from movecoach.events import Event
 
@@ -343,7 +344,7 @@ class SpeechSink:
 
     def _spawn(self, cmd: list[str], **kw) -> subprocess.Popen | None:
         try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+            proc = children.popen(cmd, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
         except OSError as exc:
             self._audio_ok = False
             self.wav_dir = None

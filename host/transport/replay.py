@@ -91,7 +91,7 @@ def load_recording(path: str | Path, *, session: int | None = None,
         return block
     from movecoach.csvio import read_csv
 
-    rec = read_csv(p)
+    rec = read_csv(p, check_units=True)  # a gyro in deg/s would count nothing, silently
     return SampleBlock(np.asarray(rec.t_s, dtype=np.float64),
                        np.asarray(rec.acc_m_s2, dtype=np.float64),
                        np.asarray(rec.gyr_rad_s, dtype=np.float64), fs=float(rec.fs))
