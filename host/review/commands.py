@@ -137,9 +137,9 @@ def _score(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"score must be a whole number 1-10, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 10, got {text}") from None
     if not 1 <= value <= 10:
-        raise argparse.ArgumentTypeError(f"score must be 1-10, got {value}")
+        raise argparse.ArgumentTypeError(f"must be from 1 (worst) to 10 (best), got {value}")
     return value
 
 
