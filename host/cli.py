@@ -117,6 +117,13 @@ def unknown_command(command: str) -> str:
     return f"movecoach: error: there is no command {command}{hint} (see `movecoach --help`)"
 
 
+class _PlainFormatter(logging.Formatter):
+    """``movecoach: warning: MESSAGE`` (the level in small letters, as in ``movecoach: error:``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"movecoach: {record.levelname.lower()}: {record.getMessage()}"
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser for every command, or (when `command` is a known command) for that one only."""
     module = MODULE_OF_COMMAND.get(command or "")
@@ -164,8 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error already printed as one line
         return exc.code if isinstance(exc.code, int) else 2
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
-    fmt = "movecoach: %(levelname)s: %(message)s" if not args.verbose else "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    logging.basicConfig(level=level, format=fmt)
+    if args.verbose:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    elif not logging.getLogger().handlers:  # `movecoach: warning: ...`, like `movecoach: error: ...`
+        handler = logging.StreamHandler()
+        handler.setFormatter(_PlainFormatter())
+        logging.basicConfig(level=level, handlers=[handler])
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

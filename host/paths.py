@@ -36,3 +36,12 @@ def db_path(directory: str | os.PathLike) -> Path:
     if p.suffix in (".sqlite", ".db", ".sqlite3"):
         return p
     return p / DB_NAME
+
+
+DEMO_SUBDIR = "demo"
+
+
+def demo_data_dir(override: str | os.PathLike | None = None) -> Path:
+    """Where `movecoach demo` records: ``<data dir>/demo``, apart from the person's own sessions
+    (the review commands read it with ``--demo``)."""
+    return data_dir(override) / DEMO_SUBDIR
