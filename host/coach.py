@@ -16,7 +16,14 @@ from pathlib import Path
 
 from movecoach.errors import UserError
 from movecoach.events import Sink
-from movecoach.routine import Routine, customized, daily_routine, reps_counted, single_exercise
+from movecoach.routine import (
+    REPS_HELP,
+    Routine,
+    customized,
+    daily_routine,
+    reps_counted,
+    single_exercise,
+)
 from movecoach.signal.types import EXERCISES
 
 log = logging.getLogger(__name__)
@@ -53,8 +60,7 @@ def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str, de
         g.add_argument("--routine", choices=("daily",), default=None,
                        help="daily: the daily home programme (the default without --exercise)")
     g.add_argument("--reps", type=int, default=None, metavar="N",
-                   help="N of each movement per set: heel-toe --reps 10 is 10 heel raises and 10 toe "
-                        "raises (the coach counts to 20); without --exercise, for every exercise "
+                   help=f"per set, {REPS_HELP}; without --exercise, for every exercise "
                         "(default: the routine's; 10 with --exercise)")
     g.add_argument("--sets", type=int, default=None, help="sets (daily routine: 2)")
     g.add_argument("--hold", type=float, default=None, metavar="SECONDS",

@@ -58,6 +58,11 @@ def plural(n: int, nouns: tuple[str, str]) -> str:
     return f"{n} {nouns[0] if n == 1 else nouns[1]}"
 
 
+# `--help` of every command with --reps says the same thing.
+REPS_HELP = ("N of each movement: heel-toe --reps 10 is 10 heel raises and 10 toe raises, "
+             "alternating (counted 1 to 20)")
+
+
 def reps_counted(exercise: str, reps_each: int | None) -> int | None:
     """What the coach counts to in a set for ``--reps N``: N of each movement of the exercise.
 

@@ -59,3 +59,24 @@ def test_a_value_of_the_wrong_kind(capsys):
 def test_help_still_prints_the_whole_usage_and_exits_0(capsys):
     assert main(["demo", "--help"]) == 0
     assert "usage: movecoach demo" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--volume", "500", "--volume: the volume must be 0-200, got 500"),
+    ("--rate", "9999", "--rate: the speaking rate must be 80-450, got 9999"),
+])
+def test_speech_settings_out_of_range_are_refused(capsys, option, value, message):
+    assert message in error_of(capsys, "demo", option, value)
+
+
+def test_a_hold_without_an_exercise_is_refused(capsys):
+    assert main(["coach", "--hold", "5"]) == 2
+    assert capsys.readouterr().err.startswith("movecoach: error: --hold goes with --exercise")
+
+
+@pytest.mark.parametrize("command", ["coach", "demo", "simulate", "wearable"])
+def test_reps_means_the_same_in_every_command(capsys, command):
+    assert main([command, "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert ("N of each movement: heel-toe --reps 10 is 10 heel raises and 10 toe raises, "
+            "alternating (counted 1 to 20)") in text

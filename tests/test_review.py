@@ -104,9 +104,10 @@ def test_trends_flag_the_slow_improvement_but_not_the_noise(year, mc):
     code, out, _ = mc("trends", "--weeks", "8", "--data-dir", directory)
     assert code == 0
     rows = {ln.split("  ")[0]: ln for ln in out.splitlines()}
-    assert "* better" in rows["wall-slide depth (°)"]
-    assert "* better" in rows["sway RMS (m/s²)"]
-    assert "*" not in rows["march amplitude (°)"]
+    assert "↑ better" in rows["wall-slide depth (°)"]
+    assert "↓ better" in rows["sway RMS (m/s²)"]  # less sway
+    assert "better" not in rows["march amplitude (°)"] and "worse" not in rows["march amplitude (°)"]
+    assert "*" not in out  # one legend, one mark: the arrows
     assert len([ln for ln in out.splitlines() if ln[:4].isdigit() and "-W" in ln[:9]]) == 8
 
 

@@ -106,8 +106,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         out = Path(args.out) if args.out else store.db_path.parent / "reports"
         path = write_report(store, out, since=parse_day(args.since) if args.since else None)
     print(path)
-    if args.open:
-        webbrowser.open(path.resolve().as_uri())
+    if args.open and not webbrowser.open(path.resolve().as_uri()):
+        # webbrowser finds no browser without a desktop session (no DISPLAY) or a console browser
+        print(f"No web browser found to open it here (no desktop session?). Open {path.resolve()} "
+              "in a browser, or copy it to a computer that has one: the page needs nothing else.",
+              file=sys.stderr)
     return 0
 
 
@@ -135,7 +138,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 raise UserError("--raw needs --session ID (see `movecoach history` for ids)")
             if args.format != "csv":
                 raise UserError("--raw writes the analyze CSV format: use --format csv")
-            out = Path(args.out or f"movecoach-session-{args.session}.csv")
+            step = "" if args.step is None else f"-step-{args.step}"  # never the whole session's name
+            out = Path(args.out or f"movecoach-session-{args.session}{step}.csv")
             n = export_raw(store, args.session, out, step=args.step)
             print(f"{out}: {n} samples of session {args.session} (t,ax,ay,az,gx,gy,gz; s, m/s², rad/s)")
             return 0
@@ -143,15 +147,19 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(_nothing_yet(store, args))
             return 0
         ids = None if args.session is None else [args.session]
+        # the default name says what was selected: a filtered export never overwrites a full one
+        name = f"movecoach-export-{today}" + "".join(
+            f"-{word}-{value}" for word, value in (("session", args.session), ("since", since),
+                                                   ("until", until)) if value is not None)
         if args.format == "json":
             if args.out == "-":
                 export_json(store, sys.stdout, since=since, until=until, session_ids=ids)
                 return 0
-            out = Path(args.out or f"movecoach-export-{today}.json")
+            out = Path(args.out or f"{name}.json")
             export_json(store, out, since=since, until=until, session_ids=ids)
             print(out)
             return 0
-        out = Path(args.out or f"movecoach-export-{today}")
+        out = Path(args.out or name)
         if out.suffix.lower() == ".csv":
             raise UserError(f"--out {out}: CSV export writes several tables, give a directory "
                             "(or use --format json for one file)")
