@@ -232,7 +232,7 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
     # Imported here, not at the top: `movecoach --help` and the review commands stay fast.
     from movecoach.paths import data_dir
     from movecoach.recorder import Recorder
-    from movecoach.sinks.console import ConsoleSink
+    from movecoach.sinks.console import ConsoleSink, say
     from movecoach.step_sources import open_step_source, source_device_id
 
     if args.feel is not None and not 1 <= args.feel <= 10:
@@ -255,8 +255,8 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
                 ask_feel=(lambda: _feel_question(console)) if interactive and args.feel is None else None))
     except KeyboardInterrupt:
         console.close()
-        print("\nStopped: the recording so far is kept (marked incomplete)." if started
-              else "\nStopped before the session started: nothing was recorded.")
+        say("\nStopped: the recording so far is kept (marked incomplete)." if started
+            else "\nStopped before the session started: nothing was recorded.")
         return 130
     finally:
         for sink in sinks:
@@ -267,7 +267,7 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
         for session in started:
             session.close()
         recorder.close()
-    print(f"Saved as session {started[0].id} in {Path(directory) / 'movecoach.sqlite'}.")
+    say(f"Saved as session {started[0].id} in {Path(directory) / 'movecoach.sqlite'}.")
     return 0 if summary.get("complete") else 1
 
 

@@ -19,6 +19,7 @@ from movecoach.broker import LocalBroker, find_mosquitto
 from movecoach.coach import add_session_arguments, routine_from_args, run
 from movecoach.paths import demo_data_dir
 from movecoach.routine import demo_routine
+from movecoach.sinks.console import say
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +52,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     data_dir_option = args.data_dir
     args.data_dir = str(demo_data_dir(data_dir_option))
     routine = routine_from_args(args, base=demo_routine())
-    print("Demo: a guided session with a simulated sensor, no hardware needed.")
+    say("Demo: a guided session with a simulated sensor, no hardware needed.")
     if args.broker or args.mqtt_config:
         status = run(args, routine, broker=args.broker)
     elif find_mosquitto() is None:
-        print("MQTT: mosquitto is not installed, so nothing is published (./scripts/setup installs it).")
+        say("MQTT: mosquitto is not installed, so nothing is published (./scripts/setup installs it).")
         status = run(args, routine, broker=None)
     else:
         with LocalBroker() as broker:
-            print("Live messages go to a private MQTT broker; watch them from another terminal with\n"
-                  f"  mosquitto_sub -h {broker.host} -p {broker.port} -t 'movecoach/#' -v")
+            say("Live messages go to a private MQTT broker; watch them from another terminal with\n"
+                f"  mosquitto_sub -h {broker.host} -p {broker.port} -t 'movecoach/#' -v")
             status = run(args, routine, broker=broker.address)
     if status in (0, 1):
-        print(next_steps(data_dir_option))
+        say(next_steps(data_dir_option))
     return status

@@ -231,14 +231,7 @@ class ConsoleSink:
         return " · ".join(parts)
 
     def _wrapped(self, line: str) -> str:
-        """On a terminal, a long line is broken between words with its indent kept (a terminal
-        would cut it mid-word)."""
-        width = shutil.get_terminal_size((80, 24)).columns - 1
-        if not self.tty or len(line) <= width:
-            return line
-        indent = line[: len(line) - len(line.lstrip())]
-        return textwrap.fill(line, width=max(width, 20), subsequent_indent=indent + "  ",
-                             break_long_words=False, break_on_hyphens=False)
+        return wrapped(line) if self.tty else line
 
     def _permanent(self, line: str, t_s: float) -> None:
         if self.tty:
@@ -259,6 +252,28 @@ class ConsoleSink:
             self.stream.write(_CLEAR + text)
             self._live = text
         self.stream.flush()
+
+
+def wrapped(text: str) -> str:
+    """Each line of ``text`` broken between words to the terminal's width, its indent kept and
+    continuation lines indented two more (a terminal would cut a long line mid-word)."""
+    width = max(shutil.get_terminal_size((80, 24)).columns - 1, 20)
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        out.append(textwrap.fill(line, width=width, subsequent_indent=indent + "  ",
+                                 break_long_words=False, break_on_hyphens=False))
+    return "\n".join(out)
+
+
+def say(text: str, stream: TextIO | None = None) -> None:
+    """print() for the coach's own lines outside a session: wrapped on a terminal."""
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    print(wrapped(text) if isatty and isatty() else text, file=stream, flush=True)
 
 
 def _link_text(d: dict) -> str:
