@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import re
+import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -23,18 +26,16 @@ CHROMIUM = "/usr/bin/chromium"
 
 @pytest.fixture(scope="module")
 def year(tmp_path_factory):
+    """Two years: a session every other day (365), ending on a Monday."""
     directory = tmp_path_factory.mktemp("year")
-    # ends on a Monday: the newest week holds one session, too few to compare, so the summary
-    # compares the week before it with the first week
-    truth = record_synthetic_history(directory, days=365, end_day=dt.date(2026, 11, 30), seed=11)
+    # ends on a Monday: the newest week holds one session, too few to compare
+    truth = record_synthetic_history(directory, days=365, end_day=dt.date(2026, 11, 30), seed=11,
+                                     every_days=2)
     return directory, truth
 
 
-@pytest.fixture(scope="module")
-def report(year, tmp_path_factory):
-    """`movecoach report --out DIR` over the year; returns the HTML file's path."""
-    directory, _ = year
-    out = tmp_path_factory.mktemp("report")
+def _write_report(directory: Path, out: Path) -> Path:
+    """`movecoach report --out DIR` through the real CLI entry point; the HTML file's path."""
     cli_modules = cli.COMMAND_MODULES
     cli.COMMAND_MODULES = ("movecoach.review.commands",)
     try:
@@ -43,6 +44,12 @@ def report(year, tmp_path_factory):
         cli.COMMAND_MODULES = cli_modules
     (path,) = out.glob("movecoach-report-*.html")
     return path
+
+
+@pytest.fixture(scope="module")
+def report(year, tmp_path_factory):
+    """The report over the two years."""
+    return _write_report(year[0], tmp_path_factory.mktemp("report"))
 
 
 class _Tags(HTMLParser):
@@ -74,22 +81,29 @@ def test_the_report_is_one_self_contained_accessible_file(report, year):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", text)  # nothing fetched
     assert "@import" not in text and "url(" not in text
     images = [a for t, a in page.tags if t == "img"]
-    assert len(images) == 5
+    assert len(images) == 6  # sway path, balance, wall slides, heel-toe, marches, how you feel
     for a in images:
         assert a["src"].startswith("data:image/png;base64,") and len(a["src"]) > 5000
         assert len(a.get("alt", "")) > 40  # says what the plot shows
-    assert names.count("table") == 5 and names.count("caption") == 5
+    assert names.count("table") == 7 and names.count("caption") == 7
     headers = [a for t, a in page.tags if t == "th"]
     assert headers and all(a.get("scope") in ("col", "row") for a in headers)
-    # the sway path compares the latest trial with raw samples to one at least 4 weeks older
+    # the sway path compares the latest trial with raw samples to one at least 4 weeks older,
+    # each named by its date and time
     with_samples = [d for d in truth if d.sway_samples]
     latest = with_samples[-1]
     earlier = [d for d in with_samples
                if dt.date.fromisoformat(d.day) <= dt.date.fromisoformat(latest.day) - dt.timedelta(days=28)][-1]
-    assert f'<th scope="col">{earlier.day}</th><th scope="col">{latest.day}</th>' in text
-    assert f"<td>{latest.sway.rms:.3g}</td>" in text
-    # the summary names the real improvements
-    assert "Wall-slide depth (°)" in text and "better." in text
+    trial_headers = re.findall(r'<th scope="col">(\w{3} \d\d \w{3} (?:\d{4} )?\d\d:\d\d)</th>', text)
+    assert [dt.datetime.strptime(h[4:10], "%d %b").strftime("%m-%d") for h in trial_headers[:2]] == [
+        earlier.day[5:], latest.day[5:]]
+    assert f"<td>{latest.sway.rms:.3f}</td>" in text
+    # the summary says the real improvements in words, against the first two weeks
+    assert re.search(r"Wall-slide depth: [\d.]+° in your last two weeks, [\d.]+° in your first two: "
+                     r"\d+ % more: better\.", text)
+    assert re.search(r"Balance \(sway\): [\d.]+ m/s² in your last two weeks, [\d.]+ m/s² in your first "
+                     r"two: \d+ % less: steadier\.", text)
+    assert "March lift height: " in text and "about the same (within the day-to-day variation)" in text
 
 
 def test_sway_trials_for_the_plot_are_the_latest_and_one_four_weeks_older(year):
@@ -122,25 +136,78 @@ def _ink(png: Path) -> tuple[float, float]:
     return float(gray.var()), float((gray < 0.95).mean())
 
 
+# Injected into a copy of the page (the report itself has no script): measures the layout as
+# Chromium drew it and leaves the numbers on <html data-measured> for --dump-dom.
+MEASURE_LAYOUT = """<script>
+const doc = document.documentElement, width = doc.clientWidth;
+const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > width + 1);
+const cut = [...document.querySelectorAll('.data, table, figure')].filter(e => e.scrollWidth > e.clientWidth + 1
+                                                                           || e.scrollHeight > e.clientHeight + 1);
+const imgs = [...document.images];
+doc.dataset.measured = JSON.stringify({height: doc.scrollHeight, wider: wide.length, cut: cut.length,
+  images: imgs.length, drawn: imgs.filter(i => i.complete && i.naturalWidth > 0).length});
+</script>"""
+# (days of sessions, one every N days, window height): what each page state is
+STATES = {"1-session": (1, 1, 3800), "1-week": (7, 1, 7000), "3-months": (91, 1, 9000)}
+SCREENSHOT_DIR = os.environ.get("MOVECOACH_SCREENSHOT_DIR")  # keep the screenshots there
+
+
+@pytest.fixture(scope="module", params=[*STATES, "2-years"])
+def page_state(request, tmp_path_factory):
+    """(name, report path, window height) for each state a person's report goes through."""
+    if request.param == "2-years":
+        return request.param, request.getfixturevalue("report"), 10500
+    days, every, height = STATES[request.param]
+    directory = tmp_path_factory.mktemp(request.param)
+    record_synthetic_history(directory, days=days, end_day=dt.date(2026, 11, 30), seed=11,
+                             every_days=every, sway_sample_days=(0, days - 1))
+    return request.param, _write_report(directory, directory / "reports"), height
+
+
 @pytest.mark.slow
-def test_the_report_renders_in_headless_chromium_without_errors(report, tmp_path):
+def test_each_page_state_renders_in_headless_chromium_and_fits(page_state, tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: run ./scripts/setup --test (installs chromium)")
-    shot = tmp_path / "report.png"
-    run = _chromium([f"--screenshot={shot}", "--window-size=1200,2000", report.as_uri()], tmp_path / "p1")
+    name, report, height = page_state
+    page = tmp_path / "measured.html"
+    page.write_text(report.read_text(encoding="utf-8").replace("</body>", MEASURE_LAYOUT + "</body>"),
+                    encoding="utf-8")
+    shot = tmp_path / f"report-{name}.png"
+    run = _chromium([f"--screenshot={shot}", f"--window-size=1200,{height}", "--hide-scrollbars",
+                     "--dump-dom", page.as_uri()], tmp_path / "profile")  # one browser start
     assert shot.exists(), run.stderr[-2000:]
-    variance, ink = _ink(shot)
-    assert variance > 0.005 and ink > 0.05, (variance, ink)
     assert _console_errors(run.stderr) == []
+    if SCREENSHOT_DIR:
+        shutil.copy(shot, Path(SCREENSHOT_DIR) / shot.name)
+    dom = _parse(run.stdout)
+    measured = json.loads(next(a["data-measured"] for t, a in dom.tags if t == "html"))
+    assert measured["wider"] == 0 and measured["cut"] == 0, measured  # tables fit, nothing scrolls
+    assert measured["height"] <= height, measured  # the screenshot holds the whole page
+    assert measured["drawn"] == measured["images"] == {"1-session": 1}.get(name, 6), measured
+    variance, ink = _ink(shot)
+    assert variance > 0.005 and ink > 0.03, (variance, ink)
 
-    dom = _chromium(["--dump-dom", report.as_uri()], tmp_path / "p2")
-    page = _parse(dom.stdout)
-    names = [t for t, _ in page.tags]
-    assert names.count("img") == 5 and names.count("table") == 5
-    assert "Your movecoach report" in "".join(page.text)
-    assert _console_errors(dom.stderr) == []
+    text = " ".join("".join(dom.text).split())
+    for heading in ("Balance: standing still", "Wall slides: depth and holds",
+                    "Heel-toe raises: height and holds", "Seated marches: lifts", "How you feel"):
+        assert heading in text
+    assert re.search(r"Holds met: \d+ ?%", text) and "Lift height: " in text and "Raises: 20" in text
+    rows = {"1-session": "each session", "1-week": "each session", "3-months": "weekly averages",
+            "2-years": "monthly averages"}[name]
+    assert f"Seated marches: {rows}, newest first" in text
+    if name in ("3-months", "2-years"):  # a change told against the first two weeks, in words
+        assert re.search(r"Balance \(sway\): [\d.]+ m/s² in your last two weeks, [\d.]+ m/s² in "
+                         r"your first two: \d+ % less: steadier\.", text)
+    elif name == "1-week":
+        assert "once you have 4 weeks of sessions" in text
+    else:
+        assert "1 session on Mon 30 Nov 2026" in text
 
-    # the same checks catch a broken page: a blank one with a script error
+
+@pytest.mark.slow
+def test_the_page_checks_catch_a_broken_page(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: run ./scripts/setup --test (installs chromium)")
     broken = tmp_path / "broken.html"
     broken.write_text("<!DOCTYPE html><html><body><script>notDefined();</script></body></html>")
     bad_shot = tmp_path / "broken.png"
