@@ -11,13 +11,21 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
 from movecoach import cli
 from movecoach.recorder import SessionStore
-from movecoach.review.report import pick_sway_trials
+from movecoach.review.report import (
+    Measure,
+    Points,
+    build_report,
+    grouping_for,
+    pick_sway_trials,
+    trend_figure,
+)
 from movecoach.review.swaypath import CHI2_2DOF_95, confidence_ellipse, sway_path
 from movecoach.review.synthetic import record_synthetic_history, synthetic_sway_acc
 
@@ -242,3 +250,55 @@ def test_the_sway_path_undoes_a_tilted_sensor():
     assert np.sqrt(np.mean(ml**2)) == pytest.approx(0.09, rel=0.1)
     assert abs(np.mean(ap)) < 1e-3 and abs(np.mean(ml)) < 1e-3
 
+
+
+SECTIONS_DEPTH = Measure("slide_depth", "depth", "°", lambda s: None, True)
+
+
+def _points(first: dt.datetime, n: int, step: dt.timedelta) -> Points:
+    return Points([first + i * step for i in range(n)], np.linspace(30.0, 40.0, n))
+
+
+def test_a_first_week_is_drawn_session_by_session_on_an_axis_of_that_week():
+    first = dt.datetime(2026, 11, 24, 8, 7)
+    pts = _points(first, 7, dt.timedelta(days=1))
+    fig = trend_figure([(SECTIONS_DEPTH, pts, "#0072B2")], "t", grouping="session",
+                       t_first=pts.t[0], t_last=pts.t[-1])
+    lo, hi = (mdates.num2date(x).replace(tzinfo=None) for x in fig.axes[0].get_xlim())
+    assert first - dt.timedelta(days=1) < lo < first and pts.t[-1] < hi < pts.t[-1] + dt.timedelta(days=1)
+    (line,) = fig.axes[0].get_lines()
+    assert len(line.get_xdata()) == 7  # every session, not one weekly dot
+    assert fig.axes[0].get_ylim()[0] > 25 and fig.axes[0].get_ylim()[1] < 45  # fitted, not 0-100
+
+
+def test_five_sessions_on_one_day_spread_over_hours_not_a_hairline():
+    first = dt.datetime(2026, 12, 1, 9, 0)
+    pts = _points(first, 5, dt.timedelta(minutes=20))
+    fig = trend_figure([(SECTIONS_DEPTH, pts, "#0072B2")], "t", grouping="session",
+                       t_first=pts.t[0], t_last=pts.t[-1])
+    lo, hi = fig.axes[0].get_xlim()
+    assert (hi - lo) * 24 < 8  # hours wide: the five points stand apart
+
+
+def test_two_years_are_months_on_an_axis_of_those_months():
+    first = dt.datetime(2024, 12, 2, 8, 0)
+    pts = _points(first, 365, dt.timedelta(days=2))
+    assert grouping_for(pts.t[0], pts.t[-1]) == "month"
+    fig = trend_figure([(SECTIONS_DEPTH, pts, "#0072B2")], "t", grouping="month",
+                       t_first=pts.t[0], t_last=pts.t[-1])
+    lo, hi = (mdates.num2date(x).replace(tzinfo=None) for x in fig.axes[0].get_xlim())
+    assert lo == dt.datetime(2024, 12, 1) and hi == dt.datetime(2026, 12, 1)
+    dots, mean_line = fig.axes[0].get_lines()
+    assert len(dots.get_xdata()) == 365 and len(mean_line.get_xdata()) == 24  # one mean a month
+
+
+def test_two_balance_trials_on_one_day_are_told_apart_by_their_times(tmp_path):
+    day = dt.date(2026, 11, 30)
+    record_synthetic_history(tmp_path, days=1, end_day=day, seed=1, sway_sample_days=(0,))
+    record_synthetic_history(tmp_path, days=1, end_day=day, seed=2, sway_sample_days=(0,))
+    latest, earlier = pick_sway_trials(SessionStore(tmp_path))
+    assert latest.trial.day == earlier.trial.day == "2026-11-30"
+    assert latest.when != earlier.when and re.search(r"\d\d:\d\d$", latest.when)
+    page = build_report(SessionStore(tmp_path))
+    first, second = re.findall(r'<th scope="col">(\w{3} \d\d \w{3}(?: \d{4})? \d\d:\d\d)</th>', page)[:2]
+    assert first[:10] == second[:10] == "Mon 30 Nov" and first != second  # same day, two times
