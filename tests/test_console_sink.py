@@ -68,6 +68,9 @@ def test_on_a_terminal_the_status_line_is_rewritten_in_place():
     sink = ConsoleSink(out, tty=True)
     events = session_events()
     sink.handle(events[1])  # step_start
+    sink.status("heel-toe", 2, 10, 18.4, 1.2)  # a toe raise: no hold asked, no hold shown
+    assert sink.live_text() == "Heel-toe raises · set 1 of 2 · 2 of 10 · angle 18°"
+    sink.handle(events[2])  # hold_start: up on the toes
     sink.status("heel-toe", 2, 10, 18.4, 1.2)
     live = "Heel-toe raises · set 1 of 2 · 2 of 10 · angle 18° · holding 1.2 of 2 s"
     assert sink.live_text() == live
@@ -166,3 +169,16 @@ def test_a_warning_goes_above_the_status_line_not_onto_it():
         sink.status("heel-toe", 3, 10, 5.0, 0.0)
         assert out.getvalue().endswith("\r\x1b[2K")
     assert out.getvalue().endswith("3 of 10 · angle 5°")
+
+
+def test_what_a_silent_voice_would_say_shows_on_the_status_line_for_a_moment(monkeypatch):
+    out = io.StringIO()
+    sink = ConsoleSink(out, tty=True)
+    sink.handle(session_events()[1])
+    sink.say("three", "hold_tick")
+    assert sink.live_text().endswith(' · says "three"')
+    sink.say("Rise a little higher.", "cue")  # already printed as a line: not repeated
+    assert sink.live_text().endswith(' · says "three"')
+    later = time.monotonic() + 2.5
+    monkeypatch.setattr(time, "monotonic", lambda: later)
+    assert "says" not in sink.live_text()  # gone once it would have been said

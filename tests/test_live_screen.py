@@ -86,8 +86,8 @@ def test_the_demo_screen_reads_as_plain_lines_with_one_live_status_line(env):
     lines = [ln.rstrip() for ln in final.splitlines()]
     assert "EXIT=0" in lines
     # the warning about the missing sound device sits on its own line, not glued to the status
-    (warning,) = [ln for ln in lines if "no sound output" in ln]
-    assert warning.startswith("movecoach: warning: no sound output")
+    (warning,) = [ln for ln in lines if "no sound device" in ln]
+    assert warning.startswith("movecoach: warning: no sound device found")
     # every line fits the terminal: long lines are broken between words by the coach
     assert all(len(ln) < WIDTH for ln in lines)
     text = "\n".join(lines)

@@ -141,7 +141,7 @@ def test_without_an_audio_device_speech_is_logged_not_crashed(monkeypatch, caplo
     sink.close()
     assert sink.spoken == ["one", "Stand tall"]
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "no sound output" in warnings[0].message
+    assert len(warnings) == 1 and "no sound device found" in warnings[0].message
     assert "shown on screen instead" in warnings[0].message
     assert "say: Stand tall" in caplog.text
 

@@ -37,6 +37,7 @@ INDENT = "  "
 # Phrases the voice would have said that the permanent lines do not already show word for word:
 # with no sound device they appear at the end of the status line.
 VOICE_ONLY_KINDS = ("rep", "hold_start", "hold_tick", "hold_done", "countdown")
+VOICE_SHOWN_S = 2.0  # a silent phrase stays on the status line this long (about as long as said)
 
 
 class ConsoleSink:
@@ -65,6 +66,8 @@ class ConsoleSink:
         self._duration_s: float | None = None
         self._countdown: list[str] = []
         self._voice = ""
+        self._voice_at = 0.0
+        self._holding = False  # between a hold_start and the rep: only kinds with a hold target
         self._explained: set[str] = set()
 
     # -- public API ---------------------------------------------------------------------------
@@ -82,7 +85,7 @@ class ConsoleSink:
                 self._hold = f"{hold_s:.0f}{of} s · stand still"
             elif self._hold.startswith("held"):
                 pass  # "held 10 s: done" stays until the rep is counted
-            elif isinstance(hold_s, int | float) and hold_s > 0 and self._hold_target_s:
+            elif self._holding and isinstance(hold_s, int | float) and hold_s > 0 and self._hold_target_s:
                 self._hold = f"holding {hold_s:.1f} of {self._hold_target_s:g} s"
             else:
                 self._hold = ""
@@ -95,6 +98,7 @@ class ConsoleSink:
             return
         with self._lock:
             self._voice = f'says "{text}"'
+            self._voice_at = time.monotonic()
             self._redraw()
 
     def handle(self, event: Event) -> None:
@@ -155,6 +159,7 @@ class ConsoleSink:
             self._count = 0
             self._angle_deg = None
             self._hold = self._voice = ""
+            self._holding = False
             self._hold_target_s = d.get("hold_target_s") or None
             self._duration_s = d.get("duration_s") or None
             self._set = (d["set"], d["sets"]) if d.get("set") and d.get("sets") else None
@@ -168,15 +173,18 @@ class ConsoleSink:
             text = "Starting in " + ", ".join(self._countdown)
             self._countdown = []
             return [INDENT + text]
+
         if k == "rep":
             if isinstance(d.get("count"), int):
                 self._count = d["count"]
             self._hold = self._voice = ""
+            self._holding = False
             exercise = str(d.get("exercise") or d.get("kind") or "")
             explain = exercise not in self._explained  # what the angle means: once per exercise
             self._explained.add(exercise)
             return [INDENT + words.rep_text(d, d.get("target_reps") or self._target, explain=explain)]
         if k == "hold_start":
+            self._holding = True
             self._hold = f"holding 0.0 of {d.get('target_s', 0):g} s"
         elif k == "hold_tick":
             held, remaining = d.get("held_s") or 0.0, d.get("remaining_s") or 0.0
@@ -204,7 +212,7 @@ class ConsoleSink:
             lost = summary.get("lost_packets")
             if isinstance(lost, int) and lost:
                 text += f" ({lost} sensor packets were lost on the way.)"
-            return [text + (f" {feel}" if feel else "")]
+            return [*([""] if self.tty else []), text + (f" {feel}" if feel else "")]
         return []
 
     # -- output -------------------------------------------------------------------------------
@@ -226,7 +234,7 @@ class ConsoleSink:
                 parts.append(f"angle {self._angle_deg:.0f}°")
         if self._hold:
             parts.append(self._hold)
-        if self._voice:
+        if self._voice and time.monotonic() - self._voice_at < VOICE_SHOWN_S:
             parts.append(self._voice)
         return " · ".join(parts)
 

@@ -337,8 +337,9 @@ class SpeechSink:
         if proc.returncode != 0 or (message and _NO_AUDIO.search(message)):
             self._audio_ok = False
             last = message.splitlines()[-1] if message else f"exit status {proc.returncode}"
-            log.warning("no sound output (%s: %s); what the coach says is shown on screen instead",
-                        self.engine, last.removeprefix("error: "))
+            log.warning("no sound device found (%s could not play), so what the coach says is "
+                        "shown on screen instead", self.engine)
+            log.info("speech: %s said: %s", self.engine, last)
             self._silent(u)
             return
         self.latencies_s.append(latency_s)
