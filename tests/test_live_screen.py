@@ -78,7 +78,7 @@ def env():
 
 
 def test_the_demo_screen_reads_as_plain_lines_with_one_live_status_line(env):
-    term = Terminal([MOVECOACH, "demo", "--exercise", "heel-toe", "--reps", "2", "--speed", "4"], env)
+    term = Terminal([MOVECOACH, "demo", "--exercise", "heel-toe", "--reps", "2", "--speed", "6"], env)
     try:
         final = term.wait_for("EXIT=")
     finally:
@@ -104,7 +104,7 @@ def test_the_demo_screen_reads_as_plain_lines_with_one_live_status_line(env):
 
 
 def test_the_how_do_you_feel_question_starts_on_a_clean_line(env):
-    term = Terminal([MOVECOACH, "coach", "--exercise", "march", "--reps", "2", "--speed", "4",
+    term = Terminal([MOVECOACH, "coach", "--exercise", "march", "--reps", "2", "--speed", "10",
                      "--no-speech"], env)
     try:
         screen = term.wait_for("How do you feel today")

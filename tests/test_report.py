@@ -156,7 +156,7 @@ doc.dataset.measured = JSON.stringify({height: doc.scrollHeight, wider: wide.len
   images: imgs.length, drawn: imgs.filter(i => i.complete && i.naturalWidth > 0).length});
 </script>"""
 # (days of sessions, one every N days, window height): what each page state is
-STATES = {"1-session": (1, 1, 3800), "1-week": (7, 1, 7000), "3-months": (91, 1, 9000)}
+STATES = {"1-session": (1, 1, 3800), "1-week": (7, 1, 7000), "3-months": (46, 2, 9000)}
 SCREENSHOT_DIR = os.environ.get("MOVECOACH_SCREENSHOT_DIR")  # keep the screenshots there
 
 

@@ -64,7 +64,7 @@ def test_history_shows_one_line_per_session_with_incomplete_ones_marked(year, mc
     assert f"wall-slide 2 sets 10 reps depth {_rounded_mean(last.slide_depth_deg):.0f}°" in line
     met = sum(h + 0.25 >= 5.0 for h in last.slide_hold_s)
     assert f"holds {met}/10" in line
-    assert f"sway rms {last.sway.rms:.3g} m/s²" in line
+    assert f"balance: sway {last.sway.rms:.3g} m/s²" in line
     assert (f"feel {last.feel}/10" in line) == (last.feel is not None)
 
 

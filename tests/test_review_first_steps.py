@@ -93,7 +93,7 @@ def test_an_empty_history_points_at_the_demo_sessions(tmp_path, mc):
             f"1 demo session is kept apart from your own, in {tmp_path / 'demo'}: see it with "
             f"`movecoach {command} --demo --data-dir {tmp_path}`.")
     code, out, _ = mc("history", "--demo", "--data-dir", tmp_path)
-    assert code == 0 and "2026-03-02 Mon 09:00" in out and "sway rms" in out
+    assert code == 0 and "2026-03-02 Mon 09:00" in out and "balance: sway 0.12 m/s²" in out
 
 
 def test_report_open_without_a_browser_says_where_the_page_is(tmp_path):
