@@ -13,26 +13,62 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from movecoach.errors import UserError
 from movecoach.events import Sink
-from movecoach.routine import Routine, daily_routine, single_exercise
+from movecoach.routine import (
+    REPS_HELP,
+    Routine,
+    customized,
+    daily_routine,
+    reps_counted,
+    single_exercise,
+)
 from movecoach.signal.types import EXERCISES
 
 log = logging.getLogger(__name__)
 
 
-def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str) -> None:
-    """Arguments shared by `coach` and `demo`."""
+VOLUME_RANGE = (0, 200)  # espeak-ng's amplitude: 100 is its normal loudness
+RATE_RANGE_WPM = (80, 450)  # espeak-ng's speaking rates; below 80 it drawls, above 450 it garbles
+
+
+def _int_in(low: int, high: int, what: str):
+    """An argparse type: a whole number within low-high (a one-line usage error otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be {low}-{high}, got {value}")
+        return value
+
+    return parse
+
+
+def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str, demo: bool = False) -> None:
+    """Arguments shared by `coach` and `demo` (``demo=True``: the demo's own defaults in the help)."""
     g = p.add_argument_group("what to do")
-    g.add_argument("--exercise", choices=EXERCISES, help="one exercise instead of the daily routine")
-    g.add_argument("--routine", choices=("daily",), default=None, help="the daily home programme (default)")
-    g.add_argument("--reps", type=int, default=None, help="target reps per set (heel-toe: heel and toe raises together)")
+    g.add_argument("--exercise", choices=EXERCISES, help="one exercise instead of the "
+                   + ("short demo routine" if demo else "daily routine"))
+    if demo:
+        g.add_argument("--routine", choices=("daily",), default=None,
+                       help="daily: the whole daily programme instead of the short demo routine")
+    else:
+        g.add_argument("--routine", choices=("daily",), default=None,
+                       help="daily: the daily home programme (the default without --exercise)")
+    g.add_argument("--reps", type=int, default=None, metavar="N",
+                   help=f"per set, {REPS_HELP}; without --exercise, for every exercise "
+                        "(default: the routine's; 10 with --exercise)")
     g.add_argument("--sets", type=int, default=None, help="sets (daily routine: 2)")
-    g.add_argument("--hold", type=float, default=None, metavar="SECONDS", help="hold target (0: none)")
+    g.add_argument("--hold", type=float, default=None, metavar="SECONDS",
+                   help="hold target, with --exercise (0: none; default: wall slides 10, heel raises 2)")
     g.add_argument("--rest", type=float, default=None, metavar="SECONDS", help="rest between sets")
-    g.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="sway trial length")
+    g.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="balance trial length")
     s = p.add_argument_group("sensor")
     s.add_argument("--source", default=default_source,
                    help="sim | ble:NAME-or-ADDRESS | serial:PORT | tcp:HOST:PORT | replay:FILE (default %(default)s)")
@@ -41,10 +77,11 @@ def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str) ->
     s.add_argument("--seed", type=int, default=None, help="simulated wearable seed")
     s.add_argument("--device-id", default=None, help="device id for MQTT topics and the recording")
     m = p.add_argument_group("MQTT")
-    m.add_argument("--broker", default=None, metavar="HOST:PORT", help="publish live feedback to this broker")
+    m.add_argument("--broker", default=None, metavar="HOST:PORT", help="publish live feedback to this broker"
+                   + (" (default: a private mosquitto on a free port)" if demo else ""))
     m.add_argument("--mqtt-config", default=None, metavar="FILE",
-                   help="TOML file with broker settings (coach: default ~/.config/movecoach/mqtt.toml "
-                        "if it exists)")
+                   help="TOML file with broker settings" + ("" if demo else
+                        " (default: ~/.config/movecoach/mqtt.toml if it exists)"))
     m.add_argument("--mqtt-prefix", default=None, help="topic prefix (default movecoach)")
     m.add_argument("--mqtt-username", default=None)
     m.add_argument("--mqtt-password", default=None,
@@ -57,10 +94,21 @@ def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str) ->
     v = p.add_argument_group("speech")
     v.add_argument("--no-speech", action="store_true", help="do not speak")
     v.add_argument("--voice", default=None, help="espeak-ng voice, e.g. en-us, de")
-    v.add_argument("--rate", type=int, default=160, help="words per minute (default %(default)s)")
-    v.add_argument("--volume", type=int, default=100, help="0-200 (default %(default)s)")
+    v.add_argument("--rate", type=_int_in(*RATE_RANGE_WPM, "the speaking rate"), default=160,
+                   metavar="WPM", help=f"words per minute, {RATE_RANGE_WPM[0]}-{RATE_RANGE_WPM[1]} "
+                                       "(default %(default)s)")
+    v.add_argument("--volume", type=_int_in(*VOLUME_RANGE, "the volume"), default=100,
+                   help=f"{VOLUME_RANGE[0]}-{VOLUME_RANGE[1]}, 100 is normal (default %(default)s)")
     r = p.add_argument_group("recording")
-    r.add_argument("--data-dir", default=None, help="where recordings go (default: XDG data dir)")
+    if demo:
+        r.add_argument("--data-dir", default=None, metavar="DIR",
+                       help="demo sessions go to DIR/demo, apart from your own (default DIR: "
+                            "$MOVECOACH_DATA_DIR, else $XDG_DATA_HOME/movecoach, else "
+                            "~/.local/share/movecoach); review them with `movecoach history --demo`")
+    else:
+        r.add_argument("--data-dir", default=None, metavar="DIR",
+                       help="where recordings go (default: $MOVECOACH_DATA_DIR, else "
+                            "$XDG_DATA_HOME/movecoach, else ~/.local/share/movecoach)")
     r.add_argument("--feel", type=int, default=None, metavar="1-10", help="how you feel today")
     r.add_argument("--note", default=None, help="a note for today")
     r.add_argument("--no-prompt", action="store_true", help="never ask questions (also when not a terminal)")
@@ -83,13 +131,26 @@ def check_session_arguments(args: argparse.Namespace) -> None:
     check_seconds("--rest", args.rest, REST_S)
 
 
-def routine_from_args(args: argparse.Namespace) -> Routine:
+def routine_from_args(args: argparse.Namespace, *, base: Routine | None = None) -> Routine:
+    """The routine the command line asks for: one ``--exercise``, else ``base`` (default: the
+    daily routine) with ``--reps``/``--sets``/``--rest``/``--duration`` applied to every exercise."""
     check_session_arguments(args)
+    if args.exercise is not None and args.routine is not None:
+        raise UserError("give --exercise or --routine, not both")
     if args.exercise is None:
-        return daily_routine(sets=args.sets or 2)
+        if args.hold is not None:
+            raise UserError("--hold goes with --exercise: the routine's holds differ per exercise "
+                            "(wall slides 10 s, heel raises 2 s)")
+        routine = daily_routine(sets=2) if base is None or args.routine == "daily" else base
+        return customized(routine, reps_each=args.reps, sets=args.sets, rest_s=args.rest,
+                          duration_s=args.duration)
+    replay = args.source.startswith("replay")
+    reps_each = args.reps if args.reps is not None else (None if replay else 10)
+    if reps_each is not None and reps_each < 1:
+        raise UserError(f"--reps must be at least 1, got {reps_each}")
     return single_exercise(
         args.exercise,
-        reps=args.reps if args.reps is not None else (None if args.source.startswith("replay") else 10),
+        reps=reps_counted(args.exercise, reps_each),
         sets=args.sets or 1,
         hold_s=args.hold,
         rest_s=30.0 if args.rest is None else args.rest,
@@ -97,26 +158,28 @@ def routine_from_args(args: argparse.Namespace) -> Routine:
     )
 
 
-def _ask_feel() -> tuple[int | None, str | None]:
-    """Ask on the terminal for a 1-10 score and an optional note (Enter skips)."""
-    while True:
-        answer = input("How do you feel today, 1 (bad) to 10 (great)? [Enter to skip] ").strip()
-        if not answer:
-            return None, None
-        if answer.isdigit() and 1 <= int(answer) <= 10:
-            note = input("Anything to note? [Enter to skip] ").strip() or None
-            return int(answer), note
-        print("Please answer with a number from 1 to 10.")
+def _feel_question(console) -> tuple[int | None, str | None]:
+    """Ask on the terminal for a 1-10 score and an optional note (Enter skips), with the live
+    status line out of the way."""
+    with console.paused():
+        while True:
+            answer = input("How do you feel today, 1 (bad) to 10 (great)? [Enter to skip] ").strip()
+            if not answer:
+                return None, None
+            if answer.isdigit() and 1 <= int(answer) <= 10:
+                note = input("Anything to note? [Enter to skip] ").strip() or None
+                return int(answer), note
+            print("Please answer with a number from 1 to 10.")
 
 
-def build_sinks(args: argparse.Namespace, device_id: str, broker: str | None) -> list[Sink]:
-    from movecoach.sinks.console import ConsoleSink
-
-    sinks: list[Sink] = [ConsoleSink(sys.stdout)]
+def build_sinks(args: argparse.Namespace, device_id: str, broker: str | None, console) -> list[Sink]:
+    """The console first (it shows what a silent voice would have said), then speech and MQTT."""
+    sinks: list[Sink] = [console]
     if not args.no_speech:
         from movecoach.sinks.speech import SpeechSink
 
-        sinks.append(SpeechSink(voice=args.voice, rate_wpm=args.rate, volume=args.volume))
+        sinks.append(SpeechSink(voice=args.voice, rate_wpm=args.rate, volume=args.volume,
+                                on_silent=console.say))
     if broker or args.mqtt_config:
         try:
             sinks.append(_mqtt_sink(args, device_id, broker))
@@ -137,12 +200,49 @@ def _mqtt_sink(args: argparse.Namespace, device_id: str, broker: str | None) -> 
     return mqtt.MqttSink(device_id=device_id, **kwargs)
 
 
+class _AboveStatusLine(logging.Handler):
+    """Writes what another handler would, through the console, so a warning never lands glued
+    onto the live status line."""
+
+    def __init__(self, console, inner: logging.StreamHandler):
+        super().__init__(inner.level)
+        self.console = console
+        self.inner = inner
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.console.print_above(self.inner.format(record), self.inner.stream)
+        except Exception:
+            self.handleError(record)
+
+
+@contextlib.contextmanager
+def _logs_above(console) -> Iterator[None]:
+    """While the session runs, the root logger's terminal handlers write above the status line."""
+    root = logging.getLogger()
+    swapped = [(h, _AboveStatusLine(console, h)) for h in root.handlers
+               if type(h) is logging.StreamHandler and h.stream in (sys.stderr, sys.stdout)]
+    for inner, outer in swapped:
+        root.removeHandler(inner)
+        root.addHandler(outer)
+    try:
+        yield
+    finally:
+        for inner, outer in swapped:
+            root.removeHandler(outer)
+            root.addHandler(inner)
+
+
 def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> int:
-    """Build source, sinks and recorder from args, run the session, close everything."""
+    """Build source, sinks and recorder from args, connect, run the session, close everything.
+
+    A wearable that cannot be reached is an error before anything is recorded. Returns the exit
+    status: 0 for a complete session, 1 when it ended early, 130 on Ctrl-C.
+    """
     # Imported here, not at the top: `movecoach --help` and the review commands stay fast.
     from movecoach.paths import data_dir
     from movecoach.recorder import Recorder
-    from movecoach.session import SessionOptions, SessionRunner, speak_summary
+    from movecoach.sinks.console import ConsoleSink, say
     from movecoach.step_sources import open_step_source, source_device_id
 
     if args.feel is not None and not 1 <= args.feel <= 10:
@@ -152,36 +252,27 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
     device_id = args.device_id or source_device_id(args.source)
     directory = data_dir(args.data_dir)
     recorder = Recorder(directory)  # raises UserError before anything starts if unwritable
+    console = ConsoleSink(sys.stdout)
     interactive = sys.stdin.isatty() and not args.no_prompt
+    source = open_step_source(args.source, speed=args.speed, seed=args.seed)
     try:
-        sinks = build_sinks(args, device_id, broker)
+        sinks = build_sinks(args, device_id, broker, console)
     except BaseException:
         recorder.close()
         raise
-    session = recorder.start_session(device_id=device_id, routine=routine.name, source=args.source, fs=None)
-    runner = SessionRunner(
-        routine,
-        open_step_source(args.source, speed=args.speed, seed=args.seed),
-        sinks,
-        device_id=device_id,
-        recorder=session,
-        source_name=args.source,
-        options=SessionOptions(
-            speed=args.speed,
-            ready_s=5.0 if not args.source.startswith("replay") else 0.0,
-            feel_score=args.feel,
-            feel_note=args.note,
-            ask_feel=_ask_feel if interactive and args.feel is None else None,
-        ),
-    )
-    summary = None
+    started: list = []  # the recorder's session, once connected
+    summary: dict = {}
     stopped = False
     try:
-        with _terminate_like_ctrl_c():
-            summary = asyncio.run(_run_and_close(runner))
+        with _logs_above(console), _terminate_like_ctrl_c():
+            summary = asyncio.run(_connect_and_run(
+                args, routine, source, sinks, recorder, started, device_id=device_id,
+                ask_feel=(lambda: _feel_question(console)) if interactive and args.feel is None else None))
     except KeyboardInterrupt:
         stopped = True
-        print("\nStopped. The recording so far is kept (marked incomplete).")
+        console.close()
+        say("\nStopped: the recording so far is kept (marked incomplete)." if started
+            else "\nStopped before the session started: nothing was recorded.")
         return 130
     finally:
         for sink in sinks:
@@ -189,13 +280,13 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
                 sink.close()
             except Exception:
                 log.exception("closing %s", type(sink).__name__)
-        if summary is None and not stopped and not session.samples_added:
-            session.discard()  # it failed before it began (no sensor, a damaged recording)
-        else:
+        for session in started:
+            if not summary and not stopped and not session.samples_added:
+                session.discard()  # it failed before it began (no sensor, a damaged recording)
+                continue
             session.close()
         recorder.close()
-    print(speak_summary(summary))
-    print(f"Recording: session {session.id} in {Path(directory) / 'movecoach.sqlite'}")
+    say(f"Saved as session {started[0].id} in {Path(directory) / 'movecoach.sqlite'}.")
     return 0 if summary.get("complete") else 1
 
 
@@ -215,11 +306,32 @@ def _terminate_like_ctrl_c():
             signal.signal(s, handler)
 
 
-async def _run_and_close(runner) -> dict:
+async def _connect_and_run(args: argparse.Namespace, routine: Routine, source, sinks: list[Sink],
+                           recorder, started: list, *, device_id: str, ask_feel) -> dict:
+    from movecoach import words
+    from movecoach.session import SessionOptions, SessionRunner
+
     try:
+        connect = getattr(source, "connect", None)
+        if connect is not None:  # one real link for the whole session
+            sinks[0].print_above(f"Connecting to {words.source_words(args.source)} ...")
+            await connect()
+        session = recorder.start_session(device_id=device_id, routine=routine.name,
+                                         source=args.source, fs=None)
+        started.append(session)
+        runner = SessionRunner(
+            routine, source, sinks, device_id=device_id, recorder=session, source_name=args.source,
+            options=SessionOptions(
+                speed=args.speed,
+                ready_s=5.0 if not args.source.startswith("replay") else 0.0,
+                feel_score=args.feel,
+                feel_note=args.note,
+                ask_feel=ask_feel,
+            ),
+        )
         return await runner.run()
     finally:
-        await runner.source.aclose()
+        await source.aclose()
 
 
 def cmd_coach(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from typing import Protocol
 KINDS: dict[str, tuple[str, ...]] = {
     "session_start": ("routine", "steps", "source"),
     "step_start": ("exercise", "set", "sets", "target_reps", "hold_target_s", "placement"),
+    "countdown": ("exercise", "seconds"),  # "starting in 3, 2, 1, go" (seconds 3, 2, 1, 0)
     "rep_start": ("exercise", "kind", "set"),
     "rep": ("exercise", "kind", "count", "set", "amplitude_deg", "depth_deg", "hold_s",
             "hold_target_s", "hold_met", "t_start", "t_peak", "t_end"),

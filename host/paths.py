@@ -83,3 +83,12 @@ def _tighten(p: Path, mode: int) -> None:
     st = p.stat()
     if st.st_mode & 0o777 & ~mode and st.st_uid == os.geteuid():
         os.chmod(p, mode)
+
+
+DEMO_SUBDIR = "demo"
+
+
+def demo_data_dir(override: str | os.PathLike | None = None) -> Path:
+    """Where `movecoach demo` records: ``<data dir>/demo``, apart from the person's own sessions
+    (the review commands read it with ``--demo``)."""
+    return data_dir(override) / DEMO_SUBDIR

@@ -15,10 +15,10 @@ from movecoach.signal.types import EXERCISES, REP_KINDS
 PLACEMENT = {
     "march": (
         "Sit on a firm chair. Strap the sensor on the front of your right thigh, "
-        "a hand's width above the knee; any way round is fine."
+        "halfway between hip and knee; any way round is fine."
     ),
     "wall-slide": (
-        "Strap the sensor on the front of your thigh, a hand's width above the knee. "
+        "Strap the sensor on the front of your thigh, halfway between hip and knee. "
         "Stand with your back against a wall, feet a step in front of it."
     ),
     "heel-toe": (
@@ -38,6 +38,42 @@ TITLE = {
     "sway": "Standing balance",
 }
 
+# The words for what is counted, (one, many): per rep kind, and per exercise for totals.
+KIND_NOUNS = {
+    "lift": ("lift", "lifts"),
+    "slide": ("slide", "slides"),
+    "heel_raise": ("heel raise", "heel raises"),
+    "toe_raise": ("toe raise", "toe raises"),
+}
+EXERCISE_NOUNS = {
+    "march": ("seated march", "seated marches"),
+    "wall-slide": ("wall slide", "wall slides"),
+    "heel-toe": ("heel-toe raise", "heel-toe raises"),
+    "sway": ("balance trial", "balance trials"),
+}
+
+
+def plural(n: int, nouns: tuple[str, str]) -> str:
+    """``3 lifts``, ``1 slide``: n with the right one of (one, many)."""
+    return f"{n} {nouns[0] if n == 1 else nouns[1]}"
+
+
+# `--help` of every command with --reps says the same thing.
+REPS_HELP = ("N of each movement: heel-toe --reps 10 is 10 heel raises and 10 toe raises, "
+             "alternating (counted 1 to 20)")
+
+
+def reps_counted(exercise: str, reps_each: int | None) -> int | None:
+    """What the coach counts to in a set for ``--reps N``: N of each movement of the exercise.
+
+    ``--reps`` means one thing everywhere (coach, demo, simulate, wearable): N repetitions of each
+    movement, so heel-toe ``--reps 10`` is 10 heel raises and 10 toe raises, alternating, and the
+    coach counts to 20; a march or wall slide counts to N. None stays None (no target).
+    """
+    if reps_each is None:
+        return None
+    return reps_each * max(len(REP_KINDS.get(exercise, ())), 1)
+
 # A rep shallower than this (degrees from rest) gets a gentle cue.
 MIN_GOOD_AMPLITUDE_DEG = {"heel_raise": 12.0, "toe_raise": 10.0, "lift": 15.0, "slide": 40.0}
 
@@ -46,7 +82,8 @@ MIN_GOOD_AMPLITUDE_DEG = {"heel_raise": 12.0, "toe_raise": 10.0, "lift": 15.0, "
 class Step:
     """One exercise of a routine.
 
-    reps: target reps per set, all kinds together (heel-toe "10 each" alternating is 20);
+    reps: target reps per set, all kinds together (heel-toe "10 each" alternating is 20; the
+    command line's ``--reps`` is per movement, see :func:`reps_counted`);
     None means "until the source ends or the person stops". hold_s: hold target in seconds for
     the kinds in hold_kinds (None: no hold). rest_s: rest between sets. duration_s: sway trial length.
     """
@@ -121,7 +158,7 @@ def single_exercise(
 
 
 def demo_routine() -> Routine:
-    """A short version of the daily routine for `movecoach demo` (about a minute)."""
+    """A short version of the daily routine for `movecoach demo` (about a minute and a half)."""
     daily = daily_routine(sets=1)
     short = {
         "march": dict(reps=3),
@@ -130,3 +167,29 @@ def demo_routine() -> Routine:
         "sway": dict(duration_s=20.0),
     }
     return Routine("demo", tuple(replace(s, rest_s=5.0, **short[s.exercise]) for s in daily.steps))
+
+
+def customized(routine: Routine, *, reps_each: int | None = None, sets: int | None = None,
+               rest_s: float | None = None, duration_s: float | None = None) -> Routine:
+    """The routine with ``--reps`` (N of each movement, see :func:`reps_counted`), ``--sets`` and
+    ``--rest`` applied to every exercise that has reps, and ``--duration`` to its balance trial."""
+    if sets is not None and sets < 1:
+        raise UserError(f"--sets must be at least 1, got {sets}")
+    if reps_each is not None and reps_each < 1:
+        raise UserError(f"--reps must be at least 1, got {reps_each}")
+    if rest_s is not None and rest_s < 0:
+        raise UserError(f"--rest must be zero or more seconds, got {rest_s:g}")
+    steps = []
+    for s in routine.steps:
+        if s.exercise == "sway":
+            steps.append(s if duration_s is None else replace(s, duration_s=duration_s))
+            continue
+        changes: dict = {}
+        if reps_each is not None:
+            changes["reps"] = reps_counted(s.exercise, reps_each)
+        if sets is not None:
+            changes["sets"] = sets
+        if rest_s is not None:
+            changes["rest_s"] = rest_s
+        steps.append(replace(s, **changes))
+    return Routine(routine.name, tuple(steps))

@@ -44,6 +44,13 @@ POSTURE_CUES = {
 SENSOR_CHECK_S = 2.0
 KIND_WORDS = {"heel_raise": "heel raise", "toe_raise": "toe raise", "lift": "lift", "slide": "slide"}
 
+# "Starting in 3, 2, 1, go": one `countdown` event a second before each set. It runs while the
+# set's samples already stream (the person is told to be still, the analysis sees the rest).
+COUNT_IN_S = 3
+# The instructions of a step are spoken before the count-in starts, but never waited for longer
+# than this (a voice that hangs must not stop the session).
+INSTRUCTIONS_MAX_S = 30.0
+
 Emit = Callable[[str, dict], None]
 
 
@@ -293,7 +300,7 @@ class SessionRunner:
                 "target_reps": step.reps, "hold_target_s": step.hold_s, "placement": step.placement,
                 "duration_s": step.duration_s,
             })
-            await self._sleep(self.options.ready_s)
+            await self._get_ready(step)
             if step.exercise == "sway":
                 await self._run_sway(index, step)
                 self.emit("step_end", {"exercise": step.exercise, "set": set_index, "reps": 0})
@@ -307,6 +314,30 @@ class SessionRunner:
                 self.emit("rest", {"seconds": step.rest_s})
                 await self._sleep(step.rest_s)
 
+    async def _get_ready(self, step: Step) -> None:
+        """The wait after a step's instructions: ``ready_s``, and at least until the sinks have
+        said them (a sink's ``wait_quiet(timeout_s)``); a balance trial then counts in here,
+        before its samples (a set of reps counts in while its samples stream, see `_blocks`)."""
+        ready_s = self.options.ready_s
+        if ready_s <= 0:
+            return
+        started = time.monotonic()
+        limit_s = INSTRUCTIONS_MAX_S / max(self.options.speed, 1e-6)
+        for sink in self.sinks:
+            wait_quiet = getattr(sink, "wait_quiet", None)
+            if wait_quiet is not None:
+                await asyncio.to_thread(wait_quiet, limit_s)
+        waited_s = (time.monotonic() - started) * self.options.speed
+        await self._sleep(ready_s - COUNT_IN_S - waited_s)
+        if step.exercise == "sway":
+            await self._count_in(step)
+
+    async def _count_in(self, step: Step) -> None:
+        for seconds in range(COUNT_IN_S, -1, -1):
+            self.emit("countdown", {"exercise": step.exercise, "seconds": seconds})
+            if seconds:
+                await self._sleep(1.0)
+
     def _on_link(self, item: Any, exercise: str) -> None:
         self.lost_packets += int(getattr(item, "lost_packets", 0) or 0)
         self.emit("link", {"exercise": exercise, "state": getattr(item, "state", "?"),
@@ -317,6 +348,9 @@ class SessionRunner:
     async def _blocks(self, index: int, step: Step, set_index: int) -> AsyncIterator[AsyncIterator[SampleBlock]]:
         """The set's sample blocks, each already recorded; link events go to the sinks on the way."""
         async with self.source.open(step, set_index) as samples:
+            count_in = None
+            if step.exercise != "sway" and self.options.ready_s > 0:
+                count_in = asyncio.create_task(self._count_in(step))
 
             async def blocks() -> AsyncIterator[SampleBlock]:
                 async for item in samples:
@@ -331,6 +365,8 @@ class SessionRunner:
             try:
                 yield gen
             finally:
+                if count_in is not None:
+                    count_in.cancel()
                 await gen.aclose()
 
     async def _run_set(self, index: int, step: Step, set_index: int) -> SetResult:
@@ -459,14 +495,3 @@ def _host_time(block: SampleBlock, t_s: float) -> float | None:
     if block.t_host_s is None or len(block) == 0:
         return None
     return float(block.t_host_s[-1] - (block.t_s[-1] - t_s))
-
-
-def speak_summary(summary: dict) -> str:
-    """One sentence for the end of a session, e.g. for speech and the console."""
-    parts = []
-    for step in summary.get("steps", []):
-        reps = sum(s["reps"] for s in step["sets"])
-        parts.append(f"{reps} {step['exercise'].replace('-', ' ')} reps")
-    if summary.get("sway"):
-        parts.append("a balance trial")
-    return ("Session complete: " + ", ".join(parts) + ".") if parts else "Session complete."

@@ -185,7 +185,9 @@ class Source:
         try:
             await self._connect(self.timeout_s)
         except TransportError as exc:
-            raise SourceUnavailable(f"cannot connect to {self.url}: {exc}") from exc
+            text = str(exc)  # a transport that already says "cannot ..." is not repeated
+            raise SourceUnavailable(text if text.startswith("cannot ") else
+                                    f"cannot connect to {self.url}: {text}") from exc
         return self
 
     async def __aexit__(

@@ -101,12 +101,18 @@ class SharedSource:
         self._stack = contextlib.AsyncExitStack()
         self._samples: Any = None
 
-    @contextlib.asynccontextmanager
-    async def open(self, step: Step, set_index: int) -> AsyncIterator[Any]:
+    async def connect(self) -> None:
+        """Open the link now (before the session starts): a wearable that is not there is an
+        error before anything is recorded. Later calls do nothing."""
         if self._samples is None:
             from movecoach.source import open_source
 
             self._samples = await self._stack.enter_async_context(open_source(self.url))
+
+    @contextlib.asynccontextmanager
+    async def open(self, step: Step, set_index: int) -> AsyncIterator[Any]:
+        if self._samples is None:
+            await self.connect()
         else:
             # Movements during the rest or while re-strapping are not part of this set.
             self._samples.discard_buffered()

@@ -14,7 +14,7 @@ simulated exercise is over the wearable keeps streaming a person holding still.
 Command line::
 
     movecoach wearable --sim --exercise heel-toe --reps 10 --tcp 9000 --speed 1
-    movecoach coach --source tcp://127.0.0.1:9000 ...
+    movecoach coach --source tcp:127.0.0.1:9000 ...
 
 In-process (e.g. the coach and the tests)::
 
@@ -48,6 +48,7 @@ from movecoach import children
 from movecoach.errors import UserError
 from movecoach.firmware import framing, protocol
 from movecoach.limits import HOLD_S, SWAY_DURATION_S, check_port, check_seconds
+from movecoach.routine import REPS_HELP, reps_counted
 
 log = logging.getLogger(__name__)
 
@@ -480,11 +481,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "wearable", help="run a simulated wearable (firmware core + IMU simulator) over TCP",
         description="Serve a simulated wearable over TCP: the firmware's sampler, packer and "
                     "framer (under MicroPython when installed) fed by the IMU simulator. "
-                    "Connect with --source tcp://HOST:PORT.")
+                    "Connect with --source tcp:HOST:PORT.")
     p.add_argument("--sim", action="store_true", required=True,
                    help="simulate the wearable (a real one streams by itself: see hardware.md)")
     p.add_argument("--exercise", choices=EXERCISES, default="heel-toe")
-    p.add_argument("--reps", type=int, default=10, help="repetitions to simulate (default 10)")
+    p.add_argument("--reps", type=int, default=10, metavar="N", help=f"{REPS_HELP} (default %(default)s)")
     p.add_argument("--rate", type=int, default=protocol.DEFAULT_RATE_HZ,
                    choices=protocol.RATES_HZ, help="sample rate in Hz (default 104)")
     p.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
@@ -515,9 +516,13 @@ def run_command(args: argparse.Namespace) -> int:
     except UserError:
         wearable.stop()
         raise
-    print(f"simulated wearable: {args.exercise}, {args.reps} reps, {args.rate} Hz, "
+    from movecoach.words import target_words
+
+    what = target_words(args.exercise, reps_counted(args.exercise, args.reps)) or "a balance trial"
+    print(f"simulated wearable: {args.exercise}, {what}, {args.rate} Hz, "
           f"x{args.speed:g} speed, firmware under {wearable.runtime}")
-    print(f"serving on {wearable.url}  (Ctrl-C to stop)", flush=True)
+    print(f"serving on {wearable.url}  (Ctrl-C to stop); connect with\n  movecoach coach --exercise "
+          f"{args.exercise} --source tcp:{wearable.url.removeprefix('tcp://')}", flush=True)
     try:
         while True:
             time.sleep(0.5)

@@ -98,7 +98,7 @@ def test_unknown_exercise_is_a_usage_error():
     r = subprocess.run([sys.executable, "-m", "movecoach", "analyze", "x.csv", "--exercise", "squat"],
                        capture_output=True, text=True)
     assert r.returncode == 2
-    assert "invalid choice" in r.stderr
+    assert "--exercise: squat is not one of" in r.stderr
 
 
 def test_the_quick_scipy_signal_import_keeps_docstrings_and_restores_scipy():

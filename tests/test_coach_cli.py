@@ -47,7 +47,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_recording_marked_incomplete(tmp_path
     deadline = time.monotonic() + 120
     for line in proc.stdout:
         seen.append(line)
-        if "rep 2/30" in line or time.monotonic() > deadline:
+        if "2 of 30: lift" in line or time.monotonic() > deadline:
             break
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=30)
@@ -85,3 +85,19 @@ def test_a_recorded_session_exports_to_csv_that_analyze_and_replay_count_the_sam
         (replayed,) = store.sessions()
     assert replayed.reps == 5
 
+
+
+def test_a_wearable_that_is_not_there_is_one_line_naming_it_once_and_nothing_is_recorded(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port where nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = movecoach("coach", "--exercise", "march", "--no-speech", "--source", f"tcp:127.0.0.1:{port}",
+                    "--data-dir", str(tmp_path))
+    assert out.returncode == 2
+    assert out.stdout == f"Connecting to the sensor at 127.0.0.1:{port} (network) ...\n"
+    assert out.stderr == (f"movecoach: error: cannot connect to tcp://127.0.0.1:{port}: Connection "
+                          "refused (nothing is listening on that port: is the wearable running?)\n")
+    with SessionStore(tmp_path) as store:
+        assert store.sessions() == []  # no empty INCOMPLETE session in the history

@@ -64,7 +64,7 @@ def test_history_shows_one_line_per_session_with_incomplete_ones_marked(year, mc
     assert f"wall-slide 2 sets 10 reps depth {_rounded_mean(last.slide_depth_deg):.0f}°" in line
     met = sum(h + 0.25 >= 5.0 for h in last.slide_hold_s)
     assert f"holds {met}/10" in line
-    assert f"sway rms {last.sway.rms:.3g} m/s²" in line
+    assert f"balance: sway {last.sway.rms:.3g} m/s²" in line
     assert (f"feel {last.feel}/10" in line) == (last.feel is not None)
 
 
@@ -104,9 +104,10 @@ def test_trends_flag_the_slow_improvement_but_not_the_noise(year, mc):
     code, out, _ = mc("trends", "--weeks", "8", "--data-dir", directory)
     assert code == 0
     rows = {ln.split("  ")[0]: ln for ln in out.splitlines()}
-    assert "* better" in rows["wall-slide depth (°)"]
-    assert "* better" in rows["sway RMS (m/s²)"]
-    assert "*" not in rows["march amplitude (°)"]
+    assert "↑ better" in rows["wall-slide depth (°)"]
+    assert "↓ better" in rows["sway RMS (m/s²)"]  # less sway
+    assert "better" not in rows["march amplitude (°)"] and "worse" not in rows["march amplitude (°)"]
+    assert "*" not in out  # one legend, one mark: the arrows
     assert len([ln for ln in out.splitlines() if ln[:4].isdigit() and "-W" in ln[:9]]) == 8
 
 

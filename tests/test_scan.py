@@ -56,10 +56,20 @@ def test_nothing_found_exits_1_with_advice(capsys):
     assert "No movecoach wearable found in 0.5 s" in out.err
 
 
-def test_no_adapter_is_a_user_error():
-    radio = fake.FakeRadio(adapter_error=FileNotFoundError(2, "No such file or directory"))
-    with pytest.raises(UserError, match="^no Bluetooth adapter: cannot reach the BlueZ service"):
+@pytest.mark.parametrize(("cause", "advice"), [
+    (FileNotFoundError(2, "No such file or directory"), "check that bluetoothd runs (`systemctl status bluetooth`"),
+    (PermissionError(13, "Permission denied"), "add yourself to the bluetooth group"),
+    (Exception("[org.freedesktop.DBus.Error.ServiceUnknown] The name org.bluez was not provided"),
+     "bluetoothd is not running: start it with `sudo systemctl start bluetooth`"),
+    (Exception("[org.bluez.Error.NotReady] Resource Not Ready"), "the Bluetooth radio is off"),
+])
+def test_no_adapter_says_what_to_check_in_one_line(cause, advice):
+    radio = fake.FakeRadio(adapter_error=cause)
+    with pytest.raises(UserError, match="^no Bluetooth adapter: ") as info:
         scan_cmd.run(parse([]), scanner=radio.scanner)
+    message = str(info.value)
+    assert advice in message and "\n" not in message
+    assert message.endswith('see hardware.md, "Bluetooth troubleshooting"')
 
 
 @pytest.mark.parametrize("bad", ["0", "-3", "soon", "1000"])

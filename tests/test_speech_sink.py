@@ -12,7 +12,8 @@ import pytest
 
 from movecoach.errors import UserError
 from movecoach.events import Event
-from movecoach.sinks.speech import SpeechSink, number_words, step_sentence, summary_sentence
+from movecoach.sinks.speech import SpeechSink, number_words, step_sentence
+from movecoach.words import summary_sentence
 
 IDS = {"session_id": "s1", "device_id": "foot1"}
 
@@ -140,8 +141,32 @@ def test_without_an_audio_device_speech_is_logged_not_crashed(monkeypatch, caplo
     sink.close()
     assert sink.spoken == ["one", "Stand tall"]
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "no audio output" in warnings[0].message
+    assert len(warnings) == 1 and "no sound device found" in warnings[0].message
+    assert "shown on screen instead" in warnings[0].message
     assert "say: Stand tall" in caplog.text
+
+
+def test_without_an_audio_device_the_phrases_go_to_the_screen(monkeypatch):
+    monkeypatch.setenv("ALSA_CONFIG_PATH", "/nonexistent")
+    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent")
+    shown = []
+    sink = SpeechSink(on_silent=lambda text, kind: shown.append((kind, text)))
+    sink.handle(rep(1))
+    time.sleep(0.3)
+    sink.handle(Event("countdown", time.time(), {**IDS, "exercise": "march", "seconds": 0}))
+    sink.close()
+    assert shown == [("rep", "one"), ("countdown", "go")]
+
+
+def test_the_session_can_wait_until_the_instructions_are_said(tmp_path):
+    sink = SpeechSink(wav_dir=tmp_path, realtime=True)
+    sink.handle(cue("Strap the sensor on the top of your foot."))
+    start = time.monotonic()
+    assert sink.wait_quiet(timeout_s=20.0)
+    waited = time.monotonic() - start
+    sink.close()
+    assert 1.0 < waited < 10.0  # as long as the sentence sounds, not the whole timeout
+    assert sink.spoken == ["Strap the sensor on the top of your foot."]
 
 
 def test_a_missing_engine_is_logged_once(caplog):
@@ -173,18 +198,18 @@ def test_disabled_speech_says_nothing(tmp_path):
 
 def test_phrases_for_steps_and_summaries():
     assert number_words(21) == "twenty one" and number_words(7) == "seven"
-    text = step_sentence({"exercise": "heel-toe", "set": 1, "sets": 2, "target_reps": 10,
-                          "hold_target_s": 2.0, "placement": "on top of the right foot"})
-    assert text == ("Heel and toe raises, set 1 of 2, 10 reps, hold 2 seconds. "
-                    "Sensor on top of the right foot.")
+    text = step_sentence({"exercise": "heel-toe", "set": 1, "sets": 2, "target_reps": 20,
+                          "hold_target_s": 2.0, "placement": "Strap the sensor on top of the right foot."})
+    assert text == ("Heel-toe raises: 10 heel raises and 10 toe raises, alternating; hold 2 seconds "
+                    "up on your toes (set 1 of 2). Get ready: strap the sensor on top of the right foot.")
     summary = {"routine": "morning", "duration_s": 370.0, "steps": [
         {"exercise": "heel-toe", "sets": [{"reps": 10}, {"reps": 10}]},
-        {"exercise": "march", "sets": [{"reps": 12}]}], "sway": {"rms": 0.1}}
+        {"exercise": "march", "sets": [{"reps": 1}]}], "sway": {"rms": 0.1}}
     assert summary_sentence(summary) == (
-        "Session complete. 20 heel and toe raises and 12 seated marches in 6 minutes. "
-        "Balance trial done. Well done.")
-    assert summary_sentence({"reps": 1}) == "Session complete. 1 rep. Well done."
-    assert summary_sentence({}, complete=False) == "Session ended early. Good effort."
+        "Session complete in 6 minutes 10 seconds: 20 heel-toe raises, 1 seated march and a "
+        "balance trial. Well done.")
+    assert summary_sentence({"reps": 1}) == "Session complete: 1 rep. Well done."
+    assert summary_sentence({}, complete=False) == "Session ended early. What you did is saved."
 
 
 def words_to_int(text: str) -> int:

@@ -9,7 +9,7 @@ import webbrowser
 from pathlib import Path
 
 from movecoach.errors import UserError
-from movecoach.paths import data_dir
+from movecoach.paths import data_dir, demo_data_dir
 from movecoach.recorder import SessionStore
 from movecoach.signal.types import EXERCISES
 
@@ -27,13 +27,40 @@ def parse_day(text: str) -> str:
         raise UserError(f"bad date {text!r}: use YYYY-MM-DD, 'today' or 'yesterday'") from None
 
 
+def _directory(args: argparse.Namespace) -> Path:
+    return demo_data_dir(args.data_dir) if getattr(args, "demo", False) else data_dir(args.data_dir)
+
+
 def _store(args: argparse.Namespace) -> SessionStore:
-    return SessionStore(data_dir(args.data_dir))
+    return SessionStore(_directory(args))
 
 
-def _nothing_yet(store: SessionStore) -> str:
-    return (f"No sessions recorded yet (looked in {store.db_path.parent}). "
+def _demo_sessions(args: argparse.Namespace) -> int:
+    """How many demo sessions there are (0 if none, or if the demo's database cannot be read)."""
+    directory = demo_data_dir(args.data_dir)
+    if not (directory / "movecoach.sqlite").exists():
+        return 0
+    try:
+        with SessionStore(directory) as demo:
+            return len(demo.sessions())
+    except UserError:
+        return 0
+
+
+def _nothing_yet(store: SessionStore, args: argparse.Namespace) -> str:
+    """What an empty review says: where it looked, how to record, and where demo sessions are."""
+    if getattr(args, "demo", False):
+        return (f"No demo sessions yet (looked in {store.db_path.parent}). "
+                "Run one with `movecoach demo`, then come back here.")
+    text = (f"No sessions recorded yet (looked in {store.db_path.parent}). "
             "Record one with `movecoach coach`, then come back here.")
+    demos = _demo_sessions(args)
+    if demos:
+        command = f"movecoach {args.command} --demo" + (f" --data-dir {args.data_dir}" if args.data_dir else "")
+        text += (f"\n{demos} demo session{'s are' if demos != 1 else ' is'} kept apart from your "
+                 f"own, in {demo_data_dir(args.data_dir)}: see {'them' if demos != 1 else 'it'} "
+                 f"with `{command}`.")
+    return text
 
 
 def cmd_history(args: argparse.Namespace) -> int:
@@ -45,9 +72,9 @@ def cmd_history(args: argparse.Namespace) -> int:
         lines = history_lines(store, since=since, until=until, exercise=args.exercise)
         if not lines:
             if since or until or args.exercise:
-                print("No sessions match." if not store.empty else _nothing_yet(store))
+                print("No sessions match." if not store.empty else _nothing_yet(store, args))
             else:
-                print(_nothing_yet(store))
+                print(_nothing_yet(store, args))
             return 0
         for line in lines:
             print(line.text)
@@ -63,7 +90,7 @@ def cmd_trends(args: argparse.Namespace) -> int:
     with _store(args) as store:
         trends = compute_trends(store, since=parse_day(args.since) if args.since else None)
         if not trends.weeks:
-            print(_nothing_yet(store))
+            print(_nothing_yet(store, args))
             return 0
         print(format_trends(trends, weeks=args.weeks))
     return 0
@@ -74,13 +101,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     with _store(args) as store:
         if not store.sessions():
-            print(_nothing_yet(store))
+            print(_nothing_yet(store, args))
             return 0
         out = Path(args.out) if args.out else store.db_path.parent / "reports"
         path = write_report(store, out, since=parse_day(args.since) if args.since else None)
     print(path)
-    if args.open:
-        webbrowser.open(path.resolve().as_uri())
+    if args.open and not webbrowser.open(path.resolve().as_uri()):
+        # webbrowser finds no browser without a desktop session (no DISPLAY) or a console browser
+        print(f"No web browser found to open it here (no desktop session?). Open {path.resolve()} "
+              "in a browser, or copy it to a computer that has one: the page needs nothing else.",
+              file=sys.stderr)
     return 0
 
 
@@ -108,23 +138,28 @@ def cmd_export(args: argparse.Namespace) -> int:
                 raise UserError("--raw needs --session ID (see `movecoach history` for ids)")
             if args.format != "csv":
                 raise UserError("--raw writes the analyze CSV format: use --format csv")
-            out = Path(args.out or f"movecoach-session-{args.session}.csv")
+            step = "" if args.step is None else f"-step-{args.step}"  # never the whole session's name
+            out = Path(args.out or f"movecoach-session-{args.session}{step}.csv")
             n = export_raw(store, args.session, out, step=args.step)
             print(f"{out}: {n} samples of session {args.session} (t,ax,ay,az,gx,gy,gz; s, m/s², rad/s)")
             return 0
         if store.empty:
-            print(_nothing_yet(store))
+            print(_nothing_yet(store, args))
             return 0
         ids = None if args.session is None else [args.session]
+        # the default name says what was selected: a filtered export never overwrites a full one
+        name = f"movecoach-export-{today}" + "".join(
+            f"-{word}-{value}" for word, value in (("session", args.session), ("since", since),
+                                                   ("until", until)) if value is not None)
         if args.format == "json":
             if args.out == "-":
                 export_json(store, sys.stdout, since=since, until=until, session_ids=ids)
                 return 0
-            out = Path(args.out or f"movecoach-export-{today}.json")
+            out = Path(args.out or f"{name}.json")
             export_json(store, out, since=since, until=until, session_ids=ids)
             print(out)
             return 0
-        out = Path(args.out or f"movecoach-export-{today}")
+        out = Path(args.out or name)
         if out.suffix.lower() == ".csv":
             raise UserError(f"--out {out}: CSV export writes several tables, give a directory "
                             "(or use --format json for one file)")
@@ -137,9 +172,9 @@ def _score(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"score must be a whole number 1-10, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 10, got {text}") from None
     if not 1 <= value <= 10:
-        raise argparse.ArgumentTypeError(f"score must be 1-10, got {value}")
+        raise argparse.ArgumentTypeError(f"must be from 1 (worst) to 10 (best), got {value}")
     return value
 
 
@@ -149,7 +184,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="data directory (default: $MOVECOACH_DATA_DIR, else "
                              "$XDG_DATA_HOME/movecoach, else ~/.local/share/movecoach)")
 
-    p = sub.add_parser("history", parents=[common], help="list recorded sessions, one per line",
+    demo = argparse.ArgumentParser(add_help=False)
+    demo.add_argument("--demo", action="store_true",
+                      help="the sessions of `movecoach demo` (kept apart, in DATA_DIR/demo)")
+
+    p = sub.add_parser("history", parents=[common, demo], help="list recorded sessions, one per line",
                        description="One line per session: exercises, sets, reps, mean depth or "
                        "amplitude, holds met, sway, how-you-feel; INCOMPLETE and CORRUPT marked.")
     p.add_argument("--since", metavar="DATE", help="from this day (YYYY-MM-DD, today, yesterday)")
@@ -157,7 +196,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--exercise", choices=EXERCISES, help="only sessions with this exercise")
     p.set_defaults(func=cmd_history)
 
-    p = sub.add_parser("trends", parents=[common], help="week-by-week averages and real changes",
+    p = sub.add_parser("trends", parents=[common, demo], help="week-by-week averages and real changes",
                        description="Weekly (ISO week) averages of reps, depth, amplitude, holds, "
                        "sway and how-you-feel, with the change vs the week before and vs your "
                        "first week; changes larger than the session-to-session noise are flagged.")
@@ -165,7 +204,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--since", metavar="DATE", help="ignore sessions before this day")
     p.set_defaults(func=cmd_trends)
 
-    p = sub.add_parser("report", parents=[common], help="write an HTML report with plots",
+    p = sub.add_parser("report", parents=[common, demo], help="write an HTML report with plots",
                        description="Write one self-contained HTML page (plots and data tables, "
                        "no network needed to view it) and print its path.")
     p.add_argument("--out", metavar="DIR", help="directory for the report (default: DATA_DIR/reports)")
@@ -181,7 +220,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--date", metavar="DATE", help="the day (default today; YYYY-MM-DD or yesterday)")
     p.set_defaults(func=cmd_feel)
 
-    p = sub.add_parser("export", parents=[common], help="export sessions for a spreadsheet",
+    p = sub.add_parser("export", parents=[common, demo], help="export sessions for a spreadsheet",
                        description="Export sessions, reps, sway and how-you-feel as CSV tables (a "
                        "directory of sessions.csv, reps.csv, sway.csv, feel.csv) or one JSON file; "
                        "or with --session ID --raw, one session's raw samples as an analyze CSV.")

@@ -74,7 +74,7 @@ def session_record(s: Session) -> dict:
         "duration_min": None if s.ended_at is None else round((s.ended_at - s.started_at) / 60, 1),
         "status": s.status, "damaged": "; ".join(s.problems), "device_id": s.device_id,
         "routine": s.routine, "source": s.source,
-        "exercises": " ".join(e.exercise for e in s.exercises) + (" sway" if s.sway else ""),
+        "exercises": " ".join([*(e.exercise for e in s.exercises), *(["sway"] if s.sway else [])]),
         "sets": s.sets, "reps": s.reps, "holds_met": s.holds_met, "holds_total": s.holds_total,
     }
     for e in s.exercises:

@@ -40,7 +40,7 @@ def markers(session: Session) -> tuple[str, ...]:
 
 
 def session_line(session: Session) -> str:
-    """e.g. ``2026-11-24 Tue 08:12 #365  march 2 sets 20 reps 32°; ...; sway rms 0.127 m/s²; feel 7/10``."""
+    """e.g. ``2026-11-24 Tue 08:12 #365  march 2 sets 20 reps 32°; ...; balance: sway 0.127 m/s²; feel 7/10``."""
     started = dt.datetime.fromtimestamp(session.started_at)
     parts = []
     for e in session.exercises:
@@ -52,10 +52,8 @@ def session_line(session: Session) -> str:
         if e.holds_total:
             text += f" holds {e.holds_met}/{e.holds_total}"
         parts.append(text)
-    if session.sway is not None:
-        s = session.sway
-        parts.append(f"sway rms {_num(s.rms)} m/s² vel {_num(s.mean_velocity)} m/s³ "
-                     f"area {_num(s.ellipse_area_95)} (m/s²)²")
+    if session.sway is not None:  # the other balance measures: report and export
+        parts.append(f"balance: sway {_num(session.sway.rms)} m/s²")
     if session.feel_score is not None:
         feel = f"feel {session.feel_score}/10"
         if session.feel_note:
@@ -100,4 +98,7 @@ def history_footer(lines: list[HistoryLine]) -> str:
         text += f", {incomplete} incomplete"
     if corrupt:
         text += f", {corrupt} with damaged data (shown as CORRUPT; the rest of each is kept)"
-    return text + ". Angles: mean per exercise; holds: met/with a hold target."
+    text += ". Angles: mean per exercise; holds: met/with a hold target"
+    if any("balance: sway" in ln.text for ln in lines):
+        text += "; sway: how much your lower back moved standing still (smaller is steadier)"
+    return text + "."

@@ -1,9 +1,21 @@
-"""`movecoach report`: one self-contained HTML page with plots and their data tables.
+"""`movecoach report`: one self-contained HTML page with plots, data tables and what they mean.
 
 Everything is inside the file: figures are PNGs drawn with matplotlib's Agg backend and embedded
 as base64 data URIs, the CSS is inline, there is no script and nothing is fetched when the page
 is viewed, so it can be mailed to a therapist or opened offline. Each plot has alt text and a
-data table beside it (``<table>`` with ``<caption>`` and ``<th scope>``) for screen readers.
+data table (``<table>`` with ``<caption>`` and ``<th scope>``) for screen readers.
+
+It reads the same from the first session to years of them:
+
+- with less than four weeks of data every session is its own point (dates and times on a time
+  axis fitted to the sessions); from four weeks on, weekly averages with a ±2 standard-error
+  band over the faint session points; axes span the data, not a fixed range;
+- tables list sessions (under four weeks), weeks (up to half a year) or months (beyond), newest
+  first, and fit the page (no scrolling boxes);
+- every figure is also said in words: the change against the person's own first two weeks, and
+  whether it is larger than the session-to-session variation. No population reference values are
+  printed: published accelerometer sway values use other stances, filters and trial lengths than
+  movecoach (which also removes sensor noise), so they would not compare like with like.
 """
 
 from __future__ import annotations
@@ -15,46 +27,357 @@ import io
 import logging
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 from movecoach import __version__
 from movecoach.errors import UserError
-from movecoach.paths import make_private_dir, write_private_text
-from movecoach.recorder import Session, SessionStore, SwayTrial, read_samples
+from movecoach.paths import DEMO_SUBDIR, make_private_dir, write_private_text
+from movecoach.recorder import RepRow, Session, SessionStore, SwayTrial, read_samples
 from movecoach.review.history import markers
 from movecoach.review.swaypath import Ellipse, confidence_ellipse, sway_path
-from movecoach.review.trends import METRIC_BY_KEY, Trends, Week, compute_trends
+from movecoach.review.trends import NOISE_FACTOR, WeekValue, pooled_sd
 
 log = logging.getLogger(__name__)
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
-BLUE, ORANGE, GREEN, VERMILION, PURPLE, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#777777"
+BLUE, ORANGE, GREEN, VERMILION, PURPLE, SKY, GREY = (
+    "#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#777777")
 COMPARE_AFTER_DAYS = 28  # the earlier sway trial is the latest one at least this much older
+SESSION_POINTS_BELOW_DAYS = 28  # under four weeks of data, each session is its own point
+MONTHLY_ROWS_ABOVE_WEEKS = 26  # over half a year, the tables list months instead of weeks
+FIRST_WEEKS_DAYS = 14  # "your first two weeks": the baseline every change is told against
+MIN_TO_COMPARE = 3  # values needed in each of the first and the latest two weeks to compare
+SESSION_ROWS = 20  # the sessions table lists this many, newest first
+BESIDE_MAX_COLUMNS = 4  # a table with more columns goes below its figure (beside, it would not fit)
+FIG_WIDTH_IN, DPI = 7.5, 96  # 720 px wide: sharp at its natural size beside a table
+WIDE_FIG_WIDTH_IN = 10.8  # three panels in a row: 1037 px, the page's width, its table below
 
 CSS = """
 body{font:18px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111;background:#fff;
-margin:0 auto;max-width:1150px;padding:1em 1.5em}
+margin:0 auto;max-width:1180px;padding:1em 1.5em}
 h1{font-size:1.7em;margin:.3em 0}h2{font-size:1.3em;margin-top:1.8em;border-bottom:2px solid #ddd}
-.pair{display:flex;flex-wrap:wrap;gap:1.2em;align-items:flex-start}
-.pair figure{flex:2 1 560px;margin:0}.pair figure img{width:100%;height:auto}
-.pair .data{flex:1 1 300px;max-height:480px;overflow:auto;border:1px solid #ddd}
+.pair{display:flex;flex-wrap:wrap;gap:1.2em;align-items:flex-start;margin:.6em 0}
+.pair figure{flex:0 1 auto;max-width:100%;margin:0}.pair figure img{max-width:100%;height:auto;display:block}
+.pair .data{flex:1 1 360px;min-width:0}.pair.below{display:block}.pair.below .data{margin-top:.8em}
 figcaption{font-size:.9em;color:#333}
-table{border-collapse:collapse;font-size:.85em;width:100%}
+table{border-collapse:collapse;font-size:.82em;width:100%}.solo table,.below table{width:auto;min-width:50%}
 caption{font-weight:600;text-align:left;padding:.3em .4em}
-th,td{padding:.2em .5em;border-bottom:1px solid #e4e4e4;text-align:right}
-th[scope=row],td.text{text-align:left}thead th{position:sticky;top:0;background:#f3f3f3}
-.flag{font-weight:700}.warn{color:#8a3b00}.note{color:#444;font-size:.9em}
-.summary li{margin:.2em 0}
+th,td{padding:.2em .5em;border-bottom:1px solid #e4e4e4;text-align:right;vertical-align:top}
+td{white-space:nowrap}
+th[scope=row],td.text,thead th:first-child{text-align:left}thead th{background:#f3f3f3}
+.warn{color:#8a3b00}.note{color:#444;font-size:.9em}.words{max-width:60em}
+.summary li{margin:.25em 0}
+@media (max-width:700px){.pair .data{overflow-x:auto}}
 """
 
+
+# -- what is measured -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Measure:
+    """One per-session value the report shows: its words, unit, direction and format."""
+
+    key: str
+    label: str  # "wall-slide depth"
+    unit: str  # "°", "s", "%", "m/s²", "" for counts
+    value: Callable[[Session], float | None]
+    higher_is_better: bool | None  # None: neither (a count of reps)
+    fmt: str = "{:.1f}"
+    meaning: str = ""  # what it is, for a person
+
+    def text(self, v: float | None, *, unit: bool = True) -> str:
+        if v is None or not math.isfinite(v):
+            return "-"
+        s = self.fmt.format(v)
+        if not unit or not self.unit:
+            return s
+        return s + ("" if self.unit in ("°", "%") else " ") + self.unit
+
+    @property
+    def heading(self) -> str:
+        return f"{self.label} ({self.unit})" if self.unit else self.label
+
+
+def _finite(v: float | None) -> float | None:
+    return v if v is not None and math.isfinite(v) else None
+
+
+def _exercise(name: str, attr: str) -> Callable[[Session], float | None]:
+    def get(s: Session) -> float | None:
+        e = s.exercise(name)
+        return None if e is None else _finite(getattr(e, attr))
+    return get
+
+
+def _reps_of(name: str) -> Callable[[Session], float | None]:
+    def get(s: Session) -> float | None:
+        e = s.exercise(name)
+        return None if e is None or s.status != "complete" else float(e.reps)
+    return get
+
+
+def _holds_pct(name: str) -> Callable[[Session], float | None]:
+    def get(s: Session) -> float | None:
+        e = s.exercise(name)
+        return 100.0 * e.holds_met / e.holds_total if e is not None and e.holds_total else None
+    return get
+
+
+def _sway(attr: str) -> Callable[[Session], float | None]:
+    return lambda s: None if s.sway is None else _finite(getattr(s.sway, attr))
+
+
+# Balance: every sway figure with what it means. All come from the lower-back sensor's
+# tilt-corrected, 3.5 Hz low-passed acceleration (definitions: movecoach.signal.sway).
+SWAY = {
+    "rms": Measure("sway_rms", "sway", "m/s²", _sway("rms"), False, "{:.3f}",
+                   "how much your lower back moved while you stood still, on average"),
+    "ellipse_area_95": Measure("sway_ellipse", "sway area", "(m/s²)²", _sway("ellipse_area_95"), False,
+                               "{:.3f}", "the size of the patch that holds 95 % of your sway"),
+    "mean_velocity": Measure("sway_velocity", "sway speed", "m/s³", _sway("mean_velocity"), False,
+                             "{:.3f}", "how quickly the sway changed, on average"),
+    "jerk": Measure("sway_jerk", "jerkiness", "m²/s⁵", _sway("jerk"), False, "{:.2f}",
+                    "how abrupt the corrections were: small, smooth ones give a low value"),
+    "path_length": Measure("sway_path", "sway path", "m/s²", _sway("path_length"), False, "{:.2f}",
+                           "all the sway in the trial added up"),
+    "range_ap": Measure("sway_range_ap", "forward-back range", "m/s²", _sway("range_ap"), False,
+                        "{:.3f}", "the widest sway forward and back"),
+    "range_ml": Measure("sway_range_ml", "sideways range", "m/s²", _sway("range_ml"), False,
+                        "{:.3f}", "the widest sway from side to side"),
+}
+FEEL = Measure("feel", "how you feel", "", lambda s: None, True, "{:.1f}", "1 = worst, 10 = best")
+
+
+@dataclass(frozen=True)
+class Section:
+    """An exercise's part of the report: the measures it plots and tabulates."""
+
+    exercise: str
+    title: str
+    measures: tuple[Measure, ...]
+    caption: str
+
+
+def _sections(heel_toe: dict[int, dict[str, float]]) -> tuple[Section, ...]:
+    """The exercise sections; heel_toe: per-session heel/toe amplitude (from the reps table)."""
+    def kind(key: str) -> Callable[[Session], float | None]:
+        return lambda s: heel_toe.get(s.id, {}).get(key)
+
+    return (
+        Section("wall-slide", "Wall slides: depth and holds", (
+            Measure("slide_depth", "depth", "°", _exercise("wall-slide", "mean_depth_deg"), True, "{:.1f}",
+                    "how far the thigh tilted from upright at the bottom: 90° is level, as if sitting"),
+            Measure("slide_hold", "hold", "s", _exercise("wall-slide", "mean_hold_s"), True, "{:.1f}",
+                    "how long you stayed near the bottom"),
+            Measure("slide_holds_met", "holds met", "%", _holds_pct("wall-slide"), True, "{:.0f}",
+                    "slides held as long as asked"),
+            Measure("slide_reps", "slides", "", _reps_of("wall-slide"), None, "{:.0f}",
+                    "slides in a complete session"),
+        ), "Depth is the thigh's tilt from upright at the deepest point of each slide (90° = level); "
+           "the hold is how long it stayed near that depth."),
+        Section("heel-toe", "Heel-toe raises: height and holds", (
+            Measure("heel_deg", "heel raise", "°", kind("heel_raise"), True, "{:.1f}",
+                    "how far your foot tilted up on your toes"),
+            Measure("toe_deg", "toe raise", "°", kind("toe_raise"), True, "{:.1f}",
+                    "how far your foot tilted with the toes lifted"),
+            Measure("heel_holds_met", "holds met", "%", _holds_pct("heel-toe"), True, "{:.0f}",
+                    "heel raises held on the toes as long as asked"),
+            Measure("heel_toe_reps", "raises", "", _reps_of("heel-toe"), None, "{:.0f}",
+                    "heel and toe raises in a complete session"),
+        ), "Angles are the foot's tilt at the top of each raise; holds count the heel raises held "
+           "up on the toes for the time asked."),
+        Section("march", "Seated marches: lifts", (
+            Measure("march_deg", "lift height", "°", _exercise("march", "mean_amplitude_deg"), True,
+                    "{:.1f}", "how far your thigh rose"),
+            Measure("march_reps", "lifts", "", _reps_of("march"), None, "{:.0f}",
+                    "lifts in a complete session"),
+        ), "Lift height is how far the thigh rose from resting on the chair, on average."),
+    )
+
+
+def _heel_toe_amplitudes(reps: list[RepRow]) -> dict[int, dict[str, float]]:
+    """Per session, the mean amplitude (deg) of its heel raises and of its toe raises."""
+    sums: dict[int, dict[str, list[float]]] = {}
+    for r in reps:
+        if r.kind in ("heel_raise", "toe_raise") and r.amplitude_deg is not None:
+            sums.setdefault(r.session_id, {}).setdefault(r.kind, []).append(r.amplitude_deg)
+    return {sid: {k: float(np.mean(v)) for k, v in kinds.items()} for sid, kinds in sums.items()}
+
+
+# -- points, weeks, first two weeks ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Points:
+    """One measure's values: times (datetime, local) and values, oldest first."""
+
+    t: list[dt.datetime]
+    v: np.ndarray
+
+    @staticmethod
+    def of(sessions: Sequence[Session], measure: Measure) -> Points:
+        pairs = [(s.started, measure.value(s)) for s in sessions]
+        pairs = [(t, v) for t, v in pairs if v is not None and math.isfinite(v)]
+        return Points([t for t, _ in pairs], np.array([v for _, v in pairs], dtype=float))
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The latest two weeks against the first two weeks of one measure."""
+
+    first: float
+    latest: float
+    n_first: int
+    n_latest: int
+    significant: bool
+
+    @property
+    def pct(self) -> float:
+        return 100.0 * (self.latest - self.first) / self.first if self.first else math.nan
+
+
+def compare_first_weeks(points: Points, *, last_day: dt.date | None = None) -> Comparison | None:
+    """Mean of the last FIRST_WEEKS_DAYS against the first FIRST_WEEKS_DAYS (None while the two
+    windows overlap, or either has fewer than MIN_TO_COMPARE values). The change counts as real
+    when it is more than NOISE_FACTOR standard errors (from the spread within each window)."""
+    if len(points) < 2 * MIN_TO_COMPARE:
+        return None
+    start = points.t[0].date()
+    end = last_day or points.t[-1].date()
+    if (end - start).days + 1 < 2 * FIRST_WEEKS_DAYS:
+        return None
+    days = np.array([(t.date() - start).days for t in points.t])
+    first = points.v[days < FIRST_WEEKS_DAYS]
+    latest = points.v[days > (end - start).days - FIRST_WEEKS_DAYS]
+    if len(first) < MIN_TO_COMPARE or len(latest) < MIN_TO_COMPARE:
+        return None
+    se = math.sqrt(first.var(ddof=1) / len(first) + latest.var(ddof=1) / len(latest))
+    delta = float(latest.mean() - first.mean())
+    return Comparison(float(first.mean()), float(latest.mean()), len(first), len(latest),
+                      abs(delta) > NOISE_FACTOR * se)
+
+
+def change_words(measure: Measure, c: Comparison) -> str:
+    """``42 % less: steadier``, ``71 points more: better`` or ``about the same (within the
+    day-to-day variation)``: the latest two weeks against the first two."""
+    if not c.significant or not math.isfinite(c.pct):
+        return "about the same (within the day-to-day variation)"
+    more = c.latest > c.first
+    if measure.unit == "%":
+        amount = f"{abs(c.latest - c.first):.0f} points {'more' if more else 'fewer'}"
+    else:
+        amount = f"{abs(c.pct):.0f} % {'more' if more else 'less'}"
+    if measure.higher_is_better is None:
+        return amount
+    better = more == measure.higher_is_better
+    if measure.key.startswith("sway"):
+        return amount + (": steadier" if better else ": less steady")
+    return amount + (": better" if better else ": worse")
+
+
+def measure_words(measure: Measure, points: Points, name: str | None = None) -> str:
+    """One line in words: against the first two weeks when there are enough weeks, else the
+    average so far (with what the measure means)."""
+    name = name or measure.label.capitalize()
+    c = compare_first_weeks(points)
+    if measure.higher_is_better is None:  # a count: how many, no verdict
+        return f"{name}: {measure.fmt.format(float(np.median(points.v)))} in a complete session."
+    if c is not None:
+        return (f"{name}: {measure.text(c.latest)} in your last two weeks, {measure.text(c.first)} "
+                f"in your first two: {change_words(measure, c)}.")
+    so_far = "so far" if measure.unit == "%" else "on average so far"
+    return f"{name}: {measure.text(float(np.mean(points.v)))} {so_far} ({measure.meaning})."
+
+
+def _words_list(lines: Sequence[str]) -> str:
+    return '<ul class="words">' + "".join(f"<li>{html.escape(ln)}</li>" for ln in lines) + "</ul>"
+
+
+@dataclass(frozen=True)
+class Period:
+    """A row of a table, a point of a plot: one session, week or month."""
+
+    label: str
+    start: dt.datetime
+    end: dt.datetime
+    sessions: tuple[Session, ...]
+
+
+def grouping_for(first: dt.datetime, last: dt.datetime) -> str:
+    """How much data this is: "session" (under four weeks: each session counts on its own),
+    "week" (up to half a year) or "month" (more)."""
+    span = (last - first).days
+    if span < SESSION_POINTS_BELOW_DAYS:
+        return "session"
+    return "month" if span > MONTHLY_ROWS_ABOVE_WEEKS * 7 else "week"
+
+
+def period_of(t: dt.datetime, grouping: str) -> tuple[dt.datetime, dt.datetime]:
+    """The start and end of the week or month ``t`` falls in."""
+    if grouping == "month":
+        start = dt.datetime(t.year, t.month, 1)
+        nxt = dt.datetime(t.year + (t.month == 12), t.month % 12 + 1, 1)
+        return start, nxt
+    start = dt.datetime.combine(t.date() - dt.timedelta(days=t.weekday()), dt.time())
+    return start, start + dt.timedelta(days=7)
+
+
+def periods(sessions: Sequence[Session]) -> tuple[str, list[Period]]:
+    """The grouping for this much data and the sessions grouped so, newest first."""
+    if not sessions:
+        return "session", []
+    grouping = grouping_for(sessions[0].started, sessions[-1].started)
+    one_year = sessions[0].started.year == sessions[-1].started.year
+    if grouping == "session":
+        return grouping, [Period(_when(s.started, year=not one_year), s.started, s.started, (s,))
+                          for s in reversed(sessions)]
+    groups: dict[dt.datetime, list[Session]] = {}
+    for s in sessions:
+        groups.setdefault(period_of(s.started, grouping)[0], []).append(s)
+    out = []
+    for start, ss in groups.items():
+        label = f"{start:%b %Y}" if grouping == "month" else f"week of {start:%d %b %Y}"
+        out.append(Period(label, start, period_of(start, grouping)[1], tuple(ss)))
+    return grouping, sorted(out, key=lambda p: p.start, reverse=True)
+
+
+def _when(t: dt.datetime, *, year: bool = True) -> str:
+    """``Tue 24 Nov 2026 08:12``: a date with its time (two sessions a day stay apart)."""
+    return f"{t:%a %d %b %Y %H:%M}" if year else f"{t:%a %d %b %H:%M}"
+
+
+@dataclass(frozen=True)
+class PeriodMeans:
+    """Means of one measure per week or month (x in mid-period), with ±1 standard error from
+    the pooled within-period spread (so a week of one session gets the widest band)."""
+
+    x: list[dt.datetime]
+    mean: np.ndarray
+    se: np.ndarray
+
+    @staticmethod
+    def of(points: Points, grouping: str) -> PeriodMeans:
+        groups: dict[tuple[dt.datetime, dt.datetime], list[float]] = {}
+        for t, v in zip(points.t, points.v, strict=True):
+            groups.setdefault(period_of(t, grouping), []).append(float(v))
+        keys = sorted(groups)
+        values = [WeekValue.of(groups[k]) for k in keys]
+        sd = pooled_sd(values)
+        x = [a + (b - a) / 2 for a, b in keys]
+        se = [sd / math.sqrt(v.n) if math.isfinite(sd) else 0.0 for v in values]
+        return PeriodMeans(x, np.array([v.mean for v in values]), np.array(se))
+
+
+# -- figures and tables ------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Table:
@@ -65,14 +388,10 @@ class Table:
     rows: Sequence[Sequence[str]]
 
 
-def _fmt(v: float | None, spec: str = "{:.3g}") -> str:
-    return "" if v is None or not math.isfinite(v) else spec.format(v)
-
-
 def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     FigureCanvasAgg(fig)
-    fig.savefig(buf, format="png", dpi=96)
+    fig.savefig(buf, format="png", dpi=DPI)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -81,25 +400,149 @@ def _table_html(t: Table) -> str:
     body = []
     for row in t.rows:
         cells = [f'<th scope="row">{html.escape(str(row[0]))}</th>']
-        for c in row[1:]:
-            text = html.escape(str(c))
-            cls = ' class="flag"' if text.endswith("*") else ""
-            cells.append(f"<td{cls}>{text}</td>")
+        cells += [f"<td>{html.escape(str(c))}</td>" if _numeric(str(c))
+                  else f'<td class="text">{html.escape(str(c))}</td>' for c in row[1:]]
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="data" tabindex="0" role="region" aria-label="{html.escape(t.caption)}">'
-            f"<table><caption>{html.escape(t.caption)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>")
+    return (f'<div class="data"><table><caption>{html.escape(t.caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
-def _pair(fig: Figure | None, alt: str, caption: str, table: Table) -> str:
+def _numeric(text: str) -> bool:
+    """A cell that reads as a number (right-aligned): ``0.118 (-40 %)``, ``7/10``, ``-8 %``."""
+    return text[:1].isdigit() or text[:2].lstrip("+-")[:1].isdigit() or text in ("", "-")
+
+
+def _pair(fig: Figure | None, alt: str, caption: str, table: Table | None) -> str:
+    """A figure with its table beside it (below it when the table is wide), or a table alone."""
+    tab = _table_html(table) if table is not None else ""
     if fig is None:
-        return f'<div class="pair"><p class="note">{html.escape(caption)}</p>{_table_html(table)}</div>'
+        return f'<div class="pair solo">{tab}</div>'
     img = f'<img src="data:image/png;base64,{_png(fig)}" alt="{html.escape(alt)}">'
-    return (f'<div class="pair"><figure>{img}<figcaption>{html.escape(caption)}</figcaption></figure>'
-            f"{_table_html(table)}</div>")
+    wide = table is not None and (len(table.headers) > BESIDE_MAX_COLUMNS
+                                  or fig.get_figwidth() > FIG_WIDTH_IN)
+    width_px = round(fig.get_figwidth() * DPI)  # the caption wraps to the image's width
+    return (f'<div class="pair{" below" if wide else ""}"><figure style="width:{width_px}px">{img}'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>{tab}</div>")
 
 
-# -- sway path -----------------------------------------------------------------------------------
+def _time_axis(ax, t_first: dt.datetime, t_last: dt.datetime, grouping: str) -> None:
+    """The x axis spans the data: whole weeks or months, or the sessions with a little room
+    either side (dates, and times for a short span)."""
+    if grouping == "session":
+        pad = max((t_last - t_first) * 0.06, dt.timedelta(hours=3))
+        lo, hi = t_first - pad, t_last + pad
+    else:
+        lo, hi = period_of(t_first, grouping)[0], period_of(t_last, grouping)[1]
+    ax.set_xlim(mdates.date2num(lo), mdates.date2num(hi))
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=True))
+
+
+def _y_fit(ax, values: np.ndarray, measure: Measure) -> None:
+    """The y axis spans the values with some room; counts and percentages start at 0."""
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    if measure.unit == "%":
+        ax.set_ylim(0, 105)
+        return
+    if measure.higher_is_better is None:  # a count
+        ax.set_ylim(0, max(hi * 1.15, 1.0))
+        return
+    room = max((hi - lo) * 0.12, abs(hi) * 0.05, 1e-3)
+    ax.set_ylim(lo - room, hi + room)
+
+
+def trend_figure(panels: Sequence[tuple[Measure, Points, str]], title: str, *, grouping: str,
+                 t_first: dt.datetime, t_last: dt.datetime) -> Figure:
+    """One panel per (measure, points, colour): each session a point (grouping "session"), or
+    weekly / monthly means with a ±2 SE band over the faint session points; axes fitted to the
+    data."""
+    ncols = 2 if len(panels) == 4 else len(panels)  # 1-3 panels side by side, 4 as 2 x 2
+    nrows = math.ceil(len(panels) / ncols)
+    height = 2.5 * nrows + 0.8
+    width = FIG_WIDTH_IN if ncols < 3 else WIDE_FIG_WIDTH_IN
+    fig = Figure(figsize=(width, height))  # fixed margins: constrained layout doubles the draw time
+    top_in = 0.62 if len(panels) > 1 else 0.42  # room for the title (and the panels' own)
+    fig.subplots_adjust(left=0.75 / width, right=0.98, bottom=0.55 / height, top=1 - top_in / height,
+                        hspace=0.55, wspace=0.28)
+    fig.suptitle(title, fontsize=11)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax, (measure, pts, color) in zip(axes.flat, panels, strict=False):
+        if len(panels) > 1:
+            ax.set_title(measure.heading, fontsize=10)
+        else:
+            ax.set_ylabel(measure.heading, fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8)
+        _time_axis(ax, t_first, t_last, grouping)
+        if not len(pts):
+            ax.text(0.5, 0.5, "no values yet", ha="center", va="center", transform=ax.transAxes,
+                    color=GREY, fontsize=9)
+            ax.set_yticks([])
+            continue
+        x = mdates.date2num(pts.t)
+        if grouping == "session":
+            ax.plot(x, pts.v, "o-", color=color, ms=5, lw=1.2)
+            _y_fit(ax, pts.v, measure)
+            continue
+        means = PeriodMeans.of(pts, grouping)
+        mx = mdates.date2num(means.x)
+        ax.plot(x, pts.v, ".", color=color, ms=2.5, alpha=0.25, zorder=1)
+        ax.fill_between(mx, means.mean - 2 * means.se, means.mean + 2 * means.se, color=color,
+                        alpha=0.18, lw=0)
+        ax.plot(mx, means.mean, color=color, lw=1.8, marker="o", ms=3)
+        _y_fit(ax, np.concatenate([means.mean - 2 * means.se, means.mean + 2 * means.se]), measure)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    return fig
+
+
+def _trend_alt(measure: Measure, pts: Points, c: Comparison | None) -> str:
+    if not len(pts):
+        return f"{measure.label}: no values yet."
+    text = (f"{measure.label}: {measure.text(pts.v[0])} on {pts.t[0]:%d %b %Y}, "
+            f"{measure.text(pts.v[-1])} on {pts.t[-1]:%d %b %Y}")
+    return text + (f"; {change_words(measure, c)}." if c is not None else ".")
+
+
+def _cell(measure: Measure, sessions: Sequence[Session], base: Comparison | None) -> str:
+    vals = [v for v in (measure.value(s) for s in sessions) if v is not None and math.isfinite(v)]
+    if not vals:
+        return ""
+    mean = float(np.mean(vals))
+    text = measure.text(mean, unit=False)
+    if base is not None and base.first and measure.key.startswith("sway"):
+        text += f" ({100 * (mean - base.first) / base.first:+.0f} %)"
+    return text
+
+
+def period_table(caption: str, grouping: str, rows: list[Period], measures: Sequence[Measure],
+                 bases: dict[str, Comparison | None]) -> Table:
+    """Sessions, weeks or months (newest first) against the measures' averages."""
+    first = {"session": "Session", "week": "Week", "month": "Month"}[grouping]
+    headers = [first] + ([] if grouping == "session" else ["Sessions"]) + [m.heading for m in measures]
+    out = []
+    for p in rows:
+        row = [p.label] + ([] if grouping == "session" else [str(len(p.sessions))])
+        out.append(row + [_cell(m, p.sessions, bases.get(m.key)) for m in measures])
+    note = {"session": "each session", "week": "weekly averages", "month": "monthly averages"}[grouping]
+    return Table(f"{caption}: {note}, newest first", headers, out)
+
+
+# -- the page's parts ---------------------------------------------------------------------------
+
+@dataclass
+class ReportData:
+    sessions: list[Session]
+    store: SessionStore
+    heel_toe: dict[int, dict[str, float]]
+    grouping: str
+    rows: list[Period]
+
+    @property
+    def span(self) -> tuple[dt.datetime, dt.datetime]:
+        return self.sessions[0].started, self.sessions[-1].started
+
 
 @dataclass(frozen=True)
 class TrialPath:
@@ -107,6 +550,14 @@ class TrialPath:
     ap: np.ndarray
     ml: np.ndarray
     ellipse: Ellipse
+
+    @property
+    def started(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.trial.t_s)
+
+    @property
+    def when(self) -> str:
+        return _when(self.started)
 
 
 def _trial_path(db: Path, trial: SwayTrial) -> TrialPath | None:
@@ -138,236 +589,243 @@ def pick_sway_trials(store: SessionStore) -> tuple[TrialPath | None, TrialPath |
     return latest, earlier
 
 
-def _sway_path_section(store: SessionStore) -> str:
-    latest, earlier = pick_sway_trials(store)
+def _pct_change(new: float, old: float, measure: Measure) -> str:
+    if not (math.isfinite(new) and math.isfinite(old)) or old == 0:
+        return ""
+    pct = 100 * (new - old) / old
+    if abs(pct) < 0.5:
+        return "same"
+    return f"{pct:+.0f} %"
+
+
+def _sway_path_part(data: ReportData) -> str:
+    latest, earlier = pick_sway_trials(data.store)
     if latest is None:
-        table = Table("Balance trials", ["Trial", "Note"], [["-", "no raw balance samples recorded yet"]])
-        return _pair(None, "", "No balance trial with raw samples yet: the path plot appears after "
-                     "the first recorded balance trial.", table)
-    fig = Figure(figsize=(7.5, 6.2))
-    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.09, top=0.94)
+        return ('<p class="note">No balance trial with raw samples yet: the sway path appears '
+                "after the first recorded balance trial.</p>")
+    fig = Figure(figsize=(FIG_WIDTH_IN, 6.0))
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.09, top=0.93)
     ax = fig.add_subplot()
     paths = [p for p in (earlier, latest) if p is not None]
-    colors = {id(earlier): ORANGE, id(latest): BLUE}
     for p in paths:
-        label = f"{p.trial.day}" + (" (latest)" if p is latest else "")
-        c = colors[id(p)]
-        ax.plot(p.ml, p.ap, color=c, lw=0.8, alpha=0.75, label=f"{label} path")
+        c = BLUE if p is latest else ORANGE
+        name = p.when + (" (latest)" if p is latest else "")
+        ax.plot(p.ml, p.ap, color=c, lw=0.8, alpha=0.75, label=f"{name}: path")
         e_ap, e_ml = p.ellipse.outline()
         ax.plot(e_ml, e_ap, color=c, lw=2.4, ls="--" if p is earlier else "-",
-                label=f"{label} 95% ellipse, {p.ellipse.area:.3g} (m/s²)²")
-    lim = max(max(np.abs(p.ap).max(), np.abs(p.ml).max()) for p in paths) * 1.1
+                label=f"{name}: 95 % of it, {p.ellipse.area:.3f} (m/s²)²")
+    lim = max(max(np.abs(p.ap).max(), np.abs(p.ml).max()) for p in paths) * 1.15
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
     ax.axhline(0, color=GREY, lw=0.5)
     ax.axvline(0, color=GREY, lw=0.5)
-    ax.set_xlabel("ML: sideways acceleration, left + (m/s²)")
-    ax.set_ylabel("AP: forward acceleration, forward + (m/s²)")
-    ax.set_title("Sway path while standing still")
-    ax.legend(loc="upper right", fontsize=9)
-    rows = []
-    names = [("rms", "RMS (m/s²)"), ("mean_velocity", "mean velocity (m/s³)"),
-             ("path_length", "path length (m/s²)"), ("ellipse_area_95", "95% ellipse area ((m/s²)²)"),
-             ("jerk", "jerk (m²/s⁵)"), ("range_ap", "AP range (m/s²)"), ("range_ml", "ML range (m/s²)"),
-             ("duration_s", "duration (s)")]
-    for key, label in names:
-        rows.append([label] + [_fmt(getattr(p.trial.metrics, key)) for p in paths])
-    table = Table("Balance trial metrics", ["Metric"] + [p.trial.day for p in paths], rows)
+    ax.set_xlabel("sideways, to the left + (m/s²)")
+    ax.set_ylabel("forward + and back (m/s²)")
+    ax.set_title("How your lower back swayed while you stood still", fontsize=11)
+    ax.legend(loc="upper right", fontsize=8)
+    keys = ("rms", "ellipse_area_95", "jerk", "mean_velocity", "range_ap", "range_ml")
+    one_year = paths[0].started.year == paths[-1].started.year == dt.date.today().year
+    headers = ["Measure"] + [_when(p.started, year=not one_year) for p in paths]
     if earlier is not None:
-        change = latest.ellipse.area / earlier.ellipse.area if earlier.ellipse.area > 0 else math.nan
-        alt = (f"Sway path plot: forward-back against sideways acceleration for the balance trials of "
-               f"{earlier.trial.day} and {latest.trial.day}, each with its 95% ellipse. The ellipse "
-               f"area went from {earlier.ellipse.area:.3g} to {latest.ellipse.area:.3g} (m/s²)², "
-               f"{'smaller' if change < 1 else 'larger'} by a factor of {max(change, 1 / change):.2g}.")
+        headers.append("Change")
+    rows = []
+    for key in keys:
+        m = SWAY[key]
+        row = [m.heading] + [m.text(getattr(p.trial.metrics, key), unit=False) for p in paths]
+        if earlier is not None:
+            row.append(_pct_change(getattr(latest.trial.metrics, key), getattr(earlier.trial.metrics, key), m))
+        rows.append(row)
+    rows.append(["length (s)"] + [f"{p.trial.metrics.duration_s:.0f}" for p in paths]
+                + ([""] if earlier is not None else []))
+    table = Table("The balance trials in the plot (what each measure means: below). Single trials "
+                  "vary from day to day: the averages further down tell real change from that.",
+                  headers, rows)
+    if earlier is not None:
+        ratio = latest.ellipse.area / earlier.ellipse.area if earlier.ellipse.area > 0 else math.nan
+        alt = (f"Sway path plot: forward-back against sideways acceleration of the lower back for the "
+               f"balance trials of {earlier.when} and {latest.when}, each with the ellipse holding 95 % "
+               f"of it. Its area went from {earlier.ellipse.area:.3f} to {latest.ellipse.area:.3f} (m/s²)², "
+               f"{'smaller' if ratio < 1 else 'larger'} by a factor of {max(ratio, 1 / ratio):.2g}.")
     else:
-        alt = (f"Sway path plot of the balance trial of {latest.trial.day} with its 95% ellipse, "
-               f"area {latest.ellipse.area:.3g} (m/s²)².")
-    caption = ("Each line is the trunk's sway acceleration during one standing trial (lower-back "
-               "sensor, tilt-corrected, 3.5 Hz low-pass); the ellipse holds 95% of it. Smaller is steadier.")
+        alt = (f"Sway path plot of the balance trial of {latest.when} with the ellipse holding 95 % of "
+               f"it, area {latest.ellipse.area:.3f} (m/s²)².")
+    caption = ("Each line is your lower back's sway (its acceleration, tilt-corrected, 3.5 Hz low-pass) "
+               "during one standing trial; the ellipse holds 95 % of it. Smaller is steadier.")
     return _pair(fig, alt, caption, table)
 
 
-# -- weekly plots --------------------------------------------------------------------------------
-
-def _weekly(trends: Trends, key: str) -> tuple[list[dt.date], np.ndarray, np.ndarray]:
-    xs, ys, es = [], [], []
-    for w in trends.weeks:
-        v = w.values.get(key)
-        if v is None:
-            continue
-        xs.append(w.monday + dt.timedelta(days=3))
-        ys.append(v.mean)
-        es.append(v.se if math.isfinite(v.se) else 0.0)
-    return xs, np.asarray(ys), np.asarray(es)
-
-
-def _cell(w: Week, key: str) -> str:
-    v = w.values.get(key)
-    if v is None:
-        return ""
-    text = METRIC_BY_KEY[key].format(v.mean)
-    c = w.vs_prev.get(key)
-    return text + (" *" if c is not None and c.significant else "")
-
-
-def _weekly_table(trends: Trends, keys: Sequence[str], caption: str) -> Table:
-    headers = ["Week", "Sessions"] + [METRIC_BY_KEY[k].label for k in keys]
-    rows = [[w.label, str(w.sessions)] + [_cell(w, k) for k in keys] for w in reversed(trends.weeks)]
-    return Table(caption + " (newest first; * = changed more than the noise since the week before)",
-                 headers, rows)
-
-
-def _trend_alt(trends: Trends, key: str) -> str:
-    spec = METRIC_BY_KEY[key]
-    xs, ys, _ = _weekly(trends, key)
-    if not len(ys):
-        return f"{spec.label}: no data."
-    text = (f"{spec.label}: weekly average from {spec.format(ys[0])} in the week of {xs[0]:%d %b %Y} "
-            f"to {spec.format(ys[-1])} in the week of {xs[-1]:%d %b %Y}")
-    c = trends.latest.vs_first.get(key)
-    if c is not None and c.significant:
-        text += f", {'better' if c.better else 'worse'} beyond the week-to-week noise"
-    return text + "."
+def _balance_section(data: ReportData) -> str:
+    sway_sessions = [s for s in data.sessions if s.sway is not None]
+    parts = ["<h2>Balance: standing still</h2>"]
+    if not sway_sessions:
+        return parts[0] + '<p class="note">No balance trials recorded yet.</p>'
+    rms = SWAY["rms"]
+    pts = Points.of(data.sessions, rms)
+    c = compare_first_weeks(pts)
+    parts.append(f'<p class="words">{html.escape(_sway_words(pts, c))}</p>')
+    parts.append(_sway_path_part(data))
+    keys = ("rms", "ellipse_area_95", "jerk", "mean_velocity")
+    measures = [SWAY[k] for k in keys]
+    bases = {m.key: compare_first_weeks(Points.of(data.sessions, m)) for m in measures}
+    table = period_table("Balance", data.grouping, data.rows, measures, bases)
+    if any(b is not None for b in bases.values()):
+        table = Table(table.caption + "; in brackets: the change against your first two weeks "
+                      "(less is steadier)", table.headers, table.rows)
+    if len(data.sessions) > 1:
+        panels = [(m, Points.of(data.sessions, m), col) for m, col in zip(measures, (BLUE, VERMILION, GREEN, PURPLE), strict=True)]
+        fig = trend_figure(panels, f"Balance: {_points_words(data.grouping)} (lower is steadier)",
+                           grouping=data.grouping, t_first=data.span[0], t_last=data.span[1])
+        alt = "Charts of the balance measures over time. " + " ".join(
+            _trend_alt(m, p, bases.get(m.key)) for m, p, _ in panels)
+        parts.append(_pair(fig, alt, _trend_caption(data.grouping), table))
+    else:
+        parts.append(_pair(None, "", "", table))
+    explained = "".join(f"<li><b>{html.escape(m.heading)}</b>: {html.escape(m.meaning)}</li>"
+                        for m in SWAY.values())
+    parts.append(f'<p class="note">What the balance measures mean:</p><ul class="note">{explained}</ul>'
+                 '<p class="note">No reference values for other people are shown: published '
+                 "accelerometer sway figures (for example Mancini et al. 2012, ISway, J NeuroEng "
+                 "Rehabil 9:59) come from other stances, trial lengths and filters, and movecoach also "
+                 "removes the sensor's own noise, so they would not compare like with like. Your own "
+                 "first two weeks are the reference.</p>")
+    return "".join(parts)
 
 
-def _weekly_figure(trends: Trends, keys: Sequence[str], colors: Sequence[str], title: str,
-                   ncols: int = 2) -> Figure:
-    nrows = math.ceil(len(keys) / ncols)
-    height = 2.6 * nrows + 0.9
-    fig = Figure(figsize=(7.5, height))  # fixed margins: constrained layout doubles the draw time
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.75 / height, top=1 - 0.75 / height,
-                        hspace=0.35 * 2.6 / 2.2, wspace=0.25)
-    fig.suptitle(title)
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True)
-    for ax, key, color in zip(axes.flat, keys, colors, strict=False):
-        xs, ys, es = _weekly(trends, key)
-        spec = METRIC_BY_KEY[key]
-        if len(ys):
-            ax.fill_between(xs, ys - 2 * es, ys + 2 * es, color=color, alpha=0.15, lw=0)
-            ax.plot(xs, ys, color=color, marker="o", ms=3, lw=1.8)
-        ax.set_title(spec.label, fontsize=10)
-        ax.grid(alpha=0.3)
-        ax.tick_params(labelsize=8)
-    for ax in list(axes.flat)[len(keys):]:
-        ax.set_visible(False)
-    fig.autofmt_xdate(bottom=0.75 / height)
-    return fig
+def _sway_words(pts: Points, c: Comparison | None) -> str:
+    rms = SWAY["rms"]
+    if c is not None:
+        return (f"In your last two weeks your sway was {rms.text(c.latest)} on average, against "
+                f"{rms.text(c.first)} in your first two weeks: {change_words(rms, c)}. Sway is "
+                f"{rms.meaning}; smaller is steadier.")
+    n = len(pts)
+    return (f"Your sway: {rms.text(float(np.mean(pts.v)))} on average over {n} balance "
+            f"trial{'s' if n != 1 else ''} ({rms.meaning}; smaller is steadier). Once you have "
+            f"{2 * FIRST_WEEKS_DAYS // 7} weeks of trials, this tells you how it changed since your "
+            "first two weeks.")
 
 
-def _sway_trend_section(trends: Trends) -> str:
-    keys = ("sway_rms", "sway_velocity", "sway_ellipse", "sway_jerk")
-    fig = _weekly_figure(trends, keys, (BLUE, VERMILION, GREEN, PURPLE),
-                         "Balance: weekly averages (lower is steadier); band = ±2 SE")
-    alt = "Four line charts of weekly sway metrics. " + " ".join(_trend_alt(trends, k) for k in keys)
-    return _pair(fig, alt, "Weekly mean of each balance metric; the shaded band is ±2 standard "
-                 "errors, from how much sessions vary within a week.",
-                 _weekly_table(trends, keys, "Weekly balance metrics"))
+def _points_words(grouping: str) -> str:
+    return {"session": "each session", "week": "weekly averages, band ±2 SE",
+            "month": "monthly averages, band ±2 SE"}[grouping]
 
 
-def _slide_section(trends: Trends) -> str:
-    keys = ("slide_depth_deg", "slide_hold_s", "holds_pct")
-    fig = _weekly_figure(trends, keys, (BLUE, ORANGE, GREEN), "Wall slides: weekly averages", ncols=1)
-    alt = "Three line charts of weekly wall-slide results. " + " ".join(_trend_alt(trends, k) for k in keys)
-    return _pair(fig, alt, "Depth is the thigh's inclination from vertical at the deepest point; "
-                 "hold time is how long it stayed near that depth.",
-                 _weekly_table(trends, keys, "Weekly wall-slide results"))
+def _trend_caption(grouping: str, what: str = "session") -> str:
+    if grouping == "session":
+        return f"Each dot is one {what}, at its date" + (" and time." if what == "session" else ".")
+    return (f"Lines are {grouping}ly averages; the shaded band is ±2 standard errors (from how much "
+            f"{what}s vary within a {grouping}); faint dots are single {what}s.")
 
 
-def _reps_section(sessions: list[Session]) -> str:
-    fig = Figure(figsize=(7.5, 3.6))
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.2, top=0.9)
-    ax = fig.add_subplot()
-    exercises = []
-    for s in sessions:
-        for e in s.exercises:
-            if e.exercise not in exercises:
-                exercises.append(e.exercise)
-    # One PolyCollection per exercise (ax.bar makes one patch per bar: far slower for years).
-    x = mdates.date2num([s.started for s in sessions])
-    half = 0.35 if len(sessions) < 2 else min(0.35, 0.4 * float(np.min(np.diff(x), initial=1.0)) or 0.35)
-    bottom = np.zeros(len(sessions))
-    palette = (BLUE, ORANGE, GREEN, PURPLE, VERMILION)
-    for i, ex in enumerate(exercises):
-        counts = np.array([(s.exercise(ex).reps if s.exercise(ex) else 0) for s in sessions], float)
-        boxes = [[(xi - half, b), (xi + half, b), (xi + half, b + c), (xi - half, b + c)]
-                 for xi, b, c in zip(x, bottom, counts, strict=True) if c > 0]
-        ax.add_collection(PolyCollection(boxes, facecolors=palette[i % len(palette)], linewidths=0,
-                                         label=ex))
-        bottom += counts
-    ax.set_xlim(x.min() - 1, x.max() + 1)
-    ax.set_ylim(0, max(float(bottom.max()), 1.0) * 1.15)
-    ax.xaxis_date()
-    bad = [i for i, s in enumerate(sessions) if s.status != "complete" or s.corrupt]
-    if bad:
-        ax.plot(x[bad], bottom[bad] + 2, "v", color="black", ms=4, label="incomplete / damaged")
-    ax.set_ylabel("reps")
-    ax.set_title("Reps per session")
-    ax.legend(fontsize=8, ncols=min(len(exercises) + 1, 4), loc="lower left")
-    ax.grid(axis="y", alpha=0.3)
-    fig.autofmt_xdate(bottom=0.2)
-    rows = []
-    for s in reversed(sessions):
-        rows.append([f"{s.started:%Y-%m-%d %H:%M}", str(s.id)]
-                    + [str(s.exercise(ex).reps) if s.exercise(ex) else "" for ex in exercises]
-                    + [" ".join(m.split(" (")[0] for m in markers(s)) or "complete"])
-    table = Table("Reps per session (newest first)", ["Started", "Session"] + exercises + ["Status"], rows)
-    total = [s.reps for s in sessions if s.status == "complete"]
-    alt = (f"Stacked bar chart of reps per session for {len(sessions)} sessions from "
-           f"{sessions[0].day} to {sessions[-1].day}"
-           + (f"; complete sessions had {min(total)} to {max(total)} reps" if total else "")
-           + (f"; {len(bad)} sessions were incomplete or damaged." if bad else "."))
-    return _pair(fig, alt, "Each bar is one session, split by exercise; a triangle marks a session "
-                 "that stopped early or has damaged data.", table)
+def _exercise_section(data: ReportData, section: Section) -> str:
+    sessions = [s for s in data.sessions if s.exercise(section.exercise) is not None]
+    head = f"<h2>{html.escape(section.title)}</h2>"
+    if not sessions:
+        return head + f'<p class="note">No {html.escape(section.title.split(":")[0].lower())} recorded yet.</p>'
+    measures = section.measures
+    bases = {m.key: compare_first_weeks(Points.of(data.sessions, m)) for m in measures}
+    words = [measure_words(m, pts) for m in measures if len(pts := Points.of(data.sessions, m))]
+    parts = [head, _words_list(words)]
+    table = period_table(section.title.split(":")[0], data.grouping,
+                         [p for p in data.rows if any(s.exercise(section.exercise) for s in p.sessions)],
+                         measures, bases)
+    if len(sessions) > 1:
+        colors = (BLUE, ORANGE, GREEN)
+        plotted = [m for m in measures if m.higher_is_better is not None]  # counts: the table says them
+        panels = [(m, Points.of(data.sessions, m), col) for m, col in zip(plotted, colors, strict=False)]
+        fig = trend_figure(panels, f"{section.title.split(':')[0]}: {_points_words(data.grouping)}",
+                           grouping=data.grouping, t_first=data.span[0], t_last=data.span[1])
+        alt = f"Charts of {section.title.lower()} over time. " + " ".join(
+            _trend_alt(m, p, bases.get(m.key)) for m, p, _ in panels)
+        parts.append(_pair(fig, alt, section.caption + " " + _trend_caption(data.grouping), table))
+    else:
+        parts.append(_pair(None, "", "", table))
+    return "".join(parts)
 
 
-def _feel_section(store: SessionStore, trends: Trends) -> str:
-    days = store.feel_by_day()
+def _feel_section(data: ReportData) -> str:
+    head = "<h2>How you feel</h2>"
+    days = data.store.feel_by_day()
     if not days:
-        table = Table("How you feel", ["Week", "Average"], [["-", "no scores yet"]])
-        return _pair(None, "", "No how-you-feel scores yet: add one with `movecoach feel 7`.", table)
-    fig = Figure(figsize=(7.5, 3.2))
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.22, top=0.89)
-    ax = fig.add_subplot()
-    dx = [dt.date.fromisoformat(d) for d in days]
-    ax.plot(dx, [e.score for e in days.values()], "o", color=GREY, ms=3, alpha=0.5, label="daily score")
-    xs, ys, _ = _weekly(trends, "feel")
-    ax.plot(xs, ys, color=VERMILION, lw=2.2, label="weekly average")
-    ax.set_ylim(0.5, 10.5)
-    ax.set_ylabel("score (1-10)")
-    ax.set_title("How you feel")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    fig.autofmt_xdate()
-    alt = f"Line chart of how-you-feel scores, {len(days)} days. " + _trend_alt(trends, "feel")
-    rows = [[w.label, _cell(w, "feel"), str(w.values["feel"].n)] for w in reversed(trends.weeks)
-            if w.values.get("feel") is not None]
-    table = Table("How you feel, weekly average (newest first; * = changed beyond noise)",
-                  ["Week", "Average (1-10)", "Days scored"], rows)
-    return _pair(fig, alt, "Dots are daily scores (1 = worst, 10 = best), the line the weekly average.", table)
+        return head + '<p class="note">No how-you-feel scores yet: add one with `movecoach feel 7`.</p>'
+    t = [dt.datetime.combine(dt.date.fromisoformat(d), dt.time(12)) for d in days]
+    pts = Points(t, np.array([e.score for e in days.values()], dtype=float))
+    c = compare_first_weeks(pts)
+    if c is not None:
+        words = (f"On average {c.latest:.1f} of 10 in your last two weeks, {c.first:.1f} in your first "
+                 f"two: {change_words(FEEL, c)}.")
+    else:
+        words = f"On average {float(pts.v.mean()):.1f} of 10 over {len(pts)} day{'s' if len(pts) != 1 else ''}."
+    parts = [head, f'<p class="words">{html.escape(words)}</p>']
+    grouping = grouping_for(t[0], t[-1])
+    groups: dict[str, list[float]] = {}
+    for day, entry in days.items():
+        d = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(12))
+        key = f"{d:%a %d %b %Y}" if grouping == "session" else (
+            f"{d:%b %Y}" if grouping == "month" else f"week of {period_of(d, 'week')[0]:%d %b %Y}")
+        groups.setdefault(key, []).append(float(entry.score))
+    rows = [[k, f"{np.mean(v):.1f}", str(len(v))] for k, v in reversed(groups.items())]
+    first = {"session": "Day", "week": "Week", "month": "Month"}[grouping]
+    table = Table("How you feel, newest first", [first, "Score (1-10)", "Days scored"], rows)
+    if len(pts) > 1:
+        fig = trend_figure([(FEEL, pts, VERMILION)], f"How you feel (1 = worst, 10 = best): "
+                           f"{_points_words(grouping).replace('each session', 'each day')}",
+                           grouping=grouping, t_first=t[0], t_last=t[-1])
+        fig.axes[0].set_ylim(0.5, 10.5)
+        parts.append(_pair(fig, "Chart of how-you-feel scores. " + _trend_alt(FEEL, pts, c),
+                           "Scores you gave, 1 = worst, 10 = best. " + _trend_caption(grouping, "day"),
+                           table))
+    else:
+        parts.append(_pair(None, "", "", table))
+    return "".join(parts)
 
 
-def _summary_html(sessions: list[Session], trends: Trends) -> str:
+def _sessions_section(data: ReportData) -> str:
+    shown = list(reversed(data.sessions))[:SESSION_ROWS]
+    one_year = data.span[0].year == data.span[1].year
+    rows = []
+    for s in shown:
+        what = [f"{e.exercise.replace('-', ' ')} {e.reps}" for e in s.exercises]
+        if s.sway is not None:
+            what.append("balance")
+        status = " ".join(m.split(" (")[0].lower() for m in markers(s)) or "complete"
+        feel = "" if s.feel_score is None else f"{s.feel_score}/10"
+        rows.append([_when(s.started, year=not one_year), str(s.id), ", ".join(what) or "-", feel, status])
+    more = len(data.sessions) - len(shown)
+    caption = "Sessions, newest first" + (f" (the {len(shown)} latest of {len(data.sessions)}: "
+                                          "`movecoach history` lists them all)" if more else "")
+    table = Table(caption, ["Started", "Session", "Reps", "Feel", "Status"], rows)
+    return "<h2>Sessions</h2>" + _pair(None, "", "", table)
+
+
+def _summary_html(data: ReportData, sections: Sequence[Section]) -> str:
+    sessions = data.sessions
     incomplete = sum(1 for s in sessions if s.status == "incomplete")
-    corrupt = [s for s in sessions if s.corrupt]
-    latest, first = trends.latest, trends.first
-    items = [f"{len(sessions)} session{'s' if len(sessions) != 1 else ''} from {sessions[0].day} "
-             f"to {sessions[-1].day}"
-             + (f", {incomplete} incomplete" if incomplete else "") + "."]
-    for key in ("slide_depth_deg", "holds_pct", "sway_rms", "sway_ellipse", "feel"):
-        c = latest.vs_first.get(key)
-        v, v0 = latest.values.get(key), first.values.get(key)
-        if c is None or v is None or v0 is None:
-            continue
-        spec = METRIC_BY_KEY[key]
-        verdict = ("better" if c.better else "worse") if c.significant else "about the same (within noise)"
-        items.append(f"{spec.label[0].upper() + spec.label[1:]}: {spec.format(v.mean)} in {latest.label}, "
-                     f"{spec.format(v0.mean)} in the first week ({first.label}): {verdict}.")
-    for s in corrupt:
-        items.append(f'<span class="warn">Session {s.id} ({s.day}) has damaged data: '
-                     f"{html.escape('; '.join(s.problems))}. The rest of it is shown.</span>")
-    lis = "".join(f"<li>{i if i.startswith('<span') else html.escape(i)}</li>" for i in items)
-    return f'<ul class="summary">{lis}</ul>'
+    n = len(sessions)
+    first_line = (f"{n} session{'s' if n != 1 else ''}"
+                  + (f" from {_when(sessions[0].started)} to {_when(sessions[-1].started)}" if n > 1
+                     else f" on {_when(sessions[0].started)}")
+                  + (f", {incomplete} of them incomplete" if incomplete else "") + ".")
+    items = [html.escape(first_line)]
+    key_measures = [SWAY["rms"]] + [sec.measures[0] for sec in sections] + [
+        m for sec in sections for m in sec.measures if m.key.endswith("holds_met")]
+    names = {"sway_rms": "Balance (sway)", "slide_depth": "Wall-slide depth", "heel_deg": "Heel raises",
+             "march_deg": "March lift height", "slide_holds_met": "Wall-slide holds met",
+             "heel_holds_met": "Heel-raise holds met"}
+    compared = False
+    for m in key_measures:
+        pts = Points.of(sessions, m)
+        if len(pts):
+            items.append(html.escape(measure_words(m, pts, names.get(m.key))))
+            compared = compared or compare_first_weeks(pts) is not None
+    if not compared and n > 1:
+        items.append(html.escape("Changes are told against your first two weeks once you have "
+                                 f"{2 * FIRST_WEEKS_DAYS // 7} weeks of sessions."))
+    for s in sessions:
+        if s.corrupt:
+            items.append(f'<span class="warn">Session {s.id} ({html.escape(_when(s.started))}) has '
+                         f"damaged data: {html.escape('; '.join(s.problems))}. The rest of it is shown.</span>")
+    return '<ul class="summary">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
 
 def build_report(store: SessionStore, *, since: str | None = None) -> str:
@@ -375,21 +833,27 @@ def build_report(store: SessionStore, *, since: str | None = None) -> str:
     sessions = store.sessions(since=since)
     if not sessions:
         raise UserError("no sessions recorded yet: nothing to report")
-    trends = compute_trends(store, since=since)
+    heel_toe = _heel_toe_amplitudes(store.reps(session_ids=[s.id for s in sessions], exercise="heel-toe"))
+    grouping, rows = periods(sessions)
+    data = ReportData(sessions, store, heel_toe, grouping, rows)
+    sections = _sections(heel_toe)
     now = dt.datetime.now()
+    demo = store.db_path.parent.name == DEMO_SUBDIR
+    title = "Your movecoach report" + (": demo sessions" if demo else "")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>movecoach report {now:%Y-%m-%d}</title><style>{CSS}</style></head><body><main>",
-        f"<h1>Your movecoach report</h1><p class=\"note\">Made {now:%A %d %B %Y %H:%M} by movecoach "
-        f"{__version__} from {html.escape(str(store.db_path))}.</p>",
-        _summary_html(sessions, trends),
-        "<h2>Balance: sway path</h2>", _sway_path_section(store),
-        "<h2>Balance: week by week</h2>", _sway_trend_section(trends),
-        "<h2>Wall slides: depth and holds</h2>", _slide_section(trends),
-        "<h2>Reps per session</h2>", _reps_section(sessions),
-        "<h2>How you feel</h2>", _feel_section(store, trends),
+        f"<title>{html.escape(title)} {now:%Y-%m-%d}</title><style>{CSS}</style></head><body><main>",
+        f"<h1>{html.escape(title)}</h1><p class=\"note\">Made {now:%A %d %B %Y %H:%M} by movecoach "
+        f"{__version__} from {html.escape(str(store.db_path))}."
+        + (" These sessions were done by the simulated person of `movecoach demo`." if demo else "")
+        + "</p>",
+        _summary_html(data, sections),
+        _balance_section(data),
+        *(_exercise_section(data, sec) for sec in sections),
+        _feel_section(data),
+        _sessions_section(data),
         "</main></body></html>",
     ]
     return "\n".join(parts)

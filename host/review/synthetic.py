@@ -53,9 +53,11 @@ class HistoryModel:
     slide_hold_s: tuple[float, float, float] = (3.0, 5.5, 0.8)
     march_amplitude_deg: tuple[float, float, float] = (32.0, 32.0, 3.0)  # no trend: noise only
     heel_toe_amplitude_deg: tuple[float, float, float] = (16.0, 16.0, 2.0)  # no trend
+    heel_hold_s: tuple[float, float, float] = (1.6, 2.4, 0.3)  # up on the toes, target 2 s
     sway_rms_m_s2: tuple[float, float, float] = (0.20, 0.12, 0.02)
     feel: tuple[float, float, float] = (5.0, 7.0, 1.0)
     hold_target_s: float = 5.0
+    heel_hold_target_s: float = 2.0
 
 
 def _val(model: tuple[float, float, float], progress: float, rng: np.random.Generator) -> float:
@@ -107,8 +109,11 @@ def record_synthetic_history(
     feel_skip_p: float = 0.1,
     fs: float = 104.0,
     device_id: str = "movecoach-synth",
+    every_days: int = 1,
 ) -> list[SyntheticDay]:
     """Record `days` daily sessions ending on end_day (default yesterday) into data_dir.
+
+    every_days: one session every this many days (2: 365 sessions span two years with days=365).
 
     incomplete_days: day indices whose session stops after the marches (no finish); default
     every 45th day. sway_sample_days: day indices that also get 30 s of raw balance samples
@@ -118,7 +123,7 @@ def record_synthetic_history(
     model = model or HistoryModel()
     rng = np.random.default_rng(seed)
     end_day = end_day or (dt.date.today() - dt.timedelta(days=1))
-    first = end_day - dt.timedelta(days=days - 1)
+    first = end_day - dt.timedelta(days=(days - 1) * every_days)
     if incomplete_days is None:
         incomplete_days = tuple(range(20, days - 1, 45))
     if sway_sample_days is None:
@@ -126,7 +131,7 @@ def record_synthetic_history(
     truth: list[SyntheticDay] = []
     with Recorder(data_dir, min_free_mb=10.0, commit_interval_s=0.5) as rec:
         for d in range(days):
-            day = first + dt.timedelta(days=d)
+            day = first + dt.timedelta(days=d * every_days)
             progress = d / max(days - 1, 1)
             start = dt.datetime.combine(day, dt.time(8, 0)).timestamp() + float(rng.uniform(0, 3600))
             truth.append(_record_day(rec, d, day, start, progress, model, rng,
@@ -175,16 +180,21 @@ def _record_day(rec: Recorder, d: int, day: dt.date, start: float, progress: flo
     if incomplete:
         sess.close(ended_at=t)  # the person stopped (or the laptop died) after the marches
         return SyntheticDay(sess.id, day.isoformat(), False, march, [], [], [], None, False, None)
-    # step 1: heel-toe raises, 1 set of 10 each
-    emit("step_start", {"exercise": "heel-toe", "set": 1, "sets": 1, "target_reps": 10,
-                        "hold_target_s": None, "placement": "foot"}, 20.0)
+    # step 1: heel-toe raises, 1 set of 10 each, alternating, a 2 s hold up on the toes
+    emit("step_start", {"exercise": "heel-toe", "set": 1, "sets": 1, "target_reps": 20,
+                        "hold_target_s": model.heel_hold_target_s, "placement": "foot"}, 20.0)
     for k in range(20):
         amp = _val(model.heel_toe_amplitude_deg, progress, rng)
         heel_toe.append(amp)
-        kind = "heel_raise" if k % 2 == 0 else "toe_raise"
-        emit("rep", {"exercise": "heel-toe", "kind": kind, "count": k // 2 + 1, "set": 1,
-                     "amplitude_deg": round(amp, 1), "depth_deg": None, "hold_s": 0.5,
-                     "hold_target_s": None, "hold_met": None}, 2.5)
+        if k % 2 == 0:
+            hold = max(0.0, _val(model.heel_hold_s, progress, rng))
+            hold_rep = {"kind": "heel_raise", "hold_s": round(hold, 2),
+                        "hold_target_s": model.heel_hold_target_s,
+                        "hold_met": hold + 0.2 >= model.heel_hold_target_s}
+        else:
+            hold_rep = {"kind": "toe_raise", "hold_s": 0.5, "hold_target_s": None, "hold_met": None}
+        emit("rep", {"exercise": "heel-toe", "count": k + 1, "set": 1,
+                     "amplitude_deg": round(amp, 1), "depth_deg": None, **hold_rep}, 2.5)
     # step 2: wall slides with a 5 s hold, 2 sets of 5
     for set_no in (1, 2):
         emit("step_start", {"exercise": "wall-slide", "set": set_no, "sets": 2, "target_reps": 5,

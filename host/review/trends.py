@@ -74,7 +74,8 @@ METRICS: tuple[MetricSpec, ...] = (
 METRIC_BY_KEY = {m.key: m for m in METRICS}
 
 SESSION_VALUE: dict[str, Callable[[Session], float | None]] = {
-    "reps": lambda s: float(s.reps) if s.status == "complete" else None,
+    # a complete session that had rep exercises (a balance-only session has no reps to average)
+    "reps": lambda s: float(s.reps) if s.status == "complete" and s.exercises else None,
     "slide_depth_deg": _ex("wall-slide", "mean_depth_deg"),
     "slide_hold_s": _ex("wall-slide", "mean_hold_s"),
     "holds_pct": _holds_pct,
@@ -226,6 +227,11 @@ def compute_trends(store: SessionStore, *, since: str | None = None) -> Trends:
     return Trends(out, baseline=base)
 
 
+def _mark(c: Change | None) -> str:
+    """↑ or ↓ for a change beyond the noise (the direction of the change), else nothing."""
+    return ("↑" if c.delta > 0 else "↓") if c is not None and c.significant else ""
+
+
 def _signed(spec: MetricSpec, c: Change | None) -> str:
     if c is None:
         return "-"
@@ -233,7 +239,7 @@ def _signed(spec: MetricSpec, c: Change | None) -> str:
     sign = "+" if c.delta > 0 else "-" if c.delta < 0 else "±"
     text = sign + text
     if c.significant:
-        text += " * " + ("better" if c.better else "worse")
+        text += f" {_mark(c)} " + ("better" if c.better else "worse")
     return text
 
 
@@ -244,7 +250,7 @@ def format_trends(trends: Trends, *, weeks: int | None = 12) -> str:
     widths = [max(len(m.header), 7) + 1 for m in metrics]
     lines = [f"Weekly averages, {shown[0].label} to {shown[-1].label} "
              f"({len(shown)} of {len(trends.weeks)} weeks with data). "
-             "↑/↓: changed more than the session-to-session noise since the week before.",
+             "↑/↓: changed more than the noise since the week before (see the end).",
              "Week      Sess " + "".join(m.header.rjust(w) for m, w in zip(metrics, widths, strict=True))]
     for w in shown:
         sess = f"{w.sessions}" + (f"({w.incomplete}i)" if w.incomplete else "")
@@ -253,7 +259,7 @@ def format_trends(trends: Trends, *, weeks: int | None = 12) -> str:
             v = w.values.get(m.key)
             text = m.format(None if v is None else v.mean)
             c = w.vs_prev.get(m.key)
-            text += ("↑" if c.delta > 0 else "↓") if c is not None and c.significant else " "
+            text += _mark(c) or " "
             cells.append(text.rjust(width))
         lines.append(f"{w.label:<9} {sess:<5}" + "".join(cells))
     latest, first = trends.latest, trends.first
@@ -265,6 +271,7 @@ def format_trends(trends: Trends, *, weeks: int | None = 12) -> str:
         v = latest.values.get(m.key)
         lines.append(f"{m.label:<34}{m.format(None if v is None else v.mean):>9}"
                      f"{_signed(m, latest.vs_prev.get(m.key)):>22}{_signed(m, latest.vs_first.get(m.key)):>22}")
-    lines.append(f"* = more than {NOISE_FACTOR:g}× the standard error of the difference "
-                 "(from how much sessions vary within a week); (Ni) = N incomplete sessions.")
+    lines.append(f"↑/↓ = a change larger than the noise: more than {NOISE_FACTOR:g}× the standard "
+                 "error of the difference (from how much sessions vary within a week); "
+                 "(Ni) = N incomplete sessions.")
     return "\n".join(lines)

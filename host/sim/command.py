@@ -9,6 +9,7 @@ from pathlib import Path
 
 from movecoach.errors import UserError
 from movecoach.limits import HOLD_S, SWAY_DURATION_S, check_seconds
+from movecoach.routine import REPS_HELP
 from movecoach.signal.types import EXERCISES
 
 log = logging.getLogger(__name__)
@@ -22,8 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                     "errors) and write FILE.csv for `movecoach analyze` plus FILE.json with the true reps.",
     )
     p.add_argument("--exercise", required=True, choices=EXERCISES)
-    p.add_argument("--reps", type=int, default=10,
-                   help="reps (heel-toe: this many heel raises AND toe raises; default %(default)s)")
+    p.add_argument("--reps", type=int, default=10, metavar="N", help=f"{REPS_HELP} (default %(default)s)")
     p.add_argument("--out", required=True, type=Path, help="CSV file to write (truth goes to the .json beside it)")
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same recording)")
     p.add_argument("--rate", type=float, default=None, help="sample rate in Hz (default 104, or the preset's)")

@@ -2,92 +2,49 @@
 
 On a terminal (``tty=True``) one status line is rewritten in place (``\\r`` + clear line)::
 
-    heel and toe raises  set 1/2  3/10  angle 18 deg  hold 1.2/2 s
+    Heel-toe raises · 3 of 20 · angle 18° · holding 1.2 of 2 s
 
-and reps, cues, set and session news are printed above it as permanent lines::
+and the steps, reps, cues and the summary are printed above it as permanent lines::
 
-    rep 3/10  heel raise  24 deg  hold 2.1 s
+    Heel-toe raises: 10 heel raises and 10 toe raises, alternating; hold 2 seconds up on your toes
+      Get ready: strap the sensor on the top of your foot, ...
+      Starting in 3, 2, 1, go!
+      3 of 20: heel raise, 24°, held 2.1 s
 
-Without a terminal (a pipe, CI, systemd) there are no carriage-return games: one plain,
-timestamped line per event that matters; status updates and hold ticks are not printed.
+Anything else written to the terminal while the line is up (a warning, a question) goes through
+:meth:`ConsoleSink.print_above` or :meth:`ConsoleSink.paused`, so it never lands glued onto the
+status line. Without a terminal (a pipe, CI, systemd) there are no carriage-return games: one
+plain, timestamped line per event that matters; status updates and hold ticks are not printed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
+import textwrap
 import threading
 import time
+from collections.abc import Iterator
 from typing import TextIO
 
+from movecoach import words
 from movecoach.events import Event
-from movecoach.sinks.speech import exercise_name, summary_reps
 
 log_time_format = "%H:%M:%S"
 _CLEAR = "\r\x1b[2K"
-
-
-def _num(value, fmt: str = "g") -> str:
-    return format(value, fmt) if isinstance(value, int | float) else "?"
-
-
-def rep_line(data: dict, target: int | None = None) -> str:
-    """``rep 3/10  heel raise  24 deg  hold 2.1 s`` (``depth 40 deg`` for slides; a missed hold
-    target reads ``hold 1.2 s, target 2 s``)."""
-    count = data.get("count")
-    head = f"rep {count}/{target}" if target else f"rep {count}"
-    parts = [head, str(data.get("kind") or data.get("exercise") or "").replace("_", " ")]
-    if isinstance(data.get("depth_deg"), int | float):
-        parts.append(f"depth {data['depth_deg']:.0f} deg")
-    elif isinstance(data.get("amplitude_deg"), int | float):
-        parts.append(f"{data['amplitude_deg']:.0f} deg")
-    hold_s = data.get("hold_s")
-    if isinstance(hold_s, int | float):
-        hold = f"hold {hold_s:.1f} s"
-        if data.get("hold_met") is False and isinstance(data.get("hold_target_s"), int | float):
-            hold += f", target {data['hold_target_s']:g} s"
-        parts.append(hold)
-    return "  ".join(p for p in parts if p)
-
-
-def sway_line(data: dict) -> str:
-    """``sway: rms 0.120 m/s2  ellipse 0.050 (m/s2)2  path 3.10 m/s2 over 30 s``."""
-    m = data.get("metrics") or {}
-    return (f"sway: rms {_num(m.get('rms'), '.3f')} m/s2  ellipse {_num(m.get('ellipse_area_95'), '.3f')}"
-            f" (m/s2)2  path {_num(m.get('path_length'), '.2f')} m/s2 over {_num(m.get('duration_s'), '.0f')} s")
-
-
-def summary_line(data: dict) -> str:
-    """``session complete: morning, 6.2 min; heel-toe 20 reps, march 10 reps; feel 7`` from a
-    session summary (``routine``, ``duration_s``, ``steps[].sets[].reps``, ``lost_packets``,
-    ``feel``; a plain ``reps`` total is shown when there are no steps)."""
-    summary = data.get("summary") or {}
-    head = "session complete" if data.get("complete", True) else "session ended early"
-    parts = []
-    first = [str(summary["routine"])] if summary.get("routine") else []
-    if isinstance(summary.get("duration_s"), int | float):
-        first.append(f"{summary['duration_s'] / 60:.1f} min")
-    if first:
-        parts.append(", ".join(first))
-    per_exercise = summary_reps(summary)
-    if per_exercise:
-        parts.append(", ".join(f"{ex} {n} reps" for ex, n in per_exercise.items()))
-    elif isinstance(summary.get("reps"), int):
-        parts.append(f"{summary['reps']} reps")
-    if summary.get("sway"):
-        parts.append("balance trial done")
-    if summary.get("lost_packets"):
-        parts.append(f"{summary['lost_packets']} packets lost")
-    if summary.get("feel") is not None:
-        parts.append(f"feel {summary['feel']}" + (f" ({summary['feel_note']})" if summary.get("feel_note") else ""))
-    return head + (": " + "; ".join(parts) if parts else "")
+INDENT = "  "
+# Phrases the voice would have said that the permanent lines do not already show word for word:
+# with no sound device they appear at the end of the status line.
+VOICE_ONLY_KINDS = ("rep", "hold_start", "hold_tick", "hold_done", "countdown")
+VOICE_SHOWN_S = 2.0  # a silent phrase stays on the status line this long (about as long as said)
 
 
 class ConsoleSink:
     """Writes the session to ``stream``; ``tty=None`` asks the stream whether it is a terminal.
 
     The runner calls ``status(exercise, count, target, angle_deg, hold_s)`` a few times per second
-    for the live line (shown on a terminal only).
+    for the live line (shown on a terminal only; for a balance trial ``hold_s`` is the time stood).
     """
 
     def __init__(self, stream: TextIO = sys.stdout, *, tty: bool | None = None):
@@ -96,15 +53,22 @@ class ConsoleSink:
             isatty = getattr(stream, "isatty", None)
             tty = bool(isatty and isatty())
         self.tty = tty
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._live = ""
+        self._paused = False
         self._exercise: str | None = None
         self._set: tuple[int, int] | None = None
         self._target: int | None = None
         self._count: int | None = None
         self._angle_deg: float | None = None
-        self._hold: str = ""
+        self._hold = ""
         self._hold_target_s: float | None = None
+        self._duration_s: float | None = None
+        self._countdown: list[str] = []
+        self._voice = ""
+        self._voice_at = 0.0
+        self._holding = False  # between a hold_start and the rep: only kinds with a hold target
+        self._explained: set[str] = set()
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -116,67 +80,63 @@ class ConsoleSink:
             self._count = count
             self._target = target or self._target
             self._angle_deg = angle_deg
-            if isinstance(hold_s, int | float) and hold_s > 0:
-                of = f"/{self._hold_target_s:g}" if self._hold_target_s else ""
-                self._hold = f"hold {hold_s:.1f}{of} s"
+            if exercise == "sway" and isinstance(hold_s, int | float):
+                of = f" of {self._duration_s:g}" if self._duration_s else ""
+                self._hold = f"{hold_s:.0f}{of} s · stand still"
+            elif self._hold.startswith("held"):
+                pass  # "held 10 s: done" stays until the rep is counted
+            elif self._holding and isinstance(hold_s, int | float) and hold_s > 0 and self._hold_target_s:
+                self._hold = f"holding {hold_s:.1f} of {self._hold_target_s:g} s"
             else:
                 self._hold = ""
+            self._redraw()
+
+    def say(self, text: str, kind: str) -> None:
+        """A phrase the voice could not say (no sound device): shown on the status line when the
+        permanent lines do not already carry it."""
+        if kind not in VOICE_ONLY_KINDS:
+            return
+        with self._lock:
+            self._voice = f'says "{text}"'
+            self._voice_at = time.monotonic()
             self._redraw()
 
     def handle(self, event: Event) -> None:
         d = event.data
         k = event.kind
         with self._lock:
-            line: str | None = None
-            if k == "session_start":
-                line = (f"session {d.get('session_id', '')} started: {d.get('routine') or 'routine'}, "
-                        f"{d.get('steps', '?')} steps, from {d.get('source', '?')}")
-            elif k == "step_start":
-                self._exercise = d.get("exercise")
-                self._target = d.get("target_reps")
-                self._count = 0
-                self._hold = ""
-                self._hold_target_s = d.get("hold_target_s") or None
-                if d.get("set") and d.get("sets"):
-                    self._set = (d["set"], d["sets"])
-                line = f"== {exercise_name(self._exercise)}"
-                if self._set:
-                    line += f", set {self._set[0]}/{self._set[1]}"
-                if self._target:
-                    line += f", {self._target} reps"
-                if d.get("hold_target_s"):
-                    line += f", hold {d['hold_target_s']:g} s"
-                if d.get("placement"):
-                    line += f"; sensor {d['placement']}"
-            elif k == "rep":
-                if isinstance(d.get("count"), int):
-                    self._count = d["count"]
-                self._hold = ""
-                line = rep_line(d, d.get("target_reps") or self._target)
-            elif k == "hold_start":
-                self._hold = f"hold 0.0/{_num(d.get('target_s'))} s"
-            elif k == "hold_tick":
-                total_s = (d.get("held_s") or 0) + (d.get("remaining_s") or 0)
-                self._hold = f"hold {_num(d.get('held_s'), '.1f')}/{total_s:g} s"
-            elif k == "hold_done":
-                self._hold = f"hold {_num(d.get('held_s'), '.1f')} s done"
-            elif k == "cue":
-                line = f"cue: {d.get('text') or d.get('cue')}"
-            elif k == "set_complete":
-                line = f"set {d.get('set')}/{d.get('sets')} complete: {d.get('reps')} reps"
-            elif k == "rest":
-                line = f"rest {_num(d.get('seconds'), '.0f')} s"
-            elif k == "sway":
-                line = sway_line(d)
-            elif k == "link":
-                line = f"sensor link {d.get('state')}"
-                if isinstance(d.get("gap_s"), int | float) and d["gap_s"] > 0:
-                    line += f" (gap {d['gap_s']:.1f} s, {d.get('lost_packets', 0)} packets lost)"
-            elif k == "session_end":
-                line = summary_line(d)
-            if line is not None:
+            lines = self._lines_for(k, d)
+            for line in lines:
                 self._permanent(line, event.t_s)
-            elif self.tty:
+            if not lines and self.tty:
+                self._redraw()
+
+    def print_above(self, text: str, stream: TextIO | None = None) -> None:
+        """Write ``text`` (a whole line, e.g. a warning to stderr) above the status line."""
+        stream = stream or self.stream
+        with self._lock:
+            if self.tty and self._live:
+                self.stream.write(_CLEAR)
+                self.stream.flush()
+                self._live = ""
+            stream.write(self._wrapped(text.rstrip("\n")) + "\n")
+            stream.flush()
+            self._redraw()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Clear the status line and keep it away while the caller uses the terminal (a question)."""
+        with self._lock:
+            self._paused = True
+            if self.tty and self._live:
+                self.stream.write(_CLEAR)
+                self._live = ""
+            self.stream.flush()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._paused = False
                 self._redraw()
 
     def close(self) -> None:
@@ -187,24 +147,103 @@ class ConsoleSink:
                 self._live = ""
             self.stream.flush()
 
+    # -- what each event shows ------------------------------------------------------------------
+
+    def _lines_for(self, k: str, d: dict) -> list[str]:
+        if k == "session_start":
+            self._explained.clear()
+            return [words.session_intro(d)]
+        if k == "step_start":
+            self._exercise = d.get("exercise")
+            self._target = d.get("target_reps")
+            self._count = 0
+            self._angle_deg = None
+            self._hold = self._voice = ""
+            self._holding = False
+            self._hold_target_s = d.get("hold_target_s") or None
+            self._duration_s = d.get("duration_s") or None
+            self._set = (d["set"], d["sets"]) if d.get("set") and d.get("sets") else None
+            blank = [""] if self.tty else []  # on a terminal, a gap before each exercise
+            return [*blank, words.step_header(d), INDENT + words.get_ready(d)]
+        if k == "countdown":
+            seconds = int(d.get("seconds") or 0)
+            self._countdown.append(words.countdown_words(seconds))
+            if seconds > 0:
+                return []
+            text = "Starting in " + ", ".join(self._countdown)
+            self._countdown = []
+            return [INDENT + text]
+
+        if k == "rep":
+            if isinstance(d.get("count"), int):
+                self._count = d["count"]
+            self._hold = self._voice = ""
+            self._holding = False
+            exercise = str(d.get("exercise") or d.get("kind") or "")
+            explain = exercise not in self._explained  # what the angle means: once per exercise
+            self._explained.add(exercise)
+            return [INDENT + words.rep_text(d, d.get("target_reps") or self._target, explain=explain)]
+        if k == "hold_start":
+            self._holding = True
+            self._hold = f"holding 0.0 of {d.get('target_s', 0):g} s"
+        elif k == "hold_tick":
+            held, remaining = d.get("held_s") or 0.0, d.get("remaining_s") or 0.0
+            self._hold = f"holding {held:.1f} of {held + remaining:g} s"
+        elif k == "hold_done":
+            self._hold = f"held {d.get('target_s', 0):g} s: done"
+        elif k == "cue" and d.get("text"):
+            return [INDENT + str(d["text"])]
+        elif k == "set_complete":
+            return [INDENT + words.set_done(d)]
+        elif k == "rest":
+            seconds = d.get("seconds")
+            if isinstance(seconds, int | float) and seconds > 0:
+                return [INDENT + f"Rest for {words.seconds_words(seconds)}."]
+        elif k == "sway":
+            return [INDENT + words.sway_text(d.get("metrics") or {})]
+        elif k == "link":
+            return [INDENT + _link_text(d)]
+        elif k == "session_end":
+            summary = d.get("summary") or {}
+            self._exercise = None
+            self._count = None
+            text = words.summary_sentence(summary, bool(d.get("complete", True)))
+            feel = words.feel_words(summary)
+            lost = summary.get("lost_packets")
+            if isinstance(lost, int) and lost:
+                text += f" ({lost} sensor packets were lost on the way.)"
+            return [*([""] if self.tty else []), text + (f" {feel}" if feel else "")]
+        return []
+
     # -- output -------------------------------------------------------------------------------
 
     def live_text(self) -> str:
         """The status line as it would be shown now."""
-        parts = [exercise_name(self._exercise)] if self._exercise else []
-        if self._set:
-            parts.append(f"set {self._set[0]}/{self._set[1]}")
-        if self._count is not None:
-            parts.append(f"{self._count}/{self._target}" if self._target else f"{self._count} reps")
-        if isinstance(self._angle_deg, int | float):
-            parts.append(f"angle {self._angle_deg:.0f} deg")
+        if not self._exercise:
+            return ""
+        parts = [words.exercise_title(self._exercise)]
+        if self._set and self._set[1] > 1:
+            parts.append(f"set {self._set[0]} of {self._set[1]}")
+        if self._countdown:
+            parts.append("starting in " + ", ".join(self._countdown))
+        elif self._exercise != "sway":
+            if self._count is not None:
+                parts.append(f"{self._count} of {self._target}" if self._target
+                             else f"{self._count} so far")
+            if isinstance(self._angle_deg, int | float):
+                parts.append(f"angle {self._angle_deg:.0f}°")
         if self._hold:
             parts.append(self._hold)
-        return "  ".join(parts)
+        if self._voice and time.monotonic() - self._voice_at < VOICE_SHOWN_S:
+            parts.append(self._voice)
+        return " · ".join(parts)
+
+    def _wrapped(self, line: str) -> str:
+        return wrapped(line) if self.tty else line
 
     def _permanent(self, line: str, t_s: float) -> None:
         if self.tty:
-            self.stream.write(_CLEAR + line + "\n")
+            self.stream.write(_CLEAR + self._wrapped(line) + "\n")
             self._live = ""
             self._redraw()
         else:
@@ -213,7 +252,7 @@ class ConsoleSink:
             self.stream.flush()
 
     def _redraw(self) -> None:
-        if not self.tty:
+        if not self.tty or self._paused:
             return
         width = shutil.get_terminal_size((80, 24)).columns
         text = self.live_text()[: max(width - 1, 10)]
@@ -221,3 +260,39 @@ class ConsoleSink:
             self.stream.write(_CLEAR + text)
             self._live = text
         self.stream.flush()
+
+
+def wrapped(text: str) -> str:
+    """Each line of ``text`` broken between words to the terminal's width, its indent kept and
+    continuation lines indented two more (a terminal would cut a long line mid-word)."""
+    width = max(shutil.get_terminal_size((80, 24)).columns - 1, 20)
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        out.append(textwrap.fill(line, width=width, subsequent_indent=indent + "  ",
+                                 break_long_words=False, break_on_hyphens=False))
+    return "\n".join(out)
+
+
+def say(text: str, stream: TextIO | None = None) -> None:
+    """print() for the coach's own lines outside a session: wrapped on a terminal."""
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    print(wrapped(text) if isatty and isatty() else text, file=stream, flush=True)
+
+
+def _link_text(d: dict) -> str:
+    state = str(d.get("state", "")).lower()
+    if state in ("lost", "down", "disconnected", "stalled"):
+        return "Lost the sensor's signal: keep going, it reconnects by itself."
+    gap = d.get("gap_s")
+    lost = d.get("lost_packets")
+    text = "Sensor connected again"
+    if isinstance(gap, int | float) and gap > 0:
+        text += f" after {gap:.1f} s"
+        if isinstance(lost, int) and lost:
+            text += f" ({lost} packets missed)"
+    return text + "."

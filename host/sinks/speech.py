@@ -5,7 +5,8 @@ the ``espeak-ng`` command (or renders WAV files with ``wav_dir``, e.g. for tests
 back). The person is often faster than the voice, so phrases have priority rules:
 
 1. **Announcements are never dropped**: cue texts, "done" (hold reached), "set complete",
-   step instructions, rest, sensor link lost/back, the session summary. They wait in a FIFO.
+   step instructions, the "3, 2, 1, go" before a set, rest, sensor link lost/back, the session
+   summary. They wait in a FIFO.
 2. **Rep counts are latest-only**: a new count replaces a count not yet spoken, so the number
    you hear is always the current one ("one" ... "four", never a stale "two" and "three").
 3. **Hold countdowns are latest-only and short-lived**: "hold" on hold_start, then whole
@@ -13,6 +14,9 @@ back). The person is often faster than the voice, so phrases have priority rules
    one that could not start within ``COUNTDOWN_STALE_S`` is skipped, and hold_done or the rep
    itself clears any countdown still waiting.
 4. Among waiting phrases the oldest event is spoken first, so "ten" comes before "set complete".
+
+Without a sound device (or without espeak-ng) nothing can be heard: one warning says so, and
+each phrase goes to ``on_silent(text, kind)`` (the console shows it) instead.
 
 Latency (``latencies_s``): from the event to the start of audio: the moment espeak-ng starts
 playing (process started) or, when rendering, its first audio bytes. The event time is its
@@ -30,10 +34,11 @@ import threading
 import time
 import wave
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from movecoach import children
+from movecoach import children, words
 from movecoach.errors import UserError
 from movecoach.events import Event
 
@@ -46,12 +51,6 @@ CLOSE_TIMEOUT_S = 10.0
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
          "fifteen sixteen seventeen eighteen nineteen").split()
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-EXERCISE_NAMES = {
-    "heel-toe": "heel and toe raises",
-    "march": "seated marches",
-    "wall-slide": "wall slides",
-    "sway": "standing balance",
-}
 _NO_AUDIO = re.compile(r"ALSA lib|cannot find card|Unknown PCM|No such file or directory|"
                        r"pulse|audio", re.IGNORECASE)
 
@@ -66,64 +65,9 @@ def number_words(n: int) -> str:
     return str(n)
 
 
-def exercise_name(exercise: str | None) -> str:
-    return EXERCISE_NAMES.get(exercise or "", (exercise or "exercise").replace("-", " ").replace("_", " "))
-
-
-def summary_reps(summary: dict) -> dict[str, int]:
-    """Reps per exercise from a session summary (``steps[].sets[].reps``), in step order."""
-    reps: dict[str, int] = {}
-    for step in summary.get("steps") or []:
-        if not isinstance(step, dict):
-            continue
-        n = sum(s.get("reps", 0) for s in step.get("sets") or [] if isinstance(s, dict)
-                and isinstance(s.get("reps"), int))
-        reps[str(step.get("exercise"))] = reps.get(str(step.get("exercise")), 0) + n
-    return reps
-
-
-def summary_sentence(summary: dict | None, complete: bool = True) -> str:
-    """The spoken end of a session: "Session complete. 20 heel and toe raises and 10 seated
-    marches in 6 minutes. Well done." Reps come from ``steps[].sets[].reps`` (or a plain
-    ``reps``/``total_reps``), the time from ``duration_s``.
-    """
-    summary = summary or {}
-    parts = ["Session complete." if complete else "Session ended early."]
-    per_exercise = summary_reps(summary)
-    total = summary.get("reps", summary.get("total_reps"))
-    if per_exercise:
-        what = " and ".join(f"{n} {exercise_name(ex)}" for ex, n in per_exercise.items())
-    elif isinstance(total, int | float):
-        what = f"{int(total)} rep{'s' if int(total) != 1 else ''}"
-    else:
-        what = ""
-    duration_s = summary.get("duration_s")
-    if what and isinstance(duration_s, int | float) and duration_s >= 60:
-        minutes = round(duration_s / 60)
-        what += f" in {minutes} minute{'s' if minutes != 1 else ''}"
-    if what:
-        parts.append(what + ".")
-    if summary.get("sway"):
-        parts.append("Balance trial done.")
-    parts.append("Well done." if complete else "Good effort.")
-    return " ".join(parts)
-
-
 def step_sentence(data: dict) -> str:
-    """Spoken instructions at the start of a step: exercise, set, reps, hold and sensor placement."""
-    words = [exercise_name(data.get("exercise")).capitalize()]
-    if data.get("set") and data.get("sets"):
-        words.append(f"set {data['set']} of {data['sets']}")
-    if data.get("target_reps"):
-        words.append(f"{data['target_reps']} reps")
-    hold = data.get("hold_target_s")
-    if hold:
-        words.append(f"hold {hold:g} seconds")
-    text = ", ".join(words) + "."
-    placement = data.get("placement")
-    if placement:
-        text += f" Sensor {str(placement).replace('_', ' ').strip().rstrip('.')}."
-    return text
+    """Spoken at the start of a step: what to do, then where the sensor goes."""
+    return f"{words.step_header(data)}. {words.get_ready(data)}"
 
 
 @dataclass(frozen=True)
@@ -143,7 +87,9 @@ class SpeechSink:
     minute (80-450). volume: espeak amplitude 0-200 (100 = normal). wav_dir: render each
     utterance to a numbered WAV file there instead of playing it; with realtime=True the worker
     then stays busy as long as playing would take, so phrases queue up as on a speaker.
-    Results: ``spoken`` (texts in the order said), ``latencies_s``, ``wav_paths``.
+    on_silent(text, kind): called for each phrase that could not be heard (no sound device, no
+    espeak-ng), e.g. to show it on screen. Results: ``spoken`` (texts in the order said),
+    ``latencies_s``, ``wav_paths``.
     """
 
     def __init__(
@@ -156,6 +102,7 @@ class SpeechSink:
         engine: str = "espeak-ng",
         wav_dir: str | Path | None = None,
         realtime: bool = False,
+        on_silent: Callable[[str, str], None] | None = None,
     ):
         self.enabled = enabled
         self.voice = voice
@@ -164,6 +111,7 @@ class SpeechSink:
         self.engine = engine
         self.wav_dir = Path(wav_dir) if wav_dir is not None else None
         self.realtime = realtime
+        self.on_silent = on_silent
         if self.wav_dir is not None:
             self.wav_dir.mkdir(parents=True, exist_ok=True)
         self.spoken: list[str] = []
@@ -179,6 +127,7 @@ class SpeechSink:
         self._closing = False
         self._abort = threading.Event()
         self._audio_ok = True
+        self._busy = False  # a phrase is being said
         self._proc: subprocess.Popen | None = None
         self._worker: threading.Thread | None = None
         if enabled and voice:
@@ -211,11 +160,24 @@ class SpeechSink:
                 self._countdown = None
                 self._last_countdown = None
                 self._fifo.append(self._utter("done", k, event.t_s))
+            elif k == "countdown":
+                seconds = d.get("seconds")
+                if isinstance(seconds, int):
+                    self._fifo.append(self._utter(number_words(seconds) if seconds else "go", k, event.t_s))
             else:
                 text = self._announcement(event)
                 if text:
                     self._fifo.append(self._utter(text, k, event.t_s))
-            self._cv.notify()
+            self._cv.notify_all()
+
+    def wait_quiet(self, timeout_s: float) -> bool:
+        """Block until nothing waits to be said and nothing is being said (at most ``timeout_s``);
+        True if it went quiet. The session waits so before counting in a set."""
+        if self._worker is None:
+            return True
+        with self._cv:
+            return self._cv.wait_for(
+                lambda: not (self._busy or self._fifo or self._count or self._countdown), timeout_s)
 
     def close(self, timeout_s: float = CLOSE_TIMEOUT_S) -> None:
         """Finish what is waiting (announcements such as the session summary), at most ``timeout_s``."""
@@ -223,7 +185,7 @@ class SpeechSink:
             return
         with self._cv:
             self._closing = True
-            self._cv.notify()
+            self._cv.notify_all()
         self._worker.join(timeout_s)
         if self._worker.is_alive():
             with self._cv:
@@ -276,9 +238,9 @@ class SpeechSink:
             return step_sentence(d)
         if k == "rest":
             seconds = d.get("seconds")
-            return f"rest {round(seconds)} seconds" if isinstance(seconds, int | float) else "rest"
+            return f"Rest for {words.seconds_words(seconds)}." if isinstance(seconds, int | float) else "Rest."
         if k == "session_end":
-            return summary_sentence(d.get("summary"), bool(d.get("complete", True)))
+            return words.summary_sentence(d.get("summary"), bool(d.get("complete", True)))
         if k == "link":
             state = str(d.get("state", "")).lower()
             if state in ("lost", "down", "disconnected", "stalled"):
@@ -314,14 +276,20 @@ class SpeechSink:
             with self._cv:
                 u = self._next()
                 while u is None and not self._closing:
+                    self._cv.notify_all()  # quiet: wake wait_quiet()
                     self._cv.wait()
                     u = self._next()
                 if u is None:
+                    self._cv.notify_all()
                     return
+                self._busy = True
             try:
                 self._say(u)
             except Exception:  # a voice problem must never take the coach down
                 log.exception("speech: could not say %r", u.text)
+            finally:
+                with self._cv:
+                    self._busy = False
 
     def _command(self, text: str, *, to_stdout: bool) -> list[str]:
         cmd = [self.engine]
@@ -334,8 +302,7 @@ class SpeechSink:
 
     def _say(self, u: Utterance) -> None:
         if not self._audio_ok and self.wav_dir is None:
-            log.info("say: %s", u.text)
-            self.spoken.append(u.text)
+            self._silent(u)
             return
         if self.wav_dir is not None:
             self._render(u)
@@ -348,7 +315,8 @@ class SpeechSink:
         except OSError as exc:
             self._audio_ok = False
             self.wav_dir = None
-            log.warning("speech: cannot run %s (%s); phrases are logged instead", self.engine, exc)
+            log.warning("no voice: cannot run %s (%s); what the coach says is shown on screen instead",
+                        self.engine, exc.strerror or exc)
             return None
         with self._cv:
             self._proc = proc
@@ -369,11 +337,23 @@ class SpeechSink:
         if proc.returncode != 0 or (message and _NO_AUDIO.search(message)):
             self._audio_ok = False
             last = message.splitlines()[-1] if message else f"exit status {proc.returncode}"
-            log.warning("speech: no audio output (%s); phrases are logged instead", last)
-            log.info("say: %s", u.text)
-        else:
-            self.latencies_s.append(latency_s)
+            log.warning("no sound device found (%s could not play), so what the coach says is "
+                        "shown on screen instead", self.engine)
+            log.info("speech: %s said: %s", self.engine, last)
+            self._silent(u)
+            return
+        self.latencies_s.append(latency_s)
         self.spoken.append(u.text)
+
+    def _silent(self, u: Utterance) -> None:
+        """A phrase nobody can hear: logged, and handed to ``on_silent`` (the screen)."""
+        log.info("say: %s", u.text)
+        self.spoken.append(u.text)
+        if self.on_silent is not None:
+            try:
+                self.on_silent(u.text, u.kind)
+            except Exception:
+                log.exception("speech: on_silent failed on %r", u.text)
 
     def _render(self, u: Utterance) -> None:
         proc = self._spawn(self._command(u.text, to_stdout=True), stdout=subprocess.PIPE)

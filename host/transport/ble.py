@@ -109,11 +109,27 @@ def _is_adapter_error(exc: BaseException) -> bool:
                                    "bluetooth device is turned off", "no such adapter"))
 
 
+TROUBLESHOOTING = "hardware.md, \"Bluetooth troubleshooting\""
+
+
 def _adapter_error(exc: BaseException) -> UserError:
-    detail = str(exc) or type(exc).__name__
+    """One line: what is wrong with the machine's Bluetooth and what to check (on Linux the
+    usual causes: bluetoothd not running, the user not in the bluetooth group, the radio off)."""
+    text = str(exc).lower()
     if isinstance(exc, FileNotFoundError):
-        detail = f"cannot reach the BlueZ service over DBus ({exc.strerror or exc})"
-    return UserError(f"no Bluetooth adapter: {detail}")
+        detail = ("cannot reach BlueZ, the Bluetooth service, over DBus: check that bluetoothd runs "
+                  "(`systemctl status bluetooth`; Debian package bluez)")
+    elif isinstance(exc, PermissionError) or "accessdenied" in text or "not authorized" in text:
+        detail = ("not allowed to use BlueZ: add yourself to the bluetooth group "
+                  "(`sudo usermod -aG bluetooth $USER`, then log out and in again)")
+    elif "serviceunknown" in text:
+        detail = "bluetoothd is not running: start it with `sudo systemctl start bluetooth`"
+    elif "powered off" in text or "turned off" in text or "notready" in text or "not ready" in text:
+        detail = "the Bluetooth radio is off: turn it on with `bluetoothctl power on` (or `rfkill unblock bluetooth`)"
+    else:
+        detail = (f"{str(exc) or type(exc).__name__}: check `bluetoothctl list` shows an adapter "
+                  "and that bluetoothd runs")
+    return UserError(f"no Bluetooth adapter: {detail}; see {TROUBLESHOOTING}")
 
 
 def _matches_service(device: Any, adv: Any) -> bool:

@@ -7,7 +7,9 @@ speak the same COBS framing as USB serial, so this link has ``framing = "stream"
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -77,9 +79,15 @@ class TcpTransport(Transport):
                 None if timeout_s is None else (timeout_s or _SINGLE_TRY_S),
             )
         except TimeoutError:
-            raise TransportError(f"{self.url}: no answer within {timeout_s:g} s") from None
+            raise TransportError(f"cannot connect to {self.url}: no answer within {timeout_s:g} s "
+                                 "(is the address right, and the wearable on this network?)") from None
         except OSError as exc:
-            raise TransportError(f"{self.url}: {exc.strerror or exc}") from exc
+            # asyncio's own text repeats the address ("Connect call failed ('127.0.0.1', 1)"):
+            # the plain reason for the errno reads better.
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            if exc.errno == errno.ECONNREFUSED:
+                reason += " (nothing is listening on that port: is the wearable running?)"
+            raise TransportError(f"cannot connect to {self.url}: {reason}") from exc
 
     async def _close(self) -> None:
         writer, self._writer, self._reader = self._writer, None, None

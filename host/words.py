@@ -1,0 +1,215 @@
+"""What the coach says and shows, in words for the person exercising (not for a programmer).
+
+One place for the sentences the console and the voice share, built from event payloads (plain
+dicts, see movecoach.events): the step's header and instructions, a rep, a finished set, the
+balance result, the session summary. Units are written the way a person reads them: degrees
+as "°", seconds as "s" after the first "seconds", acceleration explained where it appears.
+"""
+
+from __future__ import annotations
+
+from movecoach.routine import EXERCISE_NOUNS, KIND_NOUNS, TITLE, plural
+
+# Where each exercise's hold is (the hold kind's position), for "hold 10 seconds at the bottom".
+HOLD_WHERE = {"wall-slide": "at the bottom", "heel-toe": "up on your toes", "march": "with the knee up"}
+# What a rep's angle is, said after the first rep of each exercise in a session.
+ANGLE_MEANING = {
+    "lift": "how far your thigh rose",
+    "slide": "how far your thigh tilted from upright: 90° is level, as if sitting",
+    "heel_raise": "how far your foot tilted",
+    "toe_raise": "how far your foot tilted",
+}
+
+
+def exercise_title(exercise: str | None) -> str:
+    """``Seated marches``; an unknown name is made readable (``side-step`` -> ``Side step``)."""
+    if exercise in TITLE:
+        return TITLE[exercise]
+    return (exercise or "exercise").replace("-", " ").replace("_", " ").capitalize()
+
+
+def _num(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def seconds_words(seconds: float) -> str:
+    """``45 seconds``, ``1 minute 30 seconds``, ``12 minutes`` (a session's or a rest's length)."""
+    total = int(round(seconds))
+    if total < 60:
+        return plural(total, ("second", "seconds"))
+    minutes, secs = divmod(total, 60)
+    if minutes >= 10 or secs == 0:
+        return plural(round(total / 60), ("minute", "minutes"))
+    return f"{plural(minutes, ('minute', 'minutes'))} {plural(secs, ('second', 'seconds'))}"
+
+
+def and_list(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def target_words(exercise: str | None, target_reps: int | None) -> str:
+    """What a set asks for: ``3 lifts``, ``3 heel raises and 3 toe raises, alternating``."""
+    if not target_reps:
+        return ""
+    if exercise == "heel-toe":
+        if target_reps % 2 == 0:
+            each = target_reps // 2
+            return (f"{plural(each, KIND_NOUNS['heel_raise'])} and "
+                    f"{plural(each, KIND_NOUNS['toe_raise'])}, alternating")
+        return f"{target_reps} raises, heel and toe alternating"
+    nouns = {"march": KIND_NOUNS["lift"], "wall-slide": KIND_NOUNS["slide"]}.get(exercise or "")
+    return plural(target_reps, nouns or ("rep", "reps"))
+
+
+def step_header(data: dict) -> str:
+    """``Wall slides: 5 slides, hold 10 seconds at the bottom (set 1 of 2)``."""
+    exercise = data.get("exercise")
+    parts = []
+    if exercise == "sway":
+        if _num(data.get("duration_s")):
+            parts.append(f"stand still for {seconds_words(data['duration_s'])}")
+    else:
+        target = target_words(exercise, data.get("target_reps"))
+        if target:
+            parts.append(target)
+        hold = data.get("hold_target_s")
+        if _num(hold) and hold > 0:
+            where = HOLD_WHERE.get(exercise or "", "")
+            parts.append(f"hold {hold:g} second{'' if hold == 1 else 's'}" + (f" {where}" if where else ""))
+    text = exercise_title(exercise) + (": " + "; ".join(parts) if parts else "")
+    if _num(data.get("sets")) and data["sets"] > 1 and _num(data.get("set")):
+        text += f" (set {data['set']} of {data['sets']})"
+    return text
+
+
+def get_ready(data: dict) -> str:
+    """``Get ready: sit on a firm chair. Strap the sensor ...`` from the step's placement."""
+    placement = str(data.get("placement") or "").strip()
+    if not placement:
+        return "Get ready."
+    return "Get ready: " + placement[0].lower() + placement[1:]
+
+
+def countdown_words(seconds: int) -> str:
+    """``3``, ``2``, ``1``, then ``go!``."""
+    return str(seconds) if seconds > 0 else "go!"
+
+
+def rep_text(data: dict, target: int | None = None, *, explain: bool = False) -> str:
+    """One rep for the screen: ``2 of 6: heel raise, 21°, held 2.0 s``; ``explain`` adds what
+    the angle means (the first rep of an exercise)."""
+    kind = str(data.get("kind") or "")
+    count = data.get("count")
+    head = f"{count} of {target}" if target else f"Rep {count}"
+    parts = [KIND_NOUNS.get(kind, (kind.replace("_", " "),))[0]]
+    angle = data.get("depth_deg") if _num(data.get("depth_deg")) else data.get("amplitude_deg")
+    if _num(angle):
+        text = f"{angle:.0f}°" + (" down" if kind == "slide" else " up" if kind == "lift" else "")
+        if explain and kind in ANGLE_MEANING:
+            text += f" ({ANGLE_MEANING[kind]})"
+        parts.append(text)
+    hold_s, hold_target = data.get("hold_s"), data.get("hold_target_s")
+    if _num(hold_s) and _num(hold_target) and hold_target > 0:
+        if data.get("hold_met") is False:
+            parts.append(f"held {hold_s:.1f} of {hold_target:g} s")
+        else:
+            parts.append(f"held {hold_s:.1f} s")
+    return f"{head}: " + ", ".join(p for p in parts if p)
+
+
+def counts_words(counts: dict | None, reps: int | None, exercise: str | None) -> str:
+    """``10 lifts``; heel-toe ``3 heel raises and 3 toe raises`` (from a set's per-kind counts)."""
+    if isinstance(counts, dict) and counts:
+        return and_list([plural(int(n), KIND_NOUNS.get(k, (k, k))) for k, n in counts.items()])
+    nouns = EXERCISE_NOUNS.get(exercise or "", ("rep", "reps"))
+    return plural(int(reps or 0), nouns)
+
+
+def set_done(data: dict) -> str:
+    """``Set 1 of 2 done: 10 lifts.`` (``Done: 3 lifts.`` when there is one set)."""
+    what = counts_words(data.get("counts"), data.get("reps"), data.get("exercise"))
+    sets = data.get("sets")
+    if _num(sets) and sets > 1:
+        return f"Set {data.get('set')} of {sets} done: {what}."
+    return f"Done: {what}."
+
+
+def sway_text(metrics: dict) -> str:
+    """The balance result: how long, and the sway with what it means."""
+    parts = []
+    if _num(metrics.get("duration_s")):
+        parts.append(f"You stood for {metrics['duration_s']:.0f} s.")
+    if _num(metrics.get("rms")):
+        parts.append(f"Sway {metrics['rms']:.2f} m/s² (how much your lower back moved, on average; "
+                     "smaller is steadier).")
+    return " ".join(parts) or "Balance trial done."
+
+
+def summary_words(summary: dict) -> str:
+    """``3 seated marches, 1 wall slide, 6 heel-toe raises and a balance trial``."""
+    items = []
+    for step in summary.get("steps") or []:
+        if not isinstance(step, dict):
+            continue
+        n = sum(s.get("reps", 0) for s in step.get("sets") or []
+                if isinstance(s, dict) and isinstance(s.get("reps"), int))
+        items.append(plural(n, EXERCISE_NOUNS.get(str(step.get("exercise")), ("rep", "reps"))))
+    if not items and isinstance(summary.get("reps"), int):
+        items.append(plural(summary["reps"], ("rep", "reps")))
+    if summary.get("sway"):
+        items.append("a balance trial")
+    return and_list(items)
+
+
+def summary_sentence(summary: dict | None, complete: bool = True) -> str:
+    """The end of a session, said and shown: ``Session complete in 1 minute 30 seconds: 3 seated
+    marches, 1 wall slide and a balance trial. Well done.``"""
+    summary = summary or {}
+    head = "Session complete" if complete else "Session ended early"
+    if _num(summary.get("duration_s")):
+        head += (" in " if complete else " after ") + seconds_words(summary["duration_s"])
+    what = summary_words(summary)
+    text = head + (f": {what}." if what else ".")
+    return text + (" Well done." if complete else " What you did is saved.")
+
+
+def feel_words(summary: dict) -> str:
+    """``You feel 7 of 10 (legs tired).`` or nothing."""
+    if summary.get("feel") is None:
+        return ""
+    note = summary.get("feel_note")
+    return f"You feel {summary['feel']} of 10" + (f" ({note})." if note else ".")
+
+
+def source_words(source: str | None) -> str:
+    """``the simulated sensor``, ``sensor movecoach-1a2b over Bluetooth``, ... from ``--source``."""
+    spec = str(source or "")
+    scheme, _, rest = spec.partition(":")
+    rest = rest.removeprefix("//")
+    if scheme == "sim" or not spec:
+        return "the simulated sensor"
+    if scheme == "ble":
+        return f"sensor {rest} over Bluetooth" if rest else "the nearest sensor over Bluetooth"
+    if scheme == "serial":
+        return f"the sensor on {rest} (USB)"
+    if scheme == "tcp":
+        return f"the sensor at {rest} (network)"
+    if scheme == "replay":
+        return f"the recording {rest.split('?')[0]}"
+    return spec
+
+
+def session_intro(data: dict) -> str:
+    """``Session 3: the daily routine (seated marches, ...), with the simulated sensor.``"""
+    routine = data.get("routine")
+    name = {"daily": "the daily routine", "demo": "a short demo routine"}.get(
+        str(routine), f"{exercise_title(str(routine)).lower()}" if routine else "a session")
+    steps = data.get("steps")
+    titles = [exercise_title(str(s)).lower() for s in steps] if isinstance(steps, list) else []
+    text = f"Session {data.get('session_id', '')}: {name}"
+    if len(titles) > 1:
+        text += f" ({and_list(titles)})"
+    return text + f", with {source_words(data.get('source'))}."
