@@ -60,6 +60,14 @@ def conditions(name: str, seed: int) -> tuple[Conditions, float]:
         return Conditions(), float(RATES[seed % len(RATES)])
     if name == "slow":  # people who move slowly (a wall slide down over 6-13 s, long raises)
         return Conditions(speed=float(rng.uniform(0.25, 0.5))), fs
+    if name == "rhythmic":  # one rep after another, barely held, right after the distractors
+        return Conditions(rhythmic=True, distractors=("walk",)), fs
+    if name == "wobble":  # a person who is not quite still between reps
+        return Conditions(wobble_deg=float(rng.uniform(0.5, 2.0))), fs
+    if name == "side":  # the thigh sensor on the side of the thigh (the foot's strap tilted)
+        return Conditions(strap_roll_deg=float(rng.choice([-1, 1]) * rng.uniform(60, 120)),
+                          strap_turn_deg=float(rng.uniform(-180, 180)),
+                          strap_error_deg=float(rng.uniform(10.0, 25.0))), fs
     if name == "datasheet":  # white noise of the recommended LSM6DSOX as its datasheet gives it
         return Conditions(acc_noise_m_s2=DATASHEET_ACC_NOISE, gyr_noise_rad_s=DATASHEET_GYR_NOISE), fs
     raise ValueError(name)

@@ -28,10 +28,10 @@ import numpy as np
 
 from movecoach import csvio, units
 from movecoach.errors import UserError
+from movecoach.signal.exercises import EXERCISES, get
 
 log = logging.getLogger(__name__)
 
-EXERCISE_CHOICES = ("heel-toe", "march", "wall-slide", "sway")
 HEADER = csvio.HEADER
 # A pause longer than this ends one part of a recording and starts the next, analysed afresh.
 # Filling a gap on the analysis grid costs 50 samples per second (a one-day gap: 4.3 M samples,
@@ -50,7 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="CSV recording(s)")
-    p.add_argument("--exercise", required=True, choices=EXERCISE_CHOICES,
+    p.add_argument("--exercise", required=True, choices=EXERCISES,
                    help="what the recording shows")
     p.add_argument("--json", action="store_true", help="one JSON object per file per line")
     p.add_argument("--acc-unit", choices=tuple(units.ACC_UNITS), default="m/s^2",
@@ -137,10 +137,10 @@ def analyze_file(path: str, exercise: str, *, acc_unit: str = "m/s^2",
     if fs is None:
         csvio.check_rate(path, np.array([t_first]))  # one sample: the error says so
     csvio.check_duration(path, t_last - t_first, n)
-    problem = check.problem(uses_gyro=exercise != "sway")
+    problem = check.problem(uses_gyro=get(exercise).analysis != "sway")
     if problem:
         raise UserError(f"{path}: {problem}")
-    if exercise == "sway" and check.gyro_flat:
+    if get(exercise).analysis == "sway" and check.gyro_flat:
         log.warning("%s: the gyroscope columns never change (not needed for sway)", path)
     return parts.result()
 
@@ -180,7 +180,7 @@ class _Parts:
         self._t_last = float(t[-1])
 
     def _add(self, t, acc, gyr) -> None:
-        if self.exercise == "sway":
+        if get(self.exercise).analysis == "sway":
             self._current[0].append(t)
             self._current[1].append(acc)
             return
@@ -192,7 +192,7 @@ class _Parts:
         self._analyzer.push(t, acc, gyr)
 
     def _end_part(self) -> None:
-        if self.exercise == "sway":
+        if get(self.exercise).analysis == "sway":
             if self._current[0]:
                 self._n_parts += 1
                 if _span(self._current) > _span(self._best):
@@ -209,7 +209,7 @@ class _Parts:
         if self._n_parts > 1:
             log.info("%s: %d parts separated by gaps over %g s, analysed one by one", self.name,
                      self._n_parts, SEGMENT_GAP_S)
-        if self.exercise == "sway":
+        if get(self.exercise).analysis == "sway":
             from movecoach.signal.sway import sway_metrics
 
             t, acc = self._best
@@ -266,7 +266,7 @@ SWAY_UNITS = {
 def format_table(result: dict) -> str:
     """A readable report of one analyze result."""
     lines = [f"{result['file']}  ({result['exercise']})"]
-    if result["exercise"] == "sway":
+    if get(result["exercise"]).analysis == "sway":
         for k, v in result["metrics"].items():
             value = "n/a" if v is None else f"{v:.5g}"
             lines.append(f"  {k:<18} {value:>12} {SWAY_UNITS.get(k, '')}")
@@ -275,7 +275,7 @@ def format_table(result: dict) -> str:
                        for k, n in result["counts"].items())
     lines.append(f"  {counts}")
     if result["reps"]:
-        depth = result["exercise"] == "wall-slide"
+        depth = get(result["exercise"]).size_field == "depth_deg"
         lines.append(f"  {'#':>3}  {'kind':<10} {'start s':>10} {'peak s':>10} {'end s':>10} "
                      f"{'depth' if depth else 'amplitude':>9} {'hold':>7}")
         for i, r in enumerate(result["reps"], 1):

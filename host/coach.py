@@ -26,7 +26,7 @@ from movecoach.routine import (
     reps_counted,
     single_exercise,
 )
-from movecoach.signal.types import EXERCISES
+from movecoach.signal.exercises import EXERCISES
 
 log = logging.getLogger(__name__)
 

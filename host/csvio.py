@@ -1,7 +1,8 @@
 """The analyze CSV: one IMU recording as text, shared by `movecoach simulate` and `movecoach analyze`.
 
 Format: header exactly ``t,ax,ay,az,gx,gy,gz``; one sample per line; t in seconds on the sensor's
-clock (need not start at 0, may be irregular and have gaps, must increase); ax..az specific force
+clock (need not start at 0, may be irregular and have gaps, must increase; a row repeating the
+previous time is dropped with a warning); ax..az specific force
 in m/s^2 (+9.81 on the axis pointing up at rest); gx..gz angular rate in rad/s; sensor frame.
 Values beyond any IMU's full scale (movecoach.units: 50 g, 100 rad/s) are refused.
 
@@ -112,7 +113,8 @@ def iter_blocks(path: str | Path, *, acc_unit: str = "m/s^2", gyro_unit: str = "
     block_bytes: default BLOCK_BYTES.
     Raises UserError (one line naming the file, the line and the problem) for a missing file, a
     wrong header, a short or non-numeric row, NaN/inf, a value beyond any IMU's full scale, or
-    time not increasing. The checks on the whole recording (length, sample rate, units) are
+    time going backwards. A row that repeats the previous row's time (a logger quirk seen in
+    real recordings) is dropped, with one warning for the file. The checks on the whole recording (length, sample rate, units) are
     :func:`read_csv`'s and the analyze command's.
     """
     path = Path(path)
@@ -129,6 +131,7 @@ def iter_blocks(path: str | Path, *, acc_unit: str = "m/s^2", gyro_unit: str = "
     with f:
         reader = _BlockReader(path, f, BLOCK_BYTES if block_bytes is None else block_bytes)
         t_last = None
+        repeats, first_repeat = 0, 0
         for data, first_line in reader:
             bad = ~np.isfinite(data)
             if bad.any():
@@ -146,12 +149,25 @@ def iter_blocks(path: str | Path, *, acc_unit: str = "m/s^2", gyro_unit: str = "
                                 f"{data[row, col + 1]:.6g} {unit}, beyond any IMU's full scale "
                                 f"(+-{limit:.4g} {unit}; is the unit right?)")
             t = data[:, 0]
+            same = np.diff(t, prepend=t[0] - 1.0 if t_last is None else t_last) == 0
+            if same.any():  # a logger that wrote one timestamp twice: keep the first sample
+                if not repeats:
+                    first_repeat = first_line + int(np.flatnonzero(same)[0])
+                repeats += int(same.sum())
+                keep = ~same
+                t, acc, gyr = t[keep], acc[keep], gyr[keep]
+                if t.shape[0] == 0:
+                    continue
             _check_increasing(path, t, t_last, first_line)
             t_last = float(t[-1])
             yield CsvBlock(np.ascontiguousarray(t), np.ascontiguousarray(acc),
                            np.ascontiguousarray(gyr), first_line)
         if reader.rows == 0:
             raise UserError(f"{path}: no samples after the header (expected lines of t,ax,ay,az,gx,gy,gz)")
+        if repeats:
+            log.warning("%s: %d %s the time of the one before (first at line %d): the first of "
+                        "each was kept", path, repeats, "sample repeats" if repeats == 1 else
+                        "samples repeat", first_repeat)
 
 
 def read_csv(path: str | Path, *, acc_unit: str = "m/s^2", gyro_unit: str = "rad/s",

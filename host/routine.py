@@ -10,47 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from movecoach.errors import UserError
-from movecoach.signal.types import EXERCISES, REP_KINDS
-
-PLACEMENT = {
-    "march": (
-        "Sit on a firm chair. Strap the sensor on the front of your right thigh, "
-        "halfway between hip and knee; any way round is fine."
-    ),
-    "wall-slide": (
-        "Strap the sensor on the front of your thigh, halfway between hip and knee. "
-        "Stand with your back against a wall, feet a step in front of it."
-    ),
-    "heel-toe": (
-        "Strap the sensor on the top of your foot, over the laces, with the arrow towards your toes. "
-        "Stand holding a counter or chair back for balance."
-    ),
-    "sway": (
-        "Strap the sensor on your lower back, in the middle, with the arrow pointing up. "
-        "Stand still, feet together, arms by your sides, eyes open."
-    ),
-}
-
-TITLE = {
-    "march": "Seated marches",
-    "wall-slide": "Wall slides",
-    "heel-toe": "Heel-toe raises",
-    "sway": "Standing balance",
-}
-
-# The words for what is counted, (one, many): per rep kind, and per exercise for totals.
-KIND_NOUNS = {
-    "lift": ("lift", "lifts"),
-    "slide": ("slide", "slides"),
-    "heel_raise": ("heel raise", "heel raises"),
-    "toe_raise": ("toe raise", "toe raises"),
-}
-EXERCISE_NOUNS = {
-    "march": ("seated march", "seated marches"),
-    "wall-slide": ("wall slide", "wall slides"),
-    "heel-toe": ("heel-toe raise", "heel-toe raises"),
-    "sway": ("balance trial", "balance trials"),
-}
+from movecoach.signal.exercises import EXERCISES, REGISTRY, get
 
 
 def plural(n: int, nouns: tuple[str, str]) -> str:
@@ -72,10 +32,7 @@ def reps_counted(exercise: str, reps_each: int | None) -> int | None:
     """
     if reps_each is None:
         return None
-    return reps_each * max(len(REP_KINDS.get(exercise, ())), 1)
-
-# A rep shallower than this (degrees from rest) gets a gentle cue.
-MIN_GOOD_AMPLITUDE_DEG = {"heel_raise": 12.0, "toe_raise": 10.0, "lift": 15.0, "slide": 40.0}
+    return reps_each * max(len(get(exercise).rep_kinds), 1)
 
 
 @dataclass(frozen=True)
@@ -98,15 +55,22 @@ class Step:
 
     @property
     def title(self) -> str:
-        return TITLE[self.exercise]
+        return get(self.exercise).title
 
     @property
     def placement(self) -> str:
-        return PLACEMENT[self.exercise]
+        return get(self.exercise).placement
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return REP_KINDS.get(self.exercise, ())
+        return get(self.exercise).rep_kinds
+
+
+def default_step(exercise: str, sets: int | None = None) -> Step:
+    """The exercise as the daily routine has it (movecoach.signal.exercises), sets overridden."""
+    ex = get(exercise)
+    return Step(exercise, sets=ex.sets if sets is None or not ex.counts_reps else sets, reps=ex.reps,
+                hold_s=ex.hold_s, hold_kinds=ex.hold_kinds, rest_s=ex.rest_s, duration_s=ex.duration_s)
 
 
 @dataclass(frozen=True)
@@ -116,16 +80,9 @@ class Routine:
 
 
 def daily_routine(sets: int = 2) -> Routine:
-    """The home programme: marches, wall slides (10 s hold), heel-toe raises (2 s hold), balance."""
-    return Routine(
-        name="daily",
-        steps=(
-            Step("march", sets=sets, reps=10, rest_s=30.0),
-            Step("wall-slide", sets=sets, reps=5, hold_s=10.0, hold_kinds=("slide",), rest_s=45.0),
-            Step("heel-toe", sets=sets, reps=20, hold_s=2.0, hold_kinds=("heel_raise",), rest_s=30.0),
-            Step("sway", sets=1, reps=None, duration_s=30.0),
-        ),
-    )
+    """The home programme: every exercise of the registry, in its order, with its defaults
+    (marches, wall slides with a 10 s hold, heel-toe raises with a 2 s hold, balance)."""
+    return Routine(name="daily", steps=tuple(default_step(name, sets) for name in EXERCISES))
 
 
 def single_exercise(
@@ -146,13 +103,13 @@ def single_exercise(
         raise UserError(f"--reps must be at least 1, got {reps}")
     if hold_s is not None and hold_s < 0:
         raise UserError(f"--hold must be zero or more seconds, got {hold_s}")
-    if exercise == "sway":
-        return Routine(exercise, (Step("sway", reps=None, duration_s=duration_s or 30.0),))
-    default_hold = {"wall-slide": (10.0, ("slide",)), "heel-toe": (2.0, ("heel_raise",))}
-    hold_default, hold_kinds = default_hold.get(exercise, (None, ()))
-    hold = hold_default if hold_s is None else (hold_s or None)
+    ex = REGISTRY[exercise]
+    if not ex.counts_reps:
+        return Routine(exercise, (Step(exercise, reps=None, duration_s=duration_s or ex.duration_s),))
+    hold_kinds = ex.hold_kinds
+    hold = ex.hold_s if hold_s is None else (hold_s or None)
     if hold and not hold_kinds:
-        hold_kinds = REP_KINDS[exercise]
+        hold_kinds = ex.rep_kinds
     step = Step(exercise, sets=sets, reps=reps, hold_s=hold, hold_kinds=hold_kinds if hold else (), rest_s=rest_s)
     return Routine(exercise, (step,))
 
@@ -181,7 +138,7 @@ def customized(routine: Routine, *, reps_each: int | None = None, sets: int | No
         raise UserError(f"--rest must be zero or more seconds, got {rest_s:g}")
     steps = []
     for s in routine.steps:
-        if s.exercise == "sway":
+        if not get(s.exercise).counts_reps:
             steps.append(s if duration_s is None else replace(s, duration_s=duration_s))
             continue
         changes: dict = {}

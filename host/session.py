@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from movecoach.events import Event, Sink
-from movecoach.routine import MIN_GOOD_AMPLITUDE_DEG, Routine, Step
+from movecoach.routine import Routine, Step
 from movecoach.samples import SampleBlock
+from movecoach.signal.exercises import KIND_NOUNS, get
 from movecoach.signal.streaming import RepAnalyzer, SwayAnalyzer
 from movecoach.signal.types import RepEvent
 from movecoach.units import UnitCheck
@@ -33,16 +34,9 @@ HOLD_TOLERANCE_S = 0.2
 # After this many rep-sized movements from the wrong posture in a set (standing during marches,
 # seated before wall slides), the coach says how to start: the reps are not being counted.
 POSTURE_CUE_AFTER = 3
-POSTURE_CUES = {
-    "march": "I can't tell that you are sitting. Sit down, and check that the sensor is on the front "
-             "of your thigh.",
-    "wall-slide": "Stand up straight with your back against the wall to start, with the sensor on the "
-                  "front of your thigh.",
-}
 # Seconds of samples the sensor's readings are checked on at the start of a session (the person
 # is getting ready, mostly still: gravity alone should be measured).
 SENSOR_CHECK_S = 2.0
-KIND_WORDS = {"heel_raise": "heel raise", "toe_raise": "toe raise", "lift": "lift", "slide": "slide"}
 
 # "Starting in 3, 2, 1, go": one `countdown` event a second before each set. It runs while the
 # set's samples already stream (the person is told to be still, the analysis sees the rest).
@@ -166,14 +160,14 @@ class SetCoach:
         self.emit("rep", payload)
         self._hold_started = self._hold_done = False
         self.hold_s = 0.0
-        word = KIND_WORDS[rep.kind]
+        word = KIND_NOUNS[rep.kind][0]
+        exercise = get(ex)
         if target and not hold_met:
             self.emit("cue", {"exercise": ex, "cue": "hold_short",
                               "text": f"Try to hold that {word} for {target:g} seconds."})
-        elif rep.amplitude_deg < MIN_GOOD_AMPLITUDE_DEG[rep.kind]:
-            deeper = "deeper" if rep.kind == "slide" else "higher"
+        elif rep.amplitude_deg < exercise.min_good_deg.get(rep.kind, 0.0):
             self.emit("cue", {"exercise": ex, "cue": "shallow",
-                              "text": f"Good. Try to go a little {deeper} on the next {word}."})
+                              "text": f"Good. Try to go a little {exercise.further} on the next {word}."})
 
 
 @dataclass(frozen=True)
@@ -393,7 +387,7 @@ class SessionRunner:
                 if analyzer.wrong_posture_moves >= POSTURE_CUE_AFTER and not posture_cued:
                     posture_cued = True  # moving, but not from the posture the exercise starts in
                     self.emit("cue", {"exercise": step.exercise, "cue": "posture",
-                                      "text": POSTURE_CUES.get(step.exercise, "")})
+                                      "text": get(step.exercise).posture_cue})
                 self._status(step.exercise, len(coach.result.reps), step.reps, analyzer.angle_deg, coach.hold_s)
                 if coach.done:
                     break

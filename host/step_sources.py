@@ -55,6 +55,11 @@ def open_step_source(spec: str, *, speed: float = 1.0, seed: int | None = None) 
     return SharedSource(source_url(spec, speed=speed))
 
 
+# How long past the hold target the simulated person holds: the countdown reaches "done" at the
+# target, spoken within ~0.3 s, and a person reacts to it in another ~0.3 s.
+HOLD_PAST_DONE_S = 0.6
+
+
 class SimulatedWearables:
     """A simulated wearable per set, doing the step's exercise, read over TCP like real hardware."""
 
@@ -77,7 +82,8 @@ class SimulatedWearables:
         wearable = serve_simulated(
             step.exercise,
             reps=reps,
-            hold_s=step.hold_s,
+            # told to hold until the coach says "done", a person lets go a moment after hearing it
+            hold_s=step.hold_s + HOLD_PAST_DONE_S if step.hold_s else None,
             duration_s=step.duration_s,
             speed=self.speed,
             seed=seed,

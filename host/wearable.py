@@ -49,10 +49,10 @@ from movecoach.errors import UserError
 from movecoach.firmware import framing, protocol
 from movecoach.limits import HOLD_S, SWAY_DURATION_S, check_port, check_seconds
 from movecoach.routine import REPS_HELP, reps_counted
+from movecoach.signal.exercises import EXERCISES
 
 log = logging.getLogger(__name__)
 
-EXERCISES = ("heel-toe", "march", "wall-slide", "sway")
 RUNTIMES = ("auto", "micropython", "cpython")
 _TICK_S = 0.01  # the feeder wakes up this often (real time)
 _REST_NOISE = (0.012, 0.0015)  # m/s^2, rad/s: a still sensor's noise

@@ -8,24 +8,21 @@ as "°", seconds as "s" after the first "seconds", acceleration explained where 
 
 from __future__ import annotations
 
-from movecoach.routine import EXERCISE_NOUNS, KIND_NOUNS, TITLE, plural
+from movecoach.routine import plural
+from movecoach.signal.exercises import KIND_EXERCISE, KIND_NOUNS, REGISTRY
 
-# Where each exercise's hold is (the hold kind's position), for "hold 10 seconds at the bottom".
-HOLD_WHERE = {"wall-slide": "at the bottom", "heel-toe": "up on your toes", "march": "with the knee up"}
-# What a rep's angle is, said after the first rep of each exercise in a session.
-ANGLE_MEANING = {
-    "lift": "how far your thigh rose",
-    "slide": "how far your thigh tilted from upright: 90° is level, as if sitting",
-    "heel_raise": "how far your foot tilted",
-    "toe_raise": "how far your foot tilted",
-}
+_REP = ("rep", "reps")
 
 
 def exercise_title(exercise: str | None) -> str:
     """``Seated marches``; an unknown name is made readable (``side-step`` -> ``Side step``)."""
-    if exercise in TITLE:
-        return TITLE[exercise]
+    if exercise in REGISTRY:
+        return REGISTRY[exercise].title
     return (exercise or "exercise").replace("-", " ").replace("_", " ").capitalize()
+
+
+def _exercise_nouns(exercise: str | None) -> tuple[str, str]:
+    return REGISTRY[exercise].nouns if exercise in REGISTRY else _REP
 
 
 def _num(value) -> bool:
@@ -54,14 +51,13 @@ def target_words(exercise: str | None, target_reps: int | None) -> str:
     """What a set asks for: ``3 lifts``, ``3 heel raises and 3 toe raises, alternating``."""
     if not target_reps:
         return ""
-    if exercise == "heel-toe":
-        if target_reps % 2 == 0:
-            each = target_reps // 2
-            return (f"{plural(each, KIND_NOUNS['heel_raise'])} and "
-                    f"{plural(each, KIND_NOUNS['toe_raise'])}, alternating")
-        return f"{target_reps} raises, heel and toe alternating"
-    nouns = {"march": KIND_NOUNS["lift"], "wall-slide": KIND_NOUNS["slide"]}.get(exercise or "")
-    return plural(target_reps, nouns or ("rep", "reps"))
+    kinds = REGISTRY[exercise].rep_kinds if exercise in REGISTRY else ()
+    if len(kinds) > 1:  # several kinds, alternating: "3 heel raises and 3 toe raises"
+        if target_reps % len(kinds) == 0:
+            each = target_reps // len(kinds)
+            return and_list([plural(each, KIND_NOUNS[k]) for k in kinds]) + ", alternating"
+        return f"{target_reps} reps, " + and_list([KIND_NOUNS[k][1] for k in kinds]) + " alternating"
+    return plural(target_reps, KIND_NOUNS[kinds[0]] if kinds else _REP)
 
 
 def step_header(data: dict) -> str:
@@ -77,7 +73,7 @@ def step_header(data: dict) -> str:
             parts.append(target)
         hold = data.get("hold_target_s")
         if _num(hold) and hold > 0:
-            where = HOLD_WHERE.get(exercise or "", "")
+            where = REGISTRY[exercise].hold_where if exercise in REGISTRY else ""
             parts.append(f"hold {hold:g} second{'' if hold == 1 else 's'}" + (f" {where}" if where else ""))
     text = exercise_title(exercise) + (": " + "; ".join(parts) if parts else "")
     if _num(data.get("sets")) and data["sets"] > 1 and _num(data.get("set")):
@@ -106,10 +102,11 @@ def rep_text(data: dict, target: int | None = None, *, explain: bool = False) ->
     head = f"{count} of {target}" if target else f"Rep {count}"
     parts = [KIND_NOUNS.get(kind, (kind.replace("_", " "),))[0]]
     angle = data.get("depth_deg") if _num(data.get("depth_deg")) else data.get("amplitude_deg")
+    ex = REGISTRY.get(KIND_EXERCISE.get(kind, ""))
     if _num(angle):
-        text = f"{angle:.0f}°" + (" down" if kind == "slide" else " up" if kind == "lift" else "")
-        if explain and kind in ANGLE_MEANING:
-            text += f" ({ANGLE_MEANING[kind]})"
+        text = f"{angle:.0f}°" + (f" {ex.size_word}" if ex is not None and ex.size_word else "")
+        if explain and ex is not None and kind in ex.angle_meaning:
+            text += f" ({ex.angle_meaning[kind]})"
         parts.append(text)
     hold_s, hold_target = data.get("hold_s"), data.get("hold_target_s")
     if _num(hold_s) and _num(hold_target) and hold_target > 0:
@@ -124,8 +121,7 @@ def counts_words(counts: dict | None, reps: int | None, exercise: str | None) ->
     """``10 lifts``; heel-toe ``3 heel raises and 3 toe raises`` (from a set's per-kind counts)."""
     if isinstance(counts, dict) and counts:
         return and_list([plural(int(n), KIND_NOUNS.get(k, (k, k))) for k, n in counts.items()])
-    nouns = EXERCISE_NOUNS.get(exercise or "", ("rep", "reps"))
-    return plural(int(reps or 0), nouns)
+    return plural(int(reps or 0), _exercise_nouns(exercise))
 
 
 def set_done(data: dict) -> str:
@@ -156,7 +152,7 @@ def summary_words(summary: dict) -> str:
             continue
         n = sum(s.get("reps", 0) for s in step.get("sets") or []
                 if isinstance(s, dict) and isinstance(s.get("reps"), int))
-        items.append(plural(n, EXERCISE_NOUNS.get(str(step.get("exercise")), ("rep", "reps"))))
+        items.append(plural(n, _exercise_nouns(str(step.get("exercise")))))
     if not items and isinstance(summary.get("reps"), int):
         items.append(plural(summary["reps"], ("rep", "reps")))
     if summary.get("sway"):

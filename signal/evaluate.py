@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from movecoach.signal.exercises import rep_exercise
 from movecoach.signal.resample import DEFAULT_MAX_GAP_S
-from movecoach.signal.types import REP_KINDS, Rep, SwayMetrics
+from movecoach.signal.types import Rep, SwayMetrics
 
 # A true rep this close to the 10 deg threshold may fairly be counted or not: measurement error
 # decides. Counts are "exact" when every kind lies between the sure and the possible count.
@@ -47,7 +48,7 @@ def score_reps(reps: list[Rep], truth: dict, exercise: str, t_s: np.ndarray | No
     t_s: the recording's sample times (s); a true rep overlapping a data gap longer than
     max_gap_s may be missing (the analysis never counts across a long gap), so it is optional.
     """
-    kinds = REP_KINDS[exercise]
+    kinds = rep_exercise(exercise).rep_kinds
     gaps: list[tuple[float, float]] = []
     if t_s is not None and len(t_s) > 1:
         d = np.diff(t_s)

@@ -1,26 +1,112 @@
-"""Orientation from gravity: the direction of "up" in the sensor frame, and angles from a rest.
+"""Stage 1 of the rep analysis: orientation. Where "up" is in the sensor frame, the gyro bias,
+and whether the segment is still, per sample.
 
 The accelerometer measures specific force: at rest it reads +9.81 m/s^2 along the sensor axis
-that points up, so the low-passed acceleration gives the up direction, but it is disturbed by
-movement accelerations (tremor, impacts). The gyroscope gives how that direction turns (a
-world-fixed vector u seen from a sensor turning at w obeys du/dt = u x w), smoothly but with
-drift. :class:`GravityTracker` fuses both with a complementary filter (time constant tau_s): the
-gyro propagates the estimate and the accelerometer pulls it back with weight dt / tau_s.
+that points up, so the low-passed acceleration gives the up direction, but movement accelerations
+(tremor, impacts, a quick lift) disturb it. The gyroscope gives how that direction turns (a
+world-fixed vector u seen from a sensor turning at w obeys du/dt = u x w), smoothly but with a
+bias. :class:`OrientationTracker` fuses both with a complementary filter (the gyro propagates the
+estimate, the accelerometer pulls it back with weight dt / tau) whose time constant follows what
+the segment is doing, as far as the sensor itself can tell (still, moving, lost packets): it
+knows nothing of reps. Angles are measured later between the current and a rest up-direction, so
+they do not depend on how the strap sits and are blind to turning about vertical.
 
-Angles are measured between the current and a rest up-direction, so they do not depend on how
-the strap sits (any orientation) and are blind to turning (rotation about vertical).
+Gyro bias: from windows in which the accelerometer reads gravity (no movement accelerations), the
+rotation the gyro integrates is compared with the rotation the accelerometer saw between the
+window's ends (:data:`BIAS_WINDOW_S`). Unlike "the gyro reads zero when still", this holds for a
+person who is never quite still (a foot rocking by a few degrees at 0.5-1 Hz reads +-12 deg/s)
+and during slow movements and holds as well as at rest.
+
+Lost packets: across a bridged gap the gyro readings are interpolated, not measured, so the
+accelerometer (interpolated between the orientations before and after the gap) leads the
+estimate and corrects it quickly just after the gap, unless the limb shakes (tremor), when single
+samples carry the shaking and the interpolated gyro is the better guess.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
 G_M_S2 = 9.80665
+
+Vec = tuple[float, float, float]
+
+# Complementary filter time constants (s). While moving (turning faster than MOVING_RATE_DPS in
+# the last MOVING_HOLD_S) the gyro (bias known) carries the estimate: the accelerations of quick
+# movements tilt the accelerometer (a lift of 25 deg in 0.6 s swings a thigh sensor 0.2 m from
+# the hip with ~1.4 m/s^2, 8 deg, across gravity) and tremor about the joint pulls it. Slower
+# than that (a slow slide, a wobbling foot) the accelerometer reads gravity and leads with
+# TAU_QUIET_S. Once still for STILL_SETTLE_S the estimate follows it fast, undoing any error the
+# movement or a gap left behind.
+MOVING_RATE_DPS = 20.0
+MOVING_HOLD_S = 0.1
+TAU_MOVING_S = 8.0
+TAU_QUIET_S = 0.8
+TAU_STILL_S = 0.25
+STILL_SETTLE_S = 0.2
+# (Low-passed, bias-removed) angular rate below this counts as still: a held limb; a hold with
+# tremor of 1-3 deg at 4-10 Hz is still after the 2 Hz pre-filter.
+STILL_RATE_DPS = 10.0
+# The accelerometer only corrects the estimate while it reads about 1 g.
+GATE_M_S2 = 0.5
+# Mean high-passed acceleration above which a held segment counts as shaking (tremor).
+SHAKE_M_S2 = 0.8
+# A grid point interpolated across a gap longer than FILLED_SPAN_S (lost packets) has a gyro
+# reading that is only a line between the samples around the gap: over a longer gap a movement's
+# angular rate is far from it (a quick lift turns the thigh ~70 deg/s). While the limb shakes
+# (mean high-passed acceleration above TREMOR_M_S2; ~0.07 m/s^2 when steady, 0.5 or more with
+# tremor) even FILLED_SPAN_TREMOR_S is too long: each end of the line then carries a random phase
+# of a tremor of 50 deg/s or more. Shorter gaps (a lost sample or two) are a small part of a
+# movement and the line is fine.
+FILLED_SPAN_S = 0.2
+FILLED_SPAN_TREMOR_S = 0.1
+TREMOR_M_S2 = 0.25
+# Across a bridged gap the accelerometer leads (tau TAU_GAP_S) until the pre-filter has settled
+# after it (GAP_SETTLE_S) ... (0.06 s: at the detector's 25 Hz a lift that rises inside a 0.35 s
+# gap reads within 1.3 deg of its true height, against 3.4 deg low at 0.1 s; tests/test_signal_reps)
+TAU_GAP_S = 0.06
+GAP_SETTLE_S = 0.2
+# ... ungated on the interpolated samples (their magnitude is below 1 g on a chord between two
+# orientations), but the measured samples just after a gap that ends mid-movement still carry
+# that movement's acceleration: those that read more than this away from 1 g are left out.
+GATE_AFTER_GAP_M_S2 = 2.0
+# For this long after a gap the estimate may still be converging from the gap's error.
+GAP_DOUBT_S = 0.6
+# After a gap the estimate may be off by the rotation the gap hid: when the gap was bridged on
+# the gyro because the limb shook, or the limb shakes after it. From POST_GAP_FROM_S after the
+# gap (the pre-filter no longer remembers the interpolated stretch) until GAP_DOUBT_S the
+# accelerometer corrects it quickly (tau POST_GAP_TAU_S).
+POST_GAP_TAU_S = 0.15
+POST_GAP_FROM_S = 0.2
+# Still (by the gyro) and reading 1 g within SNAP_GATE_M_S2, the (pre-filtered) accelerometer
+# shows gravity to within a degree or two, tremor and all; an estimate further than SNAP_OFF_DEG from it carries an
+# error from before (a gyro clipped by a stride's swing at 500 deg/s, a gap) and is pulled back
+# quickly (tau TAU_SNAP_S), instead of over a second while the next rep begins.
+SNAP_OFF_DEG = 4.0
+TAU_SNAP_S = 0.1
+SNAP_GATE_M_S2 = 0.3
+# Gyro bias: windows of BIAS_WINDOW_S in which every accelerometer sample reads gravity within
+# BIAS_GATE_M_S2 and the rate stays below BIAS_MAX_RATE_DPS (no quick movement; the
+# accelerometer then shows the rotation between the window's ends to a few tenths of a degree,
+# i.e. ~0.1 deg/s over 2 s). The estimate is the running mean of the windows, then follows
+# slowly (BIAS_TAU_S: temperature drift takes minutes).
+BIAS_WINDOW_S = 2.0
+BIAS_GATE_M_S2 = 0.4
+BIAS_MAX_RATE_DPS = 40.0
+BIAS_TAU_S = 60.0
+# Held: the up direction stays within HELD_DEG of its own average over HELD_TAU_S, and the
+# average within HELD_DEG of where the hold began. Unlike "still" (by the gyro) this holds for a
+# person who is never quite still: a foot rocking by +-3 deg at 0.5-1.5 Hz reads +-12 deg/s, but
+# its average moves by +-1 deg. A slow slide (5-8 deg/s) takes its average away in ~0.7 s.
+HELD_DEG = 4.0
+HELD_TAU_S = 0.5
+_LONG_AGO = 1 << 30  # samples since a gap, when there has been none
 
 
 def unit(v: np.ndarray) -> np.ndarray:
@@ -55,51 +141,284 @@ def rotation_to_z(up: np.ndarray) -> np.ndarray:
     return np.eye(3) + math.sin(ang) * kx + (1 - math.cos(ang)) * (kx @ kx)
 
 
-class GravityTracker:
-    """Complementary filter for the up direction in the sensor frame, one sample at a time.
+@dataclass(frozen=True)
+class OrientationBlock:
+    """What the orientation stage says about each sample of a block (uniform grid).
 
-    fs in Hz (uniform samples); tau_s: how slowly the accelerometer corrects the gyro (s);
-    gate_m_s2: the accelerometer is ignored while its magnitude is further than this from g
-    (the sensor is accelerating).
-    ``update(ax, ay, az, wx, wy, wz)`` takes m/s^2 and rad/s as plain floats (the streaming path
-    keeps per-sample state in floats, no numpy per sample) and returns the unit up vector.
+    t_s (n,) s; up (n, 3) unit up-direction, sensor frame; gyr_rad_s (n, 3) bias-removed rate,
+    sensor frame; still (n,) bool: turning slower than STILL_RATE_DPS on a measured sample;
+    still_s (n,) s the segment has been still for; held_s (n,) s its up direction has stayed
+    within HELD_DEG of its own recent average (still or wobbling in place); held_up (n, 3) the
+    mean up-direction over that hold (where a rest taken now is); lost (n,) bool: interpolated across lost
+    packets (no evidence of anything); since_gap_s (n,) s since the last lost sample (inf if
+    none); gap_on_gyro (n,) bool: the last gap was bridged on the gyro (the limb shook);
+    acc_off_deg (n,) angle between the accelerometer and the estimated up (the segment
+    accelerating through the air when large); valid (n,) bool, False inside long gaps.
     """
 
-    def __init__(self, fs: float, *, tau_s: float = 0.8, gate_m_s2: float = math.inf):
-        self.dt = 1.0 / float(fs)
-        self.alpha = tau_s / (tau_s + self.dt)
-        self.gate_m_s2 = gate_m_s2
-        self.g: tuple[float, float, float] | None = None
+    t_s: np.ndarray
+    up: np.ndarray
+    gyr_rad_s: np.ndarray
+    still: np.ndarray
+    still_s: np.ndarray
+    held_s: np.ndarray
+    held_up: np.ndarray
+    lost: np.ndarray
+    since_gap_s: np.ndarray
+    gap_on_gyro: np.ndarray
+    acc_off_deg: np.ndarray
+    valid: np.ndarray
 
-    def update(self, ax: float, ay: float, az: float, wx: float, wy: float, wz: float):
-        g = self.g
-        if g is None:
-            n = math.sqrt(ax * ax + ay * ay + az * az) or 1.0
-            self.g = (ax / n, ay / n, az / n)
-            return self.g
-        gx, gy, gz = g
-        dt, al = self.dt, self.alpha
-        an = math.sqrt(ax * ax + ay * ay + az * az)
-        if abs(an - G_M_S2) > self.gate_m_s2:
-            al = 1.0  # the accelerometer sees more than gravity now: trust the gyro alone
-        be = (1.0 - al) / G_M_S2
-        # propagate by the gyro: du/dt = u x w
-        px = gx + dt * (gy * wz - gz * wy)
-        py = gy + dt * (gz * wx - gx * wz)
-        pz = gz + dt * (gx * wy - gy * wx)
-        x = al * px + be * ax
-        y = al * py + be * ay
-        z = al * pz + be * az
-        n = math.sqrt(x * x + y * y + z * z) or 1.0
-        self.g = (x / n, y / n, z / n)
-        return self.g
+    def sliced(self, i: int, j: int) -> OrientationBlock:
+        """Samples i..j-1 of the block."""
+        if i == 0 and j == self.t_s.shape[0]:
+            return self
+        return OrientationBlock(*(getattr(self, f.name)[i:j] for f in fields(self)))
 
 
-def gravity_direction(acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray, fs: float, *, tau_s: float = 0.8) -> np.ndarray:
+class OrientationTracker:
+    """The orientation stage: up direction, gyro bias and stillness, one block at a time.
+
+    fs: grid rate in Hz. :meth:`push` takes the (causally low-passed) samples of a uniform
+    grid and returns an :class:`OrientationBlock`. State is carried between blocks, so any split
+    into blocks gives the same output. ``bias_rad_s`` is the current gyro bias estimate.
+    """
+
+    def __init__(self, fs: float):
+        self.fs = float(fs)
+        self.dt = dt = 1.0 / self.fs
+        self.g: Vec | None = None
+        self.bias_rad_s: Vec = (0.0, 0.0, 0.0)  # in use ...
+        self._bias_next: Vec = (0.0, 0.0, 0.0)  # ... and as learnt so far (see commit)
+        self._bias_n = 0
+        self._a_moving = TAU_MOVING_S / (TAU_MOVING_S + dt)
+        self._a_quiet = TAU_QUIET_S / (TAU_QUIET_S + dt)
+        self._a_still = TAU_STILL_S / (TAU_STILL_S + dt)
+        self._a_gap = TAU_GAP_S / (TAU_GAP_S + dt)
+        self._a_snap = TAU_SNAP_S / (TAU_SNAP_S + dt)
+        self._a_post_gap = POST_GAP_TAU_S / (POST_GAP_TAU_S + dt)
+        self._n_still_settle = int(round(STILL_SETTLE_S * self.fs))
+        self._n_gap_settle = int(round(GAP_SETTLE_S * self.fs))
+        self._n_gap_doubt = int(round(GAP_DOUBT_S * self.fs))
+        self._n_post_gap0 = int(round(POST_GAP_FROM_S * self.fs))
+        self._still_rate2 = math.radians(STILL_RATE_DPS) ** 2
+        self._bias_rate2 = math.radians(BIAS_MAX_RATE_DPS) ** 2
+        self._n_bias = max(2, int(round(BIAS_WINDOW_S * self.fs)))
+        self._bias_k = dt * self._n_bias / BIAS_TAU_S
+        self._still_n = 0
+        self._held_n = 0
+        self._avg: Vec | None = None  # up direction averaged over HELD_TAU_S ...
+        self._anchor: Vec | None = None  # ... and that average where the hold began
+        self._held_sum: Vec = (0.0, 0.0, 1.0)  # sum of the up directions over the current hold
+        self._avg_k = dt / HELD_TAU_S
+        self._cos_held = math.cos(math.radians(HELD_DEG))
+        self._cos_snap = math.cos(math.radians(SNAP_OFF_DEG))
+        self._since_gap = _LONG_AGO
+        self._shake = 0.0  # mean high-passed acceleration (m/s^2), ~0.5 s average
+        self._shake_k = dt / 0.5
+        self._gap_span = 0.0
+        self._gap_fill = False
+        self._gap_acc = False
+        self._moving_left = 0  # samples left of the last quick movement's MOVING_HOLD_S
+        self._n_moving_hold = int(round(MOVING_HOLD_S * self.fs))
+        self._moving_rate2 = math.radians(MOVING_RATE_DPS) ** 2
+        # the bias window: sum of raw gyro, the accelerometer up at its start, sample count
+        self._win_w: Vec = (0.0, 0.0, 0.0)
+        self._win_u0: Vec = (0.0, 0.0, 1.0)
+        self._win_n = 0
+        self._win_still = True  # every sample of the window turned slower than STILL_RATE_DPS
+
+    def push(self, t_s: np.ndarray, acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray,
+             shake_m_s2: np.ndarray, valid: np.ndarray, span_s: np.ndarray) -> OrientationBlock:
+        """t_s (n,) s; acc (n, 3) m/s^2 and gyr (n, 3) rad/s, sensor frame, causally low-passed;
+        shake_m_s2 (n,) magnitude of the high-passed acceleration; valid (n,) bool (False in long
+        gaps); span_s (n,) s between the two received samples each point was interpolated from.
+
+        The bias learnt is used once :meth:`commit` is called (the detector does at its
+        grid-aligned chunk ends, so batch and live agree). The loop is written out with local
+        variables: it runs for every sample, live and batch, and live blocks are a few samples
+        long, where numpy's per-call cost would be most of the work."""
+        n = t_s.shape[0]
+        up: list[Vec] = []
+        gyr: list[Vec] = []
+        still_l: list[bool] = []
+        still_n_l: list[int] = []
+        held_n_l: list[int] = []
+        held_sum_l: list[Vec] = []
+        lost_l: list[bool] = []
+        since_l: list[int] = []
+        on_gyro_l: list[bool] = []
+        off_l: list[float] = []
+        dt, g0 = self.dt, 1.0 / G_M_S2
+        bx, by, bz = self.bias_rad_s
+        still_rate2, moving_rate2, bias_rate2 = self._still_rate2, self._moving_rate2, self._bias_rate2
+        shake_k, avg_k, cos_held, cos_snap = self._shake_k, self._avg_k, self._cos_held, self._cos_snap
+        n_gap_settle, n_gap_doubt, n_post_gap0 = self._n_gap_settle, self._n_gap_doubt, self._n_post_gap0
+        n_still_settle, n_moving_hold, n_bias = self._n_still_settle, self._n_moving_hold, self._n_bias
+        a_gap, a_post_gap, a_still, a_snap = self._a_gap, self._a_post_gap, self._a_still, self._a_snap
+        a_moving, a_quiet = self._a_moving, self._a_quiet
+        shake, since_gap, still_n, moving_n = self._shake, self._since_gap, self._still_n, self._moving_left
+        gap_span, gap_fill, gap_acc = self._gap_span, self._gap_fill, self._gap_acc
+        held_n, avg, anchor, hs, g = self._held_n, self._avg, self._anchor, self._held_sum, self.g
+        win_n, win_w, win_still, win_u0 = self._win_n, self._win_w, self._win_still, self._win_u0
+        for a, w, shk, ok, span in zip(acc_m_s2.tolist(), gyr_rad_s.tolist(), shake_m_s2.tolist(),
+                                       valid.tolist(), span_s.tolist(), strict=True):
+            ax, ay, az = a
+            an = math.sqrt(ax * ax + ay * ay + az * az)
+            wx, wy, wz = w[0] - bx, w[1] - by, w[2] - bz
+            rate2 = wx * wx + wy * wy + wz * wz
+            still = rate2 < still_rate2
+            shake += shake_k * (shk - shake)
+            # lost data: a gap's first point decides for all of it
+            if span > FILLED_SPAN_TREMOR_S:
+                if span != gap_span:
+                    gap_span = span
+                    gap_fill = span > FILLED_SPAN_S or shake > TREMOR_M_S2
+                fill = gap_fill
+            else:
+                gap_span = 0.0
+                fill = False
+            if fill:
+                if since_gap >= n_gap_settle:  # a gap begins: shaking makes single samples
+                    gap_acc = shake < SHAKE_M_S2 or not ok  # unreliable
+                since_gap = 0
+            elif since_gap < _LONG_AGO:
+                since_gap += 1
+            # an interpolated sample is no evidence of stillness (the limb may have moved unseen)
+            still = still and not fill
+            still_n = still_n + 1 if still else 0
+            if rate2 > moving_rate2:
+                moving_n = n_moving_hold
+            elif moving_n:
+                moving_n -= 1
+            if g is None:
+                nn = an or 1.0
+                g = (ax / nn, ay / nn, az / nn)
+            else:
+                # the complementary filter's gain for this sample (see the constants)
+                gx, gy, gz = g
+                gate = GATE_M_S2
+                if (still and abs(an - G_M_S2) < SNAP_GATE_M_S2
+                        and ax * gx + ay * gy + az * gz < cos_snap * an):
+                    alpha = a_snap  # clearly off, and the accelerometer (still, 1 g) is right
+                elif since_gap < n_gap_settle and gap_acc:
+                    alpha, gate = a_gap, (math.inf if fill else GATE_AFTER_GAP_M_S2)
+                elif n_post_gap0 <= since_gap < n_gap_doubt and (not gap_acc or shake >= SHAKE_M_S2):
+                    # (shaking: the pre-filtered magnitude strays from 1 g by more than the gate
+                    # while its direction is within a few degrees)
+                    alpha = a_post_gap
+                    if shake >= SHAKE_M_S2:
+                        gate = math.inf
+                elif still_n >= n_still_settle:
+                    alpha = a_still
+                else:
+                    alpha = a_moving if moving_n else a_quiet
+                if abs(an - G_M_S2) > gate:
+                    alpha = 1.0  # the accelerometer sees more than gravity now: the gyro alone
+                be = (1.0 - alpha) * g0
+                x = alpha * (gx + dt * (gy * wz - gz * wy)) + be * ax
+                y = alpha * (gy + dt * (gz * wx - gx * wz)) + be * ay
+                z = alpha * (gz + dt * (gx * wy - gy * wx)) + be * az
+                nn = math.sqrt(x * x + y * y + z * z) or 1.0
+                g = (x / nn, y / nn, z / nn)
+            # the bias window: usable samples read 1 g, turn slowly and were measured
+            if fill or not ok or abs(an - G_M_S2) > BIAS_GATE_M_S2 or rate2 > bias_rate2:
+                win_n = 0
+            else:
+                if win_n == 0:
+                    win_u0 = (ax / an, ay / an, az / an)
+                    win_w = (0.0, 0.0, 0.0)
+                    win_still = True
+                win_w = (win_w[0] + w[0], win_w[1] + w[1], win_w[2] + w[2])
+                win_still = win_still and still
+                win_n += 1
+                if win_n >= n_bias:
+                    u = (ax / an, ay / an, az / an)
+                    self._bias_window_done(win_n, win_u0, win_w, win_still, u)
+                    # the next window starts where this one ended
+                    win_n, win_u0, win_w, win_still = 1, u, (w[0], w[1], w[2]), still
+            # held: within HELD_DEG of its recent average, and that average within HELD_DEG of
+            # where the hold began (a wobble goes back and forth about one place; a slow slide
+            # drifts away from it)
+            if avg is not None and not fill:
+                mx = avg[0] + avg_k * (g[0] - avg[0])
+                my = avg[1] + avg_k * (g[1] - avg[1])
+                mz = avg[2] + avg_k * (g[2] - avg[2])
+                nn = math.sqrt(mx * mx + my * my + mz * mz) or 1.0
+                mx, my, mz = mx / nn, my / nn, mz / nn
+                if (g[0] * mx + g[1] * my + g[2] * mz >= cos_held
+                        and anchor[0] * mx + anchor[1] * my + anchor[2] * mz >= cos_held):
+                    avg = (mx, my, mz)
+                    held_n += 1
+                    hs = (hs[0] + g[0], hs[1] + g[1], hs[2] + g[2])
+                else:
+                    avg = anchor = hs = g
+                    held_n = 0
+            else:
+                avg = anchor = hs = g
+                held_n = 0
+            c = (ax * g[0] + ay * g[1] + az * g[2]) / (an or 1.0)
+            up.append(g)
+            gyr.append((wx, wy, wz))
+            still_l.append(still)
+            still_n_l.append(still_n)
+            held_n_l.append(held_n)
+            held_sum_l.append(hs)
+            lost_l.append(fill)
+            since_l.append(since_gap)
+            on_gyro_l.append(not gap_acc)
+            off_l.append(c)
+        self._shake, self._since_gap, self._still_n, self._moving_left = shake, since_gap, still_n, moving_n
+        self._gap_span, self._gap_fill, self._gap_acc = gap_span, gap_fill, gap_acc
+        self._held_n, self._avg, self._anchor, self._held_sum, self.g = held_n, avg, anchor, hs, g
+        self._win_n, self._win_w, self._win_still, self._win_u0 = win_n, win_w, win_still, win_u0
+        held_up = np.array(held_sum_l, dtype=float).reshape(n, 3)
+        held_up /= np.linalg.norm(held_up, axis=1, keepdims=True)
+        since = np.array(since_l, dtype=float)
+        return OrientationBlock(
+            t_s, np.array(up, dtype=float).reshape(n, 3), np.array(gyr, dtype=float).reshape(n, 3),
+            np.array(still_l, dtype=bool), np.array(still_n_l, dtype=float) * dt,
+            np.array(held_n_l, dtype=float) * dt, held_up, np.array(lost_l, dtype=bool),
+            np.where(since < _LONG_AGO, since * dt, math.inf), np.array(on_gyro_l, dtype=bool),
+            np.degrees(np.arccos(np.clip(off_l, -1.0, 1.0))), np.asarray(valid, dtype=bool))
+
+    def _bias_window_done(self, m: int, u0: Vec, ww: Vec, still: bool, u: Vec) -> None:
+        """A full bias window of m samples, from accelerometer direction u0 to u, over which
+        the raw gyro summed to ww and (still) every sample turned slower than STILL_RATE_DPS:
+        update the bias estimate (see the module docstring)."""
+        span_s = (m - 1) * self.dt
+        # rotation vector r taking u0 to u (the accelerometer's view): du/dt = u x w, so the
+        # segment turned by -r: the true rate across gravity is -r / span
+        cx = u0[1] * u[2] - u0[2] * u[1]
+        cy = u0[2] * u[0] - u0[0] * u[2]
+        cz = u0[0] * u[1] - u0[1] * u[0]
+        sn = math.sqrt(cx * cx + cy * cy + cz * cz)
+        c = u0[0] * u[0] + u0[1] * u[1] + u0[2] * u[2]
+        k = math.atan2(sn, c) / sn if sn > 1e-12 else 1.0
+        true_w = (-k * cx / span_s, -k * cy / span_s, -k * cz / span_s)
+        mean_w = (ww[0] / m, ww[1] / m, ww[2] / m)
+        est = (mean_w[0] - true_w[0], mean_w[1] - true_w[1], mean_w[2] - true_w[2])
+        b = self._bias_next
+        if not still:
+            # about vertical the accelerometer sees nothing, and a turning person turns about
+            # vertical: keep the old bias along up (it does not move the up direction anyway)
+            d = (est[0] - b[0]) * u[0] + (est[1] - b[1]) * u[1] + (est[2] - b[2]) * u[2]
+            est = (est[0] - d * u[0], est[1] - d * u[1], est[2] - d * u[2])
+        self._bias_n += 1
+        kb = max(self._bias_k, 1.0 / self._bias_n)
+        b = self._bias_next
+        self._bias_next = (b[0] + kb * (est[0] - b[0]), b[1] + kb * (est[1] - b[1]),
+                           b[2] + kb * (est[2] - b[2]))
+
+    def commit(self) -> None:
+        """Use the bias learnt so far from now on (the detector calls this at the end of each
+        of its grid-aligned chunks, so batch and live use it from the same sample)."""
+        self.bias_rad_s = self._bias_next
+
+def gravity_direction(acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray, fs: float) -> np.ndarray:
     """Unit up direction (n, 3) in the sensor frame from uniform acc (n, 3) m/s^2 and gyro
-    (n, 3) rad/s sampled at fs Hz, by the complementary filter of :class:`GravityTracker`."""
-    tr = GravityTracker(fs, tau_s=tau_s)
-    out = np.empty((acc_m_s2.shape[0], 3))
-    for i, (a, w) in enumerate(zip(acc_m_s2.tolist(), gyr_rad_s.tolist(), strict=True)):
-        out[i] = tr.update(a[0], a[1], a[2], w[0], w[1], w[2])
-    return out
+    (n, 3) rad/s sampled at fs Hz, by :class:`OrientationTracker` (no gaps)."""
+    n = acc_m_s2.shape[0]
+    tr = OrientationTracker(fs)
+    return tr.push(np.arange(n) / fs, np.asarray(acc_m_s2, float), np.asarray(gyr_rad_s, float),
+                   np.zeros(n), np.ones(n, dtype=bool), np.zeros(n)).up

@@ -99,12 +99,11 @@ class UniformResampler:
         k = np.arange(self._k_next, k_end + 1)
         self._k_next = k_end + 1
         tg = self._t0 + k / self.fs_out
-        xg = np.empty((k.shape[0], k_ch))
-        for c in range(k_ch):
-            xg[:, c] = np.interp(tg, t, x[:, c])
-        # Gap length around each grid point: interval between the bracketing samples.
+        # each grid point between the two samples around it (as np.interp, all channels at once)
         j = np.clip(np.searchsorted(t, tg, side="right"), 1, t.shape[0] - 1)
-        span = t[j] - t[j - 1]
+        span = t[j] - t[j - 1]  # also the gap length around each grid point
+        frac = np.clip((tg - t[j - 1]) / np.where(span > 0, span, 1.0), 0.0, 1.0)[:, None]
+        xg = x[j - 1] + frac * (x[j] - x[j - 1])
         valid = span <= self.max_gap_s
         return UniformBlock(tg, xg, valid, span)
 

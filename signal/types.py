@@ -4,13 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-REP_KINDS = {
-    "heel-toe": ("heel_raise", "toe_raise"),
-    "march": ("lift",),
-    "wall-slide": ("slide",),
-}
-EXERCISES = ("heel-toe", "march", "wall-slide", "sway")
-
 
 @dataclass(frozen=True)
 class Rep:
@@ -29,9 +22,12 @@ class Rep:
     hold_s: float
 
     def to_json(self) -> dict:
+        from movecoach.signal.exercises import KIND_EXERCISE, get
+
         d = asdict(self)
-        if self.kind == "slide":
-            d["depth_deg"] = d.pop("amplitude_deg")
+        size = get(KIND_EXERCISE[self.kind]).size_field
+        if size != "amplitude_deg":  # a slide's size is its depth
+            d[size] = d.pop("amplitude_deg")
         return d
 
 

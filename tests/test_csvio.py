@@ -128,11 +128,19 @@ def test_time_going_backwards(tmp_path):
     assert ":52:" in msg and "backwards" in msg
 
 
-def test_duplicate_time(tmp_path):
+def test_a_logger_that_writes_one_time_twice_is_read_with_one_warning(tmp_path, caplog):
+    # two real walking recordings (IPOL 2023) were refused outright for this: the logger repeated
+    # a timestamp. The repeat is dropped (the first sample kept), once-warned; backwards stays an error
     lines = csv_text()
-    lines[60] = lines[59]
-    msg = error_of(write_lines(tmp_path / "d.csv", lines))
-    assert ":61:" in msg and "repeats" in msg
+    for i in (60, 90):  # this row's time is the row before's
+        lines[i] = lines[i - 1].split(",", 1)[0] + "," + lines[i].split(",", 1)[1]
+    path = write_lines(tmp_path / "d.csv", lines)
+    with caplog.at_level("WARNING"):
+        rec = read_csv(path)
+    assert len(rec) == len(lines) - 3  # header and the two repeats
+    assert np.all(np.diff(rec.t_s) > 0)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "2 samples repeat" in warnings[0] and "line 61" in warnings[0]
 
 
 def test_less_than_two_seconds(tmp_path):

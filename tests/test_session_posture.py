@@ -62,7 +62,7 @@ def test_the_coach_cues_the_posture_once_when_a_march_set_is_done_standing():
                            [sink], device_id="test", options=SessionOptions(ready_s=0, speed=100))
     asyncio.run(asyncio.wait_for(runner.run(), 60))
     cues = [e.data for e in sink.events if e.kind == "cue" and e.data["cue"] == "posture"]
-    assert len(cues) == 1 and "front of your thigh" in cues[0]["text"]
+    assert len(cues) == 1 and "sitting" in cues[0]["text"]  # (the sensor may sit anywhere round the thigh)
     assert not [e for e in sink.events if e.kind == "rep"]
 
 

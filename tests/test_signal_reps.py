@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from movecoach.signal.reps import HeelToeCounter, count_reps, counts_of
+from movecoach.signal.reps import RepCounter, count_reps, counts_of
 from movecoach.sim import Conditions, simulate
 
 
@@ -47,7 +47,7 @@ def test_ten_heel_and_ten_toe_raises_with_2s_holds_count_ten_each():
 def test_heel_raises_then_toe_raises_with_a_tilted_strap_at_50_hz():
     cond = Conditions(strap_error_deg=20.0)
     rec = simulate("heel-toe", reps=6, fs=50.0, seed=11, conditions=cond, pattern="blocked")
-    counter = HeelToeCounter().detect(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, fs=rec.fs)
+    counter = RepCounter("heel-toe").detect(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, fs=rec.fs)
     assert [r.kind for r in counter.reps_] == ["heel_raise"] * 6 + ["toe_raise"] * 6
     assert counter.counts_ == {"heel_raise": 6, "toe_raise": 6}
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from movecoach.errors import UserError
 from movecoach.paths import data_dir, demo_data_dir
 from movecoach.recorder import SessionStore
-from movecoach.signal.types import EXERCISES
+from movecoach.signal.exercises import EXERCISES
 
 
 def parse_day(text: str) -> str:

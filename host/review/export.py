@@ -27,11 +27,11 @@ from movecoach import __version__
 from movecoach.errors import UserError
 from movecoach.paths import make_private_dir, private_file, write_private_text
 from movecoach.recorder import SWAY_FIELDS, RepRow, Session, SessionStore, read_samples
+from movecoach.signal.exercises import REP_EXERCISES
 
 log = logging.getLogger(__name__)
 
 EXPORT_VERSION = 1
-KNOWN_EXERCISES = ("march", "heel-toe", "wall-slide")
 SESSION_COLUMNS = (
     "session_id", "date", "started_at", "ended_at", "duration_min", "status", "damaged", "device_id",
     "routine", "source", "exercises", "sets", "reps", "holds_met", "holds_total",
@@ -89,7 +89,7 @@ def session_record(s: Session) -> dict:
 
 
 def _session_columns(sessions: list[Session]) -> list[str]:
-    exercises = list(KNOWN_EXERCISES)
+    exercises = list(REP_EXERCISES)
     for s in sessions:
         exercises += [e.exercise for e in s.exercises if e.exercise not in exercises]
     return [*SESSION_COLUMNS, *(_col(ex, n) for ex in exercises for n in EXERCISE_COLUMNS),

@@ -10,7 +10,7 @@ from pathlib import Path
 from movecoach.errors import UserError
 from movecoach.limits import HOLD_S, SWAY_DURATION_S, check_seconds
 from movecoach.routine import REPS_HELP
-from movecoach.signal.types import EXERCISES
+from movecoach.signal.exercises import EXERCISES
 
 log = logging.getLogger(__name__)
 

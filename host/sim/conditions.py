@@ -71,6 +71,13 @@ class Conditions:
     during reps and holds, a fifth of it at rest), fatigue in [0, 1] (by the last rep amplitude
     down by up to 20 %, movement up to 40 % slower and holds up to 50 % shorter).
 
+    Rhythm: rhythmic: reps one after another, as many people do them: heel and toe raises held
+    0-0.5 s with 0.05-0.4 s between them, march lifts barely held with the other leg's lift and
+    0.05-0.3 s between; after a distractor the set goes on within 0.1-0.5 s (no rest in which to
+    learn a gyro bias). wobble_deg: natural unsteadiness of the segment throughout (RMS deg,
+    0.2-1.5 Hz): a standing foot rolls and rocks a little, a thigh sways; it is part of the
+    motion (in the truth), not a sensor error.
+
     Recording: fs_hz overrides simulate()'s fs when set; loss_bursts runs of 5-40 lost samples
     (t_s then has gaps); irregular_dt: sample instants jitter (+-30 % of a period, occasional
     late samples); t0_s: the sensor clock at the first sample; distractors: movements before,
@@ -104,6 +111,8 @@ class Conditions:
     irregular_dt: bool = False
     t0_s: float = 0.0
     fs_hz: float | None = None
+    rhythmic: bool = False
+    wobble_deg: float = 0.0
 
     def __post_init__(self) -> None:
         unknown = [d for d in self.distractors if d not in DISTRACTORS]
@@ -135,7 +144,8 @@ class Conditions:
         'hard': everything randomised within realistic bounds from the seed: body, speed 0.5-2x,
         amplitudes (x0.8-1.2, 5-20 % rep-to-rep spread), rate 50-208 Hz, noise, bias, bias drift
         and scale errors near the top of the datasheet, strap error up
-        to 25 deg, any roll about the thigh, any turn on the skin, tremor 4-10 Hz of 0.5-3 deg (at most `max_tremor_deg`), fatigue, 1-4 loss
+        to 25 deg, any roll about the thigh, any turn on the skin, rhythmic reps in 3 of 10, a
+        segment wobble of up to 2 deg, tremor 4-10 Hz of 0.5-3 deg (at most `max_tremor_deg`), fatigue, 1-4 loss
         bursts, jittered sample times, a clock that does not start at 0, and 3-5 distractors.
         """
         if name == "clean":
@@ -171,5 +181,7 @@ class Conditions:
             irregular_dt=True,
             t0_s=float(np.round(rng.uniform(5.0, 5000.0), 3)),
             fs_hz=float(rng.choice([52.0, 50.0, 100.0, 104.0, 208.0])),
-            strap_turn_deg=float(rng.uniform(-180.0, 180.0)),  # drawn last: earlier draws unchanged
+            strap_turn_deg=float(rng.uniform(-180.0, 180.0)),  # drawn after the others: earlier
+            rhythmic=bool(rng.random() < 0.3),  # draws unchanged
+            wobble_deg=float(rng.uniform(0.0, 2.0)),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass, field
@@ -11,11 +12,11 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from movecoach.samples import SampleBlock
+from movecoach.signal.exercises import EXERCISES
 from movecoach.signal.sway import sway_metrics
-from movecoach.signal.types import EXERCISES
 from movecoach.sim.conditions import Conditions, acc_lsb_m_s2, gyr_lsb_rad_s
 from movecoach.sim.kinematics import G_M_S2, ideal_imu, sample_imu
-from movecoach.sim.motions import BUILDERS, Body, Motion
+from movecoach.sim.motions import BUILDERS, Body, Motion, _band_noise
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,9 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
     else:
         motion = BUILDERS[exercise](reps, rng, cond, body, FS_INTERNAL_HZ, hold_s)
 
+    if cond.wobble_deg > 0 and motion.wobble:
+        motion = _wobbled(motion, cond, rng)
+
     # how the sensor sits on the segment: mount (incl. thigh roll) and a misalignment
     max_err = {"heel-toe": 30.0, "march": 10.0, "wall-slide": 10.0, "sway": 10.0}[exercise]
     err_deg = min(cond.strap_error_deg, max_err)
@@ -110,7 +114,7 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
     t_samp = _jitter(t_reg, fs_out, rng) if cond.irregular_dt else t_reg
     clean_acc, clean_gyr = sample_imu(t_int, acc_c, gyr_c, t_reg, fs_out)
     acc, gyr = sample_imu(t_int, acc_r, gyr_r, t_samp, fs_out)
-    acc, gyr = _sensor_errors(acc, gyr, fs_out, cond, rng)
+    acc, gyr = sensor_errors(acc, gyr, fs_out, cond, rng)
     keep = _loss_mask(len(t_samp), cond.loss_bursts, rng)
 
     t0 = float(cond.t0_s)
@@ -125,6 +129,23 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
     log.info("simulated %s: %d samples at %.0f Hz, %.1f s, %d reps, %d distractors", exercise,
              int(keep.sum()), fs_out, duration, len(truth["reps"]), len(truth["distractors"]))
     return SimRecording(np.round(t_samp[keep] + t0, 6), acc[keep], gyr[keep], fs_out, truth, clean)
+
+
+# The natural unsteadiness of a segment (Conditions.wobble_deg) is slow: postural sway of a
+# standing person lies at 0.1-1 Hz (foot centre-of-pressure and ankle studies), a little faster
+# at a single foot rolling on the floor.
+WOBBLE_BAND_HZ = (0.2, 1.5)
+
+
+def _wobbled(motion: Motion, cond: Conditions, rng: np.random.Generator) -> Motion:
+    """The motion with band-limited wobble of cond.wobble_deg RMS (times each channel's weight)
+    added to its wobble channels, pose recomputed: part of the motion and of its truth."""
+    ch = dict(motion.channels)
+    n = motion.n
+    for k, w in motion.wobble.items():
+        ch[k] = ch[k] + w * _band_noise(rng, n, motion.fs_hz, *WOBBLE_BAND_HZ, np.deg2rad(cond.wobble_deg))
+    rot, pos = motion.pose(ch)
+    return dataclasses.replace(motion, rot=rot, pos_m=pos, channels=ch)
 
 
 def _tremor_rad(motion: Motion, cond: Conditions, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
@@ -158,7 +179,7 @@ def _jitter(t_reg: np.ndarray, fs: float, rng: np.random.Generator) -> np.ndarra
     return t
 
 
-def _sensor_errors(acc: np.ndarray, gyr: np.ndarray, fs: float, cond: Conditions,
+def sensor_errors(acc: np.ndarray, gyr: np.ndarray, fs: float, cond: Conditions,
                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Noise (constant density, RMS given at 104 Hz), constant bias, int16 counts (saturating)."""
     acc = acc.copy()

@@ -84,7 +84,8 @@ class Motion:
     tremor: channel -> weight: tremor (rad) is added to these joint channels, so the segment
     shakes about its real joint (ankle/toes, hip); empty: no tremor for this segment;
     pose: channels -> (rot, pos_m), to recompute the pose with tremor added;
-    reps/spans: the scripted reps and distractors; channels: the joint/pose channels.
+    reps/spans: the scripted reps and distractors; channels: the joint/pose channels;
+    wobble: channel -> weight: the natural unsteadiness (Conditions.wobble_deg) goes on these.
     """
 
     exercise: str
@@ -99,6 +100,7 @@ class Motion:
     spans: list[SpanMark]
     channels: dict[str, np.ndarray]
     info: dict = field(default_factory=dict)
+    wobble: dict[str, float] = field(default_factory=dict)  # channel -> weight of the wobble (rad)
 
     @property
     def n(self) -> int:
@@ -156,6 +158,11 @@ class _Style:
 
     def hold(self, typical_s: float, i: int) -> float:
         return typical_s * (1.0 - 0.5 * self.cond.fatigue * self.progress(i))
+
+
+def _settle_s(cond: Conditions, rng: np.random.Generator) -> float:
+    """How long the person stands or sits still after a distractor before going on."""
+    return rng.uniform(0.1, 0.5) if cond.rhythmic else rng.uniform(1.5, 3.0)
 
 
 # time spent above 80 % of the way during a minimum-jerk ramp, as a fraction of the ramp
@@ -306,7 +313,7 @@ def build_heel_toe(reps: int, rng: np.random.Generator, cond: Conditions, body: 
             tl.hold(rng.uniform(3, 8))
             _foot_sit(tl, rng, down=False)
         tl.spans.append(SpanMark(name, i0, tl.n - 1))
-        tl.hold(rng.uniform(1.5, 3.0))
+        tl.hold(_settle_s(cond, rng))
 
     tl.hold(rng.uniform(2.0, 3.5))
     for name in plan.before:
@@ -317,17 +324,24 @@ def build_heel_toe(reps: int, rng: np.random.Generator, cond: Conditions, body: 
         st = style[kind]
         j = done[kind]
         done[kind] += 1
-        hold = hold_s if hold_s is not None else hold_mean[kind] + rng.uniform(-0.3, 0.3)
+        if hold_s is not None:
+            hold = hold_s
+        elif cond.rhythmic:  # one raise after another, barely held
+            hold = rng.uniform(0.0, 0.5)
+        else:
+            hold = hold_mean[kind] + rng.uniform(-0.3, 0.3)
+        shift = rng.uniform(0.05, 0.15) if cond.rhythmic else 0.2
         if kind == "heel_raise":
             peak = st.amplitude(heel_mean, 13 * D2R, 38 * D2R, j)
-            tl.move(0.2, pivot=1.0)  # up onto the balls of the foot
+            tl.move(shift, pivot=1.0)  # up onto the balls of the foot
         else:
             peak = -st.amplitude(toe_mean, 11 * D2R, 27 * D2R, j)  # >= 10 deg: the rule's threshold
-            tl.move(0.2, pivot=0.0)  # back onto the heels
-        _rep(tl, kind, "pitch", 0.0, peak, st.duration(0.9, j), st.hold(max(hold, 0.0), j),
-             st.duration(0.9, j), rng.uniform(0.0, 0.06),
+            tl.move(shift, pivot=0.0)  # back onto the heels
+        move_s = 0.6 if cond.rhythmic else 0.9
+        _rep(tl, kind, "pitch", 0.0, peak, st.duration(move_s, j), st.hold(max(hold, 0.0), j),
+             st.duration(move_s, j), rng.uniform(0.0, 0.06),
              also={"roll": rng.uniform(-0.08, 0.08) * abs(peak)})
-        tl.hold(st.duration(1.2, j))
+        tl.hold(rng.uniform(0.05, 0.4) if cond.rhythmic else st.duration(1.2, j))
     for name in plan.after:
         distract(name)
     tl.hold(rng.uniform(1.5, 3.0))
@@ -337,8 +351,10 @@ def build_heel_toe(reps: int, rng: np.random.Generator, cond: Conditions, body: 
         return _foot_pose(c, body)
 
     rot, pos = pose(ch)
+    # a standing foot rolls and rocks a little (ankle and toes), mostly sideways
     return Motion("heel-toe", fs_hz, rot, pos, tl.impact_acc_world(), FOOT_MOUNT,
-                  {"pitch": 1.0, "roll": 0.2}, pose, tl.reps, tl.spans, ch)
+                  {"pitch": 1.0, "roll": 0.2}, pose, tl.reps, tl.spans, ch,
+                  wobble={"roll": 1.0, "pitch": 0.4})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -500,7 +516,7 @@ class _Thigh:
         else:
             getattr(self, name if name != "walk" else "_walk_some")()
         self.tl.spans.append(SpanMark(name, i0, self.tl.n - 1))
-        self.tl.hold(self.rng.uniform(1.5, 3.0))
+        self.tl.hold(_settle_s(self.cond, self.rng))
 
     def _walk_some(self) -> None:
         self.walk(int(self.rng.integers(3, 7)))
@@ -536,14 +552,18 @@ def build_march(reps: int, rng: np.random.Generator, cond: Conditions, body: Bod
         for name in plan.between.get(i, []):
             th.do(name)
         amp = st.amplitude(lift_mean, 13 * D2R, 42 * D2R, i)
-        top = hold_s if hold_s is not None else rng.uniform(0.0, 0.4)
+        if hold_s is not None:
+            top = hold_s
+        else:
+            top = rng.uniform(0.0, 0.15) if cond.rhythmic else rng.uniform(0.0, 0.4)
         rise, lower = st.duration(0.6, i), st.duration(0.6, i)
         _rep(tl, "lift", "flex", th.seat_flex, th.seat_flex + amp, rise, st.hold(top, i) + _ABOVE_80 * (rise + lower),
              lower, rng.uniform(0.0, 0.05), also={"abd": rng.uniform(-3, 3) * D2R})
         # the other leg's lift: this thigh presses down a little
-        tl.move(st.duration(0.6, i), flex=th.seat_flex - rng.uniform(0.5, 1.5) * D2R)
-        tl.move(st.duration(0.6, i), flex=th.seat_flex)
-        tl.hold(st.duration(0.3, i))
+        other_s = 0.45 if cond.rhythmic else 0.6
+        tl.move(st.duration(other_s, i), flex=th.seat_flex - rng.uniform(0.5, 1.5) * D2R)
+        tl.move(st.duration(other_s, i), flex=th.seat_flex)
+        tl.hold(rng.uniform(0.05, 0.3) if cond.rhythmic else st.duration(0.3, i))
     after = list(plan.after)
     if "walk" in after and "sit_stand" not in after:
         after.append("sit_stand")  # walking away means standing up first
@@ -560,11 +580,9 @@ def build_march(reps: int, rng: np.random.Generator, cond: Conditions, body: Bod
 
 def _thigh_motion(exercise: str, tl: Timeline, body: Body, cond: Conditions, rng: np.random.Generator) -> Motion:
     ch = tl.arrays()
-    # where around the thigh the sensor sits (0 = front, strap_roll_deg); seated marching puts it
-    # on the front (the placement guide), within 45 deg of the mid-line
+    # where around the thigh the sensor sits (0 = front, strap_roll_deg): anywhere, for every
+    # exercise (people strapping a sensor on alone put it where they can reach)
     roll = cond.strap_roll_deg * D2R
-    if exercise == "march":
-        roll = ((roll + np.pi) % (2 * np.pi) - np.pi) / 4.0
 
     def pose(c: dict[str, np.ndarray]) -> tuple[Rotation, np.ndarray]:
         return _thigh_pose(c, body, roll)
@@ -572,8 +590,9 @@ def _thigh_motion(exercise: str, tl: Timeline, body: Body, cond: Conditions, rng
     rot, pos = pose(ch)
     # strap roll about the thigh axis, then the sensor turned on the skin (about its own z)
     mount = rot_z(roll)[0] * THIGH_MOUNT * Rotation.from_euler("z", cond.strap_turn_deg * D2R)
+    # a thigh sways sideways and turns a little (hip), and bobs less in flexion
     return Motion(exercise, tl.fs_hz, rot, pos, tl.impact_acc_world(), mount, {"flex": 1.0, "abd": 0.3},
-                  pose, tl.reps, tl.spans, ch)
+                  pose, tl.reps, tl.spans, ch, wobble={"abd": 1.0, "yaw": 0.6, "flex": 0.3})
 
 
 def _slide(tl: Timeline, body: Body, depth: float, down_s: float, hold_s: float, up_s: float, sag: float) -> None:

@@ -1,0 +1,44 @@
+"""Heel-toe raises: standing, onto the toes and hold, lower; lift the toes; alternate, 10 each."""
+
+from movecoach.signal.exercises import Exercise, RepRules
+
+EXERCISE = Exercise(
+    name="heel-toe",
+    title="Heel-toe raises",
+    analysis="reps",
+    nouns=("heel-toe raise", "heel-toe raises"),
+    site="foot",
+    axes="+x toward the toes, +z up out of the top of the foot (within ~25 deg)",
+    rep_kinds=("heel_raise", "toe_raise"),
+    kind_nouns={"heel_raise": ("heel raise", "heel raises"), "toe_raise": ("toe raise", "toe raises")},
+    angle_meaning={"heel_raise": "how far your foot tilted", "toe_raise": "how far your foot tilted"},
+    size_word="",
+    hold_where="up on your toes",
+    rest_posture=None,
+    rules=RepRules(
+        signed=True,
+        # a foot roll (onto its edge) is not a raise: at the top of a raise the pitch is at
+        # least 0.7 of the whole tilt (a strap turned 25 deg on the foot still gives 0.9)
+        min_pitch_share=0.7,
+        max_amplitude_deg=50.0,
+        max_settle_s=8.0,
+        seen_after_gap=True,
+        # heel and toe raises pivot on the floor: the accelerometer stays within 11.4 deg of up
+        # on 2800 hard-condition reps of the first simulator, 8.7 deg on 789 hard, rhythmic and
+        # wobbling reps of the current one, 3.4 deg on the independent simulator's; a walking
+        # foot's steps read 15-94 deg, the smallest (18 deg) a last shuffle of real walking
+        max_accel_off_deg=14.0,
+        # a raise does not turn the foot about vertical (<= 3.5 deg on 789 simulated raises);
+        # turning steps in real walking turn it 15-140 deg
+        max_turn_deg=10.0,
+        # raises can follow one another straight away (rhythmic sets: 0.05 s between)
+        dwell_s=0.0,
+        candidate_rests=False,
+    ),
+    placement=("Strap the sensor on the top of your foot, over the laces, with the arrow "
+               "towards your toes. Stand holding a counter or chair back for balance."),
+    reps=20,
+    hold_s=2.0,
+    hold_kinds=("heel_raise",),
+    min_good_deg={"heel_raise": 12.0, "toe_raise": 10.0},
+)

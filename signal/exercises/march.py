@@ -1,0 +1,33 @@
+"""Seated marches: sitting, lift one knee, lower it, then the other."""
+
+from movecoach.signal.exercises import Exercise, RepRules
+
+EXERCISE = Exercise(
+    name="march",
+    title="Seated marches",
+    analysis="reps",
+    nouns=("seated march", "seated marches"),
+    site="thigh",
+    axes="flat on the thigh, anywhere around it, turned any way",
+    rep_kinds=("lift",),
+    kind_nouns={"lift": ("lift", "lifts")},
+    angle_meaning={"lift": "how far your thigh rose"},
+    size_word="up",
+    hold_where="with the knee up",
+    rest_posture="seated",
+    rules=RepRules(
+        max_settle_s=6.0,
+        new_rest_s=2.0,
+        # a lift comes back to the seat; a walking thigh swings on through rest to the other
+        # side (hip extension at push-off)
+        reverse_deg=6.0,
+        after_min_s=0.2,
+        chain=False,
+        same_way_as_sitting=True,
+    ),
+    placement=("Sit on a firm chair. Strap the sensor on your right thigh, halfway between hip "
+               "and knee; anywhere round the thigh and any way up is fine."),
+    posture_cue="I can't tell that you are sitting. Sit down on a firm chair to start.",
+    reps=10,
+    min_good_deg={"lift": 15.0},
+)

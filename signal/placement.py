@@ -1,0 +1,174 @@
+"""Stage 2 of the rep analysis: placement. How the sensor sits on its segment, learnt from the
+data: the one place that knows the strap rules.
+
+- Foot (heel-toe): the strap puts +x toward the toes and +z up out of the foot, give or take
+  ~25 deg. The rest up-direction fixes the tilt (:func:`~movecoach.signal.orientation.rotation_to_z`);
+  the axis the foot pitches about (raises and strides alike) fixes how the sensor is turned on
+  the foot (:attr:`Placement.yaw_deg`), so pitch (toes down +, toes up -) and roll are measured
+  about the foot's own axes wherever the arrow points within +-60 deg.
+- Thigh (march, wall slide): flat on the thigh, anywhere around it, turned any way. The thigh
+  turns about the hip's (or knee's) side-to-side axis in lifts, slides, strides and when sitting
+  down or standing up: that axis, seen by the gyro, is :attr:`Placement.turn_axis`. The thigh's
+  long axis lies across it and in the sensor's face (a flat strap), so it is known where the two
+  are far from parallel: within ~60 deg of the front or the back of the thigh. On the side of the
+  thigh the sensor's face is nearly across the turning axis itself and the long axis cannot be
+  seen; :meth:`Placement.thigh_inclination_deg` then says so (None), and the posture stage falls
+  back on other evidence.
+
+The learning is causal and cheap: the gyro's second moment over moving samples, per block; the
+later stages read it as snapshots (:class:`PlacementView`) that change at fixed grid chunks.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from movecoach.signal.orientation import rotation_to_z
+
+log = logging.getLogger(__name__)
+
+# Samples turning faster than this teach the turning axis: a lift, a slide or a sit-down turns a
+# thigh at 30-100 deg/s, tremor after the 2 Hz pre-filter stays below. A standing foot rolls
+# with its balance at up to ~30 deg/s (+-12 deg/s in the independent simulator's recordings,
+# more in ours at 3 deg of wobble), so it learns only from faster turning (raises: 40-120 deg/s,
+# strides: more).
+LEARN_RATE_DPS = {"thigh": 25.0, "foot": 40.0}
+# The turning axis is trusted once the gyro's second moment along it (the integral of the
+# squared rate) is this many (rad/s)^2 s (about one lift or raise: 25 deg in 0.6 s) and it
+# dominates the other axes by AXIS_DOMINANCE (a lift adds a few degrees of abduction, a raise a
+# little roll).
+AXIS_MIN_ENERGY = 0.1
+AXIS_DOMINANCE = 4.0
+# The foot's strap prior: the pitch axis is the sensor's y axis, worth this much energy, so a
+# few fidgets do not turn it ((rad/s)^2 s); and it is never taken as more than FOOT_MAX_YAW_DEG
+# from y.
+FOOT_PRIOR_ENERGY = 0.1
+FOOT_MAX_YAW_DEG = 60.0
+# The thigh's long axis is taken from the turning axis only where the sensor's face is at least
+# this far from being across it (|z x axis| = cos of the angle around the thigh from the front):
+# beyond ~60 deg round to the side a 3 deg error in the learnt axis tilts the long axis by 6 deg
+# or more, and on the side itself (80-100 deg) it cannot be found at all.
+THIGH_AXIS_MIN_COS = 0.5
+
+
+class PlacementView:
+    """How the sensor sits, as learnt up to a point: a frozen snapshot the later stages read.
+
+    site: 'foot' or 'thigh'; m: the second moment of the gyro's turning about horizontal axes
+    ((rad/s)^2 s, sensor frame); version: grows with each snapshot that learnt something.
+    The angle helpers take unit up-directions (3,) in the sensor frame.
+    """
+
+    def __init__(self, site: str, m: np.ndarray, version: int):
+        self.site = site
+        self.m = m
+        self.version = version
+        vals, vecs = np.linalg.eigh(m)
+        ok = vals[2] >= AXIS_MIN_ENERGY and vals[2] >= AXIS_DOMINANCE * max(vals[1], 1e-12)
+        self.turn_axis: np.ndarray | None = vecs[:, 2] if ok else None
+        """Unit axis (3,) the segment turns about, sensor frame (sign arbitrary), or None while
+        not yet clear."""
+        self._long_axis = self._find_long_axis()
+
+    # -- foot ----------------------------------------------------------------------------------
+    def foot_frame(self, rest_up: np.ndarray) -> np.ndarray:
+        """Foot: 3x3 rotation from the sensor frame to the foot's (x toes, y left, z up at
+        rest), given the rest up-direction (3,) in the sensor frame: the tilt from gravity, the
+        turn on the foot from the pitch axis (within FOOT_MAX_YAW_DEG)."""
+        r = rotation_to_z(rest_up)
+        m = (r @ self.m @ r.T)[:2, :2]
+        _, vecs = np.linalg.eigh(m)
+        ax = vecs[:, 1] if vecs[1, 1] >= 0 else -vecs[:, 1]  # the pitch axis, toward +y
+        yaw = max(-FOOT_MAX_YAW_DEG, min(FOOT_MAX_YAW_DEG, math.degrees(math.atan2(ax[0], ax[1]))))
+        c, s = math.cos(math.radians(yaw)), math.sin(math.radians(yaw))
+        # the sensor's x is turned by yaw from the toes: turn it back
+        rz = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        return rz @ r
+
+    # -- thigh ---------------------------------------------------------------------------------
+    def thigh_long_axis(self) -> np.ndarray | None:
+        """Thigh: unit long axis (3,) in the sensor frame (sign arbitrary), or None where it
+        cannot be seen (sensor on the side of the thigh, or no movement yet)."""
+        return self._long_axis
+
+    def _find_long_axis(self) -> np.ndarray | None:
+        a = self.turn_axis
+        if self.site != "thigh" or a is None:
+            return None
+        ln = np.array([-a[1], a[0], 0.0])  # z x a: in the sensor's face, across the axis
+        s = float(np.linalg.norm(ln))
+        if s < THIGH_AXIS_MIN_COS:
+            return None
+        return ln / s
+
+    def thigh_inclination_deg(self, up: np.ndarray) -> float | None:
+        """Thigh: inclination of the long axis from vertical (0 standing, ~90 seated), from the
+        unit up-direction (3,) in the sensor frame; None where the long axis cannot be seen."""
+        ln = self.thigh_long_axis()
+        if ln is None:
+            return None
+        c = abs(float(np.dot(ln, up)))
+        return math.degrees(math.acos(min(1.0, c)))
+
+
+class Placement:
+    """The placement stage: learns how the sensor sits on the segment (see the module docstring).
+
+    site: 'foot' or 'thigh' (the exercise registry's ``site``); fs: Hz of the samples pushed;
+    chunk: samples per learning step. :meth:`push` takes each block's bias-removed gyro and up-directions with the grid index
+    of its first sample; what a chunk of the grid teaches counts from the chunk's end on, so any
+    split into blocks gives the later stages the same :class:`PlacementView` at every sample
+    (:meth:`view_at`), batch and live alike.
+    """
+
+    def __init__(self, site: str, fs: float, chunk: int):
+        self.site = site
+        self.dt = 1.0 / fs
+        self.chunk = max(1, int(chunk))
+        m = np.zeros((3, 3))
+        if site == "foot":
+            m[1, 1] = FOOT_PRIOR_ENERGY
+        self._rate2 = math.radians(LEARN_RATE_DPS.get(site, 25.0)) ** 2
+        self._pending = np.zeros((3, 3))  # learnt in the chunk under way
+        self._views: list[tuple[int, PlacementView]] = [(0, PlacementView(site, m, 0))]
+
+    @property
+    def view(self) -> PlacementView:
+        """What is known after everything pushed so far."""
+        return self._views[-1][1]
+
+    def view_at(self, k: int) -> PlacementView:
+        """The view in force at grid sample k (one not older than the last pushed block)."""
+        for k_from, v in reversed(self._views):
+            if k_from <= k:
+                return v
+        return self._views[0][1]
+
+    def push(self, gyr_rad_s: np.ndarray, up: np.ndarray, ok: np.ndarray, k0: int) -> None:
+        """Add a block: bias-removed gyro (n, 3) rad/s, unit up-directions (n, 3), sensor frame;
+        ok (n,) bool, samples measured (not lost); k0 the grid index of its first sample. Only
+        turning about horizontal axes counts: raises, lifts, slides, strides and sitting down all
+        turn the segment about its side-to-side axis, which is level; turning about vertical is
+        the person turning round (about the thigh's own long axis when standing)."""
+        n = gyr_rad_s.shape[0]
+        w = gyr_rad_s - np.einsum("ij,ij->i", gyr_rad_s, up)[:, None] * up
+        use = ok & (np.einsum("ij,ij->i", w, w) > self._rate2)
+        # keep the views the block's samples may still ask for (from k0 on)
+        while len(self._views) > 1 and self._views[1][0] <= k0:
+            self._views.pop(0)
+        ends = list(range(self.chunk - k0 % self.chunk, n + 1, self.chunk))  # chunk ends in it
+        start = 0
+        for e in ends + ([n] if not ends or ends[-1] != n else []):
+            piece = w[start:e][use[start:e]]
+            if piece.shape[0]:
+                self._pending += (piece.T @ piece) * self.dt
+            if e in ends:  # a chunk is complete: what it taught counts from its end
+                if self._pending.any():
+                    v = self.view
+                    self._views.append((k0 + e, PlacementView(self.site, v.m + self._pending,
+                                                              v.version + 1)))
+                    self._pending = np.zeros((3, 3))
+            start = e

@@ -1,0 +1,640 @@
+"""Stage 4 of the rep analysis: segmentation. Rests and the excursions away from them.
+
+Per sample it takes the orientation stage's up-direction and flags, the placement stage's view
+of the segment and the posture stage's posture, and follows a small state machine:
+
+- no rest yet: wait until the segment is held for ``rest_settle_s``; that is the rest;
+- at rest (idle): an *excursion* starts when the angle from rest passes ``arm_deg`` after the
+  person dwelt near rest (``dwell_s``); moving off rest without that pause (walking, the swing
+  of a stride) blocks instead;
+- blocked: wait to be back near rest and steady, or held somewhere new long enough
+  (``new_rest_s``) to call it the new rest;
+- away (an excursion): it becomes a rep candidate at ``min_amplitude_deg`` and is finished when
+  it comes back near the same rest; the rules (:mod:`~movecoach.signal.rules`) are asked while it
+  is away, on its return and while the segmenter watches a little past the return; a finished
+  candidate is measured (:mod:`~movecoach.signal.measure`).
+
+Two rests at once: while an excursion is held somewhere (a hold at the bottom of a wall slide, or
+standing after getting up from a chair) that place becomes a *candidate* rest. A return to the
+old rest finishes the excursion as a rep (it was a hold); a rep made from and back to the
+candidate (the first slide after standing up) makes the candidate the rest. Held too long away
+(``max_settle_s``), too far for a rep, or in another posture, it is the new rest.
+
+Lost packets: nothing is counted across a long gap (the orientation stage bridges short ones);
+a rep already back near rest when a long gap begins is counted; a person at rest on both sides
+of a long gap is taken to have stayed at rest.
+
+Batch and live run exactly this code on exactly the same samples, so they report the same reps
+whatever the block sizes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+
+from movecoach.signal.exercises import Exercise, RepRules
+from movecoach.signal.measure import measure_rep
+from movecoach.signal.orientation import GAP_DOUBT_S, GAP_SETTLE_S, OrientationBlock
+from movecoach.signal.placement import Placement, PlacementView
+from movecoach.signal.posture import SEATED, STANDING, UNKNOWN, WALKING
+from movecoach.signal.rules import AFTER_RETURN, ON_RETURN, WHILE_AWAY, first_reason
+from movecoach.signal.types import Rep, RepEvent
+
+log = logging.getLogger(__name__)
+
+Vec = tuple[float, float, float]
+
+# A reversal of the angle's direction by more than this counts as a swing (RepRules.max_swings).
+SWING_DEG = 10.0
+# A person counts as quiet (a rep may start) after QUIET_S held or still ...
+QUIET_S = 0.15
+# ... and a candidate rest's excursion starts at most QUIET_LEAD_S after that.
+QUIET_LEAD_S = 1.5
+# The window a rep is measured over starts this long before it left rest (its lead-in).
+LEAD_IN_S = 1.5
+# March: a lift starts at most this long after the thigh was last held (a seated thigh rests on
+# the seat before a lift; a walking thigh never stops).
+LIFT_LEAD_S = 1.0
+# Held this close to the rest (but beyond arm_deg) for rest_settle_s after a movement, the person
+# has settled back a little differently (a seated thigh shifted on the seat, a foot set down
+# again): that is the rest now.
+RESETTLE_DEG = 12.0
+# After the return, rising again by this much (and past arm_deg) is the next movement: a stride
+# goes straight on at ~70 deg/s; a thigh that settles a little off its rest, or wobbles, creeps by
+# a degree or two.
+RISE_AGAIN_DEG = 3.0
+# The live hold countdown starts once the rep has stopped going further (its peak has not grown
+# by PEAK_GROWTH_DEG for this long): before that the hold so far is re-measured against a peak
+# still growing. What it counts is the recorded hold's definition all along (measure.held_s).
+HOLD_TICK_AFTER_S = 0.2
+# An excursion held somewhere is a candidate rest only once it has stopped growing: its peak has
+# not grown by PEAK_GROWTH_DEG for rest_settle_s. (A slow slide, 60 deg over 13 s, creeps at
+# 3-6 deg/s and can look held for a second; a wobble does not grow the peak once it is there.)
+PEAK_GROWTH_DEG = 1.0
+# A change of rest this large is sitting down or standing up.
+LARGE_CHANGE_DEG = 40.0
+# The rest follows slow drift (a strap settling, small weight shifts) with this time constant
+# while the person is held at rest.
+REST_DRIFT_TAU_S = 20.0
+# A rest left for one the exercise accepts (sitting down before a march) and then left again
+# within BOUNCE_S back to within BOUNCE_DEG of where the person was is a deep knee bend in the
+# wrong posture, not a change of posture: from a thigh sensor a held bend with the thigh 60-70
+# deg from vertical looks just like sitting (a simulated wall slide held 0.5-2 s did); sitting
+# down to march is followed by marching, not by standing straight back up.
+BOUNCE_S = 8.0
+BOUNCE_DEG = 15.0
+# Postures each rest posture accepts reps from: where the posture stage cannot tell (sensor on
+# the side of the thigh), the person is taken to be doing what the coach asked.
+ACCEPTS = {"seated": (SEATED, UNKNOWN), "standing": (STANDING, UNKNOWN), None: None}
+
+_IDLE, _AWAY, _BLOCKED, _NOREST = 0, 1, 2, 3
+
+
+class Rest:
+    """A rest up-direction g (sensor frame) and, for signed exercises, the foot frame its
+    signed angle is measured in (from the placement stage's view of the strap)."""
+
+    __slots__ = ("_frame", "_rows", "_version", "g", "signed")
+
+    def __init__(self, g: Vec, signed: bool):
+        self.g = g
+        self.signed = signed
+        self._frame: np.ndarray | None = None
+        self._rows: list = []  # the frame's x and z rows as floats (signed_deg, per sample)
+        self._version = -1
+
+    def frame(self, view: PlacementView) -> np.ndarray | None:
+        if not self.signed:
+            return None
+        if self._version != view.version:
+            self._frame = view.foot_frame(np.array(self.g))
+            self._rows = self._frame[[0, 2]].tolist()
+            self._version = view.version
+        return self._frame
+
+    def angle_deg(self, g: Vec) -> float:
+        r = self.g
+        c = g[0] * r[0] + g[1] * r[1] + g[2] * r[2]
+        return math.degrees(math.acos(1.0 if c > 1.0 else -1.0 if c < -1.0 else c))
+
+    def signed_deg(self, g: Vec, view: PlacementView) -> float:
+        """Pitch about the foot's axis from this rest (deg, toes down +)."""
+        if self._version != view.version:
+            self.frame(view)
+        (x0, x1, x2), (z0, z1, z2) = self._rows
+        return math.degrees(math.atan2(-(x0 * g[0] + x1 * g[1] + x2 * g[2]),
+                                       z0 * g[0] + z1 * g[1] + z2 * g[2]))
+
+    def angles(self, up: np.ndarray, view: PlacementView) -> tuple[np.ndarray, np.ndarray | None]:
+        """Angle (n,) and signed angle (n,) or None of up-directions up (n, 3), deg."""
+        ang = np.degrees(np.arccos(np.clip(up @ np.asarray(self.g), -1.0, 1.0)))
+        frame = self.frame(view)
+        if frame is None:
+            return ang, None
+        b = up @ frame.T
+        return ang, np.degrees(np.arctan2(-b[:, 0], b[:, 2]))
+
+
+class Excursion:
+    """One departure from a rest, followed sample by sample: what the rules look at.
+
+    peak_deg: largest angle so far; away_s: time above arm_deg; swings: reversals by more than
+    SWING_DEG; reversal_deg: how far past rest to the other side of the peak it went (after the
+    return); seen_peak_deg: largest angle outside gaps bridged on the gyro; max_accel_off_deg:
+    the accelerometer's largest angle from up (outside gap doubt); rising: it rose again after
+    the return; doubt: the estimate may still settle after a gap; spoiled: a rule's reason.
+    """
+
+    def __init__(self, rest: Rest, lead: deque, fs: float, r: RepRules, kinds: tuple[str, ...],
+                 posture: str, near_n0: int = 0):
+        self.rest = rest
+        self.near_n0 = near_n0  # samples the person had dwelt near rest before it
+        self.fs = fs
+        self.t: list[float] = [x[0] for x in lead]
+        self.g: list[Vec] = [x[1] for x in lead]
+        self.live: list[float] = [0.0] * len(lead)  # the causal angle (for the hold)
+        self.posture = posture  # where it started from
+        self.peak_deg = 0.0
+        self.peak_g: Vec = rest.g
+        self.grown_t = -math.inf  # when the peak last grew by PEAK_GROWTH_DEG
+        self.started = False  # reached min_amplitude_deg (a rep candidate)
+        self.spoiled = ""
+        self.n_away = 0
+        self.ending = False
+        self.end_n = 0
+        self.settle_n = 0  # samples held away from rest
+        self.swings = 0
+        self._swing_ext = 0.0
+        self._swing_up = True
+        self.seen_peak_deg = 0.0
+        self.max_accel_off_deg = 0.0
+        self.turn_deg = 0.0  # rotation about vertical while away (integrated gyro)
+        self.reversal_deg = 0.0
+        self.rising = False
+        self.low_deg = math.inf  # lowest angle since the return
+        self.doubt = False
+        self.prev_deg = 0.0
+        self.kind_live = kinds[0]
+        self.peak_announced = False
+        self.next_tick_s = r.hold_tick_s
+        self._hold_frac = r.hold_frac
+        self._hold_n = 0  # samples at or beyond hold_frac of the peak so far
+        self._grown_deg = 0.0
+
+    @property
+    def away_s(self) -> float:
+        return self.n_away / self.fs
+
+    @property
+    def hold_s(self) -> float:
+        """The hold so far: the live definition (see measure.held_s)."""
+        return self._hold_n / self.fs
+
+    def add(self, t: float, g: Vec, ang: float) -> None:
+        self.t.append(t)
+        self.g.append(g)
+        self.live.append(ang)
+        if ang > self._grown_deg + PEAK_GROWTH_DEG:
+            self._grown_deg, self.grown_t = ang, t
+        if ang > self.peak_deg:
+            self.peak_deg = ang
+            self.peak_g = g
+            thr = self._hold_frac * ang
+            self._hold_n = sum(1 for a in self.live if a >= thr)
+        elif ang >= self._hold_frac * self.peak_deg:
+            self._hold_n += 1
+
+    def swing(self, ang: float) -> None:
+        """Follow the angle's reversals of direction by more than SWING_DEG."""
+        if self._swing_up:
+            if ang > self._swing_ext:
+                self._swing_ext = ang
+            elif ang < self._swing_ext - SWING_DEG:
+                self.swings += 1
+                self._swing_up, self._swing_ext = False, ang
+        elif ang < self._swing_ext:
+            self._swing_ext = ang
+        elif ang > self._swing_ext + SWING_DEG:
+            self.swings += 1
+            self._swing_up, self._swing_ext = True, ang
+
+    def past_rest_deg(self, g: Vec) -> float:
+        """How far g has swung past the rest, opposite to the peak's direction (deg)."""
+        r, pk = self.rest.g, self.peak_g
+        dx, dy, dz = pk[0] - r[0], pk[1] - r[1], pk[2] - r[2]
+        n = math.sqrt(dx * dx + dy * dy + dz * dz) or 1.0
+        s = ((g[0] - r[0]) * dx + (g[1] - r[1]) * dy + (g[2] - r[2]) * dz) / n
+        return math.degrees(-s)
+
+
+def _unit_cross(a: Vec, b: Vec) -> Vec:
+    x = a[1] * b[2] - a[2] * b[1]
+    y = a[2] * b[0] - a[0] * b[2]
+    z = a[0] * b[1] - a[1] * b[0]
+    n = math.sqrt(x * x + y * y + z * z) or 1.0
+    return (x / n, y / n, z / n)
+
+
+class Segmenter:
+    """The segmentation stage for one exercise (see the module docstring).
+
+    exercise: the registry entry; fs: grid rate in Hz; placement: the placement stage (it says
+    how to measure the signed angle). :meth:`push` takes an :class:`OrientationBlock` and the
+    posture per sample, returns the :class:`RepEvent` s; ``reps_``, ``counts_``,
+    ``angle_deg`` and ``wrong_posture_moves_`` tell what it has found.
+    """
+
+    def __init__(self, exercise: Exercise, fs: float, placement: Placement, delay_s: float = 0.0,
+                 classify: Callable[..., tuple[str, str]] | None = None):
+        self.ex = exercise
+        self.r = r = exercise.rules
+        self.kinds = exercise.rep_kinds
+        self.fs = float(fs)
+        self.dt = 1.0 / self.fs
+        self.placement = placement
+        self._view = placement.view_at(0)  # the placement stage's view in force
+        self.classify = classify  # the posture stage's view of a held up-direction
+        self.delay_s = delay_s  # group delay of the filters before, taken off reported times
+        self.accepts = ACCEPTS[exercise.rest_posture]
+        self.reps_: list[Rep] = []
+        self.counts_: dict[str, int] = {k: 0 for k in self.kinds}
+        self.wrong_posture_moves_ = 0
+        self.angle_deg = 0.0
+        self._state = _NOREST
+        self._rest: Rest | None = None
+        self._cand: Rest | None = None
+        self._rest_proven = False  # a rep has been counted from the current rest
+        self._exc: Excursion | None = None
+        self._sec: Excursion | None = None  # the excursion from the candidate rest
+        self._entry_axis: Vec | None = None  # how the person got into this rest (sat down)
+        self._bounce: tuple[Rest, float] | None = None  # (the rest left, when) see BOUNCE_S
+        self._near_n = 0
+        self._near_n_before = 0
+        self._quiet_t = -math.inf
+        self._idle_at_gap = False
+        self._yaw_dps = 0.0  # the current sample's rate about vertical
+        self._held_up: Vec = (0.0, 0.0, 1.0)  # the mean up over the current hold
+        self._lead: deque = deque(maxlen=int(round(LEAD_IN_S * self.fs)))
+        self._lead_c: deque = deque(maxlen=int(round(LEAD_IN_S * self.fs)))
+        self._n_settle_rest = int(round(r.rest_settle_s * self.fs))
+        self._n_settle_new = int(round(r.max_settle_s * self.fs))
+        self._n_new_rest = int(round(r.new_rest_s * self.fs))
+        self._n_dwell = int(round(r.dwell_s * self.fs))
+        self._n_after_min = int(round(r.after_min_s * self.fs))
+        self._n_after_max = max(self._n_after_min, int(round(r.after_max_s * self.fs)))
+        self._lift_lead_s = LIFT_LEAD_S if not r.chain else math.inf
+        self._rest_drift_k = self.dt / REST_DRIFT_TAU_S
+
+    # -- posture -------------------------------------------------------------------------------
+    def _posture_ok(self, posture: str) -> bool:
+        acc = self.accepts
+        return acc is None or (posture if posture != WALKING else STANDING) in acc
+
+    def _set_rest(self, g: Vec, t: float = math.nan, from_posture: str = UNKNOWN) -> None:
+        """The rest is now at unit up-direction g, from time t (s), reached by an excursion
+        that started in from_posture (given where that is a change of posture)."""
+        old = self._rest
+        if old is not None and old.angle_deg(g) >= LARGE_CHANGE_DEG:
+            self._entry_axis = _unit_cross(old.g, g)  # how we got here (sat down, stood up)
+        back = self._bounce
+        if back is not None and t - back[1] <= BOUNCE_S and back[0].angle_deg(g) <= BOUNCE_DEG:
+            self.wrong_posture_moves_ += 1
+            log.info("back at t=%.2f s where the person was %.1f s ago: a knee bend, not a change "
+                     "of posture", t, t - back[1])
+        wrong_start = from_posture != UNKNOWN and not self._posture_ok(from_posture)
+        self._bounce = (old, t) if old is not None and wrong_start else None
+        self._rest = Rest(g, self.r.signed)
+        self._cand = None
+        self._rest_proven = False
+        self._exc = self._sec = None
+        self._state = _IDLE
+        self._lead.clear()
+        self._near_n = self._n_dwell  # the person has been held here: that is dwelling
+        log.debug("rest posture set: up=(%.3f, %.3f, %.3f)", *g)
+
+    # -- main loop -----------------------------------------------------------------------------
+    def push(self, o: OrientationBlock, posture: list[str], k0: int = 0) -> list[RepEvent]:
+        """o: the orientation stage's block; posture per sample; k0 the grid index of its first
+        sample (the placement stage's views change at its chunk ends)."""
+        events: list[RepEvent] = []
+        pl = self.placement
+        next_k = k0
+        r = self.r
+        n_q = QUIET_S
+        n_gap_settle = GAP_SETTLE_S
+        yaw_dps = np.degrees(np.einsum("ij,ij->i", o.gyr_rad_s, o.up))
+        for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw in zip(
+            o.t_s.tolist(), map(tuple, o.up.tolist()), o.still_s.tolist(), o.held_s.tolist(),
+            map(tuple, o.held_up.tolist()), o.since_gap_s.tolist(), o.gap_on_gyro.tolist(),
+            o.acc_off_deg.tolist(), o.valid.tolist(), posture, yaw_dps.tolist(), strict=True,
+        ):
+            self._held_up = hg
+            if k0 >= next_k:
+                self._view = pl.view_at(k0)
+                next_k = (k0 // pl.chunk + 1) * pl.chunk
+            k0 += 1
+            self._yaw_dps = yaw
+            steady_s = max(still_s, held_s)
+            if steady_s >= n_q:
+                self._quiet_t = t
+            rest = self._rest
+            ang = rest.angle_deg(g) if rest is not None else 0.0
+            self.angle_deg = ang
+            self._near_n = self._near_n + 1 if ang < r.arm_deg else 0
+            if not ok:  # inside a long gap: drop anything in progress, never count across it
+                if self._state == _AWAY:
+                    done = self._finish_returned()
+                    events.extend(done)
+                    if not done:
+                        log.info("excursion dropped: long gap in the data at t=%.2f s", t)
+                if self._state != _BLOCKED:
+                    self._idle_at_gap = self._state == _IDLE
+                self._exc = self._sec = self._cand = None
+                if rest is not None:
+                    self._state = _BLOCKED
+                self._lead.clear()
+                self._near_n_before = self._near_n
+                continue
+            doubt = since_gap < GAP_DOUBT_S
+            settling = since_gap < n_gap_settle
+            if self._state == _AWAY:
+                events.extend(self._step_away(t, g, ang, steady_s, held_s, doubt, on_gyro, off, pos))
+                if self._state == _AWAY:
+                    self._near_n_before = self._near_n
+                    continue
+                ang = self._rest.angle_deg(g)
+                self.angle_deg = ang
+            state = self._state
+            if state == _IDLE:
+                if ang >= r.arm_deg:
+                    if (self._near_n_before >= self._n_dwell
+                            and t - self._quiet_t <= self._lift_lead_s):
+                        self._exc = Excursion(self._rest, self._lead, self.fs, r, self.kinds, pos,
+                                              self._near_n_before)
+                        self._state = _AWAY
+                        self._lead.clear()
+                        events.extend(self._step_away(t, g, ang, steady_s, held_s, doubt,
+                                                      on_gyro, off, pos))
+                        self._near_n_before = self._near_n
+                        continue
+                    self._state = _BLOCKED  # moving off rest without a pause: walking etc.
+                elif steady_s >= r.rest_settle_s:
+                    self._drift_rest(g)
+            elif state == _BLOCKED:
+                # after a gap, walking or a dropped excursion: wait to be back near rest, or to
+                # be held somewhere new for long enough to call it the new rest
+                if ang < r.arm_deg and (steady_s >= n_q or self._idle_at_gap):
+                    self._state = _IDLE
+                    if self._idle_at_gap:  # the still spell a lift starts from may be in the gap
+                        self._quiet_t = t
+                elif settling:
+                    pass  # the estimate is still settling after a gap: no new rest from it yet
+                elif (held_s >= r.new_rest_s and (ang <= r.new_rest_max_deg or not self._rest_proven)) \
+                        or (held_s >= r.rest_settle_s and (ang > r.max_amplitude_deg
+                                                           or ang < RESETTLE_DEG)):
+                    self._set_rest(self._held_up, t)
+                    self.angle_deg = 0.0
+            elif state == _NOREST:
+                if held_s >= r.rest_settle_s:
+                    self._set_rest(self._held_up, t)
+            if not settling:
+                self._idle_at_gap = False  # (only while the estimate settles after the gap)
+            if self._state == _BLOCKED:
+                # away from rest (walking, the end of a movement after a gap): nothing here may
+                # lead into the next rep, whose window would then hold this larger movement
+                self._lead.clear()
+            else:
+                self._lead.append((t, g))
+            self._near_n_before = self._near_n
+        return events
+
+    def _drift_rest(self, g: Vec) -> None:
+        """Follow slow drift of the rest posture while held at rest."""
+        rest = self._rest
+        b = self._rest_drift_k
+        r = rest.g
+        x, y, z = r[0] + b * (g[0] - r[0]), r[1] + b * (g[1] - r[1]), r[2] + b * (g[2] - r[2])
+        nn = math.sqrt(x * x + y * y + z * z)
+        rest.g = (x / nn, y / nn, z / nn)
+
+    def _step_away(self, t: float, g: Vec, ang: float, steady_s: float, held_s: float,
+                   doubt: bool, on_gyro: bool, off: float, pos: str) -> list[RepEvent]:
+        """Advance the excursion from rest (and the one from the candidate rest, if any)."""
+        r = self.r
+        exc = self._exc
+        out: list[RepEvent] = []
+        cand = self._cand
+        if cand is not None:
+            ang_c = cand.angle_deg(g)
+            sec = self._sec
+            if sec is None:
+                if ang_c >= r.arm_deg and t - self._quiet_t <= QUIET_LEAD_S:
+                    sec = self._sec = Excursion(cand, self._lead_c, self.fs, r, self.kinds, pos)
+                else:
+                    self._lead_c.append((t, g))
+            if sec is not None:
+                res = self._advance(sec, t, g, ang_c, doubt, on_gyro, off)
+                if res == "rep":
+                    rep_events = self._finish(sec, t, ang_c)
+                    if rep_events:
+                        log.info("rest moved to where the previous excursion settled (t=%.2f s)", t)
+                        self._set_rest(cand.g)
+                        self._rest_proven = True  # the rep came from (and back to) it
+                        return rep_events
+                    self._sec = None
+                elif res in ("drop", "abort"):
+                    self._sec = None
+                    self._lead_c.clear()
+        res = self._advance(exc, t, g, ang, doubt, on_gyro, off, events=out)
+        if res in ("rep", "drop") and exc.started and not self._posture_ok(self._start_posture(exc)):
+            self.wrong_posture_moves_ += 1
+        if res == "rep":
+            out.extend(self._finish(exc, t, ang))
+            self._idle_after_rep()
+            return out
+        if res == "abort":  # it never reached min_amplitude_deg: a wobble at rest, not a movement
+            self._exc = self._sec = self._cand = None
+            self._state = _IDLE
+            self._lead.extend(zip(exc.t, exc.g, strict=True))
+            self._near_n = exc.near_n0 + exc.n_away  # (near rest before, and again)
+            return out
+        if res == "drop":
+            # (a step, a stride, a turn: the next rep starts from rest, after a quiet moment)
+            self._exc = self._sec = self._cand = None
+            self._state = _BLOCKED
+            self._lead.clear()
+            self._quiet_t = -math.inf  # the next rep must start from a new quiet spell
+            self._near_n = 0  # ... after dwelling at rest again
+            return out
+        # held somewhere away from rest?
+        if held_s > 0.0 and ang >= r.arm_deg:
+            exc.settle_n += 1
+        else:
+            exc.settle_n = 0
+        if exc.settle_n >= self._n_settle_rest:
+            # from a posture reps do not start from into one they do (standing up before wall
+            # slides, sitting down before marches); not the other way: a deep slide held at the
+            # bottom has the thigh as level as sitting
+            changed_posture = (ang >= LARGE_CHANGE_DEG and pos not in (exc.posture, UNKNOWN, WALKING)
+                               and not self._posture_ok(exc.posture) and self._posture_ok(pos))
+            if (exc.spoiled or ang > r.max_amplitude_deg or exc.settle_n >= self._n_settle_new
+                    or changed_posture):
+                log.info("new rest posture at t=%.2f s (%.0f deg from the old one; %s)", t, ang,
+                         exc.spoiled or ("changed posture" if changed_posture
+                                        else "too far or too long for a rep"))
+                self._set_rest(self._held_up, t, exc.posture if changed_posture else UNKNOWN)
+                self.angle_deg = 0.0
+                return out
+            if r.candidate_rests and self._sec is None and t - exc.grown_t >= r.rest_settle_s and (
+                self._cand is None or self._cand.angle_deg(g) >= r.arm_deg
+            ):
+                self._cand = Rest(self._held_up, r.signed)
+                self._sec = None
+                self._lead_c.clear()
+        return out
+
+    def _advance(self, exc: Excursion, t: float, g: Vec, ang: float, doubt: bool, on_gyro: bool,
+                 off: float, *, events: list[RepEvent] | None = None) -> str:
+        """One sample of an excursion: returns '' (going on), 'rep' (finished, measure it),
+        'drop' (finished, not a rep) or 'abort' (back at rest before it ever reached
+        min_amplitude_deg)."""
+        r = self.r
+        exc.doubt = doubt
+        if exc.ending:
+            exc.add(t, g, ang)
+            exc.end_n += 1
+            if exc.spoiled:
+                return "drop"
+            exc.reversal_deg = exc.past_rest_deg(g)
+            exc.low_deg = min(exc.low_deg, ang)
+            exc.rising = ang >= r.arm_deg and ang >= exc.low_deg + RISE_AGAIN_DEG
+            why = first_reason(AFTER_RETURN, exc, r)
+            if why:
+                exc.spoiled = why
+                log.info("excursion ending at t=%.2f s not counted: %s", t, why)
+                return "drop"
+            if exc.rising or (exc.end_n >= self._n_after_min and (
+                ang < max(1.0, 0.1 * exc.peak_deg) or exc.end_n >= self._n_after_max
+            )):
+                return "rep"
+            exc.prev_deg = ang
+            return ""
+        exc.add(t, g, ang)
+        exc.n_away += 1
+        exc.turn_deg += self._yaw_dps * self.dt
+        exc.swing(ang)
+        if not doubt:
+            exc.max_accel_off_deg = max(exc.max_accel_off_deg, off)
+        if r.seen_after_gap and (not on_gyro or not doubt):
+            exc.seen_peak_deg = max(exc.seen_peak_deg, ang)
+        if not exc.spoiled:
+            exc.spoiled = first_reason(WHILE_AWAY, exc, r)
+        crossed = False
+        if r.signed:
+            sd = exc.rest.signed_deg(g, self._view)
+            if ang >= exc.peak_deg:
+                exc.kind_live = self.kinds[0] if sd >= 0 else self.kinds[1]
+            # straight from one kind to the other (heel to toes): the first rep is back
+            crossed = exc.peak_deg >= r.min_amplitude_deg and (
+                sd < 0 if exc.kind_live == self.kinds[0] else sd > 0)
+        peak = exc.peak_deg
+        if events is not None and self._posture_ok(exc.posture):
+            self._live_events(exc, t, ang, events)
+        elif peak >= r.min_amplitude_deg:
+            exc.started = True
+        exc.prev_deg = ang
+        if crossed or ang < min(max(r.end_deg, r.end_frac * peak), r.end_max_deg):
+            if peak < r.min_amplitude_deg:
+                return "abort"
+            why = exc.spoiled or first_reason(ON_RETURN, exc, r)
+            if why:
+                log.info("excursion ending at t=%.2f s not counted: %s", t, why)
+                return "drop"
+            exc.ending = True
+            exc.end_n = 0
+            if self._n_after_min == 0 and ang < max(1.0, 0.1 * peak):
+                return "rep"
+        return ""
+
+    def _live_events(self, exc: Excursion, t: float, ang: float, events: list[RepEvent]) -> None:
+        """rep_start once a rep candidate, hold ticks while held, rep_peak once on the way back."""
+        r = self.r
+        rk = exc.kind_live
+        count = self.counts_.get(rk, 0)
+        peak = exc.peak_deg
+        if not exc.started and peak >= r.min_amplitude_deg and not exc.spoiled:
+            exc.started = True
+            events.append(RepEvent("rep_start", t, rk, count, ang, 0.0))
+        if exc.started and exc.hold_s >= exc.next_tick_s - 1e-9 and t - exc.grown_t >= HOLD_TICK_AFTER_S:
+            while exc.next_tick_s <= exc.hold_s + 1e-9:
+                exc.next_tick_s += r.hold_tick_s
+            events.append(RepEvent("hold_tick", t, rk, count, ang, exc.hold_s))
+        if exc.started and not exc.peak_announced and ang < peak - max(2.0, 0.1 * peak):
+            exc.peak_announced = True
+            events.append(RepEvent("rep_peak", t, rk, count, peak, exc.hold_s))
+
+    def _start_posture(self, exc: Excursion) -> str:
+        """The posture the excursion started from: as the posture stage had it then, or, if it
+        could not tell yet, what the rest looks like now that more is known (the first lift or
+        stride teaches the placement stage the thigh's axes)."""
+        if exc.posture != UNKNOWN or self.classify is None:
+            return exc.posture
+        return self.classify(np.array(exc.rest.g), self._view)[0]
+
+    def _finish(self, exc: Excursion, t: float, ang: float) -> list[RepEvent]:
+        posture = self._start_posture(exc)
+        if not self._posture_ok(posture):
+            log.info("excursion at t=%.2f s not counted: the person was %s, not %s", t,
+                     posture, self.ex.rest_posture)
+            return []
+        axis = self._entry_axis
+        if self.r.same_way_as_sitting and axis is not None:
+            turn = _unit_cross(exc.rest.g, exc.peak_g)
+            if turn[0] * axis[0] + turn[1] * axis[1] + turn[2] * axis[2] < -0.5:
+                log.info("excursion at t=%.2f s turned the thigh the way standing up did: the "
+                         "person is standing (a stride or a step), not a seated lift", t)
+                return []
+        up = np.array(exc.g)
+        angle, signed = exc.rest.angles(up, self._view)
+        rep = measure_rep(np.array(exc.t), angle, signed, np.array(exc.live), self.fs, self.r,
+                          self.kinds, self.delay_s)
+        if rep is None:
+            return []
+        log.debug("MEASURE turn %.1f off %.1f hold %.2f amp %.1f t %.2f", exc.turn_deg, exc.max_accel_off_deg, rep.hold_s, rep.amplitude_deg, rep.t_peak)
+        self.reps_.append(rep)
+        self.counts_[rep.kind] = self.counts_.get(rep.kind, 0) + 1
+        self._rest_proven = True
+        return [RepEvent("rep_end", t, rep.kind, self.counts_[rep.kind], ang, rep.hold_s, rep)]
+
+    @property
+    def in_rep(self) -> bool:
+        """True while a rep (an excursion past min_amplitude_deg) is under way."""
+        return self._state == _AWAY and self._exc is not None and self._exc.started
+
+    def _finish_returned(self) -> list[RepEvent]:
+        """Count the excursion in progress if it is a rep already back near rest, whose look past
+        the return is cut short by the end of the data or a long gap."""
+        exc = self._exc
+        if self._state == _AWAY and exc is not None and exc.ending and not exc.spoiled:
+            out = self._finish(exc, exc.t[-1], exc.prev_deg)
+            self._idle_after_rep()
+            return out
+        return []
+
+    def _idle_after_rep(self) -> None:
+        """Back at rest after an excursion that ended as a rep (counted or not)."""
+        self._exc = self._sec = self._cand = None
+        self._state = _IDLE
+        self._lead.clear()
+        if not self.r.chain:
+            self._quiet_t = -math.inf  # the next rep must start from a new quiet spell
+            self._near_n = 0  # ... after dwelling at rest again
+
+    def finish(self) -> list[RepEvent]:
+        """End of stream: finish a rep that is already back near rest (after-look cut short)."""
+        return self._finish_returned()

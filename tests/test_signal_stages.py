@@ -1,0 +1,257 @@
+"""Stages 2-5 of the rep analysis, each on its own kind of input: placement (how the strap sits),
+posture (seated / standing / walking), the rules, and segmentation (rests and excursions)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from movecoach.signal.exercises import get
+from movecoach.signal.orientation import OrientationTracker
+from movecoach.signal.placement import Placement
+from movecoach.signal.posture import SEATED, STANDING, UNKNOWN, WALKING, PostureTracker
+from movecoach.signal.rules import (
+    AFTER_RETURN,
+    ON_RETURN,
+    WHILE_AWAY,
+    first_reason,
+    moving_through_the_air,
+    only_seen_across_a_gap,
+    swung_through_rest,
+    turned_about_vertical,
+)
+from movecoach.signal.segment import Segmenter
+
+FS = 50.0
+
+
+def _ramp(t: np.ndarray, t0: float, dur: float) -> np.ndarray:
+    s = np.clip((t - t0) / dur, 0.0, 1.0)
+    return 10 * s**3 - 15 * s**4 + 6 * s**5
+
+
+def _about(axis: str, deg) -> Rotation:
+    """Rotations by deg (scalar or (n,)) about the world axis 'x', 'y' or 'z'."""
+    v = {"x": [1.0, 0, 0], "y": [0, 1.0, 0], "z": [0, 0, 1.0]}[axis]
+    return Rotation.from_rotvec(np.outer(np.radians(np.atleast_1d(deg)), v))
+
+
+def _thigh(flex_deg: np.ndarray, roll_deg: float, turn_deg: float = 0.0) -> Rotation:
+    """Sensor -> world orientations of a sensor flat on a thigh, roll_deg round it from the front
+    (90 = outer side), turned turn_deg on the skin, for thigh inclinations flex_deg (0 standing,
+    90 seated). World: x forward, y left, z up; the thigh flexes about y."""
+    # at flex 0 the thigh points down; the sensor's x runs along the thigh toward the hip, its z
+    # out of the skin (forward, for a sensor on the front)
+    mount = Rotation.from_matrix([[0.0, 0.0, 1.0], [0.0, -1.0, 0.0], [1.0, 0.0, 0.0]])
+    return _about("y", -np.asarray(flex_deg)) * _about("z", roll_deg)[0] * mount * _about(
+        "z", turn_deg)[0]
+
+
+def _up_and_gyro(rot: Rotation) -> tuple[np.ndarray, np.ndarray]:
+    up = rot.inv().apply([0.0, 0.0, 1.0])
+    rv = (rot[:-1].inv() * rot[1:]).as_rotvec() * FS
+    return up, np.vstack([rv, rv[-1:]])
+
+
+def _learnt(site: str, gyr: np.ndarray, up: np.ndarray):
+    """What the placement stage knows after gyro (n, 3) rad/s and up-directions (n, 3)."""
+    pl = Placement(site, FS, chunk=25)
+    pl.push(gyr, up, np.ones(gyr.shape[0], dtype=bool), 0)
+    return pl.view_at(gyr.shape[0])
+
+
+def _lifts(seated: bool, n: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """t (s) and thigh inclination (deg): n lifts of 25 deg from seated (90 deg) or standing."""
+    t = np.arange(0, 3 + 3 * n, 1 / FS)
+    base = 90.0 if seated else 0.0
+    flex = np.full(t.shape[0], base)
+    for k in range(n):
+        t0 = 2.0 + 3 * k
+        flex += 25.0 * (_ramp(t, t0, 0.6) - _ramp(t, t0 + 1.0, 0.6))
+    return t, flex
+
+
+# -- placement -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("roll_deg", "turn_deg"), [(0.0, 0.0), (30.0, 75.0), (-50.0, -140.0)])
+def test_the_thigh_long_axis_is_learnt_from_a_few_lifts_wherever_the_front_sensor_is_turned(
+        roll_deg, turn_deg):
+    t, flex = _lifts(seated=True)
+    rot = _thigh(flex, roll_deg, turn_deg)
+    up, gyr = _up_and_gyro(rot)
+    pl = _learnt("thigh", gyr, up)
+    # seated the thigh is level (90 deg from vertical), standing it is vertical
+    assert abs(pl.thigh_inclination_deg(up[0]) - 90.0) < 3.0
+    standing_up = _thigh(np.array([0.0]), roll_deg, turn_deg).inv().apply([0, 0, 1.0])[0]
+    assert pl.thigh_inclination_deg(standing_up) < 3.0
+
+
+def test_on_the_side_of_the_thigh_the_long_axis_cannot_be_seen_and_placement_says_so():
+    t, flex = _lifts(seated=True)
+    up, gyr = _up_and_gyro(_thigh(flex, 90.0, 40.0))
+    pl = _learnt("thigh", gyr, up)
+    assert pl.turn_axis is not None  # it knows the axis the thigh turns about ...
+    assert pl.thigh_inclination_deg(up[0]) is None  # ... but not where the thigh's axis is
+
+
+def test_turning_round_does_not_teach_the_thigh_axis():
+    # standing, the person turns round twice: that is a rotation about the thigh's own long axis
+    t = np.arange(0, 6, 1 / FS)
+    yaw = 180.0 * (_ramp(t, 1.0, 1.5) + _ramp(t, 3.5, 1.5))
+    rot = _about("z", yaw) * _thigh(np.zeros(t.shape[0]), 20.0)
+    up, gyr = _up_and_gyro(rot)
+    pl = _learnt("thigh", gyr, up)
+    assert pl.turn_axis is None
+
+
+def test_a_foot_strap_turned_30_deg_on_the_foot_is_found_from_the_raises():
+    t = np.arange(0, 20, 1 / FS)
+    pitch = np.zeros(t.shape[0])
+    for k in range(4):
+        pitch += 25.0 * (_ramp(t, 1 + 4 * k, 0.5) - _ramp(t, 2.5 + 4 * k, 0.5)) * (-1) ** k
+    turned = _about("z", 30.0)[0]  # sensor x 30 deg off the toes
+    rot = _about("y", pitch) * turned
+    up, gyr = _up_and_gyro(rot)
+    pl = _learnt("foot", gyr, up)
+    frame = pl.foot_frame(up[0])
+    # the sensor's x seen in the foot frame: 30 deg round from the toes
+    x = frame @ np.array([1.0, 0.0, 0.0])
+    assert abs(np.degrees(np.arctan2(x[1], x[0])) - 30.0) < 3.0
+
+
+# -- posture -------------------------------------------------------------------------------------
+
+def _posture_of(rot: Rotation, t: np.ndarray) -> tuple[list[str], list]:
+    up, gyr = _up_and_gyro(rot)
+    tr = OrientationTracker(FS)
+    n = t.shape[0]
+    o = tr.push(t, up * 9.80665, gyr, np.zeros(n), np.ones(n, dtype=bool), np.zeros(n))
+    pl = Placement("thigh", FS, chunk=25)
+    pt = PostureTracker(FS, pl)
+    out, events = [], []
+    for i in range(0, n, 25):  # as the detector does: the placement stage first, then posture
+        s = slice(i, i + 25)
+        pl.push(o.gyr_rad_s[s], o.up[s], np.ones(o.up[s].shape[0], dtype=bool), i)
+        p, ev = pt.push(t[s], o.up[s], o.gyr_rad_s[s], o.held_s[s], i)
+        out += p
+        events += ev
+    return out, events
+
+
+def test_front_sensor_seated_from_gravity_through_its_face_and_standing_once_it_stood_up():
+    t = np.arange(0, 12, 1 / FS)
+    flex = 90.0 - 90.0 * _ramp(t, 5.0, 1.5)  # seated, then stands up
+    out, events = _posture_of(_thigh(flex, 10.0, 60.0), t)
+    assert out[int(3 * FS)] == SEATED
+    assert out[-1] == STANDING
+    assert [e.posture for e in events] == [SEATED, STANDING]
+
+
+def test_side_sensor_seated_is_unknown_until_walking_shows_standing_then_sitting_down_is_seated():
+    t = np.arange(0, 20, 1 / FS)
+    walk = (t > 3.0) & (t < 9.0)
+    flex = np.where(walk, 8.0 + 18.0 * np.sin(2 * np.pi * (t - 3.0) / 1.1), 0.0)
+    flex = flex + 90.0 * _ramp(t, 12.0, 1.2)  # sits down after the walk
+    out, events = _posture_of(_thigh(flex, 95.0, -30.0), t)
+    assert out[int(2 * FS)] == UNKNOWN  # a side sensor, standing still: cannot tell
+    assert WALKING in out[int(5 * FS):int(9 * FS)]
+    assert out[int(11 * FS)] == STANDING
+    assert out[-1] == SEATED
+
+
+def test_seated_march_lifts_are_not_walking():
+    t, flex = _lifts(seated=True, n=6)
+    out, _ = _posture_of(_thigh(flex, 95.0), t)
+    assert WALKING not in out
+
+
+def test_a_deep_wall_slide_reads_level_but_back_up_it_is_standing_again():
+    t = np.arange(0, 30, 1 / FS)
+    flex = 70.0 * (_ramp(t, 3.0, 3.0) - _ramp(t, 14.0, 3.0))  # down, hold 8 s, up
+    out, _ = _posture_of(_thigh(flex, 0.0), t)
+    assert out[int(10 * FS)] == SEATED  # the thigh is as level as sitting ...
+    assert out[-1] == STANDING  # ... and standing again once back up
+
+
+# -- rules -------------------------------------------------------------------------------------
+
+def _exc(**kw) -> SimpleNamespace:
+    base = dict(max_accel_off_deg=5.0, turn_deg=0.0, swings=1, seen_peak_deg=25.0, peak_deg=25.0,
+                away_s=1.5, reversal_deg=0.0, rising=False, doubt=False)
+    base.update(kw)
+    return SimpleNamespace(**base)
+
+
+def test_a_raise_passes_every_rule():
+    r = get("heel-toe").rules
+    for rules in (WHILE_AWAY, ON_RETURN, AFTER_RETURN):
+        assert first_reason(rules, _exc(), r) == ""
+
+
+def test_a_foot_accelerating_through_the_air_is_a_step():
+    assert "through the air" in moving_through_the_air(_exc(max_accel_off_deg=45.0), get("heel-toe").rules)
+
+
+def test_a_foot_that_turned_about_vertical_made_a_turning_step():
+    assert "turning step" in turned_about_vertical(_exc(turn_deg=-40.0), get("heel-toe").rules)
+    assert turned_about_vertical(_exc(turn_deg=3.0), get("heel-toe").rules) == ""
+
+
+def test_a_size_seen_only_across_lost_packets_is_no_raise():
+    assert only_seen_across_a_gap(_exc(seen_peak_deg=8.0, peak_deg=35.0), get("heel-toe").rules)
+    assert only_seen_across_a_gap(_exc(seen_peak_deg=8.0, peak_deg=35.0), get("march").rules) == ""
+
+
+def test_a_thigh_swinging_on_past_rest_made_a_stride_unless_a_gap_leaves_it_in_doubt():
+    r = get("march").rules
+    assert "stride" in swung_through_rest(_exc(reversal_deg=9.0), r)
+    assert swung_through_rest(_exc(reversal_deg=9.0, doubt=True), r) == ""
+
+
+# -- segmentation ------------------------------------------------------------------------------
+
+def _segment(exercise: str, rot: Rotation, t: np.ndarray):
+    """Run orientation (on ideal samples) and segmentation; placement and posture as the
+    detector wires them. Returns the segmenter."""
+    ex = get(exercise)
+    up, gyr = _up_and_gyro(rot)
+    n = t.shape[0]
+    o = OrientationTracker(FS).push(t, up * 9.80665, gyr, np.zeros(n), np.ones(n, dtype=bool),
+                                    np.zeros(n))
+    pl = Placement(ex.site, FS, chunk=25)
+    pl.push(o.gyr_rad_s, o.up, np.ones(n, dtype=bool), 0)
+    seg = Segmenter(ex, FS, pl)
+    seg.push(o, [UNKNOWN] * n)
+    seg.finish()
+    return seg
+
+
+def test_heel_straight_into_toes_ends_the_heel_raise_and_starts_a_toe_raise():
+    # rhythmic alternation: no pause at rest between the raises
+    t = np.arange(0, 16, 1 / FS)
+    pitch = np.zeros(t.shape[0])
+    for k in range(3):
+        t0 = 2.0 + 4 * k
+        pitch += 22.0 * (_ramp(t, t0, 0.5) - _ramp(t, t0 + 0.8, 0.5))  # heel raise (toes down)
+        pitch -= 15.0 * (_ramp(t, t0 + 1.3, 0.5) - _ramp(t, t0 + 2.0, 0.5))  # straight on: toes up
+    seg = _segment("heel-toe", _about("y", pitch), t)
+    assert [r.kind for r in seg.reps_] == ["heel_raise", "toe_raise"] * 3
+    np.testing.assert_allclose([r.amplitude_deg for r in seg.reps_], [22, 15] * 3, atol=1.0)
+
+
+def test_a_raise_held_with_no_pause_between_raises_is_measured_from_the_rest():
+    t = np.arange(0, 12, 1 / FS)
+    pitch = np.zeros(t.shape[0])
+    for k in range(4):  # 0.1 s between raises
+        t0 = 2.0 + 2.0 * k
+        pitch += 25.0 * (_ramp(t, t0, 0.6) - _ramp(t, t0 + 1.3, 0.6))
+    seg = _segment("heel-toe", _about("y", pitch), t)
+    assert seg.counts_ == {"heel_raise": 4, "toe_raise": 0}
+    for r in seg.reps_:
+        assert abs(r.amplitude_deg - 25.0) < 1.0
+        # the hold: the time at or beyond 80 % of the peak: the 0.7 s plateau and the last third
+        # of each 0.6 s minimum-jerk ramp (it passes 80 % at 0.673 of its way)
+        assert abs(r.hold_s - (0.7 + 2 * 0.6 * (1 - 0.6734))) < 0.1
