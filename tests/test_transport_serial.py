@@ -111,6 +111,30 @@ def test_a_missing_port_is_retried_until_the_timeout(tmp_path):
     assert 0.2 <= waited < 3.0
 
 
+def test_a_port_that_does_not_exist_is_said_within_seconds_not_at_the_timeout(tmp_path):
+    async def main():
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        with pytest.raises(TransportError, match="no such device"):
+            await open_transport(f"serial://{tmp_path / 'ttyACM9'}", timeout_s=30.0).open()
+        return loop.time() - t0
+
+    assert run(main(), timeout_s=10.0) < 4.0
+
+
+def test_a_board_plugged_in_a_moment_later_is_opened(tmp_path, pty_pair):
+    _, device = pty_pair
+    port = tmp_path / "ttyACM0"
+
+    async def main():
+        asyncio.get_running_loop().call_later(1.0, os.symlink, device, port)  # (the USB port appears)
+        transport = open_transport(f"serial://{port}", timeout_s=30.0)
+        await transport.open()
+        await transport.close()
+
+    run(main())
+
+
 def test_timeout_zero_tries_once(tmp_path):
     async def main():
         with pytest.raises(TransportError):

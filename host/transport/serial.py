@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 DEFAULT_BAUDRATE = 115200
 _READ_POLL_S = 0.1  # how often the reader thread checks for close()
 _OPEN_RETRY_S = 0.2
+# A device file that does not exist is waited for this long at most, however long the open may
+# retry: a board's USB serial port appears within ~1-2 s of plugging it in or of its reset; a
+# port that exists but is busy (another program has it) is retried for the whole timeout.
+_MISSING_GRACE_S = 3.0
 _WRITE_TIMEOUT_S = 2.0
 
 
@@ -111,7 +115,8 @@ class SerialTransport(Transport):
         import serial
 
         opener = self._opener()
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        start = time.monotonic()
+        deadline = None if timeout_s is None else start + timeout_s
         while True:
             try:
                 ser = await asyncio.to_thread(
@@ -122,8 +127,10 @@ class SerialTransport(Transport):
             except ValueError as exc:
                 raise UserError(f"serial port {self.port}: {exc}") from None
             except (serial.SerialException, OSError) as exc:
-                if deadline is not None and time.monotonic() + _OPEN_RETRY_S > deadline:
-                    missing = self.port.startswith("/") and not os.path.exists(self.port)
+                now = time.monotonic()
+                missing = self.port.startswith("/") and not os.path.exists(self.port)
+                if (deadline is not None and now + _OPEN_RETRY_S > deadline) or (
+                        missing and deadline is not None and now - start >= _MISSING_GRACE_S):
                     reason = "no such device" if missing else str(exc)
                     raise TransportError(f"cannot open serial port {self.port}: {reason}"
                                          f"{_available_ports_hint(self.port)}") from exc
