@@ -373,10 +373,13 @@ class OrientationTracker:
         self._held_n, self._avg, self._anchor, self._held_sum, self.g = held_n, avg, anchor, hs, g
         self._win_n, self._win_w, self._win_still, self._win_u0 = win_n, win_w, win_still, win_u0
         held_up = np.array(held_sum_l, dtype=float).reshape(n, 3)
-        held_up /= np.linalg.norm(held_up, axis=1, keepdims=True)
+        up_a = np.array(up, dtype=float).reshape(n, 3)
+        norm = np.linalg.norm(held_up, axis=1, keepdims=True)
+        # (a flat, all-zero sensor has summed nothing: its held direction is the estimate's)
+        held_up = np.where(norm > 0.0, held_up / np.where(norm > 0.0, norm, 1.0), up_a)
         since = np.array(since_l, dtype=float)
         return OrientationBlock(
-            t_s, np.array(up, dtype=float).reshape(n, 3), np.array(gyr, dtype=float).reshape(n, 3),
+            t_s, up_a, np.array(gyr, dtype=float).reshape(n, 3),
             np.array(still_l, dtype=bool), np.array(still_n_l, dtype=float) * dt,
             np.array(held_n_l, dtype=float) * dt, held_up, np.array(lost_l, dtype=bool),
             np.where(since < _LONG_AGO, since * dt, math.inf), np.array(on_gyro_l, dtype=bool),
