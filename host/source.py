@@ -33,7 +33,6 @@ import inspect
 import logging
 import time
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -191,12 +190,7 @@ class Source:
                                     f"cannot connect to {self.url}: {text}") from exc
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:  # closes whether or not it raised
         await self.aclose()
 
     async def aclose(self) -> None:

@@ -36,7 +36,6 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, ClassVar, Literal
 
 from movecoach.errors import UserError
@@ -190,12 +189,7 @@ class Transport(abc.ABC):
         await self.open()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:  # closes whether or not it raised
         await self.close()
 
     def __repr__(self) -> str:
