@@ -20,6 +20,7 @@ import time
 import numpy as np
 
 from movecoach.signal.evaluate import score_reps, sway_relative_errors
+from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2
 from movecoach.signal.reps import count_reps
 from movecoach.signal.sway import sway_metrics
 from movecoach.sim import DISTRACTORS, Conditions, simulate
@@ -28,7 +29,7 @@ from movecoach.sim.conditions import max_tremor_deg
 RATES = (50.0, 52.0, 100.0, 104.0, 208.0)
 # LSM6DSOX (hardware.md) typical noise densities, 70 ug/sqrt(Hz) and 3.8 mdps/sqrt(Hz), as RMS over
 # the 52 Hz band of a 104 Hz stream: about 6x (acc) and 10x (gyro) below the simulator's default.
-DATASHEET_ACC_NOISE = 70e-6 * 9.80665 * 52**0.5
+DATASHEET_ACC_NOISE = 70e-6 * STANDARD_GRAVITY_M_S2 * 52**0.5
 DATASHEET_GYR_NOISE = float(np.deg2rad(3.8e-3)) * 52**0.5
 SWAY_LOOSE = {"path_length": 0.10, "mean_velocity": 0.10, "jerk": 0.10}
 

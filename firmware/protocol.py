@@ -97,7 +97,6 @@ DEFAULT_GYR_FS_DPS = const(500)
 # datasheet sensitivities (LSM6DSOX DS12814 / LSM6DS3TR-C DS12336, table 3), per count
 ACC_UG_PER_LSB = {2: 61, 4: 122, 8: 244, 16: 488}  # micro-g per count
 GYR_UDPS_PER_LSB = {125: 4375, 250: 8750, 500: 17500, 1000: 35000, 2000: 70000}  # micro-dps
-STANDARD_GRAVITY_M_S2 = 9.80665
 
 # --- control ----------------------------------------------------------------------------------
 OP_START = const(0x01)  # no arguments
@@ -128,7 +127,12 @@ CRC_SIZE = const(2)
 
 
 def acc_scale_m_s2(acc_fs_g):
-    """m/s^2 per count for an accelerometer full scale in g (ValueError if unknown)."""
+    """m/s^2 per count for an accelerometer full scale in g (ValueError if unknown).
+
+    Host side only (the board sends counts and never converts them): g is the host's standard
+    gravity, movecoach.signal.gravity."""
+    from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2
+
     if acc_fs_g not in ACC_UG_PER_LSB:
         raise ValueError("acc full scale must be one of 2, 4, 8, 16 g")
     return ACC_UG_PER_LSB[acc_fs_g] * 1e-6 * STANDARD_GRAVITY_M_S2

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 VOLUME_RANGE = (0, 200)  # espeak-ng's amplitude: 100 is its normal loudness
 RATE_RANGE_WPM = (80, 450)  # espeak-ng's speaking rates; below 80 it drawls, above 450 it garbles
+# argparse dest of a flag that sets one MqttConfig field: MQTT_SETTING + the field's name
+MQTT_SETTING = "mqtt_setting_"
 
 
 def _int_in(low: int, high: int, what: str):
@@ -82,15 +84,18 @@ def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str, de
     m.add_argument("--mqtt-config", default=None, metavar="FILE",
                    help="TOML file with broker settings" + ("" if demo else
                         " (default: ~/.config/movecoach/mqtt.toml if it exists)"))
-    m.add_argument("--mqtt-prefix", default=None, help="topic prefix (default movecoach)")
-    m.add_argument("--mqtt-username", default=None)
     m.add_argument("--mqtt-password", default=None,
                    help="avoid: every user sees it in `ps`; use the config file or $MOVECOACH_MQTT_PASSWORD")
-    m.add_argument("--mqtt-tls", action="store_true", help="connect with TLS")
-    m.add_argument("--mqtt-ca", default=None, metavar="FILE", help="CA certificates for TLS (implies --mqtt-tls)")
-    m.add_argument("--mqtt-notes", action="store_true",
+    # settings of movecoach.sinks.mqtt.MqttConfig (defined there): dest is the field's name
+    m.add_argument("--mqtt-prefix", dest=MQTT_SETTING + "prefix", help="topic prefix (default movecoach)")
+    m.add_argument("--mqtt-username", dest=MQTT_SETTING + "username")
+    m.add_argument("--mqtt-tls", dest=MQTT_SETTING + "tls", action="store_true", help="connect with TLS")
+    m.add_argument("--mqtt-ca", dest=MQTT_SETTING + "ca_certs", metavar="FILE",
+                   help="CA certificates for TLS (implies --mqtt-tls)")
+    m.add_argument("--mqtt-notes", dest=MQTT_SETTING + "notes", action="store_true",
                    help="also publish the how-you-feel note (never retained)")
-    m.add_argument("--ha-discovery", action="store_true", help="announce Home Assistant sensors")
+    m.add_argument("--ha-discovery", dest=MQTT_SETTING + "ha_discovery", action="store_true",
+                   help="announce Home Assistant sensors")
     v = p.add_argument_group("speech")
     v.add_argument("--no-speech", action="store_true", help="do not speak")
     v.add_argument("--voice", default=None, help="espeak-ng voice, e.g. en-us, de")
@@ -193,10 +198,9 @@ def build_sinks(args: argparse.Namespace, device_id: str, broker: str | None, co
 def _mqtt_sink(args: argparse.Namespace, device_id: str, broker: str | None) -> Sink:
     from movecoach.sinks import mqtt
 
-    kwargs = mqtt.sink_options(
-        config=args.mqtt_config, broker=broker, password_flag=args.mqtt_password,
-        prefix=args.mqtt_prefix, username=args.mqtt_username, ca_certs=args.mqtt_ca,
-        tls=args.mqtt_tls, ha_discovery=args.ha_discovery, notes=args.mqtt_notes)
+    flags = {k[len(MQTT_SETTING):]: v for k, v in vars(args).items() if k.startswith(MQTT_SETTING)}
+    kwargs = mqtt.sink_options(config=args.mqtt_config, broker=broker,
+                               password_flag=args.mqtt_password, **flags)
     return mqtt.MqttSink(device_id=device_id, **kwargs)
 
 

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from movecoach.events import Event, Sink
 from movecoach.routine import Routine, Step
@@ -25,6 +25,9 @@ from movecoach.signal.exercises import KIND_NOUNS, get
 from movecoach.signal.streaming import RepAnalyzer, SwayAnalyzer
 from movecoach.signal.types import RepEvent
 from movecoach.units import UnitCheck
+
+if TYPE_CHECKING:
+    from movecoach.source import LinkEvent
 
 log = logging.getLogger(__name__)
 
@@ -170,19 +173,12 @@ class SetCoach:
                               "text": f"Good. Try to go a little {exercise.further} on the next {word}."})
 
 
-@dataclass(frozen=True)
-class LinkState:
-    """A link event from a source (lost / restored), as yielded between sample blocks."""
-
-    state: str
-    gap_s: float = 0.0
-    lost_packets: int = 0
-
-
 class SampleSource(Protocol):
-    """Gives, per step and set, an async iterator of `SampleBlock`s (and link events)."""
+    """Gives, per step and set, an async iterator of `SampleBlock`s and, between them,
+    `movecoach.source.LinkEvent`s (the link lost / restored)."""
 
-    def open(self, step: Step, set_index: int) -> contextlib.AbstractAsyncContextManager[AsyncIterator[Any]]: ...
+    def open(self, step: Step, set_index: int) -> contextlib.AbstractAsyncContextManager[
+            AsyncIterator[SampleBlock | LinkEvent]]: ...
 
     async def aclose(self) -> None: ...
 
@@ -332,11 +328,10 @@ class SessionRunner:
             if seconds:
                 await self._sleep(1.0)
 
-    def _on_link(self, item: Any, exercise: str) -> None:
-        self.lost_packets += int(getattr(item, "lost_packets", 0) or 0)
-        self.emit("link", {"exercise": exercise, "state": getattr(item, "state", "?"),
-                           "gap_s": _r(getattr(item, "gap_s", 0.0)),
-                           "lost_packets": int(getattr(item, "lost_packets", 0) or 0)})
+    def _on_link(self, item: LinkEvent, exercise: str) -> None:
+        self.lost_packets += item.lost_packets
+        self.emit("link", {"exercise": exercise, "state": item.state, "gap_s": _r(item.gap_s),
+                           "lost_packets": item.lost_packets})
 
     @contextlib.asynccontextmanager
     async def _blocks(self, index: int, step: Step, set_index: int) -> AsyncIterator[AsyncIterator[SampleBlock]]:

@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import inspect
 import logging
 import time
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -190,12 +190,7 @@ class Source:
                                     f"cannot connect to {self.url}: {text}") from exc
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:  # closes whether or not it raised
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -462,40 +457,27 @@ class Source:
             f"{self.reconnect_timeout_s:g} s ({self._attempts} attempts)")
 
 
-def open_source(
-    url: str | Transport,
-    *,
-    reconnect: bool = True,
-    timeout_s: float | None = DEFAULT_TIMEOUT_S,
-    reconnect_timeout_s: float | None = None,
-    backoff_initial_s: float = 0.5,
-    backoff_max_s: float = 5.0,
-    stall_timeout_s: float | None = 5.0,
-    start_streaming: bool = True,
-    decoder: Any = None,
-    **transport_options: Any,
-) -> Source:
+def open_source(url: str | Transport, **options: Any) -> Source:
     """A :class:`Source` for a URL (``ble://``, ``serial://``, ``tcp://``, ``replay://``,
     ``loop://``) or a ready Transport; use it as ``async with open_source(url) as source``.
 
-    timeout_s: per connect attempt (None: wait forever; 0: one immediate try). Connecting the
-    first time fails with SourceUnavailable (a one-line UserError); later drops are retried as
-    described in :class:`Source`. transport_options go to the backend (e.g. ``speed=`` for
-    replay, ``baudrate=`` for serial, ``client_factory=``/``scanner=`` for BLE).
+    options: :class:`Source`'s keywords (timeout_s, reconnect, ...: defined and explained there)
+    and, for a URL, the backend's (e.g. ``speed=`` for replay, ``baudrate=`` for serial,
+    ``client_factory=``/``scanner=`` for BLE). Connecting the first time fails with
+    SourceUnavailable (a one-line UserError); later drops are retried as :class:`Source` says.
     """
-    transport = url if isinstance(url, Transport) else open_transport(
-        url, timeout_s=timeout_s, **transport_options)
-    return Source(
-        transport,
-        timeout_s=timeout_s,
-        reconnect=reconnect,
-        reconnect_timeout_s=reconnect_timeout_s,
-        backoff_initial_s=backoff_initial_s,
-        backoff_max_s=backoff_max_s,
-        stall_timeout_s=stall_timeout_s,
-        start_streaming=start_streaming,
-        decoder=decoder,
-    )
+    source_options = {k: v for k, v in options.items() if k in _SOURCE_OPTIONS}
+    transport_options = {k: v for k, v in options.items() if k not in _SOURCE_OPTIONS}
+    if isinstance(url, Transport):
+        if transport_options:
+            raise TypeError(f"options {sorted(transport_options)} are for a URL, not a ready Transport")
+        return Source(url, **source_options)
+    timeout_s = source_options.get("timeout_s", DEFAULT_TIMEOUT_S)
+    return Source(open_transport(url, timeout_s=timeout_s, **transport_options), **source_options)
+
+
+# Source's keyword arguments: what open_source keeps for the Source, not the transport
+_SOURCE_OPTIONS = frozenset(inspect.signature(Source).parameters) - {"transport"}
 
 
 __all__ = ["LinkEvent", "Source", "SourceStats", "SourceUnavailable", "open_source"]

@@ -16,36 +16,45 @@ from typing import Any
 
 from movecoach.errors import UserError
 from movecoach.routine import Step
+from movecoach.transport import SourceURL, parse_url
 
 log = logging.getLogger(__name__)
 
-SCHEMES = ("sim", "ble", "serial", "tcp", "replay")
+# the link schemes --source takes besides "sim" (loop:// is for tests)
+LINK_SCHEMES = ("ble", "serial", "tcp", "replay")
+
+
+def _link_url(spec: str) -> SourceURL:
+    """The --source spec (either spelling, ``ble:NAME`` or ``ble://NAME``) parsed as a link URL."""
+    try:
+        return parse_url(spec, schemes=LINK_SCHEMES)
+    except UserError as exc:
+        raise UserError(f"--source: {exc}") from None
 
 
 def source_url(spec: str, *, speed: float = 1.0) -> str:
-    """`ble:NAME` -> `ble://NAME`, `tcp:H:P` -> `tcp://H:P`, `replay:F` -> `replay://F?speed=X`."""
-    scheme, sep, rest = spec.partition(":")
-    if scheme not in SCHEMES or (scheme != "sim" and not sep):
-        raise UserError(f"--source {spec!r}: expected sim, ble:NAME, serial:PORT, tcp:HOST:PORT or replay:FILE")
-    rest = rest.removeprefix("//")
-    if scheme == "replay":
-        if not Path(rest).exists():
-            raise UserError(f"--source {spec!r}: no such file {rest}")
-        return f"replay://{rest}?speed={speed:g}"
-    return f"{scheme}://{rest}"
+    """`ble:NAME` -> `ble://NAME`, `tcp:H:P` -> `tcp://H:P`, `replay:F` -> `replay://F?speed=X`
+    (X: ``speed``, unless the spec gives its own)."""
+    url = _link_url(spec)
+    params = dict(url.params)
+    if url.scheme == "replay":
+        if not Path(url.target).exists():
+            raise UserError(f"--source {spec!r}: no such file {url.target}")
+        params.setdefault("speed", f"{speed:g}")
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"{url.scheme}://{url.target}" + (f"?{query}" if query else "")
 
 
 def source_device_id(spec: str) -> str:
     """A stable device id for topics and recordings, from the source spec."""
-    scheme, _, rest = spec.partition(":")
-    rest = rest.removeprefix("//")
-    if scheme == "sim":
+    if spec == "sim":
         return "movecoach-sim"
-    if scheme == "ble":
-        return rest.replace(":", "").lower() if rest.count(":") == 5 else rest
-    tail = Path(rest).stem if scheme == "replay" else rest.rsplit("/", 1)[-1]
+    url = _link_url(spec)
+    if url.scheme == "ble":
+        return url.target.replace(":", "").lower() if url.target.count(":") == 5 else url.target
+    tail = Path(url.target).stem if url.scheme == "replay" else url.target.rsplit("/", 1)[-1]
     safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in tail)
-    return f"movecoach-{scheme}-{safe}"
+    return f"movecoach-{url.scheme}-{safe}"
 
 
 def open_step_source(spec: str, *, speed: float = 1.0, seed: int | None = None) -> Any:

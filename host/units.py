@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-STANDARD_GRAVITY_M_S2 = 9.80665
+from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2
 
 ACC_UNITS = {"m/s^2": 1.0, "g": STANDARD_GRAVITY_M_S2}  # file unit -> m/s^2 per unit
 GYRO_UNITS = {"rad/s": 1.0, "deg/s": math.pi / 180.0}  # file unit -> rad/s per unit

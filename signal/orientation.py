@@ -31,9 +31,10 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2 as G_M_S2
+
 log = logging.getLogger(__name__)
 
-G_M_S2 = 9.80665
 
 Vec = tuple[float, float, float]
 

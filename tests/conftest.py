@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -29,6 +30,23 @@ def broker(tmp_path):
     """A real mosquitto on 127.0.0.1 and a free port; `broker.restart()` stops and starts it."""
     with LocalBroker(workdir=tmp_path / "broker") as b:
         yield b
+
+
+@pytest.fixture
+def pty_pair():
+    """(master fd, slave device path) of a raw pseudo-terminal: the master end plays the
+    wearable's USB serial (POSIX only: the serial tests skip elsewhere)."""
+    import termios
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(master, termios.TCSANOW)
+    yield master, os.ttyname(slave)
+    for fd in (master, slave):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,9 @@ import pytest
 from movecoach.decoder import Decoder, parse_packet
 from movecoach.firmware import framing, packets, protocol
 from movecoach.samples import SampleBlock
+from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2
 
-G = protocol.STANDARD_GRAVITY_M_S2
+G = STANDARD_GRAVITY_M_S2
 
 
 def make_packet(seq: int, t0_us: int, counts: np.ndarray, *, rate_hz: int = 104, flags: int = 0,

@@ -14,6 +14,7 @@ import pytest
 from movecoach.decoder import Decoder, parse_packet
 from movecoach.firmware import framing, protocol
 from movecoach.samples import SampleBlock
+from movecoach.wearable import sample_records
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,15 +30,6 @@ def run_micropython(micropython: str, code: str, stdin: bytes = b"", timeout_s: 
 
 
 SIMLINK = "from firmware import simlink; simlink.main()"
-
-
-def sample_records(counts: np.ndarray) -> bytes:
-    """simlink stdin records: b'S' + 12 bytes per sample."""
-    rows = np.ascontiguousarray(counts, dtype="<i2").view(np.uint8).reshape(-1, 12)
-    framed = np.empty((rows.shape[0], 13), dtype=np.uint8)
-    framed[:, 0] = ord("S")
-    framed[:, 1:] = rows
-    return framed.tobytes()
 
 
 def command_record(cmd: bytes) -> bytes:

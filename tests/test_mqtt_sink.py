@@ -311,3 +311,22 @@ def test_broker_addresses():
     assert parse_broker("[::1]:1884") == ("::1", 1884)
     with pytest.raises(UserError, match="port"):
         parse_broker("nas.local:http")
+
+
+def test_the_sinks_settings_are_mqtt_configs_fields_and_nothing_else():
+    with pytest.raises(TypeError, match="unknown MQTT setting"):
+        MqttSink("127.0.0.1:1", device_id="foot1", prefx="typo")
+
+
+def test_every_mqtt_flag_of_the_coach_sets_a_field_of_mqtt_config():
+    import argparse
+    from dataclasses import fields
+
+    from movecoach.coach import MQTT_SETTING, add_session_arguments
+
+    parser = argparse.ArgumentParser()
+    add_session_arguments(parser, default_source="sim")
+    args = parser.parse_args(["--mqtt-prefix", "clinic", "--mqtt-ca", "ca.pem", "--ha-discovery"])
+    flags = {k[len(MQTT_SETTING):]: v for k, v in vars(args).items() if k.startswith(MQTT_SETTING)}
+    assert set(flags) <= {f.name for f in fields(MqttConfig)}
+    assert flags["prefix"] == "clinic" and flags["ca_certs"] == "ca.pem" and flags["ha_discovery"]

@@ -7,10 +7,9 @@ import pytest
 from scipy.signal import butter, find_peaks, sosfiltfilt
 from scipy.spatial.transform import Rotation
 
+from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2 as G
 from movecoach.sim import Conditions, SimRecording, simulate
 from movecoach.sim.conditions import max_tremor_deg
-
-G = 9.81
 
 
 def integrate_gyro(gyr_rad_s: np.ndarray, fs: float) -> Rotation:

@@ -50,8 +50,8 @@ def test_the_simulator_still_reproduces_the_example(path):
                    conditions=Conditions.from_json(truth["conditions"]), duration_s=req["duration_s"],
                    hold_s=req["hold_s"], pattern=req["pattern"])
     now = json.loads(json.dumps(rec.truth))
-    # sway metrics come from the analysis' implementation: the written definitions must hold to
-    # rounding; the centroid frequency (not part of the written contract) may be refined there
+    # sway metrics (movecoach.sim.sway_truth, the written definitions) must hold to rounding;
+    # the centroid frequency (its Welch estimate not part of the written contract) may be refined
     now_m, stored_m = now.pop("metrics", {}), truth.pop("metrics", {})
     assert now == truth
     for k in ("rms_ap", "rms_ml", "rms", "range_ap", "range_ml", "path_length", "mean_velocity", "jerk",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 from scipy.signal import butter, sosfiltfilt
 
+from movecoach.signal.types import SwayMetrics
 from movecoach.sim import Conditions, simulate
 
 
@@ -43,6 +46,11 @@ def test_sway_truth_metrics_follow_the_written_definitions():
         assert truth[k] == pytest.approx(mine[k], rel=1e-4), k
     assert truth["jerk"] == pytest.approx(mine["jerk"], rel=0.1)  # differences vs gradient
     assert 0.05 < truth["centroid_freq_ap"] < 2.0
+
+
+def test_the_truth_names_every_metric_the_analysis_measures():
+    truth = simulate("sway", seed=5, duration_s=10.0, fs=52.0).truth["metrics"]
+    assert set(truth) == {f.name for f in fields(SwayMetrics)}
 
 
 def test_quiet_standing_lower_back_sensor_reads_gravity_on_plus_x():

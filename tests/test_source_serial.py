@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import select
-import termios
-import tty
 
 import fake_bleak as fake  # tests/fake_bleak.py, on sys.path via conftest.py
 import numpy as np
@@ -24,18 +22,6 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs POSIX 
 
 def run(coro, timeout_s: float = 15.0):
     return asyncio.run(asyncio.wait_for(coro, timeout_s))
-
-
-@pytest.fixture
-def pty_pair():
-    master, slave = os.openpty()
-    tty.setraw(master, termios.TCSANOW)
-    yield master, os.ttyname(slave)
-    for fd in (master, slave):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
 
 
 def wait_for_command(master: int, command: bytes, timeout_s: float = 5.0) -> list[bytes]:

@@ -8,6 +8,7 @@ import time
 
 import fake_bleak as fake  # tests/fake_bleak.py, on sys.path via conftest.py
 import numpy as np
+from tcp_server import LocalTcpServer  # tests/tcp_server.py
 
 from movecoach.firmware import framing, protocol
 from movecoach.samples import SampleBlock
@@ -18,14 +19,13 @@ def run(coro, timeout_s: float = 15.0):
     return asyncio.run(asyncio.wait_for(coro, timeout_s))
 
 
-class TcpWearable:
+class TcpWearable(LocalTcpServer):
     """A wearable on TCP: per connection, waits for "start", then sends the next planned packets
     (framed, in awkward 37-byte chunks). Every connection but the last is then dropped."""
 
     def __init__(self, plan: list[range]):
         self.plan = list(plan)
         self.controls: list[list[bytes]] = []
-        self.server: asyncio.Server | None = None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         seqs = self.plan.pop(0)
@@ -46,16 +46,9 @@ class TcpWearable:
             got.extend(deframer.feed(data))
         writer.close()
 
-    async def __aenter__(self):
-        self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *exc):
-        self.server.close()
-
     @property
     def url(self) -> str:
-        return f"tcp://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+        return f"tcp://127.0.0.1:{self.port}"
 
 
 def test_samples_decode_exactly_and_a_drop_is_reported_with_the_lost_packets():

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import select
-import termios
-import tty
 
 import pytest
 
@@ -18,20 +16,6 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs POSIX 
 
 def run(coro, timeout_s: float = 10.0):
     return asyncio.run(asyncio.wait_for(coro, timeout_s))
-
-
-@pytest.fixture
-def pty_pair():
-    """(master fd, slave device path); the master end plays the wearable's USB serial."""
-    master, slave = os.openpty()
-    tty.setraw(master, termios.TCSANOW)
-    name = os.ttyname(slave)
-    yield master, name
-    for fd in (master, slave):
-        try:
-            os.close(fd)
-        except OSError:
-            pass
 
 
 def read_master(master: int, n: int, timeout_s: float = 2.0) -> bytes:

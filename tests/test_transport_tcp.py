@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from tcp_server import LocalTcpServer  # tests/tcp_server.py, on sys.path via conftest.py
 
 from movecoach.firmware import framing, protocol
 from movecoach.transport import LinkLost, TransportError, open_transport
@@ -14,7 +15,7 @@ def run(coro, timeout_s: float = 10.0):
     return asyncio.run(asyncio.wait_for(coro, timeout_s))
 
 
-class Wearable:
+class Wearable(LocalTcpServer):
     """A TCP server that sends `payload` to each client and records the control frames it gets."""
 
     def __init__(self, payload: bytes, *, close_after_send: bool = False):
@@ -22,7 +23,6 @@ class Wearable:
         self.close_after_send = close_after_send
         self.controls: list[bytes] = []
         self.clients = 0
-        self.server: asyncio.Server | None = None
 
     async def handle(self, reader, writer):
         self.clients += 1
@@ -35,17 +35,6 @@ class Wearable:
         while data := await reader.read(100):
             self.controls.extend(deframer.feed(data))
         writer.close()
-
-    async def __aenter__(self):
-        self.server = await asyncio.start_server(self.handle, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *exc):
-        self.server.close()
-
-    @property
-    def port(self) -> int:
-        return self.server.sockets[0].getsockname()[1]
 
 
 FRAMES = b"".join(framing.encode_frame(bytes([i]) * 50) for i in range(1, 41))

@@ -106,3 +106,19 @@ def test_ble_addresses_are_told_from_names():
     assert is_address("6D6F7665-636F-6163-6800-00000000AAAA")  # macOS device UUID
     assert not is_address("movecoach-1a2b")
     assert not is_address("C3:5A:11:0F:1A")
+
+
+def test_a_source_option_is_read_as_a_link_url_in_either_spelling(tmp_path):
+    from movecoach.step_sources import source_device_id, source_url
+
+    rec = tmp_path / "monday.sqlite"
+    rec.write_bytes(b"")
+    assert source_url("tcp:localhost:9000") == "tcp://localhost:9000"
+    assert source_url("ble://C3:5A:11:0F:1A:2B") == "ble://C3:5A:11:0F:1A:2B"
+    assert source_url(f"replay:{rec}?session=3", speed=4) == f"replay://{rec}?session=3&speed=4"
+    assert source_device_id("serial:/dev/ttyACM0?baud=921600") == "movecoach-serial-ttyACM0"
+    for spec, message in (("loop://", "unknown source"), ("usb:x", "unknown source"),
+                          ("tcp:", "names no HOST:PORT"), (f"replay:{rec}.old", "no such file")):
+        with pytest.raises(UserError, match=message) as info:
+            source_url(spec)
+        assert str(info.value).startswith("--source") and "\n" not in str(info.value)

@@ -22,11 +22,11 @@ from movecoach.events import Event
 from movecoach.recorder import Recorder
 from movecoach.review.swaypath import trial_metrics
 from movecoach.samples import SampleBlock
+from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2 as G_M_S2
 from movecoach.signal.types import SwayMetrics
 
 log = logging.getLogger(__name__)
 
-G_M_S2 = 9.80665
 
 
 @dataclass(frozen=True)

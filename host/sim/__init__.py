@@ -25,8 +25,9 @@ Truth (rec.truth, also the JSON beside a saved CSV): exercise, counts, reps (kin
 t_peak, t_end on the sensor clock, amplitude_deg = largest rotation away from the rest
 orientation, or depth_deg = thigh inclination from vertical for slides, hold_s = time at or
 beyond 80 % of the rep's own amplitude; all from the noise- and tremor-free motion),
-distractors (kind, t_start, t_end: movements that are NOT reps), metrics for sway (computed by
-movecoach.signal.sway.sway_metrics on rec.clean), and everything needed to reproduce it.
+distractors (kind, t_start, t_end: movements that are NOT reps), metrics for sway (the written
+definitions of movecoach.signal.sway, transcribed apart from it in movecoach.sim.sway_truth, on
+rec.clean), and everything needed to reproduce it.
 """
 
 import importlib

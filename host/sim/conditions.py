@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from movecoach.firmware import protocol
+from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2
 
 log = logging.getLogger(__name__)
 
@@ -17,12 +18,11 @@ DISTRACTORS = ("walk", "turn", "step", "fidget", "weight_shift", "sit_stand")
 # (movecoach.firmware.protocol), exactly as the firmware and the host decoder do.
 ACC_RANGE_G = int(protocol.DEFAULT_ACC_FS_G)
 GYR_RANGE_DPS = int(protocol.DEFAULT_GYR_FS_DPS)
-G0_M_S2 = 9.80665
 
 
 def acc_lsb_m_s2(range_g: int) -> float:
     """Accelerometer sensitivity (m/s^2 per count) at a full scale of +-range_g g."""
-    return protocol.ACC_UG_PER_LSB[int(range_g)] * 1e-6 * G0_M_S2
+    return protocol.ACC_UG_PER_LSB[int(range_g)] * 1e-6 * STANDARD_GRAVITY_M_S2
 
 
 def gyr_lsb_rad_s(range_dps: int) -> float:
@@ -33,7 +33,7 @@ def gyr_lsb_rad_s(range_dps: int) -> float:
 # Tremor about a joint shakes a sensor r metres from it with peak acceleration r * theta * (2 pi f)^2.
 # Limb tremor in MS measured with body-worn accelerometers stays within about 1 g even when severe,
 # so large angles come only at low frequencies: 3 deg at 4 Hz, 1.3 deg at 6 Hz, 0.5 deg at 10 Hz.
-TREMOR_MAX_ACC_M_S2 = 9.81
+TREMOR_MAX_ACC_M_S2 = STANDARD_GRAVITY_M_S2  # 1 g
 TREMOR_LEVER_M = 0.3  # hip or knee to a thigh sensor; the foot's lever to the ankle is shorter
 
 

@@ -13,10 +13,11 @@ from scipy.spatial.transform import Rotation
 
 from movecoach.samples import SampleBlock
 from movecoach.signal.exercises import EXERCISES
-from movecoach.signal.sway import sway_metrics
+from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2
 from movecoach.sim.conditions import Conditions, acc_lsb_m_s2, gyr_lsb_rad_s
-from movecoach.sim.kinematics import G_M_S2, ideal_imu, sample_imu
+from movecoach.sim.kinematics import ideal_imu, sample_imu
 from movecoach.sim.motions import BUILDERS, Body, Motion, _band_noise
+from movecoach.sim.sway_truth import true_sway_metrics
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +122,10 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
     requested = {"reps": reps, "hold_s": hold_s, "pattern": pattern, "duration_s": duration_s}
     truth = _truth(motion, cond, seed, fs_out, t0, requested, err_deg)
     if exercise == "sway":
-        # the analysis' own implementation of the definitions (movecoach.signal.sway), plain (no
-        # sensor-noise correction: there is no noise), on the noise-free regular recording
-        metrics = sway_metrics(t_reg + t0, clean_acc, fs=fs_out, noise_correction=False)
-        truth["metrics"] = {k: round(v, 8) for k, v in metrics.to_json().items()}
+        # the written definitions, transcribed apart from the analysis they check, on the
+        # noise-free regular recording
+        metrics = true_sway_metrics(clean_acc, fs_out)
+        truth["metrics"] = {k: round(v, 8) for k, v in metrics.items()}
     clean = SimRecording(np.round(t_reg + t0, 6), clean_acc, clean_gyr, fs_out, truth)
     log.info("simulated %s: %d samples at %.0f Hz, %.1f s, %d reps, %d distractors", exercise,
              int(keep.sum()), fs_out, duration, len(truth["reps"]), len(truth["distractors"]))
@@ -259,7 +260,7 @@ def _truth(motion: Motion, cond: Conditions, seed: int, fs: float, t0: float, re
         "seed": seed,
         "requested": requested,
         "strap_error_deg": round(strap_err_deg, 2),
-        "gravity_m_s2": G_M_S2,
+        "gravity_m_s2": STANDARD_GRAVITY_M_S2,
         "conditions": cond.to_json(),
         **({"body": motion.info} if motion.info else {}),
     }

@@ -1,8 +1,8 @@
 """Rigid-body kinematics to ideal IMU readings: pose of the sensor in the world -> specific force, rate.
 
-World frame: x forward, y left, z up; gravity g_world = (0, 0, -9.81) m/s^2. The accelerometer
-measures specific force f = R^T (p'' - g_world) (so +9.81 on the axis pointing up at rest), the
-gyroscope the body-frame angular velocity of R. Everything here works on a fine, regular internal
+World frame: x forward, y left, z up; gravity g_world = (0, 0, -g), g the standard gravity
+(movecoach.signal.gravity). The accelerometer measures specific force f = R^T (p'' - g_world)
+(so +g on the axis pointing up at rest), the gyroscope the body-frame angular velocity of R. Everything here works on a fine, regular internal
 time grid; :func:`sample_imu` then band-limits (like the IMU's digital filter) and samples it at
 the wearable's sample instants.
 """
@@ -15,10 +15,11 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt
 from scipy.spatial.transform import Rotation
 
+from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2
+
 log = logging.getLogger(__name__)
 
-G_M_S2 = 9.81
-G_WORLD_M_S2 = np.array([0.0, 0.0, -G_M_S2])
+G_WORLD_M_S2 = np.array([0.0, 0.0, -STANDARD_GRAVITY_M_S2])
 
 
 def min_jerk(m: int) -> np.ndarray:

@@ -39,7 +39,7 @@ import threading
 import time
 import tomllib
 from collections import deque
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -88,7 +88,16 @@ _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 
 @dataclass(frozen=True)
 class MqttConfig:
-    """Where and how to publish; the same fields as :class:`MqttSink` (see ``load_config``)."""
+    """Where and how to publish: the one list of MQTT settings, read by :class:`MqttSink`, the
+    config file (``load_config``) and the command line.
+
+    broker: ``"host:port"``. device_id: the topic level after the prefix. tls/ca_certs/certfile/
+    keyfile: TLS to the broker (system CAs when ca_certs is None; any file implies TLS).
+    client_id: defaults to ``movecoach-<device_id>``; the session is persistent
+    (clean_session=False). ha_discovery: publish Home Assistant discovery configs. queue_dir: keep
+    unacknowledged QoS 1 messages on disk across restarts. notes: publish the how-you-feel note
+    (free text; on ``feel/note``, never retained).
+    """
 
     broker: str = "127.0.0.1:1883"
     device_id: str = "movecoach"
@@ -268,12 +277,11 @@ class _Journal:
 class MqttSink:
     """Publishes coach events to ``<prefix>/<device_id>/...``; ``handle()`` never blocks.
 
-    broker: ``"host:port"`` (``--broker``) or take all settings from a file with
-    ``MqttSink.from_config(load_config(path))``. tls/ca_certs/certfile/keyfile: TLS to the
-    broker (system CAs when ca_certs is None). client_id: defaults to ``movecoach-<device_id>``;
-    the session is persistent (clean_session=False). ha_discovery: publish Home Assistant
-    discovery configs. queue_dir: keep unacknowledged QoS 1 messages on disk across restarts.
-    notes: publish the how-you-feel note (free text; on ``feel/note``, never retained).
+    The settings are :class:`MqttConfig`'s fields (defined and explained there): ``config``
+    (default ``MqttConfig()``), each overridden by a keyword of the same name, e.g.
+    ``MqttSink("host:1883", device_id="foot1")``; broker, the one positional argument, is
+    ``"host:port"`` (``--broker``). Settings from a file: ``MqttSink.from_config(load_config(path))``.
+    reconnect_delay_s: (first, longest) wait between reconnection attempts, s.
     connect_timeout_s: how long the constructor waits for the broker's answer (see the module
     docstring: refusals raise UserError, an unreachable broker is a warning).
 
@@ -283,23 +291,23 @@ class MqttSink:
 
     def __init__(
         self,
-        broker: str = "127.0.0.1:1883",
+        broker: str | None = None,
         *,
-        device_id: str,
-        prefix: str = "movecoach",
-        username: str | None = None,
-        password: str | None = None,
-        tls: bool = False,
-        ca_certs: str | None = None,
-        certfile: str | None = None,
-        keyfile: str | None = None,
-        client_id: str | None = None,
-        ha_discovery: bool = False,
-        queue_dir: str | Path | None = None,
-        notes: bool = False,
+        config: MqttConfig | None = None,
         reconnect_delay_s: tuple[float, float] = (1.0, 30.0),
         connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        **settings,
     ):
+        if broker is not None:
+            settings["broker"] = broker
+        try:  # the settings are MqttConfig's fields, defined there once
+            cfg = replace(config or MqttConfig(), **settings)
+        except TypeError:
+            known = ", ".join(f.name for f in fields(MqttConfig))
+            raise TypeError(f"unknown MQTT setting(s) {sorted(settings)} (known: {known})") from None
+        self.config = cfg
+        device_id, prefix, notes = cfg.device_id, cfg.prefix, cfg.notes
+        ca_certs, certfile, keyfile = cfg.ca_certs, cfg.certfile, cfg.keyfile
         if not device_id or "/" in device_id or "+" in device_id or "#" in device_id:
             raise UserError(f"device id {device_id!r} must be non-empty and contain no / + #")
         self.device_id = device_id
@@ -307,16 +315,16 @@ class MqttSink:
         self.prefix = prefix.strip("/")
         self.base_topic = f"{self.prefix}/{device_id}"
         self.status_topic = f"{self.base_topic}/status"
-        tls = tls or any(x is not None for x in (ca_certs, certfile, keyfile))  # a CA means TLS
-        self.host, self.port = parse_broker(broker, tls=tls)
-        self.ha_discovery = ha_discovery
+        tls = cfg.tls or any(x is not None for x in (ca_certs, certfile, keyfile))  # a CA means TLS
+        self.host, self.port = parse_broker(cfg.broker, tls=tls)
+        self.ha_discovery = cfg.ha_discovery
         self.tls = tls
         self._down_since: float | None = None  # monotonic time the broker was found unreachable
         self._refused: str | None = None  # the reason of the last refused login
         self._closed_unanswered = False  # the first connection closed before the broker answered
         self._answered = threading.Event()
 
-        self._journal = _Journal(queue_dir, device_id) if queue_dir else None
+        self._journal = _Journal(cfg.queue_dir, device_id) if cfg.queue_dir else None
         restored: list[_Out] = []
         last_seq = 0
         if self._journal is not None:
@@ -339,12 +347,12 @@ class MqttSink:
 
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=client_id or f"movecoach-{device_id}",
+            client_id=cfg.client_id or f"movecoach-{device_id}",
             clean_session=False,
             protocol=mqtt.MQTTv311,
         )
-        if username is not None:
-            self._client.username_pw_set(username, password)
+        if cfg.username is not None:
+            self._client.username_pw_set(cfg.username, cfg.password)
         if tls:
             self._tls(ca_certs, certfile, keyfile)
         self._client.will_set(self.status_topic, "offline", qos=1, retain=True)
@@ -354,9 +362,9 @@ class MqttSink:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
 
-        if ha_discovery:
-            for topic, config in self.discovery_configs().items():
-                self._inbox.put(("out", _Out(self._next_seq(), topic, json.dumps(config), True)))
+        if cfg.ha_discovery:
+            for topic, discovery in self.discovery_configs().items():
+                self._inbox.put(("out", _Out(self._next_seq(), topic, json.dumps(discovery), True)))
 
         self._client.on_connect_fail = self._on_connect_fail
         self._client.connect_timeout = connect_timeout_s
@@ -419,10 +427,7 @@ class MqttSink:
     @classmethod
     def from_config(cls, config: MqttConfig, **overrides) -> MqttSink:
         """A sink from a :class:`MqttConfig`; keyword overrides win (e.g. ``broker=args.broker``)."""
-        kwargs = {f.name: getattr(config, f.name) for f in fields(MqttConfig)}
-        kwargs.update({k: v for k, v in overrides.items() if v is not None})
-        broker = kwargs.pop("broker")
-        return cls(broker, **kwargs)
+        return cls(config=config, **{k: v for k, v in overrides.items() if v is not None})
 
     # -- public API ---------------------------------------------------------------------------
 

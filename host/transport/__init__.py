@@ -36,7 +36,6 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, ClassVar, Literal
 
 from movecoach.errors import UserError
@@ -82,17 +81,17 @@ class SourceURL:
 _SCHEME_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):(.*)$", re.S)
 
 
-def parse_url(url: str) -> SourceURL:
+def parse_url(url: str, *, schemes: tuple[str, ...] = tuple(BACKENDS)) -> SourceURL:
     """Split ``scheme://target?key=value&...`` (or ``scheme:target``) into a :class:`SourceURL`.
 
-    Raises UserError naming the URL when the scheme is unknown or the target missing.
-    Parsing is deliberately simple (no urllib) so BLE addresses ``AA:BB:..`` and Windows ports
-    ``COM3`` survive as-is.
+    Raises UserError naming the URL when the scheme is not one of ``schemes`` (default: every
+    backend's) or the target is missing. Parsing is deliberately simple (no urllib) so BLE
+    addresses ``AA:BB:..`` and Windows ports ``COM3`` survive as-is.
     """
     text = url.strip()
     m = _SCHEME_RE.match(text)
-    if not m or m.group(1).lower() not in BACKENDS:
-        known = ", ".join(f"{s}://" for s in BACKENDS)
+    if not m or m.group(1).lower() not in schemes:
+        known = ", ".join(f"{s}://" for s in schemes)
         raise UserError(f"unknown source {url!r}: expected one of {known}")
     scheme, rest = m.group(1).lower(), m.group(2)
     if rest.startswith("//"):
@@ -190,12 +189,7 @@ class Transport(abc.ABC):
         await self.open()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:  # closes whether or not it raised
         await self.close()
 
     def __repr__(self) -> str:

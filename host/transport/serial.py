@@ -18,13 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from movecoach.errors import UserError
-from movecoach.transport import (
-    DEFAULT_TIMEOUT_S,
-    LinkLost,
-    SourceURL,
-    Transport,
-    TransportError,
-)
+from movecoach.transport import DEFAULT_TIMEOUT_S, LinkLost, SourceURL, Transport, TransportError
 from movecoach.transport.framing import frame_control
 
 log = logging.getLogger(__name__)
