@@ -74,9 +74,11 @@ def conditions(name: str, seed: int) -> tuple[Conditions, float]:
     raise ValueError(name)
 
 
-CONDITIONS = ("clean", "hard", "tremor", "strap", "loss", "distractors", "rates", "slow")
-# conditions a quiet-standing trial has no model for (tremor, distractors, speed)
-NOT_FOR_SWAY = ("tremor", "distractors", "slow")
+CONDITIONS = ("clean", "hard", "tremor", "strap", "loss", "distractors", "rates", "slow", "rhythmic",
+              "wobble", "side")
+# conditions a quiet-standing trial has no model for (tremor, distractors, speed, rhythm, a thigh
+# strap's placement, unsteadiness between reps)
+NOT_FOR_SWAY = ("tremor", "distractors", "slow", "rhythmic", "wobble", "side")
 # sway also runs at the datasheet noise of the recommended IMU (information: the targets hold
 # against the simulator's default noise, which is several times higher)
 SWAY_EXTRA = ("datasheet",)

@@ -62,15 +62,19 @@ class PlacementView:
     The angle helpers take unit up-directions (3,) in the sensor frame.
     """
 
-    def __init__(self, site: str, m: np.ndarray, version: int):
+    def __init__(self, site: str, m: np.ndarray, version: int, prev_axis: np.ndarray | None = None):
         self.site = site
         self.m = m
         self.version = version
         vals, vecs = np.linalg.eigh(m)
         ok = vals[2] >= AXIS_MIN_ENERGY and vals[2] >= AXIS_DOMINANCE * max(vals[1], 1e-12)
-        self.turn_axis: np.ndarray | None = vecs[:, 2] if ok else None
-        """Unit axis (3,) the segment turns about, sensor frame (sign arbitrary), or None while
-        not yet clear."""
+        axis = vecs[:, 2] if ok else None
+        if axis is not None and prev_axis is not None and float(axis @ prev_axis) < 0.0:
+            axis = -axis  # (an eigenvector's sign is arbitrary: keep the one learnt before)
+        self.turn_axis: np.ndarray | None = axis
+        """Unit axis (3,) the segment turns about, sensor frame, or None while not yet clear.
+        Its sign is arbitrary at first and then kept from view to view (prev_axis: the last
+        view's), so a rate about it does not flip sign when a view is renewed."""
         self._long_axis = self._find_long_axis()
 
     # -- foot ----------------------------------------------------------------------------------
@@ -169,6 +173,6 @@ class Placement:
                 if self._pending.any():
                     v = self.view
                     self._views.append((k0 + e, PlacementView(self.site, v.m + self._pending,
-                                                              v.version + 1)))
+                                                              v.version + 1, v.turn_axis)))
                     self._pending = np.zeros((3, 3))
             start = e

@@ -57,14 +57,8 @@ SAME_PLACE_DEG = 15.0
 # seated fidgets and knee bouncing stay within a few degrees, and a march lift (up, down) is
 # followed by a rest on the seat (at least while the other leg lifts, ~1 s), where the thigh at
 # most wobbles by less than WALK_SWING_DEG.
-# A quick seated lift (up and down in 0.9 s) that bounces on the way down was seen to make four
-# half-swings of 11-15 deg (the independent simulator's march_side-0 at 1426 s): a "walk" that
-# ends back where the thigh was held before it, by a person not known to be standing, was not
-# one (walking starts by standing up, and a walk from standing may end anywhere) unless it swung
-# WALK_CONFIRM_SWINGS times in a row (two and a half strides; a walk of 3 m has more).
 WALK_SWING_DEG = 10.0
 WALK_SWINGS = 3
-WALK_CONFIRM_SWINGS = 5
 # ... and a pause (turning slower than WALK_PAUSE_DPS for WALK_PAUSE_S) breaks the chain: a
 # walking thigh passes its turning points in < 0.1 s at that rate (20 deg swings at 0.5-1 Hz).
 WALK_PAUSE_DPS = 10.0
@@ -105,9 +99,6 @@ class PostureTracker:
         self._settle_s = settle_s
         self._seen: dict[str, np.ndarray] = {}  # the last held up-direction of each posture
         self._max_uz = 0.0  # the largest |up_z| held so far (SEATED_MIN_NORMAL, UPRIGHT_SHARE)
-        self._held_up: np.ndarray | None = None  # where the thigh was last held
-        self._walk_swings = 0  # the longest chain of half-swings in the walk going on
-        self._before_walk: tuple[str, np.ndarray | None] = (UNKNOWN, None)  # (posture, held up)
         self._swing = 0.0  # angle turned about the turning axis since the last reversal (deg)
         self._swing_sign = 0.0
         self._chain = 0  # half-swings of more than WALK_SWING_DEG, each straight after the last
@@ -147,12 +138,8 @@ class PostureTracker:
             slow_n = slow_n + 1 if abs(w) < slow else 0
             if slow_n >= self._n_pause:
                 chain, swing = 0, 0.0
-            if chain >= WALK_SWINGS and not self._walking and not self._near_seat(up[i]):
+            if chain >= WALK_SWINGS and not self._walking:
                 self._walking = True
-                self._before_walk = (self.posture, self._held_up)
-                self._walk_swings = 0
-            if self._walking:
-                self._walk_swings = max(self._walk_swings, chain)
                 self._set(WALKING, t, "the thigh swings back and forth", events, None)
             if h >= n_settle:
                 if self._walking:
@@ -182,26 +169,12 @@ class PostureTracker:
             return STANDING, "gravity runs along the sensor's face (the sensor is on the front)"
         return UNKNOWN, ""
 
-    def _near_seat(self, u: np.ndarray) -> bool:
-        """Seated and the thigh (up-direction u) still within LARGE_CHANGE_DEG of the seat: a
-        quick lift that overshoots on the way down swings back and forth too, but walking
-        starts by standing up."""
-        seat = self._seen.get(SEATED)
-        return self.posture == SEATED and seat is not None and _angle_deg(seat, u) < LARGE_CHANGE_DEG
-
     def _steady(self, t: float, u: np.ndarray, events: list[PostureEvent],
                 after_walk: bool = False) -> None:
         """The thigh has held still at up-direction u (after a walk where after_walk): what
         does that say?"""
         self._max_uz = max(self._max_uz, abs(float(u[2])))
-        self._held_up = u
         posture, why = self.classify(u)
-        before, held = self._before_walk
-        if (posture == UNKNOWN and after_walk and before != STANDING and held is not None
-                and self._walk_swings < WALK_CONFIRM_SWINGS and _angle_deg(held, u) <= SAME_PLACE_DEG):
-            # back where it was held before, not known to be standing: that was no walk
-            self._set(before, t, "back where it was held before the swinging", events, None)
-            return
         if posture == UNKNOWN:
             for p, v in self._seen.items():
                 if _angle_deg(v, u) <= SAME_PLACE_DEG:

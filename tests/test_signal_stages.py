@@ -97,6 +97,22 @@ def test_on_the_side_of_the_thigh_the_long_axis_cannot_be_seen_and_placement_say
     assert pl.thigh_inclination_deg(up[0]) is None  # ... but not where the thigh's axis is
 
 
+@pytest.mark.parametrize("roll_deg", [0.0, 90.0, -60.0])
+def test_the_turning_axis_keeps_its_sign_as_each_lift_renews_it(roll_deg):
+    # (an eigenvector's sign is arbitrary: flipping it between views made a slow wall slide on
+    # the side of the thigh read as three swings back and forth, so as walking)
+    t, flex = _lifts(seated=True, n=8)
+    up, gyr = _up_and_gyro(_thigh(flex, roll_deg, 25.0))
+    pl = Placement("thigh", FS, chunk=25)
+    axes = []
+    for k in range(0, t.shape[0], 25):
+        pl.push(gyr[k:k + 25], up[k:k + 25], np.ones(gyr[k:k + 25].shape[0], dtype=bool), k)
+        if pl.view.turn_axis is not None:
+            axes.append(pl.view.turn_axis)
+    assert len(axes) > 10
+    assert all(float(a @ axes[0]) > 0.9 for a in axes)
+
+
 def test_turning_round_does_not_teach_the_thigh_axis():
     # standing, the person turns round twice: that is a rotation about the thigh's own long axis
     t = np.arange(0, 6, 1 / FS)
