@@ -105,6 +105,7 @@ class PostureTracker:
         self._slow_n = 0  # samples turning slower than WALK_PAUSE_DPS
         self._n_pause = int(round(WALK_PAUSE_S * self.fs))
         self._walking = False
+        self._walk_up_sum = [0.0, 0.0, 0.0]  # the up-directions summed over the walk going on
 
     def push(self, t_s: np.ndarray, up: np.ndarray, gyr_rad_s: np.ndarray, held_s: np.ndarray,
              k0: int = 0) -> tuple[list[str], list[PostureEvent]]:
@@ -121,7 +122,9 @@ class PostureTracker:
         view = self._view
         next_k = k0  # look up the placement stage's view here (it changes at its chunk ends)
         ax = (0.0, 0.0, 0.0)
-        for i, (t, gw, h) in enumerate(zip(t_s.tolist(), gyr_rad_s.tolist(), held_n, strict=True)):
+        ws = self._walk_up_sum
+        for i, (t, gw, h, u) in enumerate(zip(t_s.tolist(), gyr_rad_s.tolist(), held_n, up.tolist(),
+                                              strict=True)):
             k = k0 + i
             if k >= next_k:
                 view = self._view = pl.view_at(k)
@@ -140,16 +143,23 @@ class PostureTracker:
                 chain, swing = 0, 0.0
             if chain >= WALK_SWINGS and not self._walking:
                 self._walking = True
+                ws = [0.0, 0.0, 0.0]
                 self._set(WALKING, t, "the thigh swings back and forth", events, None)
+            if self._walking:
+                ws[0] += u[0]
+                ws[1] += u[1]
+                ws[2] += u[2]
             if h >= n_settle:
                 if self._walking:
                     self._walking = False
                     chain = 0
+                    self._walk_up_sum = ws
                     self._steady(t, up[i], events, after_walk=True)
                 elif (h - n_settle) % n_every == 0:  # (held posture changes slowly)
                     self._steady(t, up[i], events)
             out.append(self.posture)
         self._swing, self._swing_sign, self._chain, self._slow_n = swing, sign, chain, slow_n
+        self._walk_up_sum = ws
         return out, events
 
     def classify(self, u: np.ndarray, view: PlacementView | None = None) -> tuple[str, str]:
@@ -181,7 +191,13 @@ class PostureTracker:
                     posture, why = p, f"back where it was {p}"
                     break
         if posture == UNKNOWN and after_walk:
-            posture, why = STANDING, "stopped walking"
+            # the mean up while walking is where the thigh is when standing
+            walk_up = np.asarray(self._walk_up_sum)
+            change = _angle_deg(walk_up / (np.linalg.norm(walk_up) or 1.0), u)
+            if change >= LARGE_CHANGE_DEG:
+                posture, why = SEATED, f"sat down after walking (the thigh turned {change:.0f} deg)"
+            else:
+                posture, why = STANDING, "stopped walking"
         if posture == UNKNOWN and self.posture in self._seen:
             change = _angle_deg(self._seen[self.posture], u)
             if change >= LARGE_CHANGE_DEG:

@@ -178,6 +178,18 @@ def test_side_sensor_seated_is_unknown_until_walking_shows_standing_then_sitting
     assert out[-1] == SEATED
 
 
+def test_side_sensor_walking_straight_into_sitting_down_is_seated():
+    # walking to the chair and sitting down with no pause: the walk shows where standing is
+    t = np.arange(0, 16, 1 / FS)
+    walk = (t > 3.0) & (t < 9.0)
+    flex = np.where(walk, 8.0 + 18.0 * np.sin(2 * np.pi * (t - 3.0) / 1.1), 0.0)
+    flex = flex + 90.0 * _ramp(t, 9.0, 1.2)
+    out, events = _posture_of(_thigh(flex, 95.0, -30.0), t)
+    assert WALKING in out[int(5 * FS):int(9 * FS)]
+    assert out[-1] == SEATED
+    assert STANDING not in [e.posture for e in events]
+
+
 def test_seated_march_lifts_are_not_walking():
     t, flex = _lifts(seated=True, n=6)
     out, _ = _posture_of(_thigh(flex, 95.0), t)
