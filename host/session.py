@@ -58,6 +58,11 @@ def _r(x: float | None, nd: int = 2) -> float | None:
     return None if x is None else round(float(x), nd)
 
 
+def _rf(x: float | None, nd: int = 2) -> float | None:
+    """Rounded, or None when missing or not finite (a walk too short for a stride-time CV)."""
+    return None if x is None or not math.isfinite(x) else round(float(x), nd)
+
+
 @dataclass
 class SetResult:
     """What one set produced: the rep payloads in order and per-kind counts."""
@@ -571,17 +576,17 @@ class SessionRunner:
 
 def _stride_json(s: Any) -> dict:
     """One stride as published and recorded: times on the sensor clock (s), length (m), turn (deg)."""
-    return {"t_start": _r(s.t_start, 3), "t_end": _r(s.t_end, 3), "time_s": _r(s.time_s, 3),
-            "length_m": _r(s.length_m, 3), "stance_s": _r(s.stance_s, 3), "swing_s": _r(s.swing_s, 3),
-            "turn_deg": _r(s.turn_deg, 1)}
+    return {"t_start": _rf(s.t_start, 3), "t_end": _rf(s.t_end, 3), "time_s": _rf(s.time_s, 3),
+            "length_m": _rf(s.length_m, 3), "stance_s": _rf(s.stance_s, 3), "swing_s": _rf(s.swing_s, 3),
+            "turn_deg": _rf(s.turn_deg, 1)}
 
 
 def _bout_json(b: Any) -> dict:
-    return {"t_start": _r(b.t_start, 3), "t_end": _r(b.t_end, 3), "strides": int(b.strides),
-            "cadence_spm": _r(b.cadence_spm, 1), "stride_time_s": _r(b.stride_time_s, 3),
-            "stride_time_cv": _r(b.stride_time_cv, 4), "stance_frac": _r(b.stance_frac, 3),
-            "stride_length_m": _r(b.stride_length_m, 3), "speed_m_s": _r(b.speed_m_s, 3),
-            "distance_m": _r(b.distance_m, 2), "turns": int(b.turns)}
+    return {"t_start": _rf(b.t_start, 3), "t_end": _rf(b.t_end, 3), "strides": int(b.strides),
+            "cadence_spm": _rf(b.cadence_spm, 1), "stride_time_s": _rf(b.stride_time_s, 3),
+            "stride_time_cv": _rf(b.stride_time_cv, 4), "stance_frac": _rf(b.stance_frac, 3),
+            "stride_length_m": _rf(b.stride_length_m, 3), "speed_m_s": _rf(b.speed_m_s, 3),
+            "distance_m": _rf(b.distance_m, 2), "turns": int(b.turns)}
 
 
 @dataclass(frozen=True)
@@ -616,19 +621,19 @@ def walk_summary(step: Step, parts: list, *, t0: float, end_t: float) -> dict:
     return {
         "exercise": step.exercise,
         "test": step.test,
-        "duration_s": _r(end_t - t0, 1),
-        "walking_s": _r(t.walking_s, 1),
-        "distance_m": _r(t.distance_m, 2),
-        "speed_m_s": _r(t.speed_m_s, 3),
-        "cadence_spm": _r(t.cadence_spm, 1),
+        "duration_s": _rf(end_t - t0, 1),
+        "walking_s": _rf(t.walking_s, 1),
+        "distance_m": _rf(t.distance_m, 2),
+        "speed_m_s": _rf(t.speed_m_s, 3),
+        "cadence_spm": _rf(t.cadence_spm, 1),
         "strides": t.strides,
-        "stride_time_s": _r(t.stride_time_s, 3),
-        "stride_time_cv": _r(t.stride_time_cv, 4),
-        "stance_frac": _r(t.stance_frac, 3),
-        "stride_length_m": _r(t.stride_length_m, 3),
+        "stride_time_s": _rf(t.stride_time_s, 3),
+        "stride_time_cv": _rf(t.stride_time_cv, 4),
+        "stance_frac": _rf(t.stance_frac, 3),
+        "stride_length_m": _rf(t.stride_length_m, 3),
         "turns": t.turns,
-        "test_time_s": _r(test_time, 2),
-        "test_distance_m": _r(test_distance, 2),
+        "test_time_s": _rf(test_time, 2),
+        "test_distance_m": _rf(test_distance, 2),
         "test_done": done,
         "bouts": [_bout_json(b) for b in bouts],
         "stride_list": [_stride_json(s) for s in strides],
