@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from movecoach.errors import UserError
-from movecoach.signal.exercises import EXERCISES, REGISTRY, get
+from movecoach.signal.exercises import EXERCISES, REGISTRY, ROUTINE_EXERCISES, get
 
 
 def plural(n: int, nouns: tuple[str, str]) -> str:
@@ -80,9 +80,9 @@ class Routine:
 
 
 def daily_routine(sets: int = 2) -> Routine:
-    """The home programme: every exercise of the registry, in its order, with its defaults
+    """The home programme: the registry's routine exercises, in its order, with their defaults
     (marches, wall slides with a 10 s hold, heel-toe raises with a 2 s hold, balance)."""
-    return Routine(name="daily", steps=tuple(default_step(name, sets) for name in EXERCISES))
+    return Routine(name="daily", steps=tuple(default_step(name, sets) for name in ROUTINE_EXERCISES))
 
 
 def single_exercise(
