@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from movecoach.errors import UserError
-from movecoach.signal.exercises import EXERCISES, REGISTRY, get
+from movecoach.signal.exercises import EXERCISES, REGISTRY, ROUTINE_EXERCISES, get
 from movecoach.timed_walk import WALK_TESTS, walk_test
 
 
@@ -99,9 +99,10 @@ class Routine:
 
 
 def daily_routine(sets: int = 2) -> Routine:
-    """The home programme: every exercise of the registry, in its order, with its defaults
-    (marches, wall slides with a 10 s hold, heel-toe raises with a 2 s hold, balance)."""
-    return Routine(name="daily", steps=tuple(default_step(name, sets) for name in EXERCISES))
+    """The home programme: the registry's routine exercises, in its order, with their defaults
+    (marches, wall slides with a 10 s hold, heel-toe raises with a 2 s hold, balance, a 2-minute
+    walk)."""
+    return Routine(name="daily", steps=tuple(default_step(name, sets) for name in ROUTINE_EXERCISES))
 
 
 def walk_step(*, duration_s: float | None = None, test: str | None = None) -> Step:

@@ -27,7 +27,7 @@ Method (the stages, each its own module):
    least MIN_STRIDE_M across the floor: a heel or toe raise, a weight shift or a foot
    fidgeting in place moves it a few cm;
 6. strides with no stop longer than BOUT_GAP_S between them make a bout; a bout's turns are
-   heading changes of more than TURN_DEG within TURN_WINDOW_S.
+   runs of turning strides that change the heading by TURN_DEG or more (:func:`count_turns`).
 
 Batch and live are the same code: :func:`analyze_walk` pushes the whole recording through one
 :class:`WalkAnalyzer`, which decides each stride from the samples up to a little after the
@@ -66,6 +66,10 @@ MIN_STRIDE_M = 0.15
 # the foot and put it down turned by 60-120 deg only a few cm away (IPOL subject 1); a heel or
 # toe raise turns it by less than 4 deg, a weight shift by less than 10.
 MIN_TURN_STEP_DEG = 30.0
+# The integration starts this long (s) before the end of the stance before (or at its start):
+# the foot starts moving slowly enough for its first samples to pass as still (on the
+# simulator's smooth strides the lengths came out 3 % short without it).
+ZUPT_EXTEND_S = 0.1
 # Foot off is the push-off's acceleration peak within PUSH_OFF_S after the foot's still phase
 # ends, foot down the landing's impact peak within IMPACT_S before the next still phase begins
 # (on the 68 IPOL recordings they fall 0.01 s after the checked toe-off, IQR 0.03 s, and give
@@ -85,10 +89,11 @@ MAX_SCALE_ERROR = 0.15
 LEVEL_S = 0.1
 # Strides with no stop longer than this (s) between them are one bout.
 BOUT_GAP_S = 2.0
-# A turn: the heading changes by more than TURN_DEG within TURN_WINDOW_S (a U-turn at the end
-# of a hallway takes 1.5-3 s, with 1-3 strides of this foot).
+# A turn: strides that each turn the foot by TURN_STRIDE_DEG or more (walking straight the
+# heading wanders by less than 10 deg a stride on the IPOL recordings) and together by TURN_DEG
+# or more (a U-turn at the end of a hallway: 1-3 strides of this foot, 150-200 deg).
 TURN_DEG = 90.0
-TURN_WINDOW_S = 4.0
+TURN_STRIDE_DEG = 20.0
 # Folded away: a stance longer than this keeps only its last FOLD_KEEP_S in the buffer.
 FOLD_S = 3.0
 FOLD_KEEP_S = 1.0
@@ -204,25 +209,22 @@ def _cv(times) -> float:
     return float(x.std(ddof=1) / x.mean()) if x.size >= 2 else math.nan
 
 
-def count_turns(t_s: np.ndarray, heading_deg: np.ndarray) -> int:
-    """Turns of more than TURN_DEG within TURN_WINDOW_S in a heading trace (deg, unwrapped) at
-    times t_s (s): from each anchor, the first later point TURN_DEG away (either way) within the
-    window is a turn and the next anchor; an anchor with none moves on by one point."""
-    n = len(t_s)
-    turns, i = 0, 0
-    while i < n - 1:
-        j = i + 1
-        found = False
-        while j < n and t_s[j] - t_s[i] <= TURN_WINDOW_S:
-            if abs(heading_deg[j] - heading_deg[i]) >= TURN_DEG:
-                found = True
-                break
-            j += 1
-        if found:
-            turns += 1
-            i = j
-        else:
-            i += 1
+def count_turns(turn_deg: list[float]) -> int:
+    """Turns in a bout from its strides' heading changes (deg, in order): runs of turning
+    strides (|turn| >= TURN_STRIDE_DEG; one straight stride may lie between two of them) whose
+    heading changes add up to TURN_DEG or more are one turn each (a U-turn is one turn)."""
+    turns, acc, straight, in_run = 0, 0.0, 0, False
+    for d in list(turn_deg) + [0.0, 0.0]:
+        if abs(d) >= TURN_STRIDE_DEG:
+            acc += d
+            in_run, straight = True, 0
+            continue
+        if in_run:
+            straight += 1
+            acc += d
+            if straight > 1:
+                turns += abs(acc) >= TURN_DEG
+                acc, in_run, straight = 0.0, False, 0
     return turns
 
 
@@ -243,16 +245,13 @@ def _bout(g: list[Stride]) -> Bout:
     times = [s.time_s for s in g]
     fr = _finite(s.stance_s / s.time_s for s in g)
     lengths = np.array([s.length_m for s in g])
-    # heading at each contact: the first stride's lift-off, then each landing
-    t = np.array([t0] + [s.t_end for s in g])
-    heading = np.concatenate(([0.0], np.cumsum([s.turn_deg for s in g])))
     x = _finite(times)
     return Bout(t_start=t0, t_end=t1, strides=len(g), cadence_spm=_cadence(times),
                 stride_time_s=float(x.mean()) if x.size else math.nan,
                 stride_time_cv=_cv(times), stance_frac=float(fr.mean()) if fr.size else math.nan,
                 stride_length_m=float(lengths.mean()),
                 speed_m_s=dist / (t1 - t0) if t1 > t0 else math.nan, distance_m=dist,
-                turns=count_turns(t, heading))
+                turns=count_turns([s.turn_deg for s in g]))
 
 
 class WalkAnalyzer:
@@ -274,6 +273,7 @@ class WalkAnalyzer:
         self._h = ev.margin(self.fs)
         self._n_min_stance = max(1, int(round(MIN_STANCE_S * self.fs)))
         self._n_fold = int(round(FOLD_S * self.fs))
+        self._n_ext = int(round(ZUPT_EXTEND_S * self.fs))
         self._n_push = max(1, int(round(PUSH_OFF_S * self.fs)))
         self._n_impact = max(1, int(round(IMPACT_S * self.fs)))
         self._n_keep = int(round(FOLD_KEEP_S * self.fs))
@@ -448,7 +448,15 @@ class WalkAnalyzer:
             self._q_land = q0
         i0, i1 = h + a_end - 1, h + b0  # last still sample before, first still sample after
         q = zupt.propagate(q0, self._gyr[i0:i1 + 1] - self._bias, self.fs)
-        _, p = zupt.integrate_swing(q, self._acc[i0:i1 + 1] * self._scale, self.fs)
+        # integrated from a little inside each stance: the foot starts and stops moving slowly
+        # enough for its first and last few samples to pass as still
+        j0 = max(h, i0 - self._n_ext)
+        j1 = i1 + self._n_min_stance - 1
+        # (back in time from q0: the reversed samples turning the other way)
+        q_in = zupt.propagate(q0, -(self._gyr[j0:i0 + 1][::-1] - self._bias), self.fs)[::-1]
+        q_out = zupt.propagate(q[-1], self._gyr[i1:j1 + 1] - self._bias, self.fs)
+        q_all = np.concatenate((q_in[:-1], q, q_out[1:]))
+        _, p = zupt.integrate_swing(q_all, self._acc[j0:j1 + 1] * self._scale, self.fs)
         # foot off: the push-off's acceleration peak after the still phase; foot down: the
         # landing's impact peak before the next one
         a_norm = np.linalg.norm(self._acc[i0:i1 + 1], axis=1)

