@@ -164,7 +164,7 @@ def demo_routine() -> Routine:
         "wall-slide": dict(reps=1, hold_s=5.0),
         "heel-toe": dict(reps=6),
         "sway": dict(duration_s=20.0),
-        "walk": dict(duration_s=60.0),  # a minute: one "1 minute, N metres" and the result
+        "walk": dict(duration_s=90.0),  # "1 minute: N metres so far", then the result
     }
     return Routine("demo", tuple(replace(s, rest_s=5.0, **short.get(s.exercise, {}))
                                  for s in daily.steps))

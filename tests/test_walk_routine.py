@@ -25,7 +25,7 @@ def test_the_daily_routine_ends_with_a_two_minute_walk():
     assert [s.exercise for s in steps][-2:] == ["sway", "walk"]
     walk = steps[-1]
     assert (walk.duration_s, walk.test, walk.reps, walk.analysis) == (120.0, None, None, "walk")
-    assert routine("demo").steps[-1].duration_s == 60.0  # the demo's: a minute
+    assert routine("demo").steps[-1].duration_s == 90.0  # the demo's: one "1 minute: ..." and the result
 
 
 def test_duration_sets_the_walk_and_the_balance_trial_keeps_its_30_seconds():
