@@ -362,38 +362,57 @@ class WalkAnalyzer:
     def _process(self) -> None:
         """Take every stride the buffer completes. zv[j] says whether buffer sample j + h is a
         zero-velocity sample; in a stance, zv[0] is the stance's first sample and self._q the
-        orientation there."""
+        orientation there. zv and its runs are found once per call: cutting the buffer's head
+        only shifts them (each position keeps its full context), so ``off`` counts the cut."""
+        zv = ev.zero_velocity(self._quiet, self._h)
+        known0 = zv.shape[0]
+        if known0 == 0:
+            return
+        starts, ends = ev.runs(zv)
+        long_ = (ends - starts) >= self._n_min_stance
+        n_runs = starts.shape[0]
+        off = 0  # samples cut from the buffer's head in this call
+        r = 0  # the first run that may still matter
         while True:
-            zv = ev.zero_velocity(self._quiet, self._h)
-            known = zv.shape[0]
-            if known == 0:
-                return
-            starts, ends = ev.runs(zv)
-            long_ = (ends - starts) >= self._n_min_stance
+            known = known0 - off
+            while r < n_runs and ends[r] - off <= 0:
+                r += 1
             if not self._in_stance:
                 # looking for a stance: keep only what could still become one
-                k = np.flatnonzero(long_)
-                if k.size:
-                    self._drop(int(starts[k[0]]))
+                k = r
+                while k < n_runs and not long_[k]:
+                    k += 1
+                if k < n_runs:
+                    c = int(starts[k]) - off
+                    self._drop(c)
+                    off += c
                     self._in_stance = True
                     continue
-                self._drop(int(starts[-1]) if starts.size and ends[-1] == known else known)
+                last_open = n_runs and ends[-1] == known0 and starts[-1] - off >= 0
+                c = int(starts[-1]) - off if last_open else known
+                self._drop(c)
                 return
-            a_end = int(ends[0])  # zv[0] is True: the stance runs to a_end (or is still on)
+            # zv[0] is True: the stance runs to a_end (or is still on)
+            a_end = int(ends[r]) - off
             if a_end >= self._n_fold:
-                self._fold(self._n_fold - self._n_keep)
+                c = self._n_fold - self._n_keep
+                self._fold(c)
+                off += c
                 continue
             if a_end == known:
                 return  # still standing
-            nxt = np.flatnonzero(long_ & (starts > a_end))
-            if nxt.size == 0:
+            k = r + 1
+            while k < n_runs and not long_[k]:
+                k += 1
+            if k == n_runs:
                 if (known - a_end) / self.fs > MAX_SWING_S:
                     self._lost(a_end, known)  # moving too long for a stride
-                    continue
+                    return
                 return  # in the air
-            b0 = int(starts[nxt[0]])
+            b0 = int(starts[k]) - off
             self._q = self._stride(a_end, b0)
             self._cut(b0)
+            off += b0
 
     def _stance_q(self, a_end: int) -> np.ndarray:
         """Orientation at the last sample of the stance zv[0:a_end], tilt levelled from its last

@@ -25,27 +25,37 @@ _Z = np.array([0.0, 0.0, 1.0])
 
 
 def qmul(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Hamilton product p q of quaternions (..., 4), broadcast."""
-    pw, px, py, pz = np.moveaxis(np.asarray(p, float), -1, 0)
-    qw, qx, qy, qz = np.moveaxis(np.asarray(q, float), -1, 0)
-    return np.stack([pw * qw - px * qx - py * qy - pz * qz,
-                     pw * qx + px * qw + py * qz - pz * qy,
-                     pw * qy - px * qz + py * qw + pz * qx,
-                     pw * qz + px * qy - py * qx + pz * qw], axis=-1)
+    """Hamilton product p q of quaternions (..., 4), broadcast (float arrays)."""
+    pw, px, py, pz = p[..., 0], p[..., 1], p[..., 2], p[..., 3]
+    qw, qx, qy, qz = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    out = np.empty(np.broadcast_shapes(p.shape, q.shape))
+    out[..., 0] = pw * qw - px * qx - py * qy - pz * qz
+    out[..., 1] = pw * qx + px * qw + py * qz - pz * qy
+    out[..., 2] = pw * qy - px * qz + py * qw + pz * qx
+    out[..., 3] = pw * qz + px * qy - py * qx + pz * qw
+    return out
 
 
 def qconj(q: np.ndarray) -> np.ndarray:
     """The inverse of unit quaternion(s) q (..., 4)."""
-    return np.asarray(q, float) * np.array([1.0, -1.0, -1.0, -1.0])
+    return q * np.array([1.0, -1.0, -1.0, -1.0])
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a x b for (..., 3) arrays (np.cross costs more than the arithmetic at these sizes)."""
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    out[..., 0] = a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1]
+    out[..., 1] = a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2]
+    out[..., 2] = a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
+    return out
 
 
 def qrotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Vectors v (..., 3) turned by unit quaternions q (..., 4): q v q*, broadcast."""
-    q = np.asarray(q, float)
     w = q[..., :1]
     u = q[..., 1:]
-    t = 2.0 * np.cross(u, v)
-    return v + w * t + np.cross(u, t)
+    t = 2.0 * _cross(u, v)
+    return v + w * t + _cross(u, t)
 
 
 def rotvec_quat(r: np.ndarray) -> np.ndarray:
@@ -85,7 +95,7 @@ def level(q: np.ndarray, acc_m_s2: np.ndarray) -> np.ndarray:
     turns the measured up direction (acc_m_s2 (3,), sensor frame, of a still foot) onto +z.
     It turns about a horizontal axis only, so the heading stays as it was."""
     up = qrotate(q, acc_m_s2 / np.linalg.norm(acc_m_s2))
-    axis = np.cross(up, _Z)
+    axis = _cross(up, _Z)
     s = float(np.linalg.norm(axis))
     c = float(up[2])
     if s < 1e-12:
