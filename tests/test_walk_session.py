@@ -95,6 +95,10 @@ def test_the_walk_is_recorded_and_history_shows_it(walked, capsys):
     assert main(["history", "--data-dir", str(data)]) == 0
     line = capsys.readouterr().out.splitlines()[0]
     assert f"walk {walk['distance_m']:.0f} m {walk['speed_m_s']:.2f} m/s" in line
+    assert main(["export", "--format", "json", "--out", "-", "--data-dir", str(data)]) == 0
+    (exported,) = json.loads(capsys.readouterr().out)["sessions"][0]["walks"]
+    assert exported["distance_m"] == walk["distance_m"]
+    assert [s["length_m"] for s in exported["stride_list"]] == [s["length_m"] for s in walk["stride_list"]]
 
 
 def test_the_report_draws_the_walk_seen_from_above_and_it_renders_in_chromium(walked, tmp_path):
