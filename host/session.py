@@ -461,7 +461,7 @@ class SessionRunner:
 
         analyzer: WalkAnalyzer | None = None
         parts: list = []  # results of analyzers that failed (their strides so far are kept)
-        t0 = last_stride_t = 0.0
+        t0 = last_stride_t = last_t = 0.0
         duration = step.duration_s or 120.0
         target_m = step.target_m
         stop_t: float | None = None  # sensor time "stop" was said
@@ -489,7 +489,7 @@ class SessionRunner:
                         "exercise": step.exercise, "test": step.test, "strides": n_strides,
                         "distance_m": _r(distance), "elapsed_s": _r(stride.t_end - t0, 1),
                         "stride": _stride_json(stride)})
-                now = float(block.t_s[-1])
+                now = last_t = float(block.t_s[-1])
                 elapsed = now - t0
                 while stop_t is None and elapsed >= 60.0 * (minute + 1) and 60.0 * (minute + 1) < duration:
                     minute += 1
@@ -521,7 +521,9 @@ class SessionRunner:
             except Exception:
                 self._analysis_failed(step.exercise)
                 parts.append(_partial_result(analyzer))
-        end_t = stop_t if stop_t is not None else t0 + duration
+        # the walk ended at "stop", or earlier when the samples did (a recording replayed, a link
+        # that ended) or the person stopped walking for good (idle)
+        end_t = stop_t if stop_t is not None else last_t
         self.walk = walk_summary(step, parts, t0=t0, end_t=end_t)
         self.emit("walk", self.walk)
 

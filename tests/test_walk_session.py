@@ -133,3 +133,20 @@ def test_demo_times_a_25_foot_walk(broker, tmp_path):
     assert dt.date.today().isoformat() in subprocess.run(
         [MOVECOACH, "history", "--demo", "--data-dir", str(tmp_path)], capture_output=True,
         text=True, timeout=60).stdout
+
+
+def test_a_walk_replayed_from_a_file_shorter_than_the_walk_ends_with_the_file(tmp_path):
+    from movecoach.sim import save_csv, simulate
+
+    rec = simulate("walk", fs=104.0, seed=8, duration_s=30.0)
+    csv = save_csv(rec, tmp_path / "walk.csv")
+    data = tmp_path / "data"
+    out = subprocess.run([MOVECOACH, "coach", "--exercise", "walk", "--source", f"replay:{csv}",
+                          "--speed", "50", "--no-speech", "--no-prompt", "--data-dir", str(data)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    (walk,) = SessionStore(data).walks()
+    assert walk.duration_s == pytest.approx(rec.t_s[-1] - rec.t_s[0], abs=0.5)  # not the 2 minutes asked
+    assert walk.strides == rec.truth["counts"]["stride"]
+    assert walk.distance_m == pytest.approx(rec.truth["distance_m"], rel=0.05)
+    assert f"You walked {walk.distance_m:.0f} metres in {walk.duration_s:.0f} seconds" in out.stdout
