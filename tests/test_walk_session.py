@@ -150,3 +150,40 @@ def test_a_walk_replayed_from_a_file_shorter_than_the_walk_ends_with_the_file(tm
     assert walk.strides == rec.truth["counts"]["stride"]
     assert walk.distance_m == pytest.approx(rec.truth["distance_m"], rel=0.05)
     assert f"You walked {walk.distance_m:.0f} metres in {walk.duration_s:.0f} seconds" in out.stdout
+
+
+def test_an_exception_in_the_walk_analysis_is_counted_and_the_strides_either_side_are_kept(
+        tmp_path, monkeypatch):
+    from movecoach.signal import gait
+    from movecoach.sim import save_csv, simulate
+    from movecoach.step_sources import SharedSource
+
+    rec = simulate("walk", fs=104.0, seed=9, duration_s=40.0)
+    csv = save_csv(rec, tmp_path / "walk.csv")
+    blocks = {"n": 0}
+
+    class FailsOnce(gait.WalkAnalyzer):
+        def push(self, t_s, acc_m_s2, gyr_rad_s):
+            blocks["n"] += 1
+            if blocks["n"] == 200:  # mid-walk (blocks of ~8 samples)
+                raise RuntimeError("a bug in the walk analysis")
+            return super().push(t_s, acc_m_s2, gyr_rad_s)
+
+    monkeypatch.setattr(gait, "WalkAnalyzer", FailsOnce)
+    source = SharedSource(f"replay://{csv}?speed=0")
+    collect = Collect()
+    runner = SessionRunner(single_exercise("walk"), source, [collect], device_id="t",
+                           options=SessionOptions(ready_s=0))
+
+    async def run():
+        try:
+            return await runner.run()
+        finally:
+            await source.aclose()
+
+    summary = asyncio.run(run())
+    assert summary["analysis_errors"] == 1 and summary["complete"] is True
+    walk = next(e.data for e in collect.events if e.kind == "walk")
+    truth = rec.truth["counts"]["stride"]
+    assert truth - 3 <= walk["strides"] <= truth  # a stride or two around the failure may be lost
+    assert walk["stride_list"][0]["t_start"] < 10 and walk["stride_list"][-1]["t_end"] > 30
