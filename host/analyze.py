@@ -355,7 +355,7 @@ def _walk_table(result: dict, lines: list[str]) -> str:
     for i, s in enumerate(result["strides"], 1):
         lines.append(f"  {i:>4} {_num(s['t_start'], 8, 2)} {_num(s['t_end'], 8, 2)} "
                      f"{_num(s['length_m'], 8, 2)} {_num(s['time_s'], 7, 2)} "
-                     f"{_num(s['turn_deg'], 8, 0)}")
+                     f"{_num(None if s['turn_deg'] is None else round(s['turn_deg']) + 0.0, 8, 0)}")
     return "\n".join(lines)
 
 

@@ -24,8 +24,10 @@ Method (the stages, each its own module):
    m/s^2 standing still would make every stride 5 % long): the mean magnitude over the last
    rest of at least REST_MIN_S is taken as gravity;
 5. a swing counts as a stride when it lasts MIN_SWING_S-MAX_SWING_S and moves the foot at
-   least MIN_STRIDE_M across the floor: a heel or toe raise, a weight shift or a foot
-   fidgeting in place moves it a few cm;
+   least MIN_STRIDE_M across the floor (or turns it as a lifted turning step does): a heel or
+   toe raise, a weight shift, a pivot on the heel or a foot fidgeting in place moves it a few
+   cm; a movement too small for a stride that stops only for a moment (MERGE_STANCE_S) goes
+   on into the next one (a hovering foot);
 6. strides with no stop longer than BOUT_GAP_S between them make a bout; a bout's turns are
    runs of turning strides that change the heading by TURN_DEG or more (:func:`count_turns`).
 
@@ -53,19 +55,41 @@ G_M_S2 = zupt.G_M_S2
 # A stance is at least this many seconds of zero-velocity samples (shorter still spells lie in
 # a swing's turning points or are a foot rolling through mid-stance).
 MIN_STANCE_S = 0.03
-# A swing (foot off to foot still again) of a stride: 0.25-0.5 s at 0.5-2 m/s on the IPOL and
-# gaitmap recordings; this allows slow and shuffling gait. Longer movements are not strides the
-# ZUPT can follow (the foot never settles: climbing into a car, a kick, the sensor in a hand).
-MIN_SWING_S = 0.15
+# The foot's movement of a stride, from its last still sample to its first still sample again:
+# 0.33-1.7 s on the 1185 footsteps of the IPOL recordings (5 % below 0.63 s; the flight itself,
+# toe-off to heel strike, is 0.25-0.5 s at 0.5-2 m/s); the movements between two still spells
+# that are not footsteps (a foot rolling through mid-stance, a weight shift) last 0.04-0.27 s
+# (median 0.08). Measured still to still, not push-off to impact peak: on a short last step
+# those peaks can lie 0.1 s apart. Longer than MAX_SWING_S is no stride the ZUPT can follow
+# (the foot never settles: climbing into a car, a kick, the sensor in a hand).
+MIN_SWING_S = 0.3
 MAX_SWING_S = 2.0
+# A stance shorter than this (s) that follows a movement too small for a stride is a pause in
+# the air, not the foot on the floor: the movement goes on to the next stance (a slow closing
+# step at the end of a walk, a hesitant first step: the foot hovers, its gyro under 0.75 rad/s
+# for 3-7 samples, and the two halves are each too small to count while the whole is a
+# footstep). Real stances after a stride are no shorter than 0.03 s (fast walkers), so a pause
+# is only looked for after a movement that is no stride by itself.
+MERGE_STANCE_S = 0.06
+# ... and a whole movement, pause included, that lasts longer than this (s) must move the foot
+# by 2 * MIN_STRIDE_M: hovering footsteps take 0.4-0.7 s still to still on the IPOL recordings,
+# while a heel raise held for a moment at its top (up, pause, down) takes a second or more, over
+# which the integration drifts by up to 0.2 m (the simulator's "hard" raises); a foot rolling
+# through mid-stance followed by its swing moves it by a stride's length.
+MAX_HOVER_S = 0.8
 # A stride moves the foot at least this far across the floor (m). Real strides, turning
 # steps included, move it 0.25-1.7 m; a heel raise moves the sensor by 2-3 cm (it sits ~0.15 m
 # behind the toes' pivot), a weight shift or fidget by less than 10 cm.
 MIN_STRIDE_M = 0.15
-# ... or turns it at least this far about vertical (deg): a turning step at a U-turn can lift
-# the foot and put it down turned by 60-120 deg only a few cm away (IPOL subject 1); a heel or
-# toe raise turns it by less than 4 deg, a weight shift by less than 10.
+# ... or turns it at least this far about vertical (deg) while being lifted and put down: a
+# turning step at a U-turn can put the foot down turned by 60-120 deg only a few cm away (IPOL
+# subject 1); a heel or toe raise turns it by less than 4 deg, a weight shift by less than 10.
 MIN_TURN_STEP_DEG = 30.0
+# Lifted and put down: the accelerometer magnitude leaves gravity by at least this much (m/s^2)
+# during the movement (push-off, heel strike: 14-90 on 95 % of the IPOL footsteps). A foot
+# pivoting on its heel at a U-turn turns by 60-170 deg at up to 8 rad/s but stays within 1-3
+# m/s^2 of gravity: the checked footstep events of the IPOL set do not count those pivots.
+MIN_STEP_IMPACT_M_S2 = 5.0
 # The integration starts this long (s) before the end of the stance before (or at its start):
 # the foot starts moving slowly enough for its first samples to pass as still (on the
 # simulator's smooth strides the lengths came out 3 % short without it).
@@ -262,7 +286,8 @@ class WalkAnalyzer:
     sensor frame (a foot sensor, any orientation). ``strides_`` holds the strides so far,
     ``distance_m`` their length, ``walking`` whether a bout is going on at the last sample.
     A stride is reported once MIN_STANCE_S of the stance after it has been seen (plus
-    ZV_HALF_WINDOW_S), ~0.05 s after the foot comes down.
+    GAP_HALF_S), ~0.05 s after the foot comes down; MERGE_STANCE_S (~0.1 s) after a movement
+    too small for a stride by itself.
     """
 
     def __init__(self, fs: float, *, max_gap_s: float = DEFAULT_MAX_GAP_S):
@@ -272,6 +297,7 @@ class WalkAnalyzer:
         self._resampler = UniformResampler(self.fs, max_gap_s=max_gap_s)
         self._h = ev.margin(self.fs)
         self._n_min_stance = max(1, int(round(MIN_STANCE_S * self.fs)))
+        self._n_merge = max(self._n_min_stance + 1, int(round(MERGE_STANCE_S * self.fs)))
         self._n_fold = int(round(FOLD_S * self.fs))
         self._n_ext = int(round(ZUPT_EXTEND_S * self.fs))
         self._n_push = max(1, int(round(PUSH_OFF_S * self.fs)))
@@ -402,15 +428,21 @@ class WalkAnalyzer:
             if a_end == known:
                 return  # still standing
             k = r + 1
-            while k < n_runs and not long_[k]:
-                k += 1
-            if k == n_runs:
-                if (known - a_end) / self.fs > MAX_SWING_S:
-                    self._lost(a_end, known)  # moving too long for a stride
-                    return
-                return  # in the air
-            b0 = int(starts[k]) - off
-            self._q = self._stride(a_end, b0)
+            q, merged = None, False
+            while q is None:
+                while k < n_runs and not long_[k]:
+                    k += 1
+                if k == n_runs:
+                    if (known - a_end) / self.fs > MAX_SWING_S:
+                        self._lost(a_end, known)  # moving too long for a stride
+                    return  # in the air
+                pause = ends[k] - starts[k] < self._n_merge
+                if pause and ends[k] == known0:
+                    return  # still again for a moment: a stance, or a pause in the swing?
+                b0 = int(starts[k]) - off
+                q = self._stride(a_end, b0, may_merge=pause, merged=merged)
+                merged, k = True, k + 1
+            self._q = q
             self._cut(b0)
             off += b0
 
@@ -458,9 +490,14 @@ class WalkAnalyzer:
         self._q = zupt.propagate(self._q, self._gyr[h + i:h + j + 1] - self._bias, self.fs)[-1]
         self._cut(j)
 
-    def _stride(self, a_end: int, b0: int) -> np.ndarray:
+    def _stride(self, a_end: int, b0: int, *, may_merge: bool = False,
+                merged: bool = False) -> np.ndarray | None:
         """The swing from the buffer's stance (zv[0:a_end]) to the next stance (from zv[b0]);
-        returns the orientation at zv[b0] (where the swing ends)."""
+        returns the orientation at zv[b0] (where the swing ends). may_merge: that next stance is
+        only a pause (shorter than MERGE_STANCE_S); if the movement so far is no stride, None
+        (nothing changed) and the caller carries the swing on to the stance after the pause;
+        merged: the swing already goes on past such a pause (then it is a stride only within
+        MAX_HOVER_S)."""
         h = self._h
         q0 = self._stance_q(a_end)
         if self._q_land is None:
@@ -490,9 +527,14 @@ class WalkAnalyzer:
         if not self._valid[i0:i1 + 1].all() or swing_s > MAX_SWING_S:
             # not a swing the ZUPT can follow (a gap, a movement that never settles)
             self._q_land, self._contact_t = None, None
-        elif swing_s < MIN_SWING_S or (length < MIN_STRIDE_M
-                                        and abs(swing_turn) < MIN_TURN_STEP_DEG):
-            # the foot settled again without going anywhere (a raise, a shift): one stance
+        elif (i1 - i0) / self.fs < MIN_SWING_S or (merged and (i1 - i0) / self.fs > MAX_HOVER_S
+                                              and length < 2 * MIN_STRIDE_M) or (
+                length < MIN_STRIDE_M and (abs(swing_turn) < MIN_TURN_STEP_DEG
+                                           or np.abs(a_norm - G_M_S2).max() < MIN_STEP_IMPACT_M_S2)):
+            # the foot settled again without going anywhere (a raise, a shift, a pivot on the
+            # heel), or has only paused in the air
+            if may_merge and (i1 - i0) / self.fs < MIN_SWING_S:
+                return None  # paused before it could have been a swing: it goes on
             self._pos = self._pos + p[-1]
         else:
             if self._contact_t is not None and t_off - self._contact_t <= MAX_STANCE_S:

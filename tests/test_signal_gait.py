@@ -145,12 +145,12 @@ def ipol():
 
 
 def test_ipol_real_walks_stride_counts(ipol):
-    # measured: exact in 43 of 68 (the target is 95 %: the misses are turning and first steps
+    # measured: exact in 51 of 68 (the target is 95 %: the misses are turning and first steps
     # that the checked truth counts one way or the other, see benchmarks/walk_accuracy.py),
-    # within one in 66
+    # within one in 67 (one recording -2)
     assert len(ipol) == 68
-    assert sum(s.count_error == 0 for s in ipol) >= 42
-    assert sum(abs(s.count_error) <= 1 for s in ipol) >= 66
+    assert sum(s.count_error == 0 for s in ipol) >= 51
+    assert sum(abs(s.count_error) <= 1 for s in ipol) >= 67
     assert all(abs(s.count_error) <= 2 for s in ipol)
 
 
