@@ -520,8 +520,10 @@ def run_command(args: argparse.Namespace) -> int:
         raise
     from movecoach.words import target_words
 
-    what = (target_words(args.exercise, reps_counted(args.exercise, args.reps))
-            or ("a walk" if walk else "a balance trial"))
+    if walk:  # the simulated walk's length, not a count
+        what = "a walk" + (f" of about {args.duration_s:g} s" if args.duration_s else "")
+    else:
+        what = target_words(args.exercise, reps_counted(args.exercise, args.reps)) or "a balance trial"
     print(f"simulated wearable: {args.exercise}, {what}, {args.rate} Hz, "
           f"x{args.speed:g} speed, firmware under {wearable.runtime}")
     print(f"serving on {wearable.url}  (Ctrl-C to stop); connect with\n  movecoach coach --exercise "
