@@ -23,6 +23,7 @@ from movecoach.routine import (
     Routine,
     customized,
     daily_routine,
+    demo_routine,
     reps_counted,
     single_exercise,
 )
@@ -69,9 +70,14 @@ def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str, de
     g.add_argument("--hold", type=float, default=None, metavar="SECONDS",
                    help="hold target, with --exercise (0: none; default: wall slides 10, heel raises 2)")
     g.add_argument("--rest", type=float, default=None, metavar="SECONDS", help="rest between sets")
+    routine = demo_routine() if demo else daily_routine()
+    in_routine = next(s.duration_s for s in routine.steps if s.analysis == "walk")
+    alone = {e.analysis: e.duration_s for e in REGISTRY.values() if e.analysis != "reps"}
+    default = (f"{alone['walk']:g}" if in_routine == alone["walk"] else
+               f"{in_routine:g} in the routine, {alone['walk']:g} with --exercise walk")
     g.add_argument("--duration", type=float, default=None, metavar="SECONDS",
-                   help="the walk's length (default 120); with --exercise sway, the balance "
-                        "trial's (default 30)")
+                   help=f"the walk's length (default {default}); with --exercise sway, the "
+                        f"balance trial's (default {alone['sway']:g})")
     g.add_argument("--test", choices=tuple(WALK_TESTS), default=None,
                    help="a timed walk a therapist asks for: 25ft = the time to walk 25 feet "
                         "(7.62 m), 2min = the distance walked in 2 minutes; on its own, or the "
