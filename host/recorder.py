@@ -152,6 +152,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             step INTEGER,
             exercise TEXT NOT NULL,
             test TEXT,
+            trial INTEGER,
             t_s REAL NOT NULL,
             duration_s REAL,
             walking_s REAL,
@@ -683,10 +684,11 @@ def _walk_rows(sid: int, d: dict, step: int | None, t_s: float) -> list[tuple[st
     def values(src: dict, names: tuple[str, ...]) -> tuple:
         return tuple(_int(src.get(k)) if k in ints else _num(src.get(k)) for k in names)
 
-    rows = [(f"INSERT INTO walks (session_id, step, exercise, test, t_s, {', '.join(WALK_FIELDS)}, "
-             f"test_done) VALUES (?, ?, ?, ?, ?, {', '.join('?' for _ in WALK_FIELDS)}, ?)",
-             (sid, step, str(d.get("exercise", "walk")), d.get("test"), t_s, *values(d, WALK_FIELDS),
-              _bool(d.get("test_done"))))]
+    rows = [(f"INSERT INTO walks (session_id, step, exercise, test, trial, t_s, "
+             f"{', '.join(WALK_FIELDS)}, test_done) "
+             f"VALUES (?, ?, ?, ?, ?, ?, {', '.join('?' for _ in WALK_FIELDS)}, ?)",
+             (sid, step, str(d.get("exercise", "walk")), d.get("test"), _int(d.get("trial")), t_s,
+              *values(d, WALK_FIELDS), _bool(d.get("test_done"))))]
     for n, bout in enumerate(b for b in d.get("bouts") or [] if isinstance(b, dict)):
         rows.append((f"INSERT INTO walk_bouts (session_id, step, bout, {', '.join(BOUT_FIELDS)}) "
                      f"VALUES (?, ?, ?, {', '.join('?' for _ in BOUT_FIELDS)})",
@@ -762,7 +764,7 @@ class ExerciseSummary:
 @dataclass(frozen=True)
 class Walk:
     """One walk step: when (t_s: host unix time of its result; day), what (test: None, '25ft',
-    '2min'), and its measures: duration_s (the step, s), walking_s (the bouts, s), distance_m,
+    '2min'; trial: which trial of a test done several times, else 1), and its measures: duration_s (the step, s), walking_s (the bouts, s), distance_m,
     speed_m_s (distance / walking time), cadence_spm (steps/min), strides (of the sensor's foot),
     stride_time_s, stride_time_cv (fraction), stance_frac, stride_length_m, turns; a timed test's
     test_time_s (25 ft: the time) and test_distance_m (2 min: the distance), test_done. Damaged
@@ -787,6 +789,7 @@ class Walk:
     test_time_s: float | None
     test_distance_m: float | None
     test_done: bool | None
+    trial: int | None = 1
 
 
 @dataclass(frozen=True)
@@ -847,6 +850,13 @@ class Session:
     def walk_test(self, name: str) -> Walk | None:
         """The session's last timed walk test called name ('25ft', '2min'), or None."""
         return next((w for w in reversed(self.walks) if w.test == name), None)
+
+    def test_score(self, name: str) -> float | None:
+        """A timed distance test's score (the 25-foot walk's time, s): the mean over its trials
+        completed in this session, None when none was."""
+        from movecoach.timed_walk import trials_mean
+
+        return trials_mean([w.test_time_s for w in self.walks if w.test == name and w.test_done])
 
     @property
     def reps(self) -> int:
@@ -1168,8 +1178,9 @@ class SessionStore:
         damaged values (read as None)."""
         cols = ", ".join(f"w.{k}" for k in WALK_FIELDS)
         out = []
-        for sid, step, t_s, day, started, test, *values, done in self._query(
-                f"SELECT w.session_id, w.step, w.t_s, s.day, s.started_at, w.test, {cols}, w.test_done "
+        for sid, step, t_s, day, started, test, trial, *values, done in self._query(
+                f"SELECT w.session_id, w.step, w.t_s, s.day, s.started_at, w.test, w.trial, {cols}, "
+                "w.test_done "
                 f"FROM walks w JOIN sessions s ON s.id = w.session_id WHERE {where} ORDER BY w.t_s, w.id",
                 params):
             clean = [None if isinstance(v, str) else _num(v) for v in values]
@@ -1179,7 +1190,8 @@ class SessionStore:
                 fields[k] = None if fields[k] is None else int(fields[k])
             out.append((Walk(int(sid), step, float(t_s), day or local_day(started),
                              test if isinstance(test, str) else None, **fields,
-                             test_done=None if done is None else bool(done)), bad))
+                             test_done=None if done is None else bool(done),
+                             trial=_int(trial) if not isinstance(trial, str) else None), bad))
         return out
 
     def walks(self, *, session_ids: Iterable[int] | None = None) -> list[Walk]:

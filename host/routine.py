@@ -58,6 +58,8 @@ class Step:
     rest_s: float = 30.0
     duration_s: float | None = None
     test: str | None = None
+    trial: int = 1  # a timed test done several times: this is trial `trial` of `trials`
+    trials: int = 1
 
     @property
     def analysis(self) -> str:
@@ -105,9 +107,20 @@ def daily_routine(sets: int = 2) -> Routine:
     return Routine(name="daily", steps=tuple(default_step(name, sets) for name in ROUTINE_EXERCISES))
 
 
-def walk_step(*, duration_s: float | None = None, test: str | None = None) -> Step:
+def walk_steps(*, duration_s: float | None = None, test: str | None = None) -> tuple[Step, ...]:
     """The walk: ``duration_s`` long (default: the registry's, 2 minutes), or a timed test
-    (``25ft``: until 7.62 m are walked, at most 180 s; ``2min``: 2 minutes)."""
+    (``25ft``: until 7.62 m are walked, at most 180 s, two trials; ``2min``: 2 minutes). A test
+    of several trials is a step per trial, the time to walk back to the start between them."""
+    step = walk_step(duration_s=duration_s, test=test)
+    defined = walk_test(test)
+    if defined is None or defined.trials == 1:
+        return (step,)
+    return tuple(replace(step, trial=k, trials=defined.trials, rest_s=defined.between_s)
+                 for k in range(1, defined.trials + 1))
+
+
+def walk_step(*, duration_s: float | None = None, test: str | None = None) -> Step:
+    """One walk (one trial of a timed test): see :func:`walk_steps`."""
     if test is not None and test not in WALK_TESTS:
         raise UserError(f"--test {test}: expected one of {', '.join(WALK_TESTS)}")
     if test is not None and duration_s is not None:
@@ -135,7 +148,7 @@ def single_exercise(
         raise UserError(f"unknown exercise {exercise!r}; choose from {', '.join(EXERCISES)}")
     if get(exercise).analysis == "walk":
         return Routine(f"{exercise}-{test}" if test else exercise,
-                       (walk_step(duration_s=duration_s, test=test),))
+                       walk_steps(duration_s=duration_s, test=test))
     if test is not None:
         raise UserError(f"--test {test} is a walk: it goes with --exercise walk or on its own, "
                         f"not with --exercise {exercise}")
@@ -186,8 +199,9 @@ def customized(routine: Routine, *, reps_each: int | None = None, sets: int | No
     for s in routine.steps:
         if s.analysis == "walk":
             if test is not None or duration_s is not None:
-                s = walk_step(duration_s=duration_s, test=test)
-            steps.append(s)
+                steps.extend(walk_steps(duration_s=duration_s, test=test))
+            else:
+                steps.append(s)
             continue
         if not get(s.exercise).counts_reps:
             steps.append(s)

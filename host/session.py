@@ -25,7 +25,7 @@ from movecoach.samples import SampleBlock
 from movecoach.signal.exercises import KIND_NOUNS, get
 from movecoach.signal.streaming import RepAnalyzer, SwayAnalyzer
 from movecoach.signal.types import RepEvent
-from movecoach.timed_walk import distance_by, time_to, totals
+from movecoach.timed_walk import distance_by, time_to, totals, trials_mean
 from movecoach.units import UnitCheck
 
 log = logging.getLogger(__name__)
@@ -236,6 +236,7 @@ class SessionRunner:
         self.results: list[tuple[Step, list[SetResult]]] = []
         self.sway: dict | None = None
         self.walk: dict | None = None
+        self._trial_times: list[float | None] = []  # a timed test's trials so far
         self.lost_packets = 0
         self.analysis_errors = 0
         self._sensor_check: UnitCheck | None = UnitCheck()
@@ -305,6 +306,7 @@ class SessionRunner:
                 "exercise": step.exercise, "title": step.title, "set": set_index, "sets": step.sets,
                 "target_reps": step.reps, "hold_target_s": step.hold_s, "placement": step.placement,
                 "duration_s": step.duration_s, "test": step.test, "target_m": step.target_m,
+                "trial": step.trial, "trials": step.trials,
             })
             await self._get_ready(step)
             if step.analysis != "reps":  # a timed step: a balance trial or a walk
@@ -313,6 +315,9 @@ class SessionRunner:
                 else:
                     await self._run_sway(index, step)
                 self.emit("step_end", {"exercise": step.exercise, "set": set_index, "reps": 0})
+                if step.trial < step.trials:  # walk back to the start for the next trial
+                    self.emit("rest", {"seconds": step.rest_s, "walk_back": True})
+                    await self._sleep(step.rest_s)
                 continue
             result = await self._run_set(index, step, set_index)
             sets.append(result)
@@ -524,8 +529,16 @@ class SessionRunner:
         # the walk ended at "stop", or earlier when the samples did (a recording replayed, a link
         # that ended) or the person stopped walking for good (idle)
         end_t = stop_t if stop_t is not None else last_t
-        self.walk = walk_summary(step, parts, t0=t0, end_t=end_t)
-        self.emit("walk", self.walk)
+        walk = walk_summary(step, parts, t0=t0, end_t=end_t)
+        if step.trials > 1:  # one trial of a test done several times: the score is their mean
+            if step.trial == 1:
+                self._trial_times = []
+            self._trial_times.append(walk["test_time_s"] if walk["test_done"] else None)
+            if step.trial == step.trials:
+                walk["trial_times_s"] = list(self._trial_times)
+                walk["test_mean_s"] = _rf(trials_mean(self._trial_times))
+        self.walk = walk
+        self.emit("walk", walk)
 
     def _check_sensor(self, block: SampleBlock, exercise: str) -> None:
         """Once per session, on its first SENSOR_CHECK_S of samples: a flat sensor (a dead chip
@@ -623,6 +636,8 @@ def walk_summary(step: Step, parts: list, *, t0: float, end_t: float) -> dict:
     return {
         "exercise": step.exercise,
         "test": step.test,
+        "trial": step.trial,
+        "trials": step.trials,
         "duration_s": _rf(end_t - t0, 1),
         "walking_s": _rf(t.walking_s, 1),
         "distance_m": _rf(t.distance_m, 2),

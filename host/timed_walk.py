@@ -3,7 +3,8 @@
 Two clinic tests, done at home with the foot sensor (``--test 25ft``, ``--test 2min``):
 
 - **Timed 25-foot walk** (T25FW, the MS Functional Composite's walking test): the time to walk
-  7.62 m as quickly as is safe. Here: from the moment the sensor's foot leaves the floor for its
+  7.62 m as quickly as is safe, twice (walking back to the start between), the score being the
+  mean of the two trials. Here: from the moment the sensor's foot leaves the floor for its
   first stride to the moment the path passes 7.62 m from where it started. The foot's position
   is known at each stance (zero-velocity update); within a stride it is taken to move at an even
   pace, so the crossing time is interpolated linearly in the stride's length.
@@ -37,16 +38,19 @@ class WalkTest:
     distance_m: float | None = None
     duration_s: float | None = None
     max_s: float | None = None  # a distance test ends here even when the distance is not reached
+    trials: int = 1  # done this many times; the score is their mean
+    between_s: float = 0.0  # between trials: time to walk back to the start and turn round
 
 
 WALK_TESTS: dict[str, WalkTest] = {
     "25ft": WalkTest(
         name="25ft", title="Timed 25-foot walk", distance_m=FEET_25_M,
-        # the clinic's T25FW allows up to 180 s per trial before it counts as not completed
-        max_s=180.0,
+        # the clinic's T25FW allows up to 180 s per trial before it counts as not completed; it
+        # is done twice, the person walked back to the start in between, and scored as the mean
+        max_s=180.0, trials=2, between_s=30.0,
         placement=("Strap the sensor on the top of your foot, over the laces, with the arrow towards "
                    "your toes. Mark a straight path of 25 feet (7.6 metres) and stand at its start. "
-                   "On go, walk as quickly as you safely can, past its end."),
+                   "On go, walk as quickly as you safely can, past its end. You will do it twice."),
     ),
     "2min": WalkTest(
         name="2min", title="Two-minute walk test", duration_s=120.0,
@@ -65,6 +69,13 @@ def walk_test(name: str | None) -> WalkTest | None:
         return WALK_TESTS[name]
     except KeyError:
         raise ValueError(f"unknown walk test {name!r}; expected one of {', '.join(WALK_TESTS)}") from None
+
+
+def trials_mean(times_s: Sequence[float | None]) -> float | None:
+    """A test's score from its trials' results: their mean, over the trials completed (None if
+    none was)."""
+    done = [t for t in times_s if t is not None and math.isfinite(t)]
+    return sum(done) / len(done) if done else None
 
 
 def distance_by(strides: Sequence[Any], t_s: float) -> float:

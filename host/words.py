@@ -92,7 +92,7 @@ def step_header(data: dict) -> str:
                          if test.name == "25ft" else f"{metres_words(test.distance_m)}")
         elif test.duration_s:
             parts.append(f"as far as you can in {seconds_words(test.duration_s)}")
-        return f"{test.title}: " + "; ".join(parts)
+        return f"{test.title}{_trial_of(data)}: " + "; ".join(parts)
     if analysis_of(exercise) == "walk":
         if _num(data.get("duration_s")):
             parts.append(f"walk for {seconds_words(data['duration_s'])}")
@@ -176,6 +176,22 @@ def sway_text(metrics: dict) -> str:
     return " ".join(parts) or "Balance trial done."
 
 
+def _trial_of(data: dict) -> str:
+    """`` (trial 1 of 2)`` for a test done several times, else nothing."""
+    trials = data.get("trials")
+    if _num(trials) and trials > 1 and _num(data.get("trial")):
+        return f" (trial {data['trial']} of {trials})"
+    return ""
+
+
+def rest_words(data: dict) -> str:
+    """``Rest for 30 seconds.``; between the trials of a timed walk: walk back to the start."""
+    if data.get("walk_back"):
+        return "Walk back to the start, turn round and stand still."
+    seconds = data.get("seconds")
+    return f"Rest for {seconds_words(seconds)}." if _num(seconds) else "Rest."
+
+
 def walk_minute_words(data: dict) -> str:
     """Said every minute of a walk: ``1 minute: 82 metres so far.``"""
     minute = int(data.get("minute") or 0)
@@ -199,11 +215,18 @@ def walk_text(data: dict) -> str:
     at = f", at {and_list(pace)}" if pace else ""
     if test is not None and test.distance_m:
         t = data.get("test_time_s")
+        title = test.title + _trial_of(data)
         if not _num(t) or not data.get("test_done", True):
             walked = f" ({metres_words(distance)} walked)" if _num(distance) else ""
-            return f"{test.title}: the {metres_words(test.distance_m)} were not reached{walked}."
-        return (f"{test.title}: {seconds_words(t) if t >= 60 else f'{t:.1f} seconds'}, "
-                f"at {speed_words(test.distance_m / t)}." if t > 0 else f"{test.title} done.")
+            text = f"{title}: the {metres_words(test.distance_m)} were not reached{walked}."
+        elif t > 0:
+            text = (f"{title}: {_time_words(t)}, at {speed_words(test.distance_m / t)}.")
+        else:
+            text = f"{title} done."
+        mean = data.get("test_mean_s")
+        if _num(mean):
+            text += f" Your time, the mean of your trials: {_time_words(mean)}."
+        return text
     if test is not None:
         d = data.get("test_distance_m")
         if not _num(d):
@@ -215,14 +238,21 @@ def walk_text(data: dict) -> str:
     return f"You walked {metres_words(distance)}{when}{at}."
 
 
+def _time_words(seconds: float) -> str:
+    """``6.4 seconds`` (a timed walk's tenths matter), ``1 minute 5 seconds`` from a minute on."""
+    return seconds_words(seconds) if seconds >= 60 else f"{seconds:.1f} seconds"
+
+
 def walk_summary_words(walk: dict) -> str:
     """The walk in a session summary: ``a 2-minute walk of 152 metres``, ``a timed 25-foot walk
     in 6.1 seconds``."""
     test = WALK_TESTS.get(str(walk.get("test")))
     if test is not None and test.distance_m:
-        t = walk.get("test_time_s")
+        t, mean = walk.get("test_time_s"), walk.get("test_mean_s")
+        if _num(mean):
+            return f"a {test.title[0].lower()}{test.title[1:]} in {_time_words(mean)} (the mean of your trials)"
         return f"a {test.title[0].lower()}{test.title[1:]}" + (
-            f" in {t:.1f} seconds" if _num(t) and walk.get("test_done", True) else "")
+            f" in {_time_words(t)}" if _num(t) and walk.get("test_done", True) else "")
     distance = walk.get("distance_m")
     if test is not None:
         return f"a {test.title[0].lower()}{test.title[1:]}" + (

@@ -131,3 +131,22 @@ def test_the_console_shows_the_walk_as_it_goes_and_its_result():
     lines = [ln.split(" ", 1)[1] for ln in out.getvalue().splitlines()]
     assert lines[-2:] == ["  1 minute: 40 metres so far.",
                           "  You walked 90 metres in 2 minutes, at 0.8 metres a second and 96 steps a minute."]
+
+
+def test_the_25_foot_walk_is_done_twice_and_scored_as_the_mean_of_its_trials(tmp_path):
+    first = {"exercise": "walk", "test": "25ft", "trial": 1, "trials": 2, "test_time_s": 6.7,
+             "test_done": True, "distance_m": 8.4}
+    second = {**first, "trial": 2, "test_time_s": 6.3, "trial_times_s": [6.7, 6.3], "test_mean_s": 6.5}
+    assert words.step_header({**first, "placement": "x"}) == (
+        "Timed 25-foot walk (trial 1 of 2): 25 feet (7.6 metres), as quickly as you safely can")
+    with SpeechSink(wav_dir=tmp_path) as voice:
+        for kind, data in (("walk", first), ("rest", {"seconds": 30.0, "walk_back": True}),
+                           ("walk", second)):
+            voice.handle(Event(kind, 1.0, data))
+    assert voice.spoken == [
+        "Timed 25-foot walk (trial 1 of 2): 6.7 seconds, at 1.1 metres a second.",
+        "Walk back to the start, turn round and stand still.",
+        "Timed 25-foot walk (trial 2 of 2): 6.3 seconds, at 1.2 metres a second. Your time, the "
+        "mean of your trials: 6.5 seconds.",
+    ]
+    assert words.walk_summary_words(second) == "a timed 25-foot walk in 6.5 seconds (the mean of your trials)"

@@ -60,6 +60,7 @@ def test_a_walk_is_recorded_with_its_bouts_and_strides_and_history_shows_it(tmp_
     assert (w.distance_m, w.speed_m_s, w.cadence_spm, w.strides, w.turns) == (151.6, 1.27, 108.4, 4, 3)
     assert [round(s.length_m, 2) for s in store.strides(plain)] == [1.4] * 4
     assert store.session(quick).walk_test("25ft").test_time_s == 6.2
+    assert store.session(quick).test_score("25ft") == 6.2
     assert store.session(quick).walk is None  # a 25-foot walk is not followed week by week
     lines = history_lines(store)
     assert lines[0].text.endswith("walk 152 m 1.27 m/s 108 steps/min")
@@ -105,3 +106,20 @@ def test_weekly_walking_speed_cadence_and_stride_time_variation_flag_a_change_be
     text = format_trends(trends)
     assert "walking speed (m/s)" in text and "stride-time variation (CV, %)" in text
     assert "↑ better" in text.split("walking speed (m/s)")[1].splitlines()[0]
+
+
+def test_the_two_trials_of_a_25_foot_walk_show_with_their_mean(tmp_path):
+    with Recorder(tmp_path) as rec:
+        sess = rec.start_session(device_id="dev", routine="walk-25ft", source="sim", fs=104.0)
+        for trial, time_s in ((1, 6.8), (2, 6.2)):
+            walk = {**walk_event(test="25ft", n=6), "trial": trial, "trials": 2, "test_time_s": time_s}
+            for kind, data in (("step_start", {"exercise": "walk", "set": 1, "sets": 1, "trial": trial}),
+                               ("walk", walk)):
+                sess.handle(Event(kind, time.time(), {"session_id": sess.id, "device_id": "dev", **data}))
+        sess.finish()
+        sess.close()
+    store = SessionStore(tmp_path)
+    (session,) = store.sessions()
+    assert [(w.step, w.trial, w.test_time_s) for w in session.walks] == [(0, 1, 6.8), (1, 2, 6.2)]
+    assert session.test_score("25ft") == 6.5
+    assert history_lines(store)[0].text.endswith("25-ft walk 6.8 s, 6.2 s: mean 6.5 s")

@@ -36,13 +36,18 @@ def test_duration_sets_the_walk_and_the_balance_trial_keeps_its_30_seconds():
 
 
 def test_a_timed_test_on_its_own_or_as_the_routines_walk():
-    (quick,) = routine("coach", "--test", "25ft").steps
-    assert (quick.test, quick.target_m, quick.duration_s) == ("25ft", 7.62, 180.0)
-    assert quick.title == "Timed 25-foot walk" and "25 feet (7.6 metres)" in quick.placement
+    # the clinic's timed 25-foot walk: two trials, walking back to the start between them
+    first, second = routine("coach", "--test", "25ft").steps
+    assert (first.test, first.target_m, first.duration_s) == ("25ft", 7.62, 180.0)
+    assert [(s.trial, s.trials) for s in (first, second)] == [(1, 2), (2, 2)]
+    assert first.rest_s == 30.0  # time to walk back and turn round
+    assert first.title == "Timed 25-foot walk" and "25 feet (7.6 metres)" in first.placement
     (two,) = routine("demo", "--test", "2min").steps
     assert (two.test, two.target_m, two.duration_s) == ("2min", None, 120.0)
     daily = routine("coach", "--routine", "daily", "--test", "2min").steps
     assert daily[-1].test == "2min" and daily[0].exercise == "march"
+    assert [s.test for s in routine("coach", "--routine", "daily", "--test", "25ft").steps][-3:] == [
+        None, "25ft", "25ft"]  # the balance trial, then the two trials
 
 
 @pytest.mark.parametrize("argv, message", [

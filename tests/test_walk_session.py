@@ -117,7 +117,7 @@ def test_the_report_draws_the_walk_seen_from_above_and_it_renders_in_chromium(wa
     assert Path(CHROMIUM).exists()
 
 
-def test_demo_times_a_25_foot_walk(broker, tmp_path):
+def test_demo_times_a_25_foot_walk_twice_and_scores_the_mean(broker, tmp_path):
     sub = Subscriber(broker, "movecoach/+/walk")
     try:
         out = subprocess.run([MOVECOACH, "demo", "--test", "25ft", "--no-speech", "--broker",
@@ -126,13 +126,19 @@ def test_demo_times_a_25_foot_walk(broker, tmp_path):
     finally:
         sub.close()
     assert out.returncode == 0, out.stderr[-2000:]
-    (walk,) = [p for _, p in sub.messages]
-    assert walk["test"] == "25ft" and walk["test_done"] is True
-    assert 2.0 < walk["test_time_s"] < 20.0 and walk["test_distance_m"] == 7.62
-    assert f"Timed 25-foot walk: {walk['test_time_s']:.1f} seconds" in out.stdout
-    assert dt.date.today().isoformat() in subprocess.run(
-        [MOVECOACH, "history", "--demo", "--data-dir", str(tmp_path)], capture_output=True,
-        text=True, timeout=60).stdout
+    first, second = [p for _, p in sub.messages]
+    assert [(w["test"], w["trial"], w["test_done"]) for w in (first, second)] == [
+        ("25ft", 1, True), ("25ft", 2, True)]
+    assert all(2.0 < w["test_time_s"] < 20.0 and w["test_distance_m"] == 7.62 for w in (first, second))
+    mean = (first["test_time_s"] + second["test_time_s"]) / 2
+    assert second["test_mean_s"] == pytest.approx(mean, abs=0.01)
+    assert f"Timed 25-foot walk (trial 1 of 2): {first['test_time_s']:.1f} seconds" in out.stdout
+    assert "Walk back to the start, turn round and stand still." in out.stdout
+    assert f"Your time, the mean of your trials: {second['test_mean_s']:.1f} seconds." in out.stdout
+    history = subprocess.run([MOVECOACH, "history", "--demo", "--data-dir", str(tmp_path)],
+                             capture_output=True, text=True, timeout=60).stdout
+    assert history.startswith(dt.date.today().isoformat())
+    assert f": mean {second['test_mean_s']:.1f} s" in history
 
 
 def test_a_walk_replayed_from_a_file_shorter_than_the_walk_ends_with_the_file(tmp_path):

@@ -52,7 +52,7 @@ REP_COLUMNS = (
     "hold_s", "hold_target_s", "hold_met", "t_start_s", "t_peak_s", "t_end_s",
 )
 SWAY_COLUMNS = ("session_id", "date", "time", "step", *SWAY_FIELDS)
-WALK_COLUMNS = ("session_id", "date", "time", "step", "test", *WALK_FIELDS, "test_done")
+WALK_COLUMNS = ("session_id", "date", "time", "step", "test", "trial", *WALK_FIELDS, "test_done")
 STRIDE_COLUMNS = ("session_id", "step", *STRIDE_FIELDS)
 FEEL_COLUMNS = ("date", "score", "note", "session_id")
 
@@ -119,7 +119,8 @@ def _rep_record(r: RepRow, day: str) -> dict:
 def _walk_record(w: Walk) -> dict:
     """A walk as a flat dict (the walks.csv row)."""
     return {"session_id": w.session_id, "date": w.day, "time": _iso(w.t_s), "step": w.step,
-            "test": w.test, **{k: getattr(w, k) for k in WALK_FIELDS}, "test_done": w.test_done}
+            "test": w.test, "trial": w.trial, **{k: getattr(w, k) for k in WALK_FIELDS},
+            "test_done": w.test_done}
 
 
 def _write_table(path: Path, columns: Iterable[str], rows: Iterable[dict]) -> None:

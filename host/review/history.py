@@ -72,7 +72,15 @@ def session_line(session: Session) -> str:
         parts.append(text)
     if session.sway is not None:  # the other balance measures: report and export
         parts.append(f"balance: sway {_num(session.sway.rms)} m/s²")
-    parts.extend(walk_text(w) for w in session.walks)
+    quick = [w for w in session.walks if w.test == "25ft"]
+    parts.extend(walk_text(w) for w in session.walks if w.test != "25ft")
+    if len(quick) > 1:  # the trials of a timed 25-foot walk and its score, their mean
+        times = ", ".join("not finished" if not w.test_done or w.test_time_s is None
+                          else f"{w.test_time_s:.1f} s" for w in quick)
+        score = session.test_score("25ft")
+        parts.append(f"25-ft walk {times}" + (f": mean {score:.1f} s" if score is not None else ""))
+    elif quick:
+        parts.append(walk_text(quick[0]))
     if session.feel_score is not None:
         feel = f"feel {session.feel_score}/10"
         if session.feel_note:

@@ -206,8 +206,8 @@ class ConsoleSink:
             return [INDENT + words.set_done(d)]
         elif k == "rest":
             seconds = d.get("seconds")
-            if isinstance(seconds, int | float) and seconds > 0:
-                return [INDENT + f"Rest for {words.seconds_words(seconds)}."]
+            if d.get("walk_back") or (isinstance(seconds, int | float) and seconds > 0):
+                return [INDENT + words.rest_words(d)]
         elif k == "sway":
             return [INDENT + words.sway_text(d.get("metrics") or {})]
         elif k == "walk_progress":

@@ -238,8 +238,7 @@ class SpeechSink:
         if k == "step_start":
             return step_sentence(d)
         if k == "rest":
-            seconds = d.get("seconds")
-            return f"Rest for {words.seconds_words(seconds)}." if isinstance(seconds, int | float) else "Rest."
+            return words.rest_words(d)
         if k == "walk_minute":
             return words.walk_minute_words(d)
         if k == "walk":
