@@ -450,24 +450,32 @@ class WalkAnalyzer:
         """Orientation at the last sample of the stance zv[0:a_end], tilt levelled from its last
         LEVEL_S; a rest (REST_MIN_S or longer) first updates the gyro bias and accelerometer
         scale."""
+        a_level = self._rest(a_end)
+        h = self._h
+        q = zupt.propagate(self._q, self._gyr[h:h + a_end] - self._bias, self.fs)[-1]
+        return zupt.level(q, a_level)
+
+    def _rest(self, a_end: int) -> np.ndarray:
+        """What the stance zv[0:a_end] shows at rest: a rest (REST_MIN_S or longer) updates the
+        gyro bias and the accelerometer scale; the first stance sets the first orientation.
+        Returns the mean accelerometer (3,) m/s^2 over its last LEVEL_S (the tilt's reference).
+        Calling it again for the same stance changes nothing."""
         h = self._h
         i0, i1 = h, h + a_end
         acc = self._acc[i0:i1]
-        gyr = self._gyr[i0:i1]
         if a_end / self.fs >= REST_MIN_S and self._valid[i0:i1].all():
             g_rest = float(np.linalg.norm(acc, axis=1).mean())
             scale = G_M_S2 / g_rest
             if abs(scale - 1.0) <= MAX_SCALE_ERROR:
                 self._scale = scale
-            self._bias = gyr.mean(axis=0)
+            self._bias = self._gyr[i0:i1].mean(axis=0)
         n_level = max(1, min(a_end, int(round(LEVEL_S * self.fs))))
         a_level = acc[-n_level:].mean(axis=0)
         if self._q is None:
             self._q = zupt.initial_orientation(a_level)
             self._path.append(self._pos.copy())
             self._path_t.append(float(self._t[i0]))
-        q = zupt.propagate(self._q, gyr - self._bias, self.fs)[-1]
-        return zupt.level(q, a_level)
+        return a_level
 
     def _fold(self, n: int) -> None:
         """A long stance: its first n samples go into the orientation and the rest statistics
@@ -499,19 +507,21 @@ class WalkAnalyzer:
         merged: the swing already goes on past such a pause (then it is a stride only within
         MAX_HOVER_S)."""
         h = self._h
-        q0 = self._stance_q(a_end)
-        if self._q_land is None:
-            self._q_land = q0
+        a_level = self._rest(a_end)
         i0, i1 = h + a_end - 1, h + b0  # last still sample before, first still sample after
-        q = zupt.propagate(q0, self._gyr[i0:i1 + 1] - self._bias, self.fs)
         # integrated from a little inside each stance: the foot starts and stops moving slowly
         # enough for its first and last few samples to pass as still
         j0 = max(h, i0 - self._n_ext)
         j1 = i1 + self._n_min_stance - 1
-        # (back in time from q0: the reversed samples turning the other way)
-        q_in = zupt.propagate(q0, -(self._gyr[j0:i0 + 1][::-1] - self._bias), self.fs)[::-1]
-        q_out = zupt.propagate(q[-1], self._gyr[i1:j1 + 1] - self._bias, self.fs)
-        q_all = np.concatenate((q_in[:-1], q, q_out[1:]))
+        # one pass of the gyro from the stance's first sample to the end of the integration:
+        # rel[k] turns the orientation at sample h into the one at sample h + k
+        rel = zupt.propagate(np.array([1.0, 0.0, 0.0, 0.0]), self._gyr[h:j1 + 1] - self._bias,
+                             self.fs)
+        q0 = zupt.level(zupt.qmul(self._q, rel[i0 - h]), a_level)  # at the stance's end
+        if self._q_land is None:
+            self._q_land = q0
+        q_all = zupt.qmul(zupt.qmul(q0, zupt.qconj(rel[i0 - h])), rel[j0 - h:])
+        q = q_all[i0 - j0:i1 - j0 + 1]  # the swing: last still sample to first still again
         _, p = zupt.integrate_swing(q_all, self._acc[j0:j1 + 1] * self._scale, self.fs)
         # foot off: the push-off's acceleration peak after the still phase; foot down: the
         # landing's impact peak before the next one
