@@ -18,6 +18,7 @@ from movecoach.recorder import (
     schema_version,
 )
 from movecoach.review.history import history_footer, history_lines
+from movecoach.review.report import build_report
 from movecoach.review.trends import compute_trends, format_trends
 
 
@@ -123,3 +124,5 @@ def test_the_two_trials_of_a_25_foot_walk_show_with_their_mean(tmp_path):
     assert [(w.step, w.trial, w.test_time_s) for w in session.walks] == [(0, 1, 6.8), (1, 2, 6.2)]
     assert session.test_score("25ft") == 6.5
     assert history_lines(store)[0].text.endswith("25-ft walk 6.8 s, 6.2 s: mean 6.5 s")
+    page = build_report(store)  # the timed tests' table: the score, then each trial
+    assert '<td class="text">Timed 25-foot walk</td><td>6.5 s (6.8 s, 6.2 s)</td><td>1.17</td>' in page

@@ -44,7 +44,7 @@ from movecoach.review.history import markers
 from movecoach.review.swaypath import Ellipse, confidence_ellipse, sway_path
 from movecoach.review.trends import NOISE_FACTOR, WeekValue, pooled_sd
 from movecoach.review.walkpath import WalkPath, walk_path
-from movecoach.timed_walk import FEET_25_M
+from movecoach.timed_walk import FEET_25_M, WALK_TESTS
 
 log = logging.getLogger(__name__)
 
@@ -789,10 +789,10 @@ def _tests_part(data: ReportData) -> str:
             score = s.test_score("25ft")
             result = times if len(quick) == 1 or score is None else f"{score:.1f} s ({times})"
             speed = f"{FEET_25_M / score:.2f}" if score else "-"
-            rows.append([_when(s.started), "25-foot walk", result, speed])
+            rows.append([_when(s.started), WALK_TESTS["25ft"].title, result, speed])
         for w in reversed(s.walks):
             if w.test == "2min":
-                rows.append([_when(s.started), "2-minute walk",
+                rows.append([_when(s.started), WALK_TESTS["2min"].title,
                              _fmt(w.test_distance_m, "{:.0f} m"), _fmt(w.speed_m_s, "{:.2f}")])
     if not rows:
         return ""
@@ -934,10 +934,11 @@ def _sessions_section(data: ReportData) -> str:
         what = [f"{e.exercise.replace('-', ' ')} {e.reps}" for e in s.exercises]
         if s.sway is not None:
             what.append("balance")
+        score = s.test_score("25ft")
+        if any(w.test == "25ft" for w in s.walks):
+            what.append("25-ft walk" + (f" {score:.1f} s" if score is not None else " not finished"))
         for w in s.walks:
-            if w.test == "25ft":
-                what.append("25-ft walk" + (f" {w.test_time_s:.1f} s" if w.test_time_s else ""))
-            else:
+            if w.test != "25ft":
                 distance = w.test_distance_m if w.test == "2min" else w.distance_m
                 what.append(("2-min walk" if w.test == "2min" else "walk")
                             + (f" {distance:.0f} m" if distance is not None else ""))
