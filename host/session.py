@@ -506,9 +506,11 @@ class SessionRunner:
                     reached = target_m is not None and distance >= target_m
                     if reached or elapsed >= duration:
                         stop_t = now
-                        self.emit("cue", {"exercise": step.exercise, "cue": "walk_stop",
-                                          "text": "Stop. Well done." if step.test else
-                                                  "Time is up: you can stop walking."})
+                        if reached or (step.test and target_m is None):
+                            text = "Stop. Well done."
+                        else:  # a walk's time is up (a distance test's longest time, too)
+                            text = "Time is up: you can stop walking."
+                        self.emit("cue", {"exercise": step.exercise, "cue": "walk_stop", "text": text})
                         if reached:
                             break  # the strides up to the distance are all complete
                     elif now - last_stride_t > self.options.idle_timeout_s:
