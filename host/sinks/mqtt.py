@@ -339,6 +339,7 @@ class MqttSink:
         self._window = 1
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._connected = False
+        self._connected_seen = threading.Event()  # the worker has taken in a CONNACK
         self._published = 0
         self._closed = False
 
@@ -368,6 +369,10 @@ class MqttSink:
         self._connect(connect_timeout_s)
         self._worker = threading.Thread(target=self._run, name=f"mqtt-{device_id}", daemon=True)
         self._worker.start()
+        if self._answered.is_set() and self._refused is None and self._down_since is None:
+            # accepted: `connected` is true once the constructor returns (the worker takes the
+            # CONNACK from its inbox a moment after it starts)
+            self._connected_seen.wait(1.0)
 
     def _tls(self, ca_certs: str | None, certfile: str | None, keyfile: str | None) -> None:
         for what, path in (("CA file", ca_certs), ("client certificate", certfile),
@@ -653,6 +658,7 @@ class MqttSink:
                     self._journal.ack(out.seq)
         elif op == "connected":
             self._connected = True
+            self._connected_seen.set()
         elif op == "disconnected":
             # Messages in flight stay with paho, which re-sends them (DUP) after reconnecting.
             self._connected = False
