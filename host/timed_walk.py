@@ -109,7 +109,8 @@ def time_to(strides: Sequence[Any], distance_m: float) -> float | None:
 class WalkTotals:
     """A walk step's totals over its bouts (walking only; standing between bouts is left out).
 
-    distance_m m; walking_s s (the bouts' time); speed_m_s = distance / walking time; cadence,
+    distance_m m (every stride); walking_s s (the bouts' time); speed_m_s = the bouts' distance
+    / their time; cadence,
     stride time, its variation (CV, a fraction), stance fraction and stride length: the bouts'
     values weighted by their strides. turns: turns of more than ~90 degrees.
     """
@@ -138,12 +139,15 @@ def totals(strides: Sequence[Any], bouts: Sequence[Any]) -> WalkTotals:
     """The walk's totals from the analysis' strides and bouts."""
     walking_s = sum(max(b.t_end - b.t_start, 0.0) for b in bouts)
     distance = sum(s.length_m for s in strides)
+    # the bouts' own distance over their time: strides outside a bout (an analyzer that failed
+    # keeps its strides, not its bouts) do not make the walk look faster
+    in_bouts = sum(b.distance_m for b in bouts)
     return WalkTotals(
         strides=len(strides),
         bouts=len(bouts),
         distance_m=distance,
         walking_s=walking_s,
-        speed_m_s=distance / walking_s if walking_s > 0 else None,
+        speed_m_s=in_bouts / walking_s if walking_s > 0 else None,
         cadence_spm=_weighted(bouts, "cadence_spm"),
         stride_time_s=_weighted(bouts, "stride_time_s"),
         stride_time_cv=_weighted(bouts, "stride_time_cv"),
