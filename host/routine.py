@@ -170,7 +170,8 @@ def single_exercise(
 
 
 def demo_routine() -> Routine:
-    """A short version of the daily routine for `movecoach demo` (about a minute and a half)."""
+    """A short version of the daily routine for `movecoach demo` (about three minutes, half of
+    it the walk)."""
     daily = daily_routine(sets=1)
     short = {
         "march": dict(reps=3),
