@@ -843,9 +843,10 @@ class Session:
     @property
     def walk(self) -> Walk | None:
         """The walk whose speed, cadence and stride-time variation are followed week by week:
-        the session's last walk that is not a 25-foot walk (too short a walk, a few strides, to
-        measure its variation, and walked as fast as is safe), else None."""
-        return next((w for w in reversed(self.walks) if w.test != "25ft"), None)
+        the session's last walk at the person's own pace (not a timed test: a 25-foot walk is
+        walked as fast as is safe and is too short to measure the variation, a 2-minute walk is
+        walked as far as one can), else None. The tests are told on their own."""
+        return next((w for w in reversed(self.walks) if w.test is None), None)
 
     def walk_test(self, name: str) -> Walk | None:
         """The session's last timed walk test called name ('25ft', '2min'), or None."""

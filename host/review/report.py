@@ -158,7 +158,7 @@ FEEL = Measure("feel", "how you feel", "", lambda s: None, True, "{:.1f}", "1 = 
 
 
 def _walk(attr: str, scale: float = 1.0) -> Callable[[Session], float | None]:
-    """A measure of the session's walk (Session.walk: its walk that is not a 25-foot walk)."""
+    """A measure of the session's walk (Session.walk: at its own pace, not a timed test)."""
     def get(s: Session) -> float | None:
         v = None if s.walk is None else _finite(getattr(s.walk, attr))
         return None if v is None else v * scale
@@ -756,7 +756,9 @@ def _walk_section(data: ReportData) -> str:
     measures = [WALK[k] for k in ("speed", "cadence", "cv", "stride")]
     bases = {m.key: compare_first_weeks(Points.of(data.sessions, m)) for m in measures}
     words = [measure_words(m, pts) for m in measures if len(pts := Points.of(data.sessions, m))]
-    parts = [head, _words_list(words) if words else "", _walk_path_part(data)]
+    followed = ('<p class="note">Speed, cadence and stride-time variation are followed on the walks '
+                "at your own pace (the routine's walk); only timed walks are recorded so far.</p>")
+    parts = [head, _words_list(words) if words else followed, _walk_path_part(data)]
     rows = [p for p in data.rows if any(s.walk for s in p.sessions)]
     followed = [s for s in data.sessions if s.walk is not None]
     if rows:

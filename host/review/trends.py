@@ -50,7 +50,7 @@ def _holds_pct(s: Session) -> float | None:
 
 
 def _walk(attr: str, scale: float = 1.0) -> Callable[[Session], float | None]:
-    """The session's walk (see Session.walk: not a 25-foot walk) measure, times scale."""
+    """The session's walk (see Session.walk: at its own pace, not a timed test), times scale."""
     def get(s: Session) -> float | None:
         v = None if s.walk is None else getattr(s.walk, attr)
         return v * scale if v is not None and math.isfinite(v) else None
