@@ -756,9 +756,9 @@ def _walk_section(data: ReportData) -> str:
     measures = [WALK[k] for k in ("speed", "cadence", "cv", "stride")]
     bases = {m.key: compare_first_weeks(Points.of(data.sessions, m)) for m in measures}
     words = [measure_words(m, pts) for m in measures if len(pts := Points.of(data.sessions, m))]
-    followed = ('<p class="note">Speed, cadence and stride-time variation are followed on the walks '
+    own_pace = ('<p class="note">Speed, cadence and stride-time variation are followed on the walks '
                 "at your own pace (the routine's walk); only timed walks are recorded so far.</p>")
-    parts = [head, _words_list(words) if words else followed, _walk_path_part(data)]
+    parts = [head, _words_list(words) if words else own_pace, _walk_path_part(data)]
     rows = [p for p in data.rows if any(s.walk for s in p.sessions)]
     followed = [s for s in data.sessions if s.walk is not None]
     if rows:
