@@ -1,6 +1,6 @@
 """Speed of the analysis: `movecoach analyze` as a whole process, and the live analyzers.
 
-    .venv/bin/python benchmarks/analyze_speed.py [--minutes 60] [--exercise march]
+    .venv/bin/python benchmarks/analyze_speed.py [--minutes 60] [--exercise march|walk]
 
 Builds a long 100 Hz CSV by repeating a simulated recording (hard conditions, so the detector
 works as it would on a real set), runs `movecoach analyze FILE --exercise E --json` in a fresh
@@ -61,11 +61,11 @@ def bench_process(exercise: str, minutes: float, repeat: int = 5) -> None:
         duration = t[-1] - t[0]
         size_mb = path.stat().st_size / 1e6
     out = runs[-1][2]
-    n_reps = out.stdout.count('"kind"')
+    n_reps = out.stdout.count('"kind"') + out.stdout.count('"length_m"')
     wall = min(r[0] for r in runs)
     cpu = min(r[1] for r in runs)
     print(f"movecoach analyze, {duration / 60:.0f} min at 100 Hz ({len(t)} samples, {size_mb:.0f} MB CSV, "
-          f"{n_reps} reps), whole process, best of {repeat}:")
+          f"{n_reps} {'strides' if exercise == 'walk' else 'reps'}), whole process, best of {repeat}:")
     print(f"  CPU time (user+sys of the child): {cpu:.2f} s = {duration / cpu:.0f}x real time "
           f"(the figure that holds on a busy machine; median {np.median([r[1] for r in runs]):.2f} s)")
     print(f"  wall time:                        {wall:.2f} s = {duration / wall:.0f}x real time "
@@ -77,6 +77,18 @@ def bench_process(exercise: str, minutes: float, repeat: int = 5) -> None:
 
 def bench_stream(exercise: str, fs: float = 104.0, block: int = 8, seconds: float = 600.0) -> None:
     t, acc, gyr, _ = long_recording(exercise, seconds / 60.0, fs)
+    if exercise == "walk":
+        from movecoach.signal.gait import WalkAnalyzer
+
+        wa = WalkAnalyzer(fs)
+        c0 = time.process_time()
+        for i in range(0, len(t), block):
+            wa.push(t[i : i + block], acc[i : i + block], gyr[i : i + block])
+        wa.finish()
+        per = (time.process_time() - c0) / len(t)
+        print(f"WalkAnalyzer at {fs:.0f} Hz in blocks of {block}: {per * 1e6:.1f} us/sample "
+              f"= {100 * per * fs:.2f} % of one core ({len(wa.strides_)} strides)")
+        return
     an = RepAnalyzer(exercise, fs)
     c0 = time.process_time()
     for i in range(0, len(t), block):
@@ -102,7 +114,7 @@ def bench_stream(exercise: str, fs: float = 104.0, block: int = 8, seconds: floa
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the CSV for analyze")
-    ap.add_argument("--exercise", default="march", choices=["heel-toe", "march", "wall-slide"])
+    ap.add_argument("--exercise", default="march", choices=["heel-toe", "march", "wall-slide", "walk"])
     args = ap.parse_args(argv)
     bench_process(args.exercise, args.minutes)
     bench_stream(args.exercise)

@@ -101,7 +101,7 @@ def main() -> None:
         assert len(lines) >= args.sessions
         trends = timed("trends (weekly table, in process)", lambda: format_trends(compute_trends(store)), 1.0)
         assert trends
-        timed("report (HTML + 5 figures, in process)", lambda: write_report(store, Path(tmp) / "r"), 5.0)
+        timed("report (HTML + 7 figures, in process)", lambda: write_report(store, Path(tmp) / "r"), 5.0)
         for cmd in ("history", "trends"):
             print(f"{'`movecoach ' + cmd + '` end to end (new process)':<44} "
                   f"{cli_time([cmd, '--data-dir', str(directory)]):6.3f} s")

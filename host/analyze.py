@@ -11,6 +11,11 @@ one JSON object per line (never NaN or Infinity: a value that cannot be measured
     {"file": ..., "exercise": ..., "counts": {...}, "reps": [{"kind", "t_start", "t_peak",
      "t_end", "amplitude_deg" | "depth_deg", "hold_s"}, ...]}          (rep exercises)
     {"file": ..., "exercise": "sway", "metrics": {...}}                 (sway)
+    {"file": ..., "exercise": "walk", "counts": {"stride": n}, "distance_m", "speed_m_s",
+     "cadence_spm", "bouts": [{"t_start", "t_end", "strides", "cadence_spm", "stride_time_s",
+     "stride_time_cv", "stance_frac", "stride_length_m", "speed_m_s", "distance_m", "turns"}],
+     "strides": [{"t_start", "t_end", "length_m", "time_s", "stance_s", "swing_s",
+     "turn_deg"}]}                                                      (walk)
 
 A file that cannot be read or analysed gives ``movecoach: error: FILE:LINE: problem`` on stderr;
 the other files are still analysed, and the exit status is 2 at the end.
@@ -43,10 +48,11 @@ SEGMENT_GAP_S = 60.0
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "analyze",
-        help="count reps or measure sway in recorded CSV files",
+        help="count reps, measure sway or walking in recorded CSV files",
         description=(
             "Analyse recorded IMU CSV files (header t,ax,ay,az,gx,gy,gz; seconds, m/s^2, rad/s): "
-            "count and measure reps, or measure postural sway."
+            "count and measure reps, measure postural sway, or strides, speed and distance of a "
+            "walk (foot sensor)."
         ),
     )
     p.add_argument("files", nargs="+", metavar="FILE", help="CSV recording(s)")
@@ -155,7 +161,7 @@ class _Parts:
         self.name = name
         self.fs: float | None = None
         self._analyzer = None
-        self._reps: list = []
+        self._reps: list = []  # reps, or a walk's strides
         self._t_last: float | None = None
         self._n_parts = 0
         # sway: the longest part so far, and the part being read
@@ -185,9 +191,14 @@ class _Parts:
             self._current[1].append(acc)
             return
         if self._analyzer is None:
-            from movecoach.signal.streaming import RepAnalyzer
+            if get(self.exercise).analysis == "walk":
+                from movecoach.signal.gait import WalkAnalyzer
 
-            self._analyzer = RepAnalyzer(self.exercise, fs=self.fs or 100.0)
+                self._analyzer = WalkAnalyzer(self.fs or 100.0)
+            else:
+                from movecoach.signal.streaming import RepAnalyzer
+
+                self._analyzer = RepAnalyzer(self.exercise, fs=self.fs or 100.0)
             self._n_parts += 1
         self._analyzer.push(t, acc, gyr)
 
@@ -200,8 +211,8 @@ class _Parts:
             self._current = ([], [])
             return
         if self._analyzer is not None:
-            self._analyzer.finish()
-            self._reps += self._analyzer.reps_
+            done = self._analyzer.finish()
+            self._reps += done.strides if get(self.exercise).analysis == "walk" else self._analyzer.reps_
             self._analyzer = None
 
     def result(self) -> dict:
@@ -225,6 +236,8 @@ class _Parts:
                 raise UserError(f"{self.name}: {exc}") from None
             return {"file": self.name, "exercise": self.exercise,
                     "metrics": {k: _round(v, 6) for k, v in m.to_json().items()}}
+        if get(self.exercise).analysis == "walk":
+            return self._walk_result()
         from movecoach.signal.reps import counts_of
 
         out_reps = []
@@ -238,6 +251,31 @@ class _Parts:
             out_reps.append(d)
         return {"file": self.name, "exercise": self.exercise,
                 "counts": counts_of(self._reps, self.exercise), "reps": out_reps}
+
+
+    def _walk_result(self) -> dict:
+        from movecoach.signal.gait import WalkResult, make_bouts
+
+        strides = self._reps
+        total = WalkResult(strides, make_bouts(strides), np.zeros((0, 3)), np.zeros(0))
+        return {
+            "file": self.name, "exercise": self.exercise,
+            "counts": {"stride": len(strides)},
+            "distance_m": _round(total.distance_m, 2), "speed_m_s": _round(total.speed_m_s, 3),
+            "cadence_spm": _round(total.cadence_spm, 1),
+            "bouts": [{k: (v if isinstance(v, int) else _round(v, WALK_DECIMALS[k]))
+                       for k, v in b.to_json().items()} for b in total.bouts],
+            "strides": [{k: _round(v, WALK_DECIMALS[k]) for k, v in st.to_json().items()}
+                        for st in strides],
+        }
+
+
+# decimals of each walk field in the JSON (times to the ms, lengths to the mm)
+WALK_DECIMALS = {
+    "t_start": 3, "t_end": 3, "time_s": 3, "length_m": 3, "stance_s": 3, "swing_s": 3,
+    "turn_deg": 1, "cadence_spm": 1, "stride_time_s": 3, "stride_time_cv": 4, "stance_frac": 3,
+    "stride_length_m": 3, "speed_m_s": 3, "distance_m": 2,
+}
 
 
 def _span(part: tuple[list, list]) -> float:
@@ -271,6 +309,8 @@ def format_table(result: dict) -> str:
             value = "n/a" if v is None else f"{v:.5g}"
             lines.append(f"  {k:<18} {value:>12} {SWAY_UNITS.get(k, '')}")
         return "\n".join(lines)
+    if get(result["exercise"]).analysis == "walk":
+        return _walk_table(result, lines)
     counts = ", ".join(f"{n} {k.replace('_', ' ')}{'' if n == 1 else 's'}"
                        for k, n in result["counts"].items())
     lines.append(f"  {counts}")
@@ -283,6 +323,39 @@ def format_table(result: dict) -> str:
             lines.append(f"  {i:>3}  {r['kind']:<10} {_num(r['t_start'], 10, 2)} "
                          f"{_num(r['t_peak'], 10, 2)} {_num(r['t_end'], 10, 2)} "
                          f"{_num(amp, 5, 1)} deg {_num(r['hold_s'], 5, 1)} s")
+    return "\n".join(lines)
+
+
+def _walk_table(result: dict, lines: list[str]) -> str:
+    """The walk in words and two tables: the walks (bouts) and their strides."""
+    n, bouts = result["counts"]["stride"], result["bouts"]
+    if not n:
+        lines.append("  no walking found")
+        return "\n".join(lines)
+    walked = sum(b["t_end"] - b["t_start"] for b in bouts)
+    speed = result["speed_m_s"]
+    lines.append(f"  {n} stride{'' if n == 1 else 's'} in {len(bouts)} "
+                 f"walk{'' if len(bouts) == 1 else 's'}: {result['distance_m']:.1f} m in "
+                 f"{walked:.0f} s" + ("" if speed is None else f", {speed:.2f} m/s"))
+    lines.append(f"  {'walk':>4} {'start s':>8} {'end s':>8} {'strides':>7} {'steps/min':>9} "
+                 f"{'stride s':>8} {'varies':>6} {'stance':>6} {'stride m':>8} {'m/s':>5} "
+                 f"{'metres':>6} {'turns':>5}")
+    for i, b in enumerate(bouts, 1):
+        cv = None if b["stride_time_cv"] is None else 100 * b["stride_time_cv"]
+        st = None if b["stance_frac"] is None else 100 * b["stance_frac"]
+        lines.append(f"  {i:>4} {_num(b['t_start'], 8, 2)} {_num(b['t_end'], 8, 2)} "
+                     f"{b['strides']:>7} {_num(b['cadence_spm'], 9, 0)} "
+                     f"{_num(b['stride_time_s'], 8, 2)} {_num(cv, 5, 1)}% {_num(st, 5, 0)}% "
+                     f"{_num(b['stride_length_m'], 8, 2)} {_num(b['speed_m_s'], 5, 2)} "
+                     f"{_num(b['distance_m'], 6, 1)} {b['turns']:>5}")
+    lines.append("  (varies: how much the stride time changes from stride to stride; "
+                 "stance: time the foot is on the floor)")
+    lines.append(f"  {'#':>4} {'off s':>8} {'down s':>8} {'length m':>8} {'time s':>7} "
+                 f"{'turn deg':>8}")
+    for i, s in enumerate(result["strides"], 1):
+        lines.append(f"  {i:>4} {_num(s['t_start'], 8, 2)} {_num(s['t_end'], 8, 2)} "
+                     f"{_num(s['length_m'], 8, 2)} {_num(s['time_s'], 7, 2)} "
+                     f"{_num(None if s['turn_deg'] is None else round(s['turn_deg']) + 0.0, 8, 0)}")
     return "\n".join(lines)
 
 

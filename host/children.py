@@ -11,6 +11,12 @@ worker that owns it): the signal follows the thread, not the process.
 
 from __future__ import annotations
 
+# Imported before any child is forked: it registers at-fork hooks that take and give back its
+# lock around every fork with a preexec_fn (below). Imported lazily instead (asyncio's first
+# to_thread), the import could land between another thread's fork and its "after fork" hooks,
+# which then give back a lock never taken: "RuntimeError: release unlocked lock" in the coach's
+# to_thread (seen in 1 of 2 loaded `demo` runs in tests/test_live_screen.py).
+import concurrent.futures.thread  # noqa: F401
 import ctypes
 import ctypes.util
 import os

@@ -23,10 +23,12 @@ from movecoach.routine import (
     Routine,
     customized,
     daily_routine,
+    demo_routine,
     reps_counted,
     single_exercise,
 )
-from movecoach.signal.exercises import EXERCISES
+from movecoach.signal.exercises import EXERCISES, REGISTRY
+from movecoach.timed_walk import WALK_TESTS
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,18 @@ def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str, de
     g.add_argument("--hold", type=float, default=None, metavar="SECONDS",
                    help="hold target, with --exercise (0: none; default: wall slides 10, heel raises 2)")
     g.add_argument("--rest", type=float, default=None, metavar="SECONDS", help="rest between sets")
-    g.add_argument("--duration", type=float, default=None, metavar="SECONDS", help="balance trial length")
+    routine = demo_routine() if demo else daily_routine()
+    in_routine = next(s.duration_s for s in routine.steps if s.analysis == "walk")
+    alone = {e.analysis: e.duration_s for e in REGISTRY.values() if e.analysis != "reps"}
+    default = (f"{alone['walk']:g}" if in_routine == alone["walk"] else
+               f"{in_routine:g} in the routine, {alone['walk']:g} with --exercise walk")
+    g.add_argument("--duration", type=float, default=None, metavar="SECONDS",
+                   help=f"the walk's length (default {default}); with --exercise sway, the "
+                        f"balance trial's (default {alone['sway']:g})")
+    g.add_argument("--test", choices=tuple(WALK_TESTS), default=None,
+                   help="a timed walk a therapist asks for: 25ft = the time to walk 25 feet "
+                        "(7.62 m), 2min = the distance walked in 2 minutes; on its own, or the "
+                        "routine's walk with --routine daily")
     s = p.add_argument_group("sensor")
     s.add_argument("--source", default=default_source,
                    help="sim | ble:NAME-or-ADDRESS | serial:PORT | tcp:HOST:PORT | replay:FILE (default %(default)s)")
@@ -129,9 +142,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def check_session_arguments(args: argparse.Namespace) -> None:
     """The limits of movecoach.limits, the same for `coach` and `demo` (and `simulate`,
     `wearable`): a one-line UserError before anything starts."""
-    from movecoach.limits import HOLD_S, REST_S, SWAY_DURATION_S, check_seconds
+    from movecoach.limits import HOLD_S, REST_S, SWAY_DURATION_S, WALK_DURATION_S, check_seconds
 
-    check_seconds("--duration", args.duration, SWAY_DURATION_S)
+    exercise = REGISTRY.get(args.exercise or "")
+    balance = exercise is not None and exercise.analysis == "sway"
+    check_seconds("--duration", args.duration, SWAY_DURATION_S if balance else WALK_DURATION_S)
     check_seconds("--hold", args.hold, HOLD_S)
     check_seconds("--rest", args.rest, REST_S)
 
@@ -142,13 +157,16 @@ def routine_from_args(args: argparse.Namespace, *, base: Routine | None = None) 
     check_session_arguments(args)
     if args.exercise is not None and args.routine is not None:
         raise UserError("give --exercise or --routine, not both")
+    if args.exercise is None and args.routine is None and args.test is not None:
+        walk = next(n for n, e in REGISTRY.items() if e.analysis == "walk")
+        return single_exercise(walk, test=args.test, duration_s=args.duration)
     if args.exercise is None:
         if args.hold is not None:
             raise UserError("--hold goes with --exercise: the routine's holds differ per exercise "
                             "(wall slides 10 s, heel raises 2 s)")
         routine = daily_routine(sets=2) if base is None or args.routine == "daily" else base
         return customized(routine, reps_each=args.reps, sets=args.sets, rest_s=args.rest,
-                          duration_s=args.duration)
+                          duration_s=args.duration, test=args.test)
     replay = args.source.startswith("replay")
     reps_each = args.reps if args.reps is not None else (None if replay else 10)
     if reps_each is not None and reps_each < 1:
@@ -160,6 +178,7 @@ def routine_from_args(args: argparse.Namespace, *, base: Routine | None = None) 
         hold_s=args.hold,
         rest_s=30.0 if args.rest is None else args.rest,
         duration_s=args.duration,
+        test=args.test,
     )
 
 

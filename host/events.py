@@ -12,7 +12,8 @@ from typing import Protocol
 # kind -> the fields its `data` carries (all kinds also carry `session_id` and `device_id`).
 KINDS: dict[str, tuple[str, ...]] = {
     "session_start": ("routine", "steps", "source"),
-    "step_start": ("exercise", "set", "sets", "target_reps", "hold_target_s", "placement"),
+    "step_start": ("exercise", "title", "set", "sets", "target_reps", "hold_target_s", "placement",
+                   "duration_s", "test", "target_m", "trial", "trials"),
     "countdown": ("exercise", "seconds"),  # "starting in 3, 2, 1, go" (seconds 3, 2, 1, 0)
     "rep_start": ("exercise", "kind", "set"),
     "rep": ("exercise", "kind", "count", "set", "amplitude_deg", "depth_deg", "hold_s",
@@ -22,8 +23,15 @@ KINDS: dict[str, tuple[str, ...]] = {
     "hold_done": ("exercise", "kind", "held_s", "target_s"),
     "cue": ("exercise", "cue", "text"),
     "set_complete": ("exercise", "set", "sets", "reps"),
-    "rest": ("seconds",),
+    "rest": ("seconds",),  # and walk_back: between the trials of a timed walk
     "sway": ("exercise", "metrics"),
+    # a walk: each stride as it completes, the distance every minute, then its result
+    "walk_progress": ("exercise", "test", "strides", "distance_m", "elapsed_s", "stride"),
+    "walk_minute": ("exercise", "test", "minute", "distance_m", "strides"),
+    "walk": ("exercise", "test", "trial", "trials", "duration_s", "walking_s", "distance_m", "speed_m_s",
+             "cadence_spm", "strides", "stride_time_s", "stride_time_cv", "stance_frac",
+             "stride_length_m", "turns", "test_time_s", "test_distance_m", "test_done", "bouts",
+             "stride_list"),  # after a test's last trial also trial_times_s, test_mean_s
     "step_end": ("exercise", "set", "reps"),
     "link": ("state", "gap_s", "lost_packets"),
     "session_end": ("summary", "complete"),

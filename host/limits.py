@@ -11,6 +11,10 @@ from movecoach.errors import UserError
 # A balance trial: sway metrics need at least 5 s (movecoach.signal.sway); clinical protocols
 # run 30-60 s, so 10 minutes is far beyond any use and keeps a simulated trial quick to make.
 SWAY_DURATION_S = (5.0, 600.0)
+# A walk: the clinic's walking tests take 25 feet (a few seconds) to 6 minutes; the home
+# programme asks for 5-30 minutes. Under 10 s there is no stride-time variation to measure (a
+# stride takes ~1 s), and an hour is beyond any session.
+WALK_DURATION_S = (10.0, 3600.0)
 # A hold on the toes is ~2 s, a wall-slide hold 10-15 s; two minutes is far beyond either.
 HOLD_S = (0.0, 120.0)
 REST_S = (0.0, 600.0)

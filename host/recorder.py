@@ -11,7 +11,8 @@ reads back as *incomplete*.
 
 Reading: :class:`SessionStore` answers the review commands with SQL aggregates over indexed
 tables (:class:`Session`, :class:`ExerciseSummary`, :class:`RepRow`, :class:`SwayTrial`,
-:class:`FeelEntry`), and :func:`read_samples` returns one session's raw samples.
+:class:`Walk`, :class:`StrideRow`, :class:`FeelEntry`), and :func:`read_samples` returns one
+session's raw samples.
 
 The schema is documented in docs/formats.md; it is versioned with ``PRAGMA user_version`` and
 upgraded in place by :data:`MIGRATIONS`.
@@ -40,11 +41,19 @@ from movecoach.errors import UserError
 from movecoach.events import Event
 from movecoach.paths import db_path, make_private_dir, private_file
 from movecoach.samples import SampleBlock
+from movecoach.signal.exercises import REGISTRY
 from movecoach.signal.types import SwayMetrics
 
 log = logging.getLogger(__name__)
 
 SWAY_FIELDS = tuple(SwayMetrics.__dataclass_fields__)
+# The walks table's measures (the `walk` event's fields of the same names; units in the names).
+WALK_FIELDS = ("duration_s", "walking_s", "distance_m", "speed_m_s", "cadence_spm", "strides",
+               "stride_time_s", "stride_time_cv", "stance_frac", "stride_length_m", "turns",
+               "test_time_s", "test_distance_m")
+BOUT_FIELDS = ("t_start", "t_end", "strides", "cadence_spm", "stride_time_s", "stride_time_cv",
+               "stance_frac", "stride_length_m", "speed_m_s", "distance_m", "turns")
+STRIDE_FIELDS = ("t_start", "t_end", "time_s", "length_m", "stance_s", "swing_s", "turn_deg")
 
 # Each entry upgrades the schema from version i to i + 1 (user_version = index + 1).
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -134,11 +143,67 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX reps_session ON reps(session_id, exercise)",
         "CREATE INDEX sway_session ON sway(session_id)",
     ),
+    # 3: walks (one row per walk step: its totals and a timed test's result), their bouts and
+    # the sensor foot's strides (sensor clock s, m, deg).
+    (
+        """CREATE TABLE walks (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            step INTEGER,
+            exercise TEXT NOT NULL,
+            test TEXT,
+            trial INTEGER,
+            t_s REAL NOT NULL,
+            duration_s REAL,
+            walking_s REAL,
+            distance_m REAL,
+            speed_m_s REAL,
+            cadence_spm REAL,
+            strides INTEGER,
+            stride_time_s REAL,
+            stride_time_cv REAL,
+            stance_frac REAL,
+            stride_length_m REAL,
+            turns INTEGER,
+            test_time_s REAL,
+            test_distance_m REAL,
+            test_done INTEGER)""",
+        """CREATE TABLE walk_bouts (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            step INTEGER,
+            bout INTEGER NOT NULL,
+            t_start REAL,
+            t_end REAL,
+            strides INTEGER,
+            cadence_spm REAL,
+            stride_time_s REAL,
+            stride_time_cv REAL,
+            stance_frac REAL,
+            stride_length_m REAL,
+            speed_m_s REAL,
+            distance_m REAL,
+            turns INTEGER)""",
+        """CREATE TABLE strides (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id),
+            step INTEGER,
+            t_start REAL,
+            t_end REAL,
+            time_s REAL,
+            length_m REAL,
+            stance_s REAL,
+            swing_s REAL,
+            turn_deg REAL)""",
+        "CREATE INDEX walks_session ON walks(session_id)",
+        "CREATE INDEX walk_bouts_session ON walk_bouts(session_id, step)",
+        "CREATE INDEX strides_session ON strides(session_id, step)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Events that are committed at once (a rep must survive a crash right after it is spoken).
-FLUSH_KINDS = frozenset({"rep", "step_start", "sway", "session_end", "set_complete"})
+FLUSH_KINDS = frozenset({"rep", "step_start", "sway", "walk", "session_end", "set_complete"})
 HEARTBEAT_S = 10.0  # an idle writer still touches sessions.heartbeat_at this often
 STALE_S = 60.0  # a session whose heartbeat is older than this is not 'recording' any more
 MAX_BUFFER_SAMPLES = 104 * 600  # samples kept in memory while the disk refuses writes
@@ -390,7 +455,8 @@ class SessionRecorder:
         self._q.put(("samples", this_step, float(block.fs), t, acc, gyr, t_host))
 
     def handle(self, event: Event) -> None:
-        """Store the event (kind, t_s, JSON data) and its typed row for step_start/rep/sway/session_end."""
+        """Store the event (kind, t_s, JSON data) and its typed rows for
+        step_start/rep/sway/walk/session_end."""
         if self._closed:
             return
         data = event.data or {}
@@ -403,7 +469,7 @@ class SessionRecorder:
                 self._step_starts += 1
             step = self._step
         payload = _dumps(data) if data else "{}"
-        typed = _typed_row(self.id, event.kind, data, step, event.t_s)
+        typed = _typed_rows(self.id, event.kind, data, step, event.t_s)
         self._q.put(("event", event.kind, float(event.t_s), payload, typed))
 
     def set_feel(self, score: int, note: str | None = None) -> None:
@@ -504,8 +570,7 @@ class SessionRecorder:
                     _, kind, t_s, payload, typed = item
                     rows.append(("INSERT INTO events (session_id, kind, t_s, data) VALUES (?, ?, ?, ?)",
                                  (self.id, kind, t_s, payload)))
-                    if typed is not None:
-                        rows.append(typed)
+                    rows.extend(typed)
                     flush_now = kind in FLUSH_KINDS
                 elif op == "feel":
                     _, score, note, t_s = item
@@ -531,7 +596,8 @@ class SessionRecorder:
                 elif op == "discard":  # a session that never started: no trace of it is kept
                     chunks.clear()
                     rows = [(f"DELETE FROM {table} WHERE session_id = ?", (self.id,))
-                            for table in ("events", "steps", "reps", "sway", "samples", "feel")]
+                            for table in ("events", "steps", "reps", "sway", "walks",
+                                          "walk_bouts", "strides", "samples", "feel")]
                     rows.append(("DELETE FROM sessions WHERE id = ?", (self.id,)))
                     waiters.append(item[1])
                     flush_now = stopping = True
@@ -603,8 +669,40 @@ def _chunk_row(session_id: int, step: int | None, chunk: _Chunk) -> tuple[str, t
              np.concatenate(chunk.gyr).astype("<f4").tobytes(), t_host))
 
 
+def _typed_rows(sid: int, kind: str, d: dict, step: int | None, t_s: float) -> list[tuple[str, tuple]]:
+    """The typed-table INSERTs for an event (none for kinds that only go to `events`)."""
+    if kind == "walk":
+        return _walk_rows(sid, d, step, t_s)
+    row = _typed_row(sid, kind, d, step, t_s)
+    return [] if row is None else [row]
+
+
+def _walk_rows(sid: int, d: dict, step: int | None, t_s: float) -> list[tuple[str, tuple]]:
+    """A walk step: its totals, each bout (numbered from 1) and each stride."""
+    ints = ("strides", "turns")
+
+    def values(src: dict, names: tuple[str, ...]) -> tuple:
+        return tuple(_int(src.get(k)) if k in ints else _num(src.get(k)) for k in names)
+
+    rows = [(f"INSERT INTO walks (session_id, step, exercise, test, trial, t_s, "
+             f"{', '.join(WALK_FIELDS)}, test_done) "
+             f"VALUES (?, ?, ?, ?, ?, ?, {', '.join('?' for _ in WALK_FIELDS)}, ?)",
+             (sid, step, str(d.get("exercise", "walk")), d.get("test"), _int(d.get("trial")), t_s,
+              *values(d, WALK_FIELDS), _bool(d.get("test_done"))))]
+    for n, bout in enumerate(b for b in d.get("bouts") or [] if isinstance(b, dict)):
+        rows.append((f"INSERT INTO walk_bouts (session_id, step, bout, {', '.join(BOUT_FIELDS)}) "
+                     f"VALUES (?, ?, ?, {', '.join('?' for _ in BOUT_FIELDS)})",
+                     (sid, step, n + 1, *values(bout, BOUT_FIELDS))))
+    for stride in d.get("stride_list") or []:
+        if isinstance(stride, dict):
+            rows.append((f"INSERT INTO strides (session_id, step, {', '.join(STRIDE_FIELDS)}) "
+                         f"VALUES (?, ?, {', '.join('?' for _ in STRIDE_FIELDS)})",
+                         (sid, step, *values(stride, STRIDE_FIELDS))))
+    return rows
+
+
 def _typed_row(sid: int, kind: str, d: dict, step: int | None, t_s: float) -> tuple[str, tuple] | None:
-    """The typed-table INSERT for an event, or None for kinds that only go to `events`."""
+    """The typed-table INSERT for a step, rep, sway or session_end event, else None."""
     if kind == "step_start":
         return ("INSERT INTO steps (session_id, step, exercise, set_no, sets, target_reps, "
                 "hold_target_s, placement, t_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -664,6 +762,52 @@ class ExerciseSummary:
 
 
 @dataclass(frozen=True)
+class Walk:
+    """One walk step: when (t_s: host unix time of its result; day), what (test: None, '25ft',
+    '2min'; trial: which trial of a test done several times, else 1), and its measures: duration_s (the step, s), walking_s (the bouts, s), distance_m,
+    speed_m_s (distance / walking time), cadence_spm (steps/min), strides (of the sensor's foot),
+    stride_time_s, stride_time_cv (fraction), stance_frac, stride_length_m, turns; a timed test's
+    test_time_s (25 ft: the time) and test_distance_m (2 min: the distance), test_done. Damaged
+    values read as None."""
+
+    session_id: int
+    step: int | None
+    t_s: float
+    day: str
+    test: str | None
+    duration_s: float | None
+    walking_s: float | None
+    distance_m: float | None
+    speed_m_s: float | None
+    cadence_spm: float | None
+    strides: int | None
+    stride_time_s: float | None
+    stride_time_cv: float | None
+    stance_frac: float | None
+    stride_length_m: float | None
+    turns: int | None
+    test_time_s: float | None
+    test_distance_m: float | None
+    test_done: bool | None
+    trial: int | None = 1
+
+
+@dataclass(frozen=True)
+class StrideRow:
+    """One stride of the sensor's foot (sensor clock s, m, deg; see movecoach.signal.gait.Stride)."""
+
+    session_id: int
+    step: int | None
+    t_start: float | None
+    t_end: float | None
+    time_s: float | None
+    length_m: float | None
+    stance_s: float | None
+    swing_s: float | None
+    turn_deg: float | None
+
+
+@dataclass(frozen=True)
 class Session:
     """One recorded session as the review commands see it.
 
@@ -671,6 +815,7 @@ class Session:
     or 'recording' (its process is still alive and writing). problems: what is damaged in it
     (non-empty = shown as CORRUPT); the rest of the session is still shown.
     sway: the session's balance trial (mean of its trials if several), or None.
+    walks: its walk steps, in order (:attr:`walk` is the one review follows week by week).
     """
 
     id: int
@@ -689,10 +834,30 @@ class Session:
     feel_score: int | None
     feel_note: str | None
     problems: tuple[str, ...] = ()
+    walks: tuple[Walk, ...] = ()
 
     @property
     def corrupt(self) -> bool:
         return bool(self.problems)
+
+    @property
+    def walk(self) -> Walk | None:
+        """The walk whose speed, cadence and stride-time variation are followed week by week:
+        the session's last walk at the person's own pace (not a timed test: a 25-foot walk is
+        walked as fast as is safe and is too short to measure the variation, a 2-minute walk is
+        walked as far as one can), else None. The tests are told on their own."""
+        return next((w for w in reversed(self.walks) if w.test is None), None)
+
+    def walk_test(self, name: str) -> Walk | None:
+        """The session's last timed walk test called name ('25ft', '2min'), or None."""
+        return next((w for w in reversed(self.walks) if w.test == name), None)
+
+    def test_score(self, name: str) -> float | None:
+        """A timed distance test's score (the 25-foot walk's time, s): the mean over its trials
+        completed in this session, None when none was."""
+        from movecoach.timed_walk import trials_mean
+
+        return trials_mean([w.test_time_s for w in self.walks if w.test == name and w.test_done])
 
     @property
     def reps(self) -> int:
@@ -893,6 +1058,11 @@ class SessionStore:
             f"WHERE session_id IN {sub} GROUP BY session_id", params)}
         feel = {r[0]: (r[1], r[2]) for r in self._query(
             f"SELECT session_id, score, note FROM feel WHERE session_id IN {sub}", params)}
+        walks: dict[int, list[Walk]] = {}
+        walk_bad: dict[int, int] = {}
+        for w, bad in self._walk_rows(f"w.session_id IN {sub}", params):
+            walks.setdefault(w.session_id, []).append(w)
+            walk_bad[w.session_id] = walk_bad.get(w.session_id, 0) + bad
         now = time.time()
         out = []
         for (sid, device, routine, source, fs, started, ended, complete, summary, day,
@@ -914,8 +1084,8 @@ class SessionStore:
             names = list(step_sets.get(sid, {}))
             names += [ex for ex in reps_here if ex not in names]
             for ex in names:
-                if ex == "sway":
-                    continue
+                if ex in REGISTRY and REGISTRY[ex].analysis != "reps":
+                    continue  # a balance trial, a walk: their own tables
                 n, n_sets, amp, depth, hold, met, total, bad = reps_here.get(ex, [0, 0, None, None, None, 0, 0, 0])
                 if bad:
                     problems.append(f"{bad} damaged {ex} rep value(s)")
@@ -930,13 +1100,15 @@ class SessionStore:
                 if bad:
                     problems.append(f"{bad} damaged sway value(s)")
                 sway = SwayMetrics(*(math.nan if v is None else float(v) for v in values))
+            if walk_bad.get(sid):
+                problems.append(f"{walk_bad[sid]} damaged walk value(s)")
             score, note = feel.get(sid, (None, None))
             out.append(Session(
                 id=sid, device_id=device, routine=routine, source=source, fs=fs,
                 started_at=float(started), ended_at=ended, day=day or local_day(started),
                 status=status, n_samples=int(n_samples or 0), exercises=tuple(exercises),
                 sway=sway, sway_trials=int(n_trials), feel_score=score, feel_note=note,
-                problems=tuple(problems)))
+                problems=tuple(problems), walks=tuple(walks.get(sid, ()))))
         return out
 
     def session(self, session_id: int) -> Session:
@@ -1001,6 +1173,47 @@ class SessionStore:
                                     for v in values))
             out.append(SwayTrial(sid, step, float(t_s), day or local_day(started), metrics))
         return out
+
+    def _walk_rows(self, where: str, params: Iterable) -> list[tuple[Walk, int]]:
+        """Walks matching ``where`` (on ``walks w``), oldest first, each with its count of
+        damaged values (read as None)."""
+        cols = ", ".join(f"w.{k}" for k in WALK_FIELDS)
+        out = []
+        for sid, step, t_s, day, started, test, trial, *values, done in self._query(
+                f"SELECT w.session_id, w.step, w.t_s, s.day, s.started_at, w.test, w.trial, {cols}, "
+                "w.test_done "
+                f"FROM walks w JOIN sessions s ON s.id = w.session_id WHERE {where} ORDER BY w.t_s, w.id",
+                params):
+            clean = [None if isinstance(v, str) else _num(v) for v in values]
+            bad = sum(1 for v, c in zip(values, clean, strict=True) if v is not None and c is None)
+            fields = dict(zip(WALK_FIELDS, clean, strict=True))
+            for k in ("strides", "turns"):
+                fields[k] = None if fields[k] is None else int(fields[k])
+            out.append((Walk(int(sid), step, float(t_s), day or local_day(started),
+                             test if isinstance(test, str) else None, **fields,
+                             test_done=None if done is None else bool(done),
+                             trial=_int(trial) if not isinstance(trial, str) else None), bad))
+        return out
+
+    def walks(self, *, session_ids: Iterable[int] | None = None) -> list[Walk]:
+        """Every walk step, oldest first."""
+        where, params = "1", []
+        if session_ids is not None:
+            ids = [int(i) for i in session_ids]
+            where = f"w.session_id IN ({', '.join('?' for _ in ids) or 'NULL'})"
+            params = ids
+        return [w for w, _ in self._walk_rows(where, params)]
+
+    def strides(self, session_id: int, step: int | None = None) -> list[StrideRow]:
+        """The strides of a session's walks (or of one walk step), in order."""
+        where, params = "session_id = ?", [int(session_id)]
+        if step is not None:
+            where += " AND step = ?"
+            params.append(int(step))
+        cols = ", ".join(STRIDE_FIELDS)
+        return [StrideRow(int(sid), st, *(None if isinstance(v, str) else _num(v) for v in values))
+                for sid, st, *values in self._query(
+                    f"SELECT session_id, step, {cols} FROM strides WHERE {where} ORDER BY id", params)]
 
     def sample_steps(self) -> set[tuple[int, int | None]]:
         """(session_id, step) pairs that have raw samples (uses the samples index only)."""

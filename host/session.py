@@ -2,8 +2,9 @@
 
 `SetCoach` is the pure part: it turns one set's live analyzer events (`RepEvent`) into coach
 events (rep counts, hold countdowns, cues). `run_session` is the async loop around it: for each
-step and set it opens a sample source, feeds the streaming analyzers, records every sample and
-event, and hands events to the sinks (MQTT, speech, console).
+step and set it opens a sample source, feeds the streaming analyzer the exercise's ``analysis``
+names ('reps': RepAnalyzer, 'sway': SwayAnalyzer, 'walk': WalkAnalyzer), records every sample
+and event, and hands events to the sinks (MQTT, speech, console).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from movecoach.samples import SampleBlock
 from movecoach.signal.exercises import KIND_NOUNS, get
 from movecoach.signal.streaming import RepAnalyzer, SwayAnalyzer
 from movecoach.signal.types import RepEvent
+from movecoach.timed_walk import distance_by, time_to, totals, trials_mean
 from movecoach.units import UnitCheck
 
 if TYPE_CHECKING:
@@ -47,12 +49,21 @@ COUNT_IN_S = 3
 # The instructions of a step are spoken before the count-in starts, but never waited for longer
 # than this (a voice that hangs must not stop the session).
 INSTRUCTIONS_MAX_S = 30.0
+# A walk's time is up (or a 25-foot walk's distance reached): "stop" is said, and the samples
+# are read this much longer, so the stride under way ends at its next stance and the distance
+# up to the stop can be interpolated within it (a stride takes 1.0-1.5 s at 80-120 steps/min).
+WALK_SETTLE_S = 2.0
 
 Emit = Callable[[str, dict], None]
 
 
 def _r(x: float | None, nd: int = 2) -> float | None:
     return None if x is None else round(float(x), nd)
+
+
+def _rf(x: float | None, nd: int = 2) -> float | None:
+    """Rounded, or None when missing or not finite (a walk too short for a stride-time CV)."""
+    return None if x is None or not math.isfinite(x) else round(float(x), nd)
 
 
 @dataclass
@@ -220,6 +231,8 @@ class SessionRunner:
         self.session_id = getattr(recorder, "id", None) or uuid.uuid4().hex[:12]
         self.results: list[tuple[Step, list[SetResult]]] = []
         self.sway: dict | None = None
+        self.walk: dict | None = None
+        self._trial_times: list[float | None] = []  # a timed test's trials so far
         self.lost_packets = 0
         self.analysis_errors = 0
         self._sensor_check: UnitCheck | None = UnitCheck()
@@ -288,12 +301,19 @@ class SessionRunner:
             self.emit("step_start", {
                 "exercise": step.exercise, "title": step.title, "set": set_index, "sets": step.sets,
                 "target_reps": step.reps, "hold_target_s": step.hold_s, "placement": step.placement,
-                "duration_s": step.duration_s,
+                "duration_s": step.duration_s, "test": step.test, "target_m": step.target_m,
+                "trial": step.trial, "trials": step.trials,
             })
             await self._get_ready(step)
-            if step.exercise == "sway":
-                await self._run_sway(index, step)
+            if step.analysis != "reps":  # a timed step: a balance trial or a walk
+                if step.analysis == "walk":
+                    await self._run_walk(index, step)
+                else:
+                    await self._run_sway(index, step)
                 self.emit("step_end", {"exercise": step.exercise, "set": set_index, "reps": 0})
+                if step.trial < step.trials:  # walk back to the start for the next trial
+                    self.emit("rest", {"seconds": step.rest_s, "walk_back": True})
+                    await self._sleep(step.rest_s)
                 continue
             result = await self._run_set(index, step, set_index)
             sets.append(result)
@@ -306,8 +326,9 @@ class SessionRunner:
 
     async def _get_ready(self, step: Step) -> None:
         """The wait after a step's instructions: ``ready_s``, and at least until the sinks have
-        said them (a sink's ``wait_quiet(timeout_s)``); a balance trial then counts in here,
-        before its samples (a set of reps counts in while its samples stream, see `_blocks`)."""
+        said them (a sink's ``wait_quiet(timeout_s)``); a balance trial or a walk then counts in
+        here, before its samples, so its time starts at "go" (a set of reps counts in while its
+        samples stream, see `_blocks`)."""
         ready_s = self.options.ready_s
         if ready_s <= 0:
             return
@@ -319,7 +340,7 @@ class SessionRunner:
                 await asyncio.to_thread(wait_quiet, limit_s)
         waited_s = (time.monotonic() - started) * self.options.speed
         await self._sleep(ready_s - COUNT_IN_S - waited_s)
-        if step.exercise == "sway":
+        if step.analysis != "reps":
             await self._count_in(step)
 
     async def _count_in(self, step: Step) -> None:
@@ -338,7 +359,7 @@ class SessionRunner:
         """The set's sample blocks, each already recorded; link events go to the sinks on the way."""
         async with self.source.open(step, set_index) as samples:
             count_in = None
-            if step.exercise != "sway" and self.options.ready_s > 0:
+            if step.analysis == "reps" and self.options.ready_s > 0:
                 count_in = asyncio.create_task(self._count_in(step))
 
             async def blocks() -> AsyncIterator[SampleBlock]:
@@ -432,6 +453,90 @@ class SessionRunner:
         self.sway = {k: _r(v, 5) for k, v in metrics.items()}
         self.emit("sway", {"exercise": "sway", "metrics": self.sway})
 
+    async def _run_walk(self, index: int, step: Step) -> None:
+        """A walk: strides as they complete (``walk_progress``), the minutes and the distance so
+        far every minute (``walk_minute``), "stop" when the time is up or a timed distance is
+        reached, then the walk's totals, bouts and strides (``walk``)."""
+        from movecoach.signal.gait import WalkAnalyzer
+
+        analyzer: WalkAnalyzer | None = None
+        parts: list = []  # results of analyzers that failed (their strides so far are kept)
+        t0 = last_stride_t = last_t = 0.0
+        duration = step.duration_s or 120.0
+        target_m = step.target_m
+        stop_t: float | None = None  # sensor time "stop" was said
+        minute = 0
+        n_strides = 0
+        distance = 0.0
+        async with self._blocks(index, step, 1) as blocks:
+            async for block in blocks:
+                if analyzer is None:
+                    analyzer = WalkAnalyzer(fs=block.fs)
+                    if not parts:
+                        t0 = last_stride_t = float(block.t_s[0])
+                try:
+                    new = analyzer.push(block.t_s, block.acc_m_s2, block.gyr_rad_s)
+                except Exception:  # an analysis bug must not end the session
+                    self._analysis_failed(step.exercise)
+                    parts.append(_partial_result(analyzer))
+                    analyzer = None
+                    continue
+                for stride in new:
+                    n_strides += 1
+                    distance += stride.length_m
+                    last_stride_t = stride.t_end
+                    self.emit("walk_progress", {
+                        "exercise": step.exercise, "test": step.test, "strides": n_strides,
+                        "distance_m": _r(distance), "elapsed_s": _r(stride.t_end - t0, 1),
+                        "stride": _stride_json(stride)})
+                now = last_t = float(block.t_s[-1])
+                elapsed = now - t0
+                while stop_t is None and elapsed >= 60.0 * (minute + 1) and 60.0 * (minute + 1) < duration:
+                    minute += 1
+                    self.emit("walk_minute", {"exercise": step.exercise, "test": step.test,
+                                              "minute": minute, "distance_m": _r(distance),
+                                              "strides": n_strides})
+                self._status(step.exercise, n_strides, None, None, min(elapsed, duration))
+                if stop_t is None:
+                    reached = target_m is not None and distance >= target_m
+                    if reached or elapsed >= duration:
+                        stop_t = now
+                        if reached or (step.test and target_m is None):
+                            text = "Stop. Well done."
+                        else:  # a walk's time is up (a distance test's longest time, too)
+                            text = "Time is up: you can stop walking."
+                        self.emit("cue", {"exercise": step.exercise, "cue": "walk_stop", "text": text})
+                        if reached:
+                            break  # the strides up to the distance are all complete
+                    elif now - last_stride_t > self.options.idle_timeout_s:
+                        self.emit("cue", {"exercise": step.exercise, "cue": "idle",
+                                          "text": "No walking for a while; ending the walk."})
+                        break
+                elif now - stop_t >= WALK_SETTLE_S:
+                    break
+        if analyzer is None and not parts:
+            self.emit("cue", {"exercise": step.exercise, "cue": "no_data", "text": "No data from the sensor."})
+            return
+        if analyzer is not None:
+            try:
+                parts.append(analyzer.finish())
+            except Exception:
+                self._analysis_failed(step.exercise)
+                parts.append(_partial_result(analyzer))
+        # the walk ended at "stop", or earlier when the samples did (a recording replayed, a link
+        # that ended) or the person stopped walking for good (idle)
+        end_t = stop_t if stop_t is not None else last_t
+        walk = walk_summary(step, parts, t0=t0, end_t=end_t)
+        if step.trials > 1:  # one trial of a test done several times: the score is their mean
+            if step.trial == 1:
+                self._trial_times = []
+            self._trial_times.append(walk["test_time_s"] if walk["test_done"] else None)
+            if step.trial == step.trials:
+                walk["trial_times_s"] = list(self._trial_times)
+                walk["test_mean_s"] = _rf(trials_mean(self._trial_times))
+        self.walk = walk
+        self.emit("walk", walk)
+
     def _check_sensor(self, block: SampleBlock, exercise: str) -> None:
         """Once per session, on its first SENSOR_CHECK_S of samples: a flat sensor (a dead chip
         reads the same value for ever) or an accelerometer far from gravity at rest (the
@@ -444,7 +549,7 @@ class SessionRunner:
         if self._sensor_check_s < SENSOR_CHECK_S:
             return
         self._sensor_check = None
-        problem = check.problem(uses_gyro=exercise != "sway", judge_rotation=False)
+        problem = check.problem(uses_gyro=get(exercise).analysis != "sway", judge_rotation=False)
         if problem:
             log.warning("the sensor's readings look wrong: %s", problem)
             self.emit("cue", {"exercise": exercise, "cue": "sensor",
@@ -463,7 +568,7 @@ class SessionRunner:
     def _summary(self, started: float, complete: bool) -> dict:
         steps = []
         for step, sets in self.results:
-            if step.exercise == "sway":
+            if step.analysis != "reps":
                 continue
             steps.append({"exercise": step.exercise, "target_reps": step.reps, "hold_target_s": step.hold_s,
                           "sets": [s.summary() for s in sets]})
@@ -474,9 +579,79 @@ class SessionRunner:
             "complete": complete,
             "steps": steps,
             "sway": self.sway,
+            "walk": None if self.walk is None else {
+                k: v for k, v in self.walk.items() if k not in ("bouts", "stride_list")},
             "lost_packets": self.lost_packets,
             "analysis_errors": self.analysis_errors,
         }
+
+
+def _stride_json(s: Any) -> dict:
+    """One stride as published and recorded: times on the sensor clock (s), length (m), turn (deg)."""
+    return {"t_start": _rf(s.t_start, 3), "t_end": _rf(s.t_end, 3), "time_s": _rf(s.time_s, 3),
+            "length_m": _rf(s.length_m, 3), "stance_s": _rf(s.stance_s, 3), "swing_s": _rf(s.swing_s, 3),
+            "turn_deg": _rf(s.turn_deg, 1)}
+
+
+def _bout_json(b: Any) -> dict:
+    return {"t_start": _rf(b.t_start, 3), "t_end": _rf(b.t_end, 3), "strides": int(b.strides),
+            "cadence_spm": _rf(b.cadence_spm, 1), "stride_time_s": _rf(b.stride_time_s, 3),
+            "stride_time_cv": _rf(b.stride_time_cv, 4), "stance_frac": _rf(b.stance_frac, 3),
+            "stride_length_m": _rf(b.stride_length_m, 3), "speed_m_s": _rf(b.speed_m_s, 3),
+            "distance_m": _rf(b.distance_m, 2), "turns": int(b.turns)}
+
+
+@dataclass(frozen=True)
+class _Partial:
+    """What a failed analyzer still knows: its strides so far (its bouts are lost)."""
+
+    strides: list
+    bouts: tuple = ()
+
+
+def _partial_result(analyzer: Any) -> _Partial:
+    return _Partial(list(getattr(analyzer, "strides_", None) or []))
+
+
+def walk_summary(step: Step, parts: list, *, t0: float, end_t: float) -> dict:
+    """The ``walk`` event of a walk step from its analysis results (one, or several when an
+    analyzer failed and a fresh one went on): totals, the timed test's result, bouts, strides.
+    t0: sensor time of "go"; end_t: sensor time of "stop" (s)."""
+    strides = [s for r in parts for s in r.strides]
+    bouts = [b for r in parts for b in r.bouts]
+    t = totals(strides, bouts)
+    test_time = test_distance = None
+    done = None
+    if step.target_m is not None:  # a distance to walk: how long it took
+        test_time = time_to(strides, step.target_m)
+        done = test_time is not None
+        test_distance = step.target_m if done else t.distance_m
+    elif step.test is not None:  # a time to walk: how far
+        test_time = step.duration_s
+        test_distance = distance_by(strides, t0 + (step.duration_s or 0.0))
+        done = end_t - t0 >= (step.duration_s or 0.0) - 0.5
+    return {
+        "exercise": step.exercise,
+        "test": step.test,
+        "trial": step.trial,
+        "trials": step.trials,
+        "duration_s": _rf(end_t - t0, 1),
+        "walking_s": _rf(t.walking_s, 1),
+        "distance_m": _rf(t.distance_m, 2),
+        "speed_m_s": _rf(t.speed_m_s, 3),
+        "cadence_spm": _rf(t.cadence_spm, 1),
+        "strides": t.strides,
+        "stride_time_s": _rf(t.stride_time_s, 3),
+        "stride_time_cv": _rf(t.stride_time_cv, 4),
+        "stance_frac": _rf(t.stance_frac, 3),
+        "stride_length_m": _rf(t.stride_length_m, 3),
+        "turns": t.turns,
+        "test_time_s": _rf(test_time, 2),
+        "test_distance_m": _rf(test_distance, 2),
+        "test_done": done,
+        "bouts": [_bout_json(b) for b in bouts],
+        "stride_list": [_stride_json(s) for s in strides],
+    }
 
 
 def _host_time(block: SampleBlock, t_s: float) -> float | None:

@@ -67,6 +67,22 @@ def open_step_source(spec: str, *, speed: float = 1.0, seed: int | None = None) 
 # How long past the hold target the simulated person holds: the countdown reaches "done" at the
 # target, spoken within ~0.3 s, and a person reacts to it in another ~0.3 s.
 HOLD_PAST_DONE_S = 0.6
+# A simulated walk goes on this long past the step's end: the coach says "stop" at the end and
+# reads on for the stride under way (movecoach.session.WALK_SETTLE_S, 2 s) before it stops.
+SIM_WALK_PAST_END_S = 5.0
+# A simulated 25-foot walk: long enough to cover 7.62 m at the slowest simulated pace with a
+# standing start (the coach ends the step when the distance is reached).
+SIM_25FT_S = 30.0
+
+
+def simulated_duration_s(step: Step) -> float | None:
+    """How long the simulated person does a timed step: a balance trial its length; a walk a
+    little past its end (a 25-foot walk: SIM_25FT_S)."""
+    if step.analysis != "walk":
+        return step.duration_s
+    if step.target_m is not None:
+        return SIM_25FT_S
+    return (step.duration_s or 120.0) + SIM_WALK_PAST_END_S
 
 
 class SimulatedWearables:
@@ -93,7 +109,7 @@ class SimulatedWearables:
             reps=reps,
             # told to hold until the coach says "done", a person lets go a moment after hearing it
             hold_s=step.hold_s + HOLD_PAST_DONE_S if step.hold_s else None,
-            duration_s=step.duration_s,
+            duration_s=simulated_duration_s(step),
             speed=self.speed,
             seed=seed,
         )

@@ -47,9 +47,9 @@ import numpy as np
 from movecoach import children
 from movecoach.errors import UserError
 from movecoach.firmware import framing, protocol
-from movecoach.limits import HOLD_S, SWAY_DURATION_S, check_port, check_seconds
+from movecoach.limits import HOLD_S, SWAY_DURATION_S, WALK_DURATION_S, check_port, check_seconds
 from movecoach.routine import REPS_HELP, reps_counted
-from movecoach.signal.exercises import EXERCISES
+from movecoach.signal.exercises import EXERCISES, get
 
 log = logging.getLogger(__name__)
 
@@ -492,7 +492,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--speed", type=float, default=1.0,
                    help="times faster than real time (default 1)")
     p.add_argument("--hold-s", type=float, default=None, help="hold per rep in seconds")
-    p.add_argument("--duration-s", type=float, default=None, help="sway trial length in seconds")
+    p.add_argument("--duration-s", type=float, default=None,
+                   help="balance trial or walk length in seconds")
     p.add_argument("--tcp", type=int, default=9000, metavar="PORT",
                    help="TCP port to serve on (default 9000; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -506,7 +507,8 @@ def run_command(args: argparse.Namespace) -> int:
     if args.reps < 1:
         raise UserError(f"--reps must be at least 1, not {args.reps}")
     check_port("--tcp", args.tcp, listen=True)
-    check_seconds("--duration-s", args.duration_s, SWAY_DURATION_S)
+    walk = get(args.exercise).analysis == "walk"
+    check_seconds("--duration-s", args.duration_s, WALK_DURATION_S if walk else SWAY_DURATION_S)
     check_seconds("--hold-s", args.hold_s, HOLD_S)
     wearable = serve_simulated(args.exercise, reps=args.reps, port=args.tcp, speed=args.speed,
                                seed=args.seed, runtime=args.runtime, host=args.host,
@@ -518,7 +520,10 @@ def run_command(args: argparse.Namespace) -> int:
         raise
     from movecoach.words import target_words
 
-    what = target_words(args.exercise, reps_counted(args.exercise, args.reps)) or "a balance trial"
+    if walk:  # the simulated walk's length, not a count
+        what = "a walk" + (f" of about {args.duration_s:g} s" if args.duration_s else "")
+    else:
+        what = target_words(args.exercise, reps_counted(args.exercise, args.reps)) or "a balance trial"
     print(f"simulated wearable: {args.exercise}, {what}, {args.rate} Hz, "
           f"x{args.speed:g} speed, firmware under {wearable.runtime}")
     print(f"serving on {wearable.url}  (Ctrl-C to stop); connect with\n  movecoach coach --exercise "

@@ -2,14 +2,17 @@
 
 One place for the sentences the console and the voice share, built from event payloads (plain
 dicts, see movecoach.events): the step's header and instructions, a rep, a finished set, the
-balance result, the session summary. Units are written the way a person reads them: degrees
-as "°", seconds as "s" after the first "seconds", acceleration explained where it appears.
+balance result, the walk's minutes and result, the session summary. Units are written the way
+a person reads them: degrees as "°", seconds as "s" after the first "seconds", acceleration
+explained where it appears, distances and speeds in whole words ("metres", "metres a second":
+the voice says them as written).
 """
 
 from __future__ import annotations
 
 from movecoach.routine import plural
 from movecoach.signal.exercises import KIND_EXERCISE, KIND_NOUNS, REGISTRY
+from movecoach.timed_walk import WALK_TESTS
 
 _REP = ("rep", "reps")
 
@@ -60,11 +63,40 @@ def target_words(exercise: str | None, target_reps: int | None) -> str:
     return plural(target_reps, KIND_NOUNS[kinds[0]] if kinds else _REP)
 
 
+def analysis_of(exercise: str | None) -> str:
+    """What the exercise measures: 'reps', 'sway' or 'walk' ('reps' for a name not registered)."""
+    return REGISTRY[exercise].analysis if exercise in REGISTRY else "reps"
+
+
+def metres_words(metres: float) -> str:
+    """``7.6 metres`` under 10 m, ``152 metres`` above (a tape measure's precision)."""
+    if metres < 10:
+        return f"{metres:.1f} metres" if round(metres, 1) != 1 else "1 metre"
+    return f"{metres:.0f} metres"
+
+
+def speed_words(m_s: float) -> str:
+    """``1.2 metres a second``."""
+    return f"{m_s:.1f} metres a second"
+
+
 def step_header(data: dict) -> str:
-    """``Wall slides: 5 slides, hold 10 seconds at the bottom (set 1 of 2)``."""
+    """``Wall slides: 5 slides, hold 10 seconds at the bottom (set 1 of 2)``; ``Walking: walk
+    for 2 minutes``; ``Timed 25-foot walk: 25 feet (7.6 metres), as quickly as you safely can``."""
     exercise = data.get("exercise")
     parts = []
-    if exercise == "sway":
+    test = WALK_TESTS.get(str(data.get("test")))
+    if test is not None:
+        if test.distance_m:
+            parts.append(f"25 feet ({metres_words(test.distance_m)}), as quickly as you safely can"
+                         if test.name == "25ft" else f"{metres_words(test.distance_m)}")
+        elif test.duration_s:
+            parts.append(f"as far as you can in {seconds_words(test.duration_s)}")
+        return f"{test.title}{_trial_of(data)}: " + "; ".join(parts)
+    if analysis_of(exercise) == "walk":
+        if _num(data.get("duration_s")):
+            parts.append(f"walk for {seconds_words(data['duration_s'])}")
+    elif analysis_of(exercise) == "sway":
         if _num(data.get("duration_s")):
             parts.append(f"stand still for {seconds_words(data['duration_s'])}")
     else:
@@ -144,8 +176,93 @@ def sway_text(metrics: dict) -> str:
     return " ".join(parts) or "Balance trial done."
 
 
+def _trial_of(data: dict) -> str:
+    """`` (trial 1 of 2)`` for a test done several times, else nothing."""
+    trials = data.get("trials")
+    if _num(trials) and trials > 1 and _num(data.get("trial")):
+        return f" (trial {data['trial']} of {trials})"
+    return ""
+
+
+def rest_words(data: dict) -> str:
+    """``Rest for 30 seconds.``; between the trials of a timed walk: walk back to the start."""
+    if data.get("walk_back"):
+        return "Walk back to the start, turn round and stand still."
+    seconds = data.get("seconds")
+    return f"Rest for {seconds_words(seconds)}." if _num(seconds) else "Rest."
+
+
+def walk_minute_words(data: dict) -> str:
+    """Said every minute of a walk: ``1 minute: 82 metres so far.``"""
+    minute = int(data.get("minute") or 0)
+    text = plural(minute, ("minute", "minutes"))
+    if _num(data.get("distance_m")):
+        text += f": {metres_words(data['distance_m'])} so far"
+    return text + "."
+
+
+def walk_text(data: dict) -> str:
+    """The walk's result, said and shown: ``You walked 152 metres in 2 minutes, at 1.3 metres a
+    second and 108 steps a minute.``; a 25-foot walk: ``25 feet in 6.1 seconds ...``."""
+    test = WALK_TESTS.get(str(data.get("test")))
+    distance, speed = data.get("distance_m"), data.get("speed_m_s")
+    cadence = data.get("cadence_spm")
+    pace = []
+    if _num(speed):
+        pace.append(speed_words(speed))
+    if _num(cadence):
+        pace.append(f"{cadence:.0f} steps a minute")
+    at = f", at {and_list(pace)}" if pace else ""
+    if test is not None and test.distance_m:
+        t = data.get("test_time_s")
+        title = test.title + _trial_of(data)
+        if not _num(t) or not data.get("test_done", True):
+            walked = f" ({metres_words(distance)} walked)" if _num(distance) else ""
+            text = f"{title}: the {metres_words(test.distance_m)} were not reached{walked}."
+        elif t > 0:
+            text = (f"{title}: {_time_words(t)}, at {speed_words(test.distance_m / t)}.")
+        else:
+            text = f"{title} done."
+        mean = data.get("test_mean_s")
+        if _num(mean):
+            text += f" Your time, the mean of your trials: {_time_words(mean)}."
+        return text
+    if test is not None:
+        d = data.get("test_distance_m")
+        if not _num(d):
+            return f"{test.title} done."
+        return f"{test.title}: {metres_words(d)} in {seconds_words(test.duration_s or 0)}{at}."
+    if not _num(distance) or not data.get("strides"):
+        return "Walk done: no walking steps were found."
+    when = f" in {seconds_words(data['duration_s'])}" if _num(data.get("duration_s")) else ""
+    return f"You walked {metres_words(distance)}{when}{at}."
+
+
+def _time_words(seconds: float) -> str:
+    """``6.4 seconds`` (a timed walk's tenths matter), ``1 minute 5 seconds`` from a minute on."""
+    return seconds_words(seconds) if seconds >= 60 else f"{seconds:.1f} seconds"
+
+
+def walk_summary_words(walk: dict) -> str:
+    """The walk in a session summary: ``a 2-minute walk of 152 metres``, ``a timed 25-foot walk
+    in 6.1 seconds``."""
+    test = WALK_TESTS.get(str(walk.get("test")))
+    if test is not None and test.distance_m:
+        t, mean = walk.get("test_time_s"), walk.get("test_mean_s")
+        if _num(mean):
+            return f"a {test.title[0].lower()}{test.title[1:]} in {_time_words(mean)} (the mean of your trials)"
+        return f"a {test.title[0].lower()}{test.title[1:]}" + (
+            f" in {_time_words(t)}" if _num(t) and walk.get("test_done", True) else "")
+    distance = walk.get("distance_m")
+    if test is not None:
+        return f"a {test.title[0].lower()}{test.title[1:]}" + (
+            f" of {metres_words(walk['test_distance_m'])}" if _num(walk.get("test_distance_m")) else "")
+    return "a walk" + (f" of {metres_words(distance)}" if _num(distance) else "")
+
+
 def summary_words(summary: dict) -> str:
-    """``3 seated marches, 1 wall slide, 6 heel-toe raises and a balance trial``."""
+    """``3 seated marches, 1 wall slide, 6 heel-toe raises, a balance trial and a walk of 152
+    metres``."""
     items = []
     for step in summary.get("steps") or []:
         if not isinstance(step, dict):
@@ -157,6 +274,8 @@ def summary_words(summary: dict) -> str:
         items.append(plural(summary["reps"], ("rep", "reps")))
     if summary.get("sway"):
         items.append("a balance trial")
+    if isinstance(summary.get("walk"), dict):
+        items.append(walk_summary_words(summary["walk"]))
     return and_list(items)
 
 
@@ -201,8 +320,11 @@ def source_words(source: str | None) -> str:
 def session_intro(data: dict) -> str:
     """``Session 3: the daily routine (seated marches, ...), with the simulated sensor.``"""
     routine = data.get("routine")
+    test = WALK_TESTS.get(str(routine).rpartition("-")[2])
     name = {"daily": "the daily routine", "demo": "a short demo routine"}.get(
         str(routine), f"{exercise_title(str(routine)).lower()}" if routine else "a session")
+    if test is not None:
+        name = f"the {test.title[0].lower()}{test.title[1:]}"
     steps = data.get("steps")
     titles = [exercise_title(str(s)).lower() for s in steps] if isinstance(steps, list) else []
     text = f"Session {data.get('session_id', '')}: {name}"

@@ -20,7 +20,7 @@ def error_of(capsys, *argv: str) -> str:
 def test_an_unknown_exercise_names_the_choices_without_python_quotes(capsys):
     err = error_of(capsys, "demo", "--exercise", "squats")
     assert err == ("movecoach: error: --exercise: squats is not one of march, wall-slide, heel-toe, "
-                   "sway (see `movecoach demo --help`)")
+                   "sway, walk (see `movecoach demo --help`)")
 
 
 def test_a_missing_required_option_says_which(capsys):

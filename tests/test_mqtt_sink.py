@@ -242,7 +242,7 @@ def test_home_assistant_discovery_announces_retained_sensors(broker):
     wait_until(lambda: sink.pending == 0)
     sink.close()
     sub = Subscriber(broker.address, ["homeassistant/#"])
-    sub.wait_for(lambda s: len(s.messages) >= 5)
+    sub.wait_for(lambda s: len(s.messages) >= 7)
     configs = {t: json.loads(p) for t, p, r in sub.messages if r}
     sub.close()
     reps = configs["homeassistant/sensor/foot1/last_rep_count/config"]
@@ -253,8 +253,49 @@ def test_home_assistant_discovery_announces_retained_sensors(broker):
     sway = configs["homeassistant/sensor/foot1/sway_rms/config"]
     assert sway["state_topic"] == "movecoach/foot1/sway" and "metrics.rms" in sway["value_template"]
     assert configs["homeassistant/sensor/foot1/feel/config"]["state_topic"] == "movecoach/foot1/feel"
+    speed = configs["homeassistant/sensor/foot1/walk_speed/config"]
+    assert (speed["state_topic"], speed["value_template"], speed["unit_of_measurement"]) == (
+        "movecoach/foot1/walk", "{{ value_json.speed_m_s }}", "m/s")
+    cadence = configs["homeassistant/sensor/foot1/walk_cadence/config"]
+    assert (cadence["value_template"], cadence["unit_of_measurement"]) == (
+        "{{ value_json.cadence_spm }}", "steps/min")
     unique = [c["unique_id"] for c in configs.values()]
-    assert len(unique) == len(set(unique)) == 5
+    assert len(unique) == len(set(unique)) == 7
+
+
+def test_a_walk_goes_out_live_stride_by_stride_and_its_summary_stays_retained(broker):
+    sink = MqttSink(broker.address, device_id="foot1")
+    wait_until(lambda: sink.connected)
+    t0 = 1_760_000_000.0
+    stride = {"t_start": 10.0, "t_end": 10.5, "time_s": 1.1, "length_m": 1.4, "stance_s": 0.65,
+              "swing_s": 0.45, "turn_deg": 1.0}
+    sub = Subscriber(broker.address, ["movecoach/foot1/walk/#"])
+    sub.wait_for(lambda s: s.client.is_connected())
+    time.sleep(0.2)  # the subscription is in place before the live (QoS 0) messages
+    sink.handle(Event("walk_progress", t0, {**SESSION, "exercise": "walk", "strides": 1,
+                                            "distance_m": 1.4, "elapsed_s": 10.5, "stride": stride}))
+    sink.handle(Event("walk_minute", t0 + 60, {**SESSION, "exercise": "walk", "minute": 1,
+                                               "distance_m": 80.2, "strides": 55}))
+    walk = {**SESSION, "exercise": "walk", "test": None, "distance_m": 151.6, "speed_m_s": 1.27,
+            "cadence_spm": 108.4, "strides": 110, "stride_time_cv": 0.025,
+            "bouts": [{"t_start": 10.0, "t_end": 130.0, "strides": 110, "distance_m": 151.6}],
+            "stride_list": [stride] * 110}
+    sink.handle(Event("walk", t0 + 121, walk))
+    sub.wait_for(lambda s: s.on("movecoach/foot1/walk"))
+    sink.close()
+    progress = sub.json_on("movecoach/foot1/walk/progress")
+    assert [p["type"] for p in progress] == ["walk_progress", "walk_minute"]
+    assert progress[0]["stride"] == stride and progress[1]["distance_m"] == 80.2
+    (summary,) = sub.json_on("movecoach/foot1/walk")
+    assert (summary["distance_m"], summary["speed_m_s"], summary["strides"]) == (151.6, 1.27, 110)
+    assert summary["bouts"][0]["strides"] == 110
+    assert "stride_list" not in summary  # every stride went out live; the summary keeps totals
+    sub.close()
+    late = Subscriber(broker.address, ["movecoach/foot1/walk/#"], client_id="late")
+    late.wait_for(lambda s: s.on("movecoach/foot1/walk"))
+    time.sleep(0.2)
+    assert [t for t, _, retained in late.messages if retained] == ["movecoach/foot1/walk"]
+    late.close()
 
 
 def test_how_you_feel_is_published_retained_and_its_note_only_when_asked_never_retained(broker, tmp_path):

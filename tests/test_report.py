@@ -89,11 +89,11 @@ def test_the_report_is_one_self_contained_accessible_file(report, year):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", text)  # nothing fetched
     assert "@import" not in text and "url(" not in text
     images = [a for t, a in page.tags if t == "img"]
-    assert len(images) == 6  # sway path, balance, wall slides, heel-toe, marches, how you feel
+    assert len(images) == 7  # sway path, balance, wall slides, heel-toe, marches, walking, how you feel
     for a in images:
         assert a["src"].startswith("data:image/png;base64,") and len(a["src"]) > 5000
         assert len(a.get("alt", "")) > 40  # says what the plot shows
-    assert names.count("table") == 7 and names.count("caption") == 7
+    assert names.count("table") == 8 and names.count("caption") == 8
     headers = [a for t, a in page.tags if t == "th"]
     assert headers and all(a.get("scope") in ("col", "row") for a in headers)
     # the sway path compares the latest trial with raw samples to one at least 4 weeks older,
@@ -112,6 +112,10 @@ def test_the_report_is_one_self_contained_accessible_file(report, year):
     assert re.search(r"Balance \(sway\): [\d.]+ m/s² in your last two weeks, [\d.]+ m/s² in your first "
                      r"two: \d+ % less: steadier\.", text)
     assert "March lift height: " in text and "about the same (within the day-to-day variation)" in text
+    assert re.search(r"Walking speed: [\d.]+ m/s in your last two weeks, [\d.]+ m/s in your first "
+                     r"two: \d+ % more: better\.", text)
+    assert re.search(r"Cadence: \d+ steps/min in your last two weeks, \d+ steps/min in your first "
+                     r"two: about the same", text)
 
 
 def test_sway_trials_for_the_plot_are_the_latest_and_one_four_weeks_older(year):
@@ -191,13 +195,14 @@ def test_each_page_state_renders_in_headless_chromium_and_fits(page_state, tmp_p
     measured = json.loads(next(a["data-measured"] for t, a in dom.tags if t == "html"))
     assert measured["wider"] == 0 and measured["cut"] == 0, measured  # tables fit, nothing scrolls
     assert measured["height"] <= height, measured  # the screenshot holds the whole page
-    assert measured["drawn"] == measured["images"] == {"1-session": 1}.get(name, 6), measured
+    assert measured["drawn"] == measured["images"] == {"1-session": 1}.get(name, 7), measured
     variance, ink = _ink(shot)
     assert variance > 0.005 and ink > 0.03, (variance, ink)
 
     text = " ".join("".join(dom.text).split())
     for heading in ("Balance: standing still", "Wall slides: depth and holds",
-                    "Heel-toe raises: height and holds", "Seated marches: lifts", "How you feel"):
+                    "Heel-toe raises: height and holds", "Seated marches: lifts",
+                    "Walking: speed and cadence", "How you feel"):
         assert heading in text
     assert re.search(r"Holds met: \d+ ?%", text) and "Lift height: " in text and "Raises: 20" in text
     rows = {"1-session": "each session", "1-week": "each session", "3-months": "weekly averages",

@@ -120,7 +120,8 @@ def test_csv_export_matches_what_was_recorded(year, mc, tmp_path):
     directory, truth = year
     code, out, _ = mc("export", "--data-dir", directory, "--out", tmp_path / "exp")
     assert code == 0 and out.split() == [str(tmp_path / "exp" / f) for f in
-                                         ("sessions.csv", "reps.csv", "sway.csv", "feel.csv")]
+                                         ("sessions.csv", "reps.csv", "sway.csv", "walks.csv",
+                                          "strides.csv", "feel.csv")]
     sessions = {int(r["session_id"]): r for r in _csv(tmp_path / "exp" / "sessions.csv")}
     assert len(sessions) == 365
     for d in truth:
@@ -142,6 +143,10 @@ def test_csv_export_matches_what_was_recorded(year, mc, tmp_path):
     assert [r["hold_met"] for r in slides] == ["yes" if h + 0.25 >= 5 else "no" for h in truth[-1].slide_hold_s]
     sway = _csv(tmp_path / "exp" / "sway.csv")
     assert len(sway) == sum(d.complete for d in truth)
+    walks = {int(r["session_id"]): r for r in _csv(tmp_path / "exp" / "walks.csv")}
+    assert [float(walks[d.session_id]["speed_m_s"]) for d in truth if d.complete] == [
+        d.walk_speed_m_s for d in truth if d.complete]
+    assert "walk" in sessions[truth[-1].session_id]["exercises"].split()
     feel = _csv(tmp_path / "exp" / "feel.csv")
     assert [(r["date"], int(r["score"])) for r in feel] == [(d.day, d.feel) for d in truth if d.feel is not None]
 
@@ -160,6 +165,7 @@ def test_json_export_nests_reps_and_sway_under_each_session(year, mc, tmp_path):
     assert [r["depth_deg"] for r in s["reps"] if r["exercise"] == "wall-slide"] == [round(v, 1) for v in d.slide_depth_deg]
     assert s["sway"][0]["metrics"]["ellipse_area_95"] == pytest.approx(d.sway.ellipse_area_95, abs=2e-6)
     assert {e["exercise"]: e["reps"] for e in s["exercises"]} == {"march": 20, "heel-toe": 20, "wall-slide": 10}
+    assert [(w["test"], w["speed_m_s"]) for w in s["walks"]] == [(None, d.walk_speed_m_s)]
     assert by_id[truth[20].session_id]["status"] == "incomplete"
     code, out, _ = mc("export", "--format", "json", "--out", "-", "--session", d.session_id,
                       "--data-dir", directory)

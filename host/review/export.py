@@ -1,8 +1,9 @@
-"""`movecoach export`: sessions, reps, sway and how-you-feel for a therapist's spreadsheet.
+"""`movecoach export`: sessions, reps, sway, walks and how-you-feel for a therapist's spreadsheet.
 
-- CSV: one table per file in a directory (sessions.csv, reps.csv, sway.csv, feel.csv), joined by
-  ``session_id``; layouts in docs/formats.md.
-- JSON: one nested document, each session with its steps, reps, sway trials and feel score.
+- CSV: one table per file in a directory (sessions.csv, reps.csv, sway.csv, walks.csv,
+  strides.csv, feel.csv), joined by ``session_id``; layouts in docs/formats.md.
+- JSON: one nested document, each session with its steps, reps, sway trials, walks (with their
+  strides) and feel score.
 - Raw: one session's samples in the analyze CSV format (``t,ax,ay,az,gx,gy,gz``; s, m/s^2,
   rad/s), which ``movecoach analyze`` reads back.
 
@@ -26,7 +27,16 @@ import numpy as np
 from movecoach import __version__
 from movecoach.errors import UserError
 from movecoach.paths import make_private_dir, private_file, write_private_text
-from movecoach.recorder import SWAY_FIELDS, RepRow, Session, SessionStore, read_samples
+from movecoach.recorder import (
+    STRIDE_FIELDS,
+    SWAY_FIELDS,
+    WALK_FIELDS,
+    RepRow,
+    Session,
+    SessionStore,
+    Walk,
+    read_samples,
+)
 from movecoach.signal.exercises import REP_EXERCISES
 
 log = logging.getLogger(__name__)
@@ -42,6 +52,8 @@ REP_COLUMNS = (
     "hold_s", "hold_target_s", "hold_met", "t_start_s", "t_peak_s", "t_end_s",
 )
 SWAY_COLUMNS = ("session_id", "date", "time", "step", *SWAY_FIELDS)
+WALK_COLUMNS = ("session_id", "date", "time", "step", "test", "trial", *WALK_FIELDS, "test_done")
+STRIDE_COLUMNS = ("session_id", "step", *STRIDE_FIELDS)
 FEEL_COLUMNS = ("date", "score", "note", "session_id")
 
 
@@ -74,7 +86,8 @@ def session_record(s: Session) -> dict:
         "duration_min": None if s.ended_at is None else round((s.ended_at - s.started_at) / 60, 1),
         "status": s.status, "damaged": "; ".join(s.problems), "device_id": s.device_id,
         "routine": s.routine, "source": s.source,
-        "exercises": " ".join([*(e.exercise for e in s.exercises), *(["sway"] if s.sway else [])]),
+        "exercises": " ".join([*(e.exercise for e in s.exercises), *(["sway"] if s.sway else []),
+                               *(w.test or "walk" for w in s.walks)]),
         "sets": s.sets, "reps": s.reps, "holds_met": s.holds_met, "holds_total": s.holds_total,
     }
     for e in s.exercises:
@@ -103,6 +116,13 @@ def _rep_record(r: RepRow, day: str) -> dict:
             "hold_met": r.hold_met, "t_start_s": r.t_start, "t_peak_s": r.t_peak, "t_end_s": r.t_end}
 
 
+def _walk_record(w: Walk) -> dict:
+    """A walk as a flat dict (the walks.csv row)."""
+    return {"session_id": w.session_id, "date": w.day, "time": _iso(w.t_s), "step": w.step,
+            "test": w.test, "trial": w.trial, **{k: getattr(w, k) for k in WALK_FIELDS},
+            "test_done": w.test_done}
+
+
 def _write_table(path: Path, columns: Iterable[str], rows: Iterable[dict]) -> None:
     columns = list(columns)
     buf = io.StringIO()
@@ -125,13 +145,15 @@ def _select(store: SessionStore, since: str | None, until: str | None,
 
 def export_csv(store: SessionStore, out_dir: str | os.PathLike, *, since: str | None = None,
                until: str | None = None, session_ids: Iterable[int] | None = None) -> list[Path]:
-    """Write sessions.csv, reps.csv, sway.csv and feel.csv into out_dir; return their paths."""
+    """Write sessions.csv, reps.csv, sway.csv, walks.csv, strides.csv and feel.csv into out_dir;
+    return their paths."""
     session_ids = None if session_ids is None else list(session_ids)
     sessions = _select(store, since, until, session_ids)
     ids = [s.id for s in sessions]
     day = {s.id: s.day for s in sessions}
     out = Path(out_dir)
-    paths = [out / "sessions.csv", out / "reps.csv", out / "sway.csv", out / "feel.csv"]
+    paths = [out / "sessions.csv", out / "reps.csv", out / "sway.csv", out / "walks.csv",
+             out / "strides.csv", out / "feel.csv"]
     feel = [e for e in store.feel_entries()
             if (e.session_id in day) or (e.session_id is None and session_ids is None
                                          and (not since or e.day >= since) and (not until or e.day <= until))]
@@ -143,7 +165,10 @@ def export_csv(store: SessionStore, out_dir: str | os.PathLike, *, since: str | 
         _write_table(paths[2], SWAY_COLUMNS, (
             {"session_id": t.session_id, "date": t.day, "time": _iso(t.t_s), "step": t.step,
              **t.metrics.to_json()} for t in store.sway_trials(session_ids=ids)))
-        _write_table(paths[3], FEEL_COLUMNS, ({"date": e.day, "score": e.score, "note": e.note,
+        _write_table(paths[3], WALK_COLUMNS, (_walk_record(w) for w in store.walks(session_ids=ids)))
+        _write_table(paths[4], STRIDE_COLUMNS, (
+            vars(r) for sid in ids for r in store.strides(sid)))
+        _write_table(paths[5], FEEL_COLUMNS, ({"date": e.day, "score": e.score, "note": e.note,
                                                "session_id": e.session_id} for e in feel))
     except OSError as exc:
         raise UserError(f"cannot write the export to {out}: {exc.strerror or exc}") from exc
@@ -167,6 +192,14 @@ def export_document(store: SessionStore, *, since: str | None = None, until: str
         sway.setdefault(t.session_id, []).append(
             {"time": _iso(t.t_s), "step": t.step,
              "metrics": {k: _finite(v) for k, v in t.metrics.to_json().items()}})
+    walks: dict[int, list[dict]] = {}
+    for w in store.walks(session_ids=ids):
+        rec = _walk_record(w)
+        for key in ("session_id", "date"):
+            rec.pop(key)
+        rec["stride_list"] = [{k: getattr(r, k) for k in STRIDE_FIELDS}
+                               for r in store.strides(w.session_id, w.step)]
+        walks.setdefault(w.session_id, []).append(rec)
     docs = []
     for s in sessions:
         rec = session_record(s)
@@ -181,6 +214,7 @@ def export_document(store: SessionStore, *, since: str | None = None, until: str
                            "holds_met": e.holds_met, "holds_total": e.holds_total} for e in s.exercises],
             "reps": reps.get(s.id, []),
             "sway": sway.get(s.id, []),
+            "walks": walks.get(s.id, []),
             "feel": None if s.feel_score is None else {"score": s.feel_score, "note": s.feel_note},
         })
     standalone = [{"date": e.day, "score": e.score, "note": e.note} for e in store.feel_entries()
@@ -188,7 +222,8 @@ def export_document(store: SessionStore, *, since: str | None = None, until: str
                   and (not since or e.day >= since) and (not until or e.day <= until)]
     return {"format": "movecoach-export", "version": EXPORT_VERSION, "movecoach": __version__,
             "exported_at": dt.datetime.now().isoformat(timespec="seconds"),
-            "units": {"angles": "deg", "holds": "s", "sway": "see docs/formats.md (m/s^2 based)"},
+            "units": {"angles": "deg", "holds": "s", "sway": "see docs/formats.md (m/s^2 based)",
+                      "walks": "m, s, m/s, steps/min; stride_time_cv a fraction"},
             "sessions": docs, "feel_without_session": standalone}
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from movecoach.recorder import FeelEntry, Session, SessionStore
+from movecoach.recorder import FeelEntry, Session, SessionStore, Walk
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,24 @@ def markers(session: Session) -> tuple[str, ...]:
     return tuple(out)
 
 
+def walk_text(w: Walk) -> str:
+    """``walk 152 m 1.27 m/s 108 steps/min``; ``25-ft walk 6.1 s``; ``2-min walk 152 m 1.27 m/s``."""
+    if w.test == "25ft":
+        if not w.test_done or w.test_time_s is None:
+            return f"25-ft walk not finished ({_num(w.distance_m)} m)"
+        return f"25-ft walk {w.test_time_s:.1f} s"
+    head = "2-min walk" if w.test == "2min" else "walk"
+    distance = w.test_distance_m if w.test == "2min" else w.distance_m
+    if not w.strides or distance is None:
+        return f"{head}: no strides found"
+    text = f"{head} {distance:.0f} m"
+    if w.speed_m_s is not None:
+        text += f" {w.speed_m_s:.2f} m/s"
+    if w.cadence_spm is not None:
+        text += f" {w.cadence_spm:.0f} steps/min"
+    return text
+
+
 def session_line(session: Session) -> str:
     """e.g. ``2026-11-24 Tue 08:12 #365  march 2 sets 20 reps 32°; ...; balance: sway 0.127 m/s²; feel 7/10``."""
     started = dt.datetime.fromtimestamp(session.started_at)
@@ -54,6 +72,15 @@ def session_line(session: Session) -> str:
         parts.append(text)
     if session.sway is not None:  # the other balance measures: report and export
         parts.append(f"balance: sway {_num(session.sway.rms)} m/s²")
+    quick = [w for w in session.walks if w.test == "25ft"]
+    parts.extend(walk_text(w) for w in session.walks if w.test != "25ft")
+    if len(quick) > 1:  # the trials of a timed 25-foot walk and its score, their mean
+        times = ", ".join("not finished" if not w.test_done or w.test_time_s is None
+                          else f"{w.test_time_s:.1f} s" for w in quick)
+        score = session.test_score("25ft")
+        parts.append(f"25-ft walk {times}" + (f": mean {score:.1f} s" if score is not None else ""))
+    elif quick:
+        parts.append(walk_text(quick[0]))
     if session.feel_score is not None:
         feel = f"feel {session.feel_score}/10"
         if session.feel_note:
@@ -101,4 +128,7 @@ def history_footer(lines: list[HistoryLine]) -> str:
     text += ". Angles: mean per exercise; holds: met/with a hold target"
     if any("balance: sway" in ln.text for ln in lines):
         text += "; sway: how much your lower back moved standing still (smaller is steadier)"
+    if any("walk " in ln.text for ln in lines):
+        text += ("; walks: the distance, your speed while walking (m/s) and steps a minute; "
+                 "25-ft walk: the time it took")
     return text + "."

@@ -39,10 +39,12 @@ from matplotlib.figure import Figure
 from movecoach import __version__
 from movecoach.errors import UserError
 from movecoach.paths import DEMO_SUBDIR, make_private_dir, write_private_text
-from movecoach.recorder import RepRow, Session, SessionStore, SwayTrial, read_samples
+from movecoach.recorder import RepRow, Session, SessionStore, SwayTrial, Walk, read_samples
 from movecoach.review.history import markers
 from movecoach.review.swaypath import Ellipse, confidence_ellipse, sway_path
 from movecoach.review.trends import NOISE_FACTOR, WeekValue, pooled_sd
+from movecoach.review.walkpath import WalkPath, walk_path
+from movecoach.timed_walk import FEET_25_M, WALK_TESTS
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +155,30 @@ SWAY = {
                         "{:.3f}", "the widest sway from side to side"),
 }
 FEEL = Measure("feel", "how you feel", "", lambda s: None, True, "{:.1f}", "1 = worst, 10 = best")
+
+
+def _walk(attr: str, scale: float = 1.0) -> Callable[[Session], float | None]:
+    """A measure of the session's walk (Session.walk: at its own pace, not a timed test)."""
+    def get(s: Session) -> float | None:
+        v = None if s.walk is None else _finite(getattr(s.walk, attr))
+        return None if v is None else v * scale
+    return get
+
+
+# Walking: from the foot sensor's strides (definitions: movecoach.signal.gait).
+WALK = {
+    "speed": Measure("walk_speed", "walking speed", "m/s", _walk("speed_m_s"), True, "{:.2f}",
+                     "how fast you walked, pauses left out"),
+    "cadence": Measure("walk_cadence", "cadence", "steps/min", _walk("cadence_spm"), True, "{:.0f}",
+                       "steps a minute, both feet together"),
+    "cv": Measure("walk_cv", "stride-time variation", "CV %", _walk("stride_time_cv", 100.0), False,
+                  "{:.1f}", "how much one stride's time differs from the next: steadier walking "
+                  "gives a lower value (higher values go with a higher risk of falling)"),
+    "stride": Measure("walk_stride", "stride length", "m", _walk("stride_length_m"), True, "{:.2f}",
+                      "how far your sensor foot moved each stride"),
+    "distance": Measure("walk_distance", "distance", "m", _walk("distance_m"), None, "{:.0f}",
+                        "how far you walked"),
+}
 
 
 @dataclass(frozen=True)
@@ -655,6 +681,128 @@ def _sway_path_part(data: ReportData) -> str:
     return _pair(fig, alt, caption, table)
 
 
+def pick_walk(store: SessionStore) -> tuple[Walk, WalkPath] | None:
+    """The latest walk with raw samples and a path (its stance positions), or None."""
+    with_samples = store.sample_steps()
+    for w in reversed(store.walks()):
+        if (w.session_id, w.step) not in with_samples:
+            continue
+        block = read_samples(store.db_path, w.session_id, w.step)
+        if len(block) < 10:
+            continue
+        try:
+            path = walk_path(block.t_s, block.acc_m_s2, block.gyr_rad_s, fs=block.fs or None)
+        except ValueError as exc:
+            log.warning("session %d: cannot draw the walk's path: %s", w.session_id, exc)
+            continue
+        if len(path.x_m) >= 2:
+            return w, path
+    return None
+
+
+def _walk_path_part(data: ReportData) -> str:
+    picked = pick_walk(data.store)
+    if picked is None:
+        return ('<p class="note">No walk with raw samples yet: its path appears after the first '
+                "recorded walk.</p>")
+    walk, path = picked
+    when = _when(dt.datetime.fromtimestamp(walk.t_s))
+    fig = Figure(figsize=(FIG_WIDTH_IN, 6.0))
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.09, top=0.93)
+    ax = fig.add_subplot()
+    ax.plot(path.x_m, path.y_m, "-", color=BLUE, lw=1.2, alpha=0.8, label="your path")
+    ax.plot(path.x_m, path.y_m, ".", color=BLUE, ms=4, label="each step of the sensor's foot")
+    ax.plot(path.x_m[0], path.y_m[0], "o", color=GREEN, ms=11, label="start")
+    ax.plot(path.x_m[-1], path.y_m[-1], "s", color=VERMILION, ms=10, label="end")
+    span = max(float(np.ptp(path.x_m)), float(np.ptp(path.y_m)), 2.0) / 2 * 1.15
+    cx = (path.x_m.max() + path.x_m.min()) / 2
+    cy = (path.y_m.max() + path.y_m.min()) / 2
+    ax.set_xlim(cx - span, cx + span)
+    ax.set_ylim(cy - span, cy + span)
+    ax.set_aspect("equal")
+    ax.grid(alpha=0.3)
+    ax.set_xlabel("to the right (m)")
+    ax.set_ylabel("ahead, the way you set off (m)")
+    ax.set_title(f"Your walk of {when}, seen from above", fontsize=11)
+    ax.legend(loc="best", fontsize=8)
+    speed, cadence, cv, stride = (WALK[k] for k in ("speed", "cadence", "cv", "stride"))
+    rows = [["distance (m)", _fmt(walk.distance_m, "{:.1f}")],
+            ["time walking (s)", _fmt(walk.walking_s, "{:.0f}")],
+            [speed.heading, _fmt(walk.speed_m_s, speed.fmt)],
+            [cadence.heading, _fmt(walk.cadence_spm, cadence.fmt)],
+            [stride.heading, _fmt(walk.stride_length_m, stride.fmt)],
+            [cv.heading, _fmt(None if walk.stride_time_cv is None else 100 * walk.stride_time_cv, cv.fmt)],
+            ["strides (sensor foot)", _fmt(walk.strides, "{:.0f}")],
+            ["turns", _fmt(walk.turns, "{:.0f}")],
+            ["farthest from the start (m)", f"{path.farthest_m:.1f}"]]
+    table = Table(f"The walk in the plot ({when})", ["Measure", "Value"], rows)
+    alt = (f"Map of the walk of {when} seen from above: {path.farthest_m:.1f} m at its farthest "
+           f"from the start, ending {path.end_from_start_m:.1f} m from it; {len(path.x_m)} steps "
+           "of the sensor's foot.")
+    caption = ("Where the foot with the sensor touched the floor, step by step, worked out from the "
+               "sensor alone (each step adds a little error, so a long walk drifts a little).")
+    return _pair(fig, alt, caption, table)
+
+
+def _fmt(v: float | None, fmt: str) -> str:
+    return "-" if v is None or not math.isfinite(v) else fmt.format(v)
+
+
+def _walk_section(data: ReportData) -> str:
+    head = "<h2>Walking: speed and cadence</h2>"
+    walks = [s for s in data.sessions if s.walks]
+    if not walks:
+        return head + '<p class="note">No walks recorded yet.</p>'
+    measures = [WALK[k] for k in ("speed", "cadence", "cv", "stride")]
+    bases = {m.key: compare_first_weeks(Points.of(data.sessions, m)) for m in measures}
+    words = [measure_words(m, pts) for m in measures if len(pts := Points.of(data.sessions, m))]
+    own_pace = ('<p class="note">Speed, cadence and stride-time variation are followed on the walks '
+                "at your own pace (the routine's walk); only timed walks are recorded so far.</p>")
+    parts = [head, _words_list(words) if words else own_pace, _walk_path_part(data)]
+    rows = [p for p in data.rows if any(s.walk for s in p.sessions)]
+    followed = [s for s in data.sessions if s.walk is not None]
+    if rows:
+        table = period_table("Walking", data.grouping, rows, measures, bases)
+        if len(followed) > 1:
+            panels = [(m, Points.of(data.sessions, m), col)
+                      for m, col in zip(measures[:3], (BLUE, ORANGE, GREEN), strict=True)]
+            fig = trend_figure(panels, f"Walking: {_points_words(data.grouping)}",
+                               grouping=data.grouping, t_first=data.span[0], t_last=data.span[1])
+            alt = "Charts of walking speed, cadence and stride-time variation over time. " + " ".join(
+                _trend_alt(m, p, bases.get(m.key)) for m, p, _ in panels)
+            caption = ("Speed is the distance over the time spent walking; cadence counts both feet's "
+                       "steps; stride-time variation is the spread of stride times as a percentage "
+                       "of their mean (lower is steadier). " + _trend_caption(data.grouping))
+            parts.append(_pair(fig, alt, caption, table))
+        else:
+            parts.append(_pair(None, "", "", table))
+    parts.append(_tests_part(data))
+    return "".join(parts)
+
+
+def _tests_part(data: ReportData) -> str:
+    """The timed walking tests (25 feet, 2 minutes), newest first."""
+    rows = []
+    for s in reversed(data.sessions):
+        quick = [w for w in s.walks if w.test == "25ft"]
+        if quick:  # its trials, and its score: their mean
+            times = ", ".join(f"{w.test_time_s:.1f} s" if w.test_done and w.test_time_s is not None
+                              else "not finished" for w in quick)
+            score = s.test_score("25ft")
+            result = times if len(quick) == 1 or score is None else f"{score:.1f} s ({times})"
+            speed = f"{FEET_25_M / score:.2f}" if score else "-"
+            rows.append([_when(s.started), WALK_TESTS["25ft"].title, result, speed])
+        for w in reversed(s.walks):
+            if w.test == "2min":
+                rows.append([_when(s.started), WALK_TESTS["2min"].title,
+                             _fmt(w.test_distance_m, "{:.0f} m"), _fmt(w.speed_m_s, "{:.2f}")])
+    if not rows:
+        return ""
+    table = Table("Timed walking tests, newest first", ["When", "Test", "Result", "Speed (m/s)"],
+                  rows[:SESSION_ROWS])
+    return _pair(None, "", "", table)
+
+
 def _balance_section(data: ReportData) -> str:
     sway_sessions = [s for s in data.sessions if s.sway is not None]
     parts = ["<h2>Balance: standing still</h2>"]
@@ -788,6 +936,14 @@ def _sessions_section(data: ReportData) -> str:
         what = [f"{e.exercise.replace('-', ' ')} {e.reps}" for e in s.exercises]
         if s.sway is not None:
             what.append("balance")
+        score = s.test_score("25ft")
+        if any(w.test == "25ft" for w in s.walks):
+            what.append("25-ft walk" + (f" {score:.1f} s" if score is not None else " not finished"))
+        for w in s.walks:
+            if w.test != "25ft":
+                distance = w.test_distance_m if w.test == "2min" else w.distance_m
+                what.append(("2-min walk" if w.test == "2min" else "walk")
+                            + (f" {distance:.0f} m" if distance is not None else ""))
         status = " ".join(m.split(" (")[0].lower() for m in markers(s)) or "complete"
         feel = "" if s.feel_score is None else f"{s.feel_score}/10"
         rows.append([_when(s.started, year=not one_year), str(s.id), ", ".join(what) or "-", feel, status])
@@ -807,9 +963,10 @@ def _summary_html(data: ReportData, sections: Sequence[Section]) -> str:
                      else f" on {_when(sessions[0].started)}")
                   + (f", {incomplete} of them incomplete" if incomplete else "") + ".")
     items = [html.escape(first_line)]
-    key_measures = [SWAY["rms"]] + [sec.measures[0] for sec in sections] + [
+    key_measures = [SWAY["rms"], WALK["speed"]] + [sec.measures[0] for sec in sections] + [
         m for sec in sections for m in sec.measures if m.key.endswith("holds_met")]
-    names = {"sway_rms": "Balance (sway)", "slide_depth": "Wall-slide depth", "heel_deg": "Heel raises",
+    names = {"sway_rms": "Balance (sway)", "walk_speed": "Walking speed",
+             "slide_depth": "Wall-slide depth", "heel_deg": "Heel raises",
              "march_deg": "March lift height", "slide_holds_met": "Wall-slide holds met",
              "heel_holds_met": "Heel-raise holds met"}
     compared = False
@@ -852,6 +1009,7 @@ def build_report(store: SessionStore, *, since: str | None = None) -> str:
         _summary_html(data, sections),
         _balance_section(data),
         *(_exercise_section(data, sec) for sec in sections),
+        _walk_section(data),
         _feel_section(data),
         _sessions_section(data),
         "</main></body></html>",

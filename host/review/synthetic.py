@@ -1,8 +1,9 @@
 """A synthetic history of daily sessions, recorded through the real Recorder.
 
 For tests, benchmarks and trying the review commands without months of exercise: one session a
-day with marches, heel-toe raises, wall slides with holds and a balance trial, a slow
-improvement (less sway, deeper slides, longer holds, feeling better) plus session-to-session
+day with marches, heel-toe raises, wall slides with holds, a balance trial and a 2-minute walk,
+a slow improvement (less sway, deeper slides, longer holds, faster walking, feeling better) plus
+session-to-session
 noise, a few sessions that stop early (incomplete), and raw samples for some of them. The truth
 each session was generated from is returned, so callers can check what review shows.
 """
@@ -43,6 +44,7 @@ class SyntheticDay:
     sway: SwayMetrics | None
     sway_samples: bool
     feel: int | None
+    walk_speed_m_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class HistoryModel:
     heel_hold_s: tuple[float, float, float] = (1.6, 2.4, 0.3)  # up on the toes, target 2 s
     sway_rms_m_s2: tuple[float, float, float] = (0.20, 0.12, 0.02)
     feel: tuple[float, float, float] = (5.0, 7.0, 1.0)
+    walk_speed_m_s: tuple[float, float, float] = (1.00, 1.15, 0.05)
+    walk_cadence_spm: tuple[float, float, float] = (104.0, 104.0, 3.0)  # no trend
+    walk_cv: tuple[float, float, float] = (0.040, 0.030, 0.005)
     hold_target_s: float = 5.0
     heel_hold_target_s: float = 2.0
 
@@ -135,6 +140,9 @@ def record_synthetic_history(
             progress = d / max(days - 1, 1)
             start = dt.datetime.combine(day, dt.time(8, 0)).timestamp() + float(rng.uniform(0, 3600))
             truth.append(_record_day(rec, d, day, start, progress, model, rng,
+                                     # the walk has its own draws: the other steps' values stay
+                                     # those of a history recorded before there were walks
+                                     walk_rng=np.random.default_rng((seed, d)),
                                      incomplete=d in incomplete_days,
                                      sway_samples=d in sway_sample_days,
                                      feel_skip_p=feel_skip_p, fs=fs, device_id=device_id))
@@ -143,7 +151,8 @@ def record_synthetic_history(
 
 
 def _record_day(rec: Recorder, d: int, day: dt.date, start: float, progress: float,
-                model: HistoryModel, rng: np.random.Generator, *, incomplete: bool,
+                model: HistoryModel, rng: np.random.Generator, *,
+                walk_rng: np.random.Generator, incomplete: bool,
                 sway_samples: bool, feel_skip_p: float, fs: float, device_id: str) -> SyntheticDay:
     sess = rec.start_session(device_id=device_id, routine="daily", source="synthetic", fs=fs,
                              started_at=start)
@@ -156,7 +165,7 @@ def _record_day(rec: Recorder, d: int, day: dt.date, start: float, progress: flo
         sess.handle(Event(kind, t, {**base, **data}))
 
     emit("session_start", {"routine": "daily", "source": "synthetic",
-                           "steps": ["march", "heel-toe", "wall-slide", "sway"]}, 0.0)
+                           "steps": ["march", "heel-toe", "wall-slide", "sway", "walk"]}, 0.0)
     march, heel_toe, depths, holds = [], [], [], []
     # step 0: seated marches, 2 sets of 10 (and one second of raw thigh samples)
     for set_no in (1, 2):
@@ -223,14 +232,46 @@ def _record_day(rec: Recorder, d: int, day: dt.date, start: float, progress: flo
     else:
         metrics = _sway_from_model(rms, rng)
     emit("sway", {"exercise": "sway", "metrics": {k: round(v, 6) for k, v in metrics.to_json().items()}}, 31.0)
+    # step 4: a 2-minute walk (its totals and bouts; no raw samples)
+    emit("step_start", {"exercise": "walk", "set": 1, "sets": 1, "target_reps": None,
+                        "hold_target_s": None, "placement": "foot", "duration_s": 120.0}, 20.0)
+    walk = _synthetic_walk(model, progress, walk_rng)
+    emit("walk", walk, 125.0)
     feel = None
     if rng.uniform() >= feel_skip_p:
         feel = int(np.clip(round(_val(model.feel, progress, rng)), 1, 10))
         sess.set_feel(feel, None)
     summary = {"routine": "daily", "started_at": start, "duration_s": round(t - start, 1),
-               "complete": True, "sway": metrics.to_json(), "feel": feel}
+               "complete": True, "sway": metrics.to_json(), "feel": feel,
+               "walk": {k: v for k, v in walk.items() if k != "bouts"}}
     emit("session_end", {"summary": summary, "complete": True}, 1.0)
     sess.finish(summary, ended_at=t)
     sess.close()
     return SyntheticDay(sess.id, day.isoformat(), True, march, heel_toe, depths, holds, metrics,
-                        sway_samples, feel)
+                        sway_samples, feel, walk["speed_m_s"])
+
+
+def _synthetic_walk(model: HistoryModel, progress: float, rng: np.random.Generator) -> dict:
+    """A 2-minute walk's `walk` event: two bouts (a pause to turn round between), the model's
+    speed, cadence and stride-time variation."""
+    speed = max(0.3, _val(model.walk_speed_m_s, progress, rng))
+    cadence = max(60.0, _val(model.walk_cadence_spm, progress, rng))
+    cv = max(0.005, _val(model.walk_cv, progress, rng))
+    walking_s = 115.0
+    strides = int(round(walking_s * cadence / 120))
+    distance = speed * walking_s
+    bouts = []
+    for i, share in enumerate((0.5, 0.5)):
+        n = int(round(strides * share))
+        bouts.append({"t_start": 2.0 + i * 62.0, "t_end": 2.0 + i * 62.0 + walking_s * share,
+                      "strides": n, "cadence_spm": round(cadence, 1),
+                      "stride_time_s": round(120 / cadence, 3), "stride_time_cv": round(cv, 4),
+                      "stance_frac": 0.6, "stride_length_m": round(distance / strides, 3),
+                      "speed_m_s": round(speed, 3), "distance_m": round(distance * share, 2),
+                      "turns": 1})
+    return {"exercise": "walk", "test": None, "duration_s": 120.0, "walking_s": walking_s,
+            "distance_m": round(distance, 2), "speed_m_s": round(speed, 3),
+            "cadence_spm": round(cadence, 1), "strides": strides,
+            "stride_time_s": round(120 / cadence, 3), "stride_time_cv": round(cv, 4),
+            "stance_frac": 0.6, "stride_length_m": round(distance / strides, 3), "turns": 2,
+            "test_time_s": None, "test_distance_m": None, "test_done": None, "bouts": bouts}

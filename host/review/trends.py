@@ -49,6 +49,14 @@ def _holds_pct(s: Session) -> float | None:
     return 100.0 * s.holds_met / s.holds_total if s.holds_total else None
 
 
+def _walk(attr: str, scale: float = 1.0) -> Callable[[Session], float | None]:
+    """The session's walk (see Session.walk: at its own pace, not a timed test), times scale."""
+    def get(s: Session) -> float | None:
+        v = None if s.walk is None else getattr(s.walk, attr)
+        return v * scale if v is not None and math.isfinite(v) else None
+    return get
+
+
 def _sway(attr: str) -> Callable[[Session], float | None]:
     def get(s: Session) -> float | None:
         if s.sway is None:
@@ -69,6 +77,10 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("sway_velocity", "SwayVel", "sway mean velocity (m/s³)", False),
     MetricSpec("sway_ellipse", "Ellipse", "sway 95% ellipse area ((m/s²)²)", False),
     MetricSpec("sway_jerk", "Jerk", "sway jerk (m²/s⁵)", False),
+    MetricSpec("walk_speed", "Walk m/s", "walking speed (m/s)", True, "{:.2f}"),
+    MetricSpec("walk_cadence", "Steps/m", "walking cadence (steps/min)", True, "{:.0f}"),
+    # stride-time variation: a fall-risk marker, lower is steadier
+    MetricSpec("walk_cv", "StrideCV", "stride-time variation (CV, %)", False, "{:.1f}"),
     MetricSpec("feel", "Feel", "how you feel (1-10)", True, "{:.1f}"),
 )
 METRIC_BY_KEY = {m.key: m for m in METRICS}
@@ -85,6 +97,9 @@ SESSION_VALUE: dict[str, Callable[[Session], float | None]] = {
     "sway_velocity": _sway("mean_velocity"),
     "sway_ellipse": _sway("ellipse_area_95"),
     "sway_jerk": _sway("jerk"),
+    "walk_speed": _walk("speed_m_s"),
+    "walk_cadence": _walk("cadence_spm"),
+    "walk_cv": _walk("stride_time_cv", 100.0),
 }
 
 

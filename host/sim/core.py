@@ -57,11 +57,12 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
              hold_s: float | None = None, pattern: str = "alternate") -> SimRecording:
     """Simulate a wearable recording of `exercise` done by a person, with ground truth.
 
-    exercise: heel-toe | march | wall-slide | sway. reps: heel-toe: reps heel raises AND reps toe
+    exercise: heel-toe | march | wall-slide | sway | walk. reps: heel-toe: reps heel raises AND reps toe
     raises (20 reps for reps=10); march: lifts of the instrumented thigh; wall-slide: slides;
-    ignored for sway. fs: sample rate in Hz (conditions.fs_hz overrides it). seed: everything
+    ignored for sway and walk. fs: sample rate in Hz (conditions.fs_hz overrides it). seed: everything
     random (person, amplitudes, noise) is drawn from it, so equal arguments give equal arrays.
-    duration_s: sway trial length (default 30 s). hold_s: hold per rep in s (time at or beyond
+    duration_s: sway trial length (default 30 s); walk: about how long the walk lasts, standing
+    before and after included (default 60 s; bouts, turns and stops, see movecoach.sim.walking). hold_s: hold per rep in s (time at or beyond
     80 % of the rep's amplitude; default: ~2 s heel raises, ~1.5 s toe raises, 5-15 s slides,
     short for march lifts). pattern: heel-toe "alternate" or "blocked".
     """
@@ -78,6 +79,8 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
     if not 10.0 <= fs_out <= 1000.0:
         raise ValueError(f"fs must be in 10-1000 Hz, got {fs_out}")
     rng = np.random.default_rng(seed)
+    if exercise == "walk":
+        return _simulate_walk(rng, cond, fs_out, seed, 60.0 if duration_s is None else duration_s)
     body = Body.draw(rng, cond.vary_body)
     if exercise == "sway":
         motion = BUILDERS["sway"](duration_s if duration_s is not None else 30.0, rng, cond, body, FS_INTERNAL_HZ)
@@ -129,6 +132,44 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
     clean = SimRecording(np.round(t_reg + t0, 6), clean_acc, clean_gyr, fs_out, truth)
     log.info("simulated %s: %d samples at %.0f Hz, %.1f s, %d reps, %d distractors", exercise,
              int(keep.sum()), fs_out, duration, len(truth["reps"]), len(truth["distractors"]))
+    return SimRecording(np.round(t_samp[keep] + t0, 6), acc[keep], gyr[keep], fs_out, truth, clean)
+
+
+def _simulate_walk(rng: np.random.Generator, cond: Conditions, fs_out: float, seed: int,
+                   duration_s: float) -> SimRecording:
+    """A foot walking for about duration_s (movecoach.sim.walking), through the same sensor
+    model as the exercises; truth: counts {"stride": n}, reps (= strides), strides, bouts,
+    distance_m."""
+    from movecoach.sim import walking
+
+    strides = walking.plan(rng, duration_s)
+    rot, pos, walk_truth = walking.foot_motion(strides, FS_INTERNAL_HZ)
+    err_deg = min(cond.strap_error_deg, 30.0)
+    axis = rng.standard_normal(3)
+    strap = Rotation.from_rotvec(axis / np.linalg.norm(axis) * np.deg2rad(err_deg))
+    acc_c, gyr_c = ideal_imu(rot * strap, pos, FS_INTERNAL_HZ)
+    t_int = np.arange(pos.shape[0]) / FS_INTERNAL_HZ
+    n_out = int(np.floor(t_int[-1] * fs_out))
+    t_reg = np.arange(n_out) / fs_out
+    t_samp = _jitter(t_reg, fs_out, rng) if cond.irregular_dt else t_reg
+    clean_acc, clean_gyr = sample_imu(t_int, acc_c, gyr_c, t_reg, fs_out)
+    acc, gyr = sample_imu(t_int, acc_c, gyr_c, t_samp, fs_out)
+    acc, gyr = sensor_errors(acc, gyr, fs_out, cond, rng)
+    keep = _loss_mask(len(t_samp), cond.loss_bursts, rng)
+    t0 = float(cond.t0_s)
+    for group in [walk_truth["strides"], walk_truth["bouts"]]:
+        for r in group:
+            for k in ("t_start", "t_end", "t_land"):
+                if k in r:
+                    r[k] = round(r[k] + t0, 3)
+    truth = {"exercise": "walk", "counts": {"stride": len(walk_truth["strides"])},
+             "reps": [{"kind": "stride", **r} for r in walk_truth["strides"]], **walk_truth,
+             "distractors": [], "fs": fs_out, "seed": seed,
+             "requested": {"duration_s": duration_s}, "strap_error_deg": round(err_deg, 2),
+             "gravity_m_s2": G_M_S2, "conditions": cond.to_json()}
+    clean = SimRecording(np.round(t_reg + t0, 6), clean_acc, clean_gyr, fs_out, truth)
+    log.info("simulated walk: %d samples at %.0f Hz, %.1f s, %d strides, %.1f m", int(keep.sum()),
+             fs_out, t_int[-1], len(walk_truth["strides"]), walk_truth["distance_m"])
     return SimRecording(np.round(t_samp[keep] + t0, 6), acc[keep], gyr[keep], fs_out, truth, clean)
 
 

@@ -4,7 +4,8 @@ On a terminal (``tty=True``) one status line is rewritten in place (``\\r`` + cl
 
     Heel-toe raises · 3 of 20 · angle 18° · holding 1.2 of 2 s
 
-and the steps, reps, cues and the summary are printed above it as permanent lines::
+(for a walk: ``Walking · 1:23 of 2:00 · 95 metres · 42 strides``) and the steps, reps, cues,
+a walk's minutes and result and the summary are printed above it as permanent lines::
 
     Heel-toe raises: 10 heel raises and 10 toe raises, alternating; hold 2 seconds up on your toes
       Get ready: strap the sensor on the top of your foot, ...
@@ -44,7 +45,8 @@ class ConsoleSink:
     """Writes the session to ``stream``; ``tty=None`` asks the stream whether it is a terminal.
 
     The runner calls ``status(exercise, count, target, angle_deg, hold_s)`` a few times per second
-    for the live line (shown on a terminal only; for a balance trial ``hold_s`` is the time stood).
+    for the live line (shown on a terminal only; for a balance trial ``hold_s`` is the time stood,
+    for a walk the time walked and ``count`` the strides).
     """
 
     def __init__(self, stream: TextIO = sys.stdout, *, tty: bool | None = None):
@@ -64,6 +66,7 @@ class ConsoleSink:
         self._hold = ""
         self._hold_target_s: float | None = None
         self._duration_s: float | None = None
+        self._distance_m: float | None = None  # a walk's distance so far
         self._countdown: list[str] = []
         self._voice = ""
         self._voice_at = 0.0
@@ -80,7 +83,12 @@ class ConsoleSink:
             self._count = count
             self._target = target or self._target
             self._angle_deg = angle_deg
-            if exercise == "sway" and isinstance(hold_s, int | float):
+            if words.analysis_of(exercise) == "walk" and isinstance(hold_s, int | float):
+                of = f" of {_clock(self._duration_s)}" if self._duration_s else ""
+                self._hold = f"{_clock(hold_s)}{of}"
+                if self._distance_m is not None:
+                    self._hold += f" · {self._distance_m:.0f} metres · {count} strides"
+            elif words.analysis_of(exercise) == "sway" and isinstance(hold_s, int | float):
                 of = f" of {self._duration_s:g}" if self._duration_s else ""
                 self._hold = f"{hold_s:.0f}{of} s · stand still"
             elif self._hold.startswith("held"):
@@ -162,6 +170,7 @@ class ConsoleSink:
             self._holding = False
             self._hold_target_s = d.get("hold_target_s") or None
             self._duration_s = d.get("duration_s") or None
+            self._distance_m = None
             self._set = (d["set"], d["sets"]) if d.get("set") and d.get("sets") else None
             blank = [""] if self.tty else []  # on a terminal, a gap before each exercise
             return [*blank, words.step_header(d), INDENT + words.get_ready(d)]
@@ -197,10 +206,17 @@ class ConsoleSink:
             return [INDENT + words.set_done(d)]
         elif k == "rest":
             seconds = d.get("seconds")
-            if isinstance(seconds, int | float) and seconds > 0:
-                return [INDENT + f"Rest for {words.seconds_words(seconds)}."]
+            if d.get("walk_back") or (isinstance(seconds, int | float) and seconds > 0):
+                return [INDENT + words.rest_words(d)]
         elif k == "sway":
             return [INDENT + words.sway_text(d.get("metrics") or {})]
+        elif k == "walk_progress":
+            if isinstance(d.get("distance_m"), int | float):
+                self._distance_m = float(d["distance_m"])
+        elif k == "walk_minute":
+            return [INDENT + words.walk_minute_words(d)]
+        elif k == "walk":
+            return [INDENT + words.walk_text(d)]
         elif k == "link":
             return [INDENT + _link_text(d)]
         elif k == "session_end":
@@ -226,7 +242,7 @@ class ConsoleSink:
             parts.append(f"set {self._set[0]} of {self._set[1]}")
         if self._countdown:
             parts.append("starting in " + ", ".join(self._countdown))
-        elif self._exercise != "sway":
+        elif words.analysis_of(self._exercise) == "reps":
             if self._count is not None:
                 parts.append(f"{self._count} of {self._target}" if self._target
                              else f"{self._count} so far")
@@ -282,6 +298,12 @@ def say(text: str, stream: TextIO | None = None) -> None:
     stream = stream or sys.stdout
     isatty = getattr(stream, "isatty", None)
     print(wrapped(text) if isatty and isatty() else text, file=stream, flush=True)
+
+
+def _clock(seconds: float) -> str:
+    """``1:23`` (minutes:seconds)."""
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}"
 
 
 def _link_text(d: dict) -> str:

@@ -2,7 +2,8 @@
 
 Topics live under ``<prefix>/<device_id>/`` (``docs/mqtt.md`` lists every topic and field):
 ``status`` (retained ``online``/``offline``, the will), ``session``, ``step``, ``rep``,
-``rep/start``, ``hold``, ``set``, ``cue``, ``sway``, ``link``, ``feel``. Payloads are JSON with
+``rep/start``, ``hold``, ``set``, ``cue``, ``sway``, ``walk``, ``walk/progress``, ``link``,
+``feel``. Payloads are JSON with
 ``"v": 1``, ``"type"`` (the event kind), ``"ts"`` (unix seconds), ``"seq"`` (per-device, strictly
 increasing across runs) and the event's own fields.
 
@@ -77,6 +78,10 @@ ROUTES: dict[str, tuple[str, int, bool]] = {
     "set_complete": ("set", 1, False),
     "rest": ("set", 1, False),
     "sway": ("sway", 1, True),
+    # a walk's totals and bouts, retained like the balance result (its strides: in the recording)
+    "walk": ("walk", 1, True),
+    "walk_progress": ("walk/progress", 0, False),  # each stride, live
+    "walk_minute": ("walk/progress", 0, False),  # the minutes and the distance so far
     "link": ("link", 1, True),
     "feel": ("feel", 1, True),
     "feel_note": ("feel/note", 1, False),  # free text: never retained, only with notes=True
@@ -342,6 +347,7 @@ class MqttSink:
         self._window = 1
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._connected = False
+        self._connected_seen = threading.Event()  # the worker has taken in a CONNACK
         self._published = 0
         self._closed = False
 
@@ -371,6 +377,10 @@ class MqttSink:
         self._connect(connect_timeout_s)
         self._worker = threading.Thread(target=self._run, name=f"mqtt-{device_id}", daemon=True)
         self._worker.start()
+        if self._answered.is_set() and self._refused is None and self._down_since is None:
+            # accepted: `connected` is true once the constructor returns (the worker takes the
+            # CONNACK from its inbox a moment after it starts)
+            self._connected_seen.wait(1.0)
 
     def _tls(self, ca_certs: str | None, certfile: str | None, keyfile: str | None) -> None:
         for what, path in (("CA file", ca_certs), ("client certificate", certfile),
@@ -452,6 +462,11 @@ class MqttSink:
         if event.kind == "feel":
             self._publish_feel(event)
             return
+        if event.kind == "walk" and "stride_list" in event.data:
+            # every stride went out live on walk/progress; the retained summary keeps to totals
+            # and bouts (a 6-minute walk has ~300 strides)
+            event = Event(event.kind, event.t_s,
+                          {k: v for k, v in event.data.items() if k != "stride_list"})
         summary = event.data.get("summary")
         if event.kind != "session_end" or not isinstance(summary, dict):
             self._publish(event)
@@ -524,6 +539,9 @@ class MqttSink:
             "sway_rms": ("Sway RMS", "sway", "{{ value_json.metrics.rms }}", "m/s²", "mdi:human"),
             "sway_area": ("Sway ellipse area", "sway", "{{ value_json.metrics.ellipse_area_95 }}",
                           "(m/s²)²", "mdi:ellipse-outline"),
+            "walk_speed": ("Walking speed", "walk", "{{ value_json.speed_m_s }}", "m/s", "mdi:walk"),
+            "walk_cadence": ("Walking cadence", "walk", "{{ value_json.cadence_spm }}", "steps/min",
+                             "mdi:shoe-print"),
             "feel": ("How I feel", "feel", "{{ value_json.score }}", None, "mdi:emoticon-outline"),
         }
         configs = {}
@@ -645,6 +663,7 @@ class MqttSink:
                     self._journal.ack(out.seq)
         elif op == "connected":
             self._connected = True
+            self._connected_seen.set()
         elif op == "disconnected":
             # Messages in flight stay with paho, which re-sends them (DUP) after reconnecting.
             self._connected = False

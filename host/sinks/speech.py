@@ -5,8 +5,9 @@ the ``espeak-ng`` command (or renders WAV files with ``wav_dir``, e.g. for tests
 back). The person is often faster than the voice, so phrases have priority rules:
 
 1. **Announcements are never dropped**: cue texts, "done" (hold reached), "set complete",
-   step instructions, the "3, 2, 1, go" before a set, rest, sensor link lost/back, the session
-   summary. They wait in a FIFO.
+   step instructions, the "3, 2, 1, go" before a set, rest, sensor link lost/back, a walk's
+   minutes and distance so far (every minute) and its result, the session summary. They wait
+   in a FIFO.
 2. **Rep counts are latest-only**: a new count replaces a count not yet spoken, so the number
    you hear is always the current one ("one" ... "four", never a stale "two" and "three").
 3. **Hold countdowns are latest-only and short-lived**: "hold" on hold_start, then whole
@@ -237,8 +238,11 @@ class SpeechSink:
         if k == "step_start":
             return step_sentence(d)
         if k == "rest":
-            seconds = d.get("seconds")
-            return f"Rest for {words.seconds_words(seconds)}." if isinstance(seconds, int | float) else "Rest."
+            return words.rest_words(d)
+        if k == "walk_minute":
+            return words.walk_minute_words(d)
+        if k == "walk":
+            return words.walk_text(d)
         if k == "session_end":
             return words.summary_sentence(d.get("summary"), bool(d.get("complete", True)))
         if k == "link":

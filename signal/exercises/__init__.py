@@ -1,6 +1,6 @@
 """The exercise registry: what each exercise means, defined once.
 
-One module per exercise (``heel_toe``, ``march``, ``wall_slide``, ``sway``) holds an
+One module per exercise (``heel_toe``, ``march``, ``wall_slide``, ``sway``, ``walk``) holds an
 :class:`Exercise`: where the sensor goes and how its axes sit, the rep kinds and the words for
 them, the posture reps start from, the detector's settings, the routine's defaults, the text
 that tells the person where to strap the sensor, and what a rep reports. Everything else (the
@@ -70,7 +70,7 @@ class Exercise:
     """One exercise of the home programme.
 
     name: the command-line name ('heel-toe'); title: as shown ('Heel-toe raises'); nouns: the
-    exercise counted in a summary, (one, many); analysis: 'reps' or 'sway'; site: where the sensor goes ('foot', 'thigh',
+    exercise counted in a summary, (one, many); analysis: 'reps', 'sway' or 'walk'; site: where the sensor goes ('foot', 'thigh',
     'lower back'); axes: how the sensor's axes sit there; rep_kinds: what is counted (empty: a
     timed trial), alternating when there are several; kind_nouns: each kind as a person says it,
     (one, many); angle_meaning: per kind, what its angle is, said once a session; size_word: how
@@ -81,13 +81,13 @@ class Exercise:
     placement: what to say before the set; reps/sets/hold_s/hold_kinds/rest_s/duration_s: the
     daily routine's defaults (reps per set, all kinds together); min_good_deg: per kind, a rep
     shallower than this gets a gentle cue; size_field: the name the rep's size is reported under
-    ('amplitude_deg' or 'depth_deg').
+    ('amplitude_deg' or 'depth_deg'); in_routine: part of the daily routine.
     """
 
     name: str
     title: str
     nouns: tuple[str, str]
-    analysis: str  # what is measured: 'reps' (counted and measured) or 'sway' (a balance trial)
+    analysis: str  # 'reps' (counted and measured), 'sway' (a balance trial) or 'walk' (strides)
     site: str
     axes: str
     rep_kinds: tuple[str, ...]
@@ -108,6 +108,7 @@ class Exercise:
     duration_s: float | None = None
     min_good_deg: dict[str, float] = field(default_factory=dict)
     size_field: str = "amplitude_deg"
+    in_routine: bool = True  # part of the daily routine (False: only on its own)
 
     @property
     def counts_reps(self) -> bool:
@@ -115,14 +116,15 @@ class Exercise:
 
 
 def _load() -> dict[str, Exercise]:
-    from movecoach.signal.exercises import heel_toe, march, sway, wall_slide
+    from movecoach.signal.exercises import heel_toe, march, sway, walk, wall_slide
 
-    return {e.name: e for e in (m.EXERCISE for m in (march, wall_slide, heel_toe, sway))}
+    return {e.name: e for e in (m.EXERCISE for m in (march, wall_slide, heel_toe, sway, walk))}
 
 
 REGISTRY: dict[str, Exercise] = _load()
 # in the order of the daily routine
 EXERCISES: tuple[str, ...] = tuple(REGISTRY)
+ROUTINE_EXERCISES: tuple[str, ...] = tuple(n for n, e in REGISTRY.items() if e.in_routine)
 REP_EXERCISES: tuple[str, ...] = tuple(n for n, e in REGISTRY.items() if e.counts_reps)
 KIND_NOUNS: dict[str, tuple[str, str]] = {
     k: w for e in REGISTRY.values() for k, w in e.kind_nouns.items()}
