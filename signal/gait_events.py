@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
-G_M_S2 = 9.80665
+from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2 as G_M_S2
 
 # Gyro magnitude (rad/s) below which the foot counts as not turning. On the 68 IPOL foot
 # recordings (100 Hz, checked footstep events) the quietest 50 ms of each stance reads 0.02-0.5

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-G_M_S2 = 9.80665
+from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2 as G_M_S2
+
 _Z = np.array([0.0, 0.0, 1.0])
 
 

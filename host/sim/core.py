@@ -166,7 +166,7 @@ def _simulate_walk(rng: np.random.Generator, cond: Conditions, fs_out: float, se
              "reps": [{"kind": "stride", **r} for r in walk_truth["strides"]], **walk_truth,
              "distractors": [], "fs": fs_out, "seed": seed,
              "requested": {"duration_s": duration_s}, "strap_error_deg": round(err_deg, 2),
-             "gravity_m_s2": G_M_S2, "conditions": cond.to_json()}
+             "gravity_m_s2": STANDARD_GRAVITY_M_S2, "conditions": cond.to_json()}
     clean = SimRecording(np.round(t_reg + t0, 6), clean_acc, clean_gyr, fs_out, truth)
     log.info("simulated walk: %d samples at %.0f Hz, %.1f s, %d strides, %.1f m", int(keep.sum()),
              fs_out, t_int[-1], len(walk_truth["strides"]), walk_truth["distance_m"])
