@@ -3,11 +3,12 @@ rep held until "done" is recorded as held long enough (one definition of a hold,
 
 import asyncio
 
+from test_session_posture import Collect, RecordingSource
+
 from movecoach.routine import reps_counted, single_exercise
 from movecoach.session import SessionOptions, SessionRunner
 from movecoach.sim import simulate
 from movecoach.step_sources import SimulatedWearables
-from tests.test_session_posture import Collect, RecordingSource
 
 
 def _run(routine, source) -> list:

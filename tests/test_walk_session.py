@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from test_demo import Subscriber
 from test_report import CHROMIUM, MEASURE_LAYOUT, _chromium, _console_errors, _parse
+from test_session_posture import Collect
 
 from movecoach.cli import main
 from movecoach.recorder import Recorder, SessionStore
@@ -24,17 +25,6 @@ from movecoach.step_sources import SimulatedWearables
 
 MOVECOACH = str(Path(sys.executable).with_name("movecoach"))
 SPEED = 10.0
-
-
-class Collect:
-    def __init__(self):
-        self.events = []
-
-    def handle(self, event):
-        self.events.append(event)
-
-    def close(self):
-        pass
 
 
 @pytest.fixture(scope="module")

@@ -113,13 +113,8 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
         acc_r, gyr_r = acc_c, gyr_c
 
     duration = t_int[-1]
-    n_out = int(np.floor(duration * fs_out))  # samples at k / fs for k < n_out stay inside the grid
-    t_reg = np.arange(n_out) / fs_out
-    t_samp = _jitter(t_reg, fs_out, rng) if cond.irregular_dt else t_reg
-    clean_acc, clean_gyr = sample_imu(t_int, acc_c, gyr_c, t_reg, fs_out)
-    acc, gyr = sample_imu(t_int, acc_r, gyr_r, t_samp, fs_out)
-    acc, gyr = sensor_errors(acc, gyr, fs_out, cond, rng)
-    keep = _loss_mask(len(t_samp), cond.loss_bursts, rng)
+    t_reg, t_samp, clean_acc, clean_gyr, acc, gyr, keep = _sensor_output(
+        t_int, (acc_c, gyr_c), (acc_r, gyr_r), fs_out, cond, rng)
 
     t0 = float(cond.t0_s)
     requested = {"reps": reps, "hold_s": hold_s, "pattern": pattern, "duration_s": duration_s}
@@ -133,6 +128,23 @@ def simulate(exercise: str, reps: int = 10, *, fs: float = 104.0, seed: int = 0,
     log.info("simulated %s: %d samples at %.0f Hz, %.1f s, %d reps, %d distractors", exercise,
              int(keep.sum()), fs_out, duration, len(truth["reps"]), len(truth["distractors"]))
     return SimRecording(np.round(t_samp[keep] + t0, 6), acc[keep], gyr[keep], fs_out, truth, clean)
+
+
+def _sensor_output(t_int: np.ndarray, clean: tuple[np.ndarray, np.ndarray],
+                   real: tuple[np.ndarray, np.ndarray], fs_out: float, cond: Conditions,
+                   rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """What the sensor records of the ideal IMU signals at FS_INTERNAL_HZ (t_int (n,) s;
+    clean: (acc m/s^2, gyr rad/s) of the noise-free motion, real: with tremor): sampled at fs_out
+    (jittered when cond.irregular_dt), with the sensor's errors, and which samples survive the
+    loss bursts. Returns (t_reg, t_samp, clean_acc, clean_gyr, acc, gyr, keep)."""
+    n_out = int(np.floor(t_int[-1] * fs_out))  # samples at k / fs for k < n_out stay inside the grid
+    t_reg = np.arange(n_out) / fs_out
+    t_samp = _jitter(t_reg, fs_out, rng) if cond.irregular_dt else t_reg
+    clean_acc, clean_gyr = sample_imu(t_int, clean[0], clean[1], t_reg, fs_out)
+    acc, gyr = sample_imu(t_int, real[0], real[1], t_samp, fs_out)
+    acc, gyr = sensor_errors(acc, gyr, fs_out, cond, rng)
+    keep = _loss_mask(len(t_samp), cond.loss_bursts, rng)
+    return t_reg, t_samp, clean_acc, clean_gyr, acc, gyr, keep
 
 
 def _simulate_walk(rng: np.random.Generator, cond: Conditions, fs_out: float, seed: int,
@@ -149,13 +161,8 @@ def _simulate_walk(rng: np.random.Generator, cond: Conditions, fs_out: float, se
     strap = Rotation.from_rotvec(axis / np.linalg.norm(axis) * np.deg2rad(err_deg))
     acc_c, gyr_c = ideal_imu(rot * strap, pos, FS_INTERNAL_HZ)
     t_int = np.arange(pos.shape[0]) / FS_INTERNAL_HZ
-    n_out = int(np.floor(t_int[-1] * fs_out))
-    t_reg = np.arange(n_out) / fs_out
-    t_samp = _jitter(t_reg, fs_out, rng) if cond.irregular_dt else t_reg
-    clean_acc, clean_gyr = sample_imu(t_int, acc_c, gyr_c, t_reg, fs_out)
-    acc, gyr = sample_imu(t_int, acc_c, gyr_c, t_samp, fs_out)
-    acc, gyr = sensor_errors(acc, gyr, fs_out, cond, rng)
-    keep = _loss_mask(len(t_samp), cond.loss_bursts, rng)
+    t_reg, t_samp, clean_acc, clean_gyr, acc, gyr, keep = _sensor_output(
+        t_int, (acc_c, gyr_c), (acc_c, gyr_c), fs_out, cond, rng)
     t0 = float(cond.t0_s)
     for group in [walk_truth["strides"], walk_truth["bouts"]]:
         for r in group:
