@@ -61,8 +61,9 @@ LEAD_IN_S = 1.5
 # the seat before a lift; a walking thigh never stops).
 LIFT_LEAD_S = 1.0
 # Held this close to the rest (but beyond arm_deg) for rest_settle_s after a movement, the person
-# has settled back a little differently (a seated thigh shifted on the seat, a foot set down
-# again): that is the rest now.
+# has settled back a little differently (a seated thigh shifted on the seat): that is the rest
+# now. (Not for a foot, RepRules.resettle: on a floor it lands where it was; held 5-12 deg off, it
+# is in a raise.)
 RESETTLE_DEG = 12.0
 # After the return, rising again by this much (and past arm_deg) is the next movement: a stride
 # goes straight on at ~70 deg/s; a thigh that settles a little off its rest, or wobbles, creeps by
@@ -396,7 +397,7 @@ class Segmenter:
                     pass  # the estimate is still settling after a gap: no new rest from it yet
                 elif (held_s >= r.new_rest_s and (ang <= r.new_rest_max_deg or not self._rest_proven)) \
                         or (held_s >= r.rest_settle_s and (ang > r.max_amplitude_deg
-                                                           or ang < RESETTLE_DEG)):
+                                                           or (r.resettle and ang < RESETTLE_DEG))):
                     self._set_rest(self._held_up, t)
                     self.angle_deg = 0.0
             elif state == _NOREST:

@@ -45,6 +45,7 @@ class RepRules:
     rest_settle_s: float = 1.0  # steady this long to (re)acquire a rest posture
     new_rest_s: float = 4.0  # after walking etc., steady this long somewhere new = the new rest
     new_rest_max_deg: float = math.inf  # ... but only this far from a rest reps came from
+    resettle: bool = True  # held a little off the rest after a gap or walk: the rest now (RESETTLE_DEG)
     dwell_s: float = 0.25
     after_min_s: float = 0.0
     after_max_s: float = 0.25

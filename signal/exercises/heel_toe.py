@@ -34,6 +34,11 @@ EXERCISE = Exercise(
         # raises can follow one another straight away (rhythmic sets: 0.05 s between)
         dwell_s=0.0,
         candidate_rests=False,
+        # a foot's rest is the floor: after a gap or a walk, a foot held within a raise's size
+        # of the rest reps came from is in a raise (a toe raise held through lost packets),
+        # not on new ground
+        new_rest_max_deg=12.0,
+        resettle=False,
     ),
     placement=("Strap the sensor on the top of your foot, over the laces, with the arrow "
                "towards your toes. Stand holding a counter or chair back for balance."),
