@@ -60,12 +60,6 @@ LEAD_IN_S = 1.5
 # March: a lift starts at most this long after the thigh was last held (a seated thigh rests on
 # the seat before a lift; a walking thigh never stops).
 LIFT_LEAD_S = 1.0
-# Where the posture stage cannot tell seated from standing (a thigh sensor on the side, before
-# any clue), the return of a lift is watched this long (instead of after_max_s) before it counts:
-# a seated thigh lies still on the seat, the first stride of a walk from standing goes on into
-# hip extension during its stance (0.3-0.6 s after the foot lands). The count is said that much
-# later in that case only.
-AFTER_UNKNOWN_S = 0.6
 # Held this close to the rest (but beyond arm_deg) for rest_settle_s after a movement, the person
 # has settled back a little differently (a seated thigh shifted on the seat): that is the rest
 # now. (Not for a foot, RepRules.resettle: on a floor it lands where it was; held 5-12 deg off, it
@@ -294,7 +288,6 @@ class Segmenter:
         self._n_dwell = int(round(r.dwell_s * self.fs))
         self._n_after_min = int(round(r.after_min_s * self.fs))
         self._n_after_max = max(self._n_after_min, int(round(r.after_max_s * self.fs)))
-        self._n_after_unknown = max(self._n_after_max, int(round(AFTER_UNKNOWN_S * self.fs)))
         self._lift_lead_s = LIFT_LEAD_S if not r.chain else math.inf
         self._rest_drift_k = self.dt / REST_DRIFT_TAU_S
 
@@ -526,10 +519,7 @@ class Segmenter:
                 exc.spoiled = why
                 log.info("excursion ending at t=%.2f s not counted: %s", t, why)
                 return "drop"
-            if self.classify is not None and exc.posture == UNKNOWN and not r.chain:
-                if exc.end_n >= self._n_after_unknown:
-                    return "rep"
-            elif exc.rising or (exc.end_n >= self._n_after_min and (
+            if exc.rising or (exc.end_n >= self._n_after_min and (
                 ang < max(1.0, 0.1 * exc.peak_deg) or exc.end_n >= self._n_after_max
             )):
                 return "rep"
