@@ -35,7 +35,6 @@ from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2 as G_M_S2
 
 log = logging.getLogger(__name__)
 
-
 Vec = tuple[float, float, float]
 
 # Complementary filter time constants (s). While moving (turning faster than MOVING_RATE_DPS in

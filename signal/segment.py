@@ -39,15 +39,13 @@ import numpy as np
 
 from movecoach.signal.exercises import Exercise, RepRules
 from movecoach.signal.measure import measure_rep
-from movecoach.signal.orientation import GAP_DOUBT_S, GAP_SETTLE_S, OrientationBlock
+from movecoach.signal.orientation import GAP_DOUBT_S, GAP_SETTLE_S, OrientationBlock, Vec
 from movecoach.signal.placement import Placement, PlacementView
 from movecoach.signal.posture import SEATED, STANDING, UNKNOWN, WALKING
 from movecoach.signal.rules import AFTER_RETURN, ON_RETURN, WHILE_AWAY, first_reason
 from movecoach.signal.types import Rep, RepEvent
 
 log = logging.getLogger(__name__)
-
-Vec = tuple[float, float, float]
 
 # A reversal of the angle's direction by more than this counts as a swing (RepRules.max_swings).
 SWING_DEG = 10.0

@@ -34,9 +34,11 @@ EXERCISE = Exercise(
         # raises can follow one another straight away (rhythmic sets: 0.05 s between)
         dwell_s=0.0,
         candidate_rests=False,
-        # a foot's rest is the floor: after a gap or a walk, a foot held within a raise's size
-        # of the rest reps came from is in a raise (a toe raise held through lost packets),
-        # not on new ground
+        # a foot's rest is the floor, where it lands as it was: after a gap or a walk a foot held
+        # 5-12 deg off the rest reps came from is in a raise (a toe raise held through lost
+        # packets), not resettled; held new_rest_s (4 s, longer than any raise is held) it is a
+        # new rest only within 12 deg of the old one (set down a little differently), not
+        # further off (on a step, a raise held on)
         new_rest_max_deg=12.0,
         resettle=False,
     ),
