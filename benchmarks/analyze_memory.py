@@ -41,7 +41,7 @@ def make_file(path: Path, minutes: float, exercise: str) -> None:
     """Write the CSV in a child process: a forked child's peak RSS counts the parent's pages
     until it execs, so the parent must stay small."""
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from analyze_speed import long_recording;"
-            "from movecoach.csvio import write_csv;"
+            "from movecoach.store.csvio import write_csv;"
             "t, a, g, _ = long_recording(sys.argv[2], float(sys.argv[3]), 100.0);"
             "write_csv(sys.argv[4], t, a, g)")
     subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), exercise, str(minutes),

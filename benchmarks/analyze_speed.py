@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from movecoach.csvio import write_csv
 from movecoach.signal.streaming import RepAnalyzer, SwayAnalyzer
 from movecoach.sim import Conditions, simulate
+from movecoach.store.csvio import write_csv
 
 
 def long_recording(exercise: str, minutes: float, fs: float, seed: int = 5):

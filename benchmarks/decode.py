@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 
-from movecoach.decoder import Decoder
 from movecoach.firmware import protocol
+from movecoach.link.decoder import Decoder
 
 
 def make_packets(n_samples: int, spp: int, rate_hz: int = 104, seed: int = 0) -> list[bytes]:

@@ -16,11 +16,11 @@ import time
 import numpy as np
 import paho.mqtt.client as mqtt
 
-from movecoach.broker import LocalBroker
-from movecoach.routine import single_exercise
-from movecoach.session import SessionOptions, SessionRunner
+from movecoach.coach.routine import single_exercise
+from movecoach.coach.session import SessionOptions, SessionRunner
+from movecoach.coach.step_sources import SimulatedWearables
+from movecoach.sinks.broker import LocalBroker
 from movecoach.sinks.mqtt import MqttSink
-from movecoach.step_sources import SimulatedWearables
 
 
 def main() -> None:

@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from movecoach.events import Event
-from movecoach.recorder import Recorder, SessionStore, read_samples
 from movecoach.review.history import history_lines
 from movecoach.review.report import write_report
 from movecoach.review.synthetic import record_synthetic_history
 from movecoach.review.trends import compute_trends, format_trends
 from movecoach.samples import SampleBlock
+from movecoach.store.recorder import Recorder, SessionStore, read_samples
 
 FS = 104.0
 
@@ -75,7 +75,7 @@ def timed(label: str, fn, target_s: float):
 
 
 def cli_time(args: list[str]) -> float:
-    code = ("import sys, movecoach.cli as c; c.COMMAND_MODULES = ('movecoach.review.commands',); "
+    code = ("import sys, movecoach.cli as c; c.COMMAND_MODULES = ('movecoach.commands.review',); "
             "sys.exit(c.main(sys.argv[1:]))")
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", code, *args], check=True, stdout=subprocess.DEVNULL,

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from movecoach.csvio import read_csv
 from movecoach.signal.gait import analyze_walk
 from movecoach.signal.gait_evaluate import score_walk
+from movecoach.store.csvio import read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "real" / "walking"

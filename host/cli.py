@@ -20,24 +20,24 @@ from movecoach.errors import UserError
 
 # Sub-command modules, in the order `movecoach --help` lists them.
 COMMAND_MODULES = (
-    "movecoach.demo",  # demo
-    "movecoach.coach",  # coach
-    "movecoach.scan",  # scan
-    "movecoach.wearable",  # wearable
-    "movecoach.sim.command",  # simulate
-    "movecoach.analyze",  # analyze
-    "movecoach.review.commands",  # history, trends, report, feel, export
+    "movecoach.commands.demo",  # demo
+    "movecoach.commands.coach",  # coach
+    "movecoach.commands.scan",  # scan
+    "movecoach.commands.wearable",  # wearable
+    "movecoach.commands.simulate",  # simulate
+    "movecoach.commands.analyze",  # analyze
+    "movecoach.commands.review",  # history, trends, report, feel, export
 )
 # The module that registers each command: `movecoach CMD ...` imports only that module (start-up
 # time: `movecoach analyze` skips asyncio, sqlite3, bleak...). Help and unknown commands import all.
 MODULE_OF_COMMAND = {
-    "demo": "movecoach.demo",
-    "coach": "movecoach.coach",
-    "scan": "movecoach.scan",
-    "wearable": "movecoach.wearable",
-    "simulate": "movecoach.sim.command",
-    "analyze": "movecoach.analyze",
-    **dict.fromkeys(("history", "trends", "report", "feel", "export"), "movecoach.review.commands"),
+    "demo": "movecoach.commands.demo",
+    "coach": "movecoach.commands.coach",
+    "scan": "movecoach.commands.scan",
+    "wearable": "movecoach.commands.wearable",
+    "simulate": "movecoach.commands.simulate",
+    "analyze": "movecoach.commands.analyze",
+    **dict.fromkeys(("history", "trends", "report", "feel", "export"), "movecoach.commands.review"),
 }
 
 

@@ -10,9 +10,9 @@ the voice says them as written).
 
 from __future__ import annotations
 
-from movecoach.routine import plural
+from movecoach.coach.routine import plural
+from movecoach.coach.timed_walk import WALK_TESTS
 from movecoach.signal.exercises import KIND_EXERCISE, KIND_NOUNS, REGISTRY
-from movecoach.timed_walk import WALK_TESTS
 
 _REP = ("rep", "reps")
 

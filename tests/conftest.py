@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from movecoach.broker import LocalBroker
+from movecoach.sinks.broker import LocalBroker
 
 REPO = Path(__file__).resolve().parents[1]
 

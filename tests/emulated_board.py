@@ -439,7 +439,7 @@ def host_source(board: EmulatedBoard, *, mtu: int = 517, **options: Any):
     """open_source("ble://movecoach-1a2b") over the bleak-boundary fake, to this board."""
     import fake_bleak
 
-    from movecoach.source import open_source
+    from movecoach.link.source import open_source
 
     radio = fake_bleak.FakeRadio(fake_bleak.BoardWearable(board, mtu=mtu))
     options.setdefault("timeout_s", 5.0)

@@ -151,7 +151,7 @@ needs_real = pytest.mark.skipif(not (SHARED / "real" / "walking" / "truth.json")
 
 
 def _read(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from movecoach.csvio import read_csv
+    from movecoach.store.csvio import read_csv
 
     rec = read_csv(path)
     return rec.t_s, rec.acc_m_s2, rec.gyr_rad_s

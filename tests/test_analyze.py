@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from movecoach.cli import main
-from movecoach.csvio import write_csv
 from movecoach.sim import Conditions, simulate
+from movecoach.store.csvio import write_csv
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_unknown_exercise_is_a_usage_error():
 
 def test_the_quick_scipy_signal_import_keeps_docstrings_and_restores_scipy():
     code = (
-        "import sys, movecoach.analyze as a; a._import_scipy_signal();"
+        "import sys, movecoach.commands.analyze as a; a._import_scipy_signal();"
         "import scipy.signal as s; from scipy._lib import _array_api as x;"
         "assert x.FunctionDoc is not a._DocstringAsIs;"
         "assert 'Butterworth' in s.butter.__doc__ and s.butter in x.xp_capabilities_table;"

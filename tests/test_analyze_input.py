@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from movecoach import csvio
-from movecoach.analyze import analyze_file
 from movecoach.cli import main
-from movecoach.csvio import write_csv
+from movecoach.commands.analyze import analyze_file
 from movecoach.sim import simulate
+from movecoach.store import csvio
+from movecoach.store.csvio import write_csv
 from movecoach.units import UnitCheck
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real" / "walking"
@@ -122,7 +122,7 @@ def test_all_values_huge_is_one_line_not_overflow_warnings(tmp_path, march, caps
 
 
 def test_json_never_carries_nan_or_infinity():
-    from movecoach.analyze import _round, to_json
+    from movecoach.commands.analyze import _round, to_json
 
     doc = {"metrics": {"rms": _round(math.nan, 6), "jerk": _round(math.inf, 6)}}
     assert to_json(doc) == '{"metrics": {"rms": null, "jerk": null}}'

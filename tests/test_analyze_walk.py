@@ -8,8 +8,8 @@ import json
 import pytest
 
 from movecoach.cli import main
-from movecoach.csvio import write_csv
 from movecoach.sim import Conditions, simulate
+from movecoach.store.csvio import write_csv
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from movecoach.recorder import SessionStore, read_samples
+from movecoach.store.recorder import SessionStore, read_samples
 
 MOVECOACH = str(Path(sys.executable).with_name("movecoach"))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from movecoach.csvio import HEADER, read_csv, write_csv
 from movecoach.errors import UserError
+from movecoach.store.csvio import HEADER, read_csv, write_csv
 
 GOOD_ROW = "{t:.4f},0.01,-0.02,9.81,0.001,0.002,-0.003"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from movecoach.recorder import Recorder, SessionStore, read_samples
 from movecoach.samples import SampleBlock
 from movecoach.sim import simulate
+from movecoach.store.recorder import Recorder, SessionStore, read_samples
 
 MOVECOACH = str(Path(sys.executable).with_name("movecoach"))
 BLOCK = 104  # samples per stored block (one commit each)

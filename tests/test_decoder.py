@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from movecoach.decoder import Decoder, parse_packet
 from movecoach.firmware import framing, packets, protocol
+from movecoach.link.decoder import Decoder, parse_packet
 from movecoach.samples import SampleBlock
 from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2
 

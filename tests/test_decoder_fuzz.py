@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from movecoach.decoder import Decoder
 from movecoach.firmware import framing, packets, protocol
+from movecoach.link.decoder import Decoder
 from movecoach.samples import SampleBlock
 
 

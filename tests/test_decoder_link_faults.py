@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from test_decoder import make_packet, stream_packets  # the firmware's own Packer
 
-from movecoach.decoder import Decoder
 from movecoach.firmware import framing, protocol
+from movecoach.link.decoder import Decoder
 from movecoach.samples import SampleBlock
 
 

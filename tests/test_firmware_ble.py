@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from emulated_board import EmulatedBoard, answer, hardware_md_configs, host_source, take
 
-from movecoach.decoder import parse_packet
 from movecoach.firmware import protocol
+from movecoach.link.decoder import parse_packet
+from movecoach.link.source import LinkEvent
 from movecoach.samples import SampleBlock
-from movecoach.source import LinkEvent
 
 BUILD_A = hardware_md_configs()[0]  # Adafruit ESP32-S3 Feather + LSM6DSOX, as hardware.md says
 

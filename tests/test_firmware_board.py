@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from emulated_board import MPBOARD, REPO, hardware_md_configs
 
-from movecoach.decoder import Decoder, parse_packet
 from movecoach.firmware import framing, protocol
+from movecoach.link.decoder import Decoder, parse_packet
 from movecoach.samples import SampleBlock
 
 BUILD_A, BUILD_B = hardware_md_configs()

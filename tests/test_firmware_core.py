@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from movecoach.decoder import Decoder, parse_packet
 from movecoach.firmware import framing, protocol
+from movecoach.link.decoder import Decoder, parse_packet
 from movecoach.samples import SampleBlock
-from movecoach.wearable import sample_records
+from movecoach.sim.wearable import sample_records
 
 REPO = Path(__file__).resolve().parents[1]
 

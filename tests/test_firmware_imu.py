@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from movecoach.decoder import Decoder
 from movecoach.firmware import protocol
+from movecoach.link.decoder import Decoder
 from movecoach.samples import SampleBlock
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,10 +5,10 @@ import asyncio
 
 from test_session_posture import Collect, RecordingSource
 
-from movecoach.routine import reps_counted, single_exercise
-from movecoach.session import SessionOptions, SessionRunner
+from movecoach.coach.routine import reps_counted, single_exercise
+from movecoach.coach.session import SessionOptions, SessionRunner
+from movecoach.coach.step_sources import SimulatedWearables
 from movecoach.sim import simulate
-from movecoach.step_sources import SimulatedWearables
 
 
 def _run(routine, source) -> list:

@@ -12,16 +12,16 @@ from hypothesis import strategies as st
 from test_decoder import make_packet
 from test_session_link import Collect
 
-from movecoach import session as session_module
-from movecoach.decoder import REORDER_WINDOW, Decoder
+from movecoach.coach import session as session_module
+from movecoach.coach.routine import single_exercise
+from movecoach.coach.session import SessionOptions, SessionRunner
+from movecoach.coach.step_sources import SharedSource
 from movecoach.firmware import framing, protocol
-from movecoach.routine import single_exercise
+from movecoach.link.decoder import REORDER_WINDOW, Decoder
+from movecoach.link.source import Source
+from movecoach.link.transport.loop import LoopTransport
 from movecoach.samples import SampleBlock
-from movecoach.session import SessionOptions, SessionRunner
 from movecoach.signal.streaming import RepAnalyzer
-from movecoach.source import Source
-from movecoach.step_sources import SharedSource
-from movecoach.transport.loop import LoopTransport
 
 SPP = 8
 N_PACKETS = 48
@@ -137,7 +137,7 @@ def test_a_decoder_exception_is_logged_counted_and_the_stream_goes_on(caplog):
             transport.end()
             return [i async for i in source if isinstance(i, SampleBlock)]
 
-    with caplog.at_level(logging.ERROR, logger="movecoach.source"):
+    with caplog.at_level(logging.ERROR, logger="movecoach.link.source"):
         blocks = asyncio.run(main())
     assert source.stats.decoder_errors == 1
     assert sum(len(b) for b in blocks) == (N_PACKETS - 1) * SPP
@@ -233,8 +233,8 @@ class FailingAnalyzer(RepAnalyzer):
 
 def test_an_analyzer_exception_in_a_session_is_logged_counted_and_survived(
         tmp_path, monkeypatch, caplog):
-    from movecoach import csvio
     from movecoach.sim import simulate
+    from movecoach.store import csvio
 
     rec = simulate("march", reps=6, fs=104.0, seed=5)
     path = tmp_path / "march.csv"
@@ -251,7 +251,7 @@ def test_an_analyzer_exception_in_a_session_is_logged_counted_and_survived(
         finally:
             await source.aclose()
 
-    with caplog.at_level(logging.ERROR, logger="movecoach.session"):
+    with caplog.at_level(logging.ERROR, logger="movecoach.coach.session"):
         summary = asyncio.run(main())
     assert summary["analysis_errors"] == 1 and "analysis failed" in caplog.text
     assert [e.kind for e in sink.events][-1] == "session_end"

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from test_mqtt_sink import SESSION, Subscriber, wait_until
 
-from movecoach.broker import LocalBroker, free_port
 from movecoach.errors import UserError
 from movecoach.events import Event
+from movecoach.sinks.broker import LocalBroker, free_port
 from movecoach.sinks.mqtt import MqttSink, load_config, sink_options
 
 MOVECOACH = str(Path(sys.executable).with_name("movecoach"))
@@ -135,8 +135,8 @@ def coach(data: Path, csv: Path, *args: str, env: dict | None = None) -> subproc
 
 @pytest.fixture(scope="module")
 def march_csv(tmp_path_factory) -> Path:
-    from movecoach.csvio import write_csv
     from movecoach.sim import simulate
+    from movecoach.store.csvio import write_csv
 
     rec = simulate("march", reps=2, fs=104.0, seed=3)
     path = tmp_path_factory.mktemp("rec") / "march.csv"
@@ -152,7 +152,7 @@ def test_coach_with_a_wrong_password_stops_before_the_session_starts(secure_brok
     [line] = [x for x in out.stderr.splitlines() if x.startswith("movecoach: error:")]
     assert "refused the connection" in line
     assert "Session complete" not in out.stdout
-    from movecoach.recorder import SessionStore
+    from movecoach.store.recorder import SessionStore
 
     with SessionStore(tmp_path / "data") as store:
         assert store.sessions() == []  # nothing recorded: the session never started

@@ -363,7 +363,7 @@ def test_every_mqtt_flag_of_the_coach_sets_a_field_of_mqtt_config():
     import argparse
     from dataclasses import fields
 
-    from movecoach.coach import MQTT_SETTING, add_session_arguments
+    from movecoach.commands.coach import MQTT_SETTING, add_session_arguments
 
     parser = argparse.ArgumentParser()
     add_session_arguments(parser, default_source="sim")

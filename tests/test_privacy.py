@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from movecoach.cli import main
-from movecoach.csvio import write_csv
-from movecoach.recorder import Recorder, SessionStore
 from movecoach.samples import SampleBlock
 from movecoach.sim import simulate
+from movecoach.store.csvio import write_csv
+from movecoach.store.recorder import Recorder, SessionStore
 
 
 def mode(path: Path) -> int:

@@ -17,8 +17,9 @@ import pytest
 
 from movecoach.errors import UserError
 from movecoach.events import Event
-from movecoach.paths import DB_NAME, data_dir, db_path
-from movecoach.recorder import (
+from movecoach.samples import SampleBlock
+from movecoach.store.paths import DB_NAME, data_dir, db_path
+from movecoach.store.recorder import (
     SCHEMA_VERSION,
     Recorder,
     SessionStore,
@@ -27,7 +28,6 @@ from movecoach.recorder import (
     read_samples,
     schema_version,
 )
-from movecoach.samples import SampleBlock
 
 FS = 104.0
 
@@ -108,7 +108,7 @@ KILL_CHILD = textwrap.dedent("""
     import sys, time
     import numpy as np
     from movecoach.events import Event
-    from movecoach.recorder import Recorder
+    from movecoach.store.recorder import Recorder
     from movecoach.samples import SampleBlock
 
     fs, n = 104.0, 8
@@ -274,7 +274,7 @@ def test_data_dir_follows_the_option_then_movecoach_then_xdg_then_home(monkeypat
 
 
 def test_a_disk_that_fills_up_mid_session_is_reported_and_the_session_stays_readable(tmp_path, monkeypatch):
-    import movecoach.recorder as recorder_module
+    import movecoach.store.recorder as recorder_module
 
     rec = Recorder(tmp_path)
     real_connect = recorder_module.connect

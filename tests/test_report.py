@@ -17,7 +17,6 @@ import pytest
 from matplotlib import image as mpimg
 
 from movecoach import cli
-from movecoach.recorder import SessionStore
 from movecoach.review.report import (
     Measure,
     Points,
@@ -28,6 +27,7 @@ from movecoach.review.report import (
 )
 from movecoach.review.swaypath import CHI2_2DOF_95, confidence_ellipse, sway_path
 from movecoach.review.synthetic import record_synthetic_history, synthetic_sway_acc
+from movecoach.store.recorder import SessionStore
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -45,7 +45,7 @@ def year(tmp_path_factory):
 def _write_report(directory: Path, out: Path) -> Path:
     """`movecoach report --out DIR` through the real CLI entry point; the HTML file's path."""
     cli_modules = cli.COMMAND_MODULES
-    cli.COMMAND_MODULES = ("movecoach.review.commands",)
+    cli.COMMAND_MODULES = ("movecoach.commands.review",)
     try:
         assert cli.main(["report", "--data-dir", str(directory), "--out", str(out)]) == 0
     finally:

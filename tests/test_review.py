@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from movecoach import cli
-from movecoach.csvio import read_csv
 from movecoach.events import Event
-from movecoach.recorder import Recorder, SessionStore, read_samples
 from movecoach.review.synthetic import record_synthetic_history
 from movecoach.review.trends import compute_trends
+from movecoach.store.csvio import read_csv
+from movecoach.store.recorder import Recorder, SessionStore, read_samples
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def year(tmp_path_factory):
 @pytest.fixture
 def mc(monkeypatch, capsys):
     """Run `movecoach ...` through the real CLI entry point; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("movecoach.review.commands",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("movecoach.commands.review",))
 
     def run(*argv: str) -> tuple[int, str, str]:
         code = cli.main([str(a) for a in argv])

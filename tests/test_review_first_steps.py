@@ -14,8 +14,8 @@ import pytest
 
 from movecoach import cli
 from movecoach.events import Event
-from movecoach.recorder import Recorder
 from movecoach.review.synthetic import record_synthetic_history
+from movecoach.store.recorder import Recorder
 
 MOVECOACH = str(Path(sys.executable).with_name("movecoach"))
 

@@ -9,7 +9,7 @@ import os
 import fake_bleak as fake  # tests/fake_bleak.py, on sys.path via conftest.py
 import pytest
 
-from movecoach import scan as scan_cmd
+from movecoach.commands import scan as scan_cmd
 from movecoach.errors import UserError
 
 

@@ -1,7 +1,7 @@
 """SetCoach: live analyzer events become rep counts, hold countdowns and cues."""
 
-from movecoach.routine import Step, single_exercise
-from movecoach.session import SetCoach
+from movecoach.coach.routine import Step, single_exercise
+from movecoach.coach.session import SetCoach
 from movecoach.signal.types import Rep, RepEvent
 
 

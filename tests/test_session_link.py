@@ -4,10 +4,10 @@ import asyncio
 import threading
 import time
 
-from movecoach.routine import single_exercise
-from movecoach.session import SessionOptions, SessionRunner
-from movecoach.step_sources import SharedSource
-from movecoach.wearable import serve_simulated
+from movecoach.coach.routine import single_exercise
+from movecoach.coach.session import SessionOptions, SessionRunner
+from movecoach.coach.step_sources import SharedSource
+from movecoach.sim.wearable import serve_simulated
 
 
 class Collect:

@@ -3,9 +3,9 @@
 import asyncio
 import contextlib
 
-from movecoach.routine import single_exercise
+from movecoach.coach.routine import single_exercise
+from movecoach.coach.session import SessionOptions, SessionRunner
 from movecoach.samples import SampleBlock
-from movecoach.session import SessionOptions, SessionRunner
 from movecoach.signal.streaming import RepAnalyzer
 from movecoach.sim import simulate
 

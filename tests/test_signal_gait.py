@@ -134,7 +134,7 @@ def ipol():
     if not (REAL / "truth.json").exists():
         pytest.skip(f"the IPOL walking recordings are not here ({REAL}); they live outside the "
                     "repository (AGPL), see ../shared/real/README.md")
-    from movecoach.csvio import read_csv
+    from movecoach.store.csvio import read_csv
 
     scores = []
     for entry in json.loads((REAL / "truth.json").read_text()):

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from movecoach.csvio import read_csv
 from movecoach.errors import UserError
-from movecoach.sim import command
+from movecoach.commands import simulate as command
+from movecoach.store.csvio import read_csv
 
 
 def run(*argv: str) -> int:

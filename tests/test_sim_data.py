@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from movecoach.csvio import read_csv
 from movecoach.sim import Conditions, simulate
+from movecoach.store.csvio import read_csv
 
 DATA = Path(__file__).parent / "data"
 FILES = sorted(DATA.glob("*.csv"))

@@ -10,15 +10,15 @@ import fake_bleak as fake  # tests/fake_bleak.py, on sys.path via conftest.py
 import numpy as np
 import pytest
 
-from movecoach import csvio
 from movecoach.errors import UserError
 from movecoach.events import KINDS
 from movecoach.firmware import framing, protocol
-from movecoach.recorder import Recorder
+from movecoach.link.source import LinkEvent, SourceUnavailable, open_source
+from movecoach.link.transport import TransportError
+from movecoach.link.transport.loop import LoopTransport
 from movecoach.samples import SampleBlock
-from movecoach.source import LinkEvent, SourceUnavailable, open_source
-from movecoach.transport import TransportError
-from movecoach.transport.loop import LoopTransport
+from movecoach.store import csvio
+from movecoach.store.recorder import Recorder
 
 
 def run(coro, timeout_s: float = 15.0):

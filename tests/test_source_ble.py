@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from movecoach.firmware import protocol
+from movecoach.link.source import LinkEvent, SourceUnavailable, open_source
 from movecoach.samples import SampleBlock
-from movecoach.source import LinkEvent, SourceUnavailable, open_source
 
 
 def run(coro, timeout_s: float = 15.0):

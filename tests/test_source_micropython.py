@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from movecoach.firmware import protocol
+from movecoach.link.source import LinkEvent, open_source
 from movecoach.samples import SampleBlock
-from movecoach.source import LinkEvent, open_source
 
 REPO = Path(__file__).resolve().parents[1]
 

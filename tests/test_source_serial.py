@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from movecoach.firmware import framing, protocol
+from movecoach.link.source import LinkEvent, SourceUnavailable, open_source
 from movecoach.samples import SampleBlock
-from movecoach.source import LinkEvent, SourceUnavailable, open_source
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs POSIX pseudo-terminals")
 

@@ -11,8 +11,8 @@ import numpy as np
 from tcp_server import LocalTcpServer  # tests/tcp_server.py
 
 from movecoach.firmware import framing, protocol
+from movecoach.link.source import LinkEvent, open_source
 from movecoach.samples import SampleBlock
-from movecoach.source import LinkEvent, open_source
 
 
 def run(coro, timeout_s: float = 15.0):

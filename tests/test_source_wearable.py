@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import numpy as np
 
 from movecoach.firmware import protocol
+from movecoach.link.source import open_source
 from movecoach.samples import SampleBlock
-from movecoach.source import open_source
-from movecoach.wearable import serve_simulated
+from movecoach.sim.wearable import serve_simulated
 
 
 def test_a_simulated_wearable_streams_its_recording_through_the_tcp_source():

@@ -11,8 +11,8 @@ from bleak.exc import BleakDBusError, BleakError
 
 from movecoach.errors import UserError
 from movecoach.firmware import protocol
-from movecoach.transport import LinkLost, TransportError, open_transport
-from movecoach.transport.ble import BleTransport, FoundDevice, scan
+from movecoach.link.transport import LinkLost, TransportError, open_transport
+from movecoach.link.transport.ble import BleTransport, FoundDevice, scan
 
 
 def run(coro, timeout_s: float = 10.0):
@@ -160,7 +160,7 @@ def test_mtu_is_requested_from_bluez_when_the_backend_offers_it():
                     or os.uname().sysname != "Linux",
                     reason="this machine may have a Bluetooth stack")
 def test_with_real_bleak_and_no_bluetooth_stack_connecting_says_so_in_one_line():
-    from movecoach.source import open_source
+    from movecoach.link.source import open_source
 
     async def main():
         async with open_source("ble://movecoach-1a2b", timeout_s=1.0):

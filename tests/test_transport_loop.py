@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from movecoach.firmware import protocol
-from movecoach.transport import LinkLost, TransportError, open_transport
+from movecoach.link.transport import LinkLost, TransportError, open_transport
 
 
 def run(coro, timeout_s: float = 5.0):

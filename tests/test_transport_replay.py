@@ -7,12 +7,12 @@ import asyncio
 import numpy as np
 import pytest
 
-from movecoach import csvio
 from movecoach.errors import UserError
-from movecoach.recorder import Recorder
+from movecoach.link.transport import open_transport
+from movecoach.link.transport.replay import block_edges
 from movecoach.samples import SampleBlock
-from movecoach.transport import open_transport
-from movecoach.transport.replay import block_edges
+from movecoach.store import csvio
+from movecoach.store.recorder import Recorder
 
 
 def run(coro, timeout_s: float = 10.0):

@@ -9,7 +9,7 @@ import select
 import pytest
 
 from movecoach.firmware import framing, protocol
-from movecoach.transport import LinkLost, TransportError, open_transport
+from movecoach.link.transport import LinkLost, TransportError, open_transport
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs POSIX pseudo-terminals")
 

@@ -8,7 +8,7 @@ import pytest
 from tcp_server import LocalTcpServer  # tests/tcp_server.py, on sys.path via conftest.py
 
 from movecoach.firmware import framing, protocol
-from movecoach.transport import LinkLost, TransportError, open_transport
+from movecoach.link.transport import LinkLost, TransportError, open_transport
 
 
 def run(coro, timeout_s: float = 10.0):

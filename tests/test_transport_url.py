@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from movecoach.errors import UserError
-from movecoach.transport import open_transport, parse_url
-from movecoach.transport.ble import BleTransport, is_address
-from movecoach.transport.loop import LoopTransport
-from movecoach.transport.replay import ReplayTransport
-from movecoach.transport.serial import SerialTransport
-from movecoach.transport.tcp import TcpTransport
+from movecoach.link.transport import open_transport, parse_url
+from movecoach.link.transport.ble import BleTransport, is_address
+from movecoach.link.transport.loop import LoopTransport
+from movecoach.link.transport.replay import ReplayTransport
+from movecoach.link.transport.serial import SerialTransport
+from movecoach.link.transport.tcp import TcpTransport
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_ble_addresses_are_told_from_names():
 
 
 def test_a_source_option_is_read_as_a_link_url_in_either_spelling(tmp_path):
-    from movecoach.step_sources import source_device_id, source_url
+    from movecoach.coach.step_sources import source_device_id, source_url
 
     rec = tmp_path / "monday.sqlite"
     rec.write_bytes(b"")

@@ -7,12 +7,12 @@ from types import SimpleNamespace
 import pytest
 
 from movecoach import words
+from movecoach.coach.routine import walk_step
+from movecoach.coach.session import walk_summary
+from movecoach.coach.timed_walk import FEET_25_M, distance_by, time_to, totals
 from movecoach.events import Event
-from movecoach.routine import walk_step
-from movecoach.session import walk_summary
 from movecoach.sinks.console import ConsoleSink
 from movecoach.sinks.speech import SpeechSink
-from movecoach.timed_walk import FEET_25_M, distance_by, time_to, totals
 
 
 def strides(n: int, *, t0: float = 10.0, time_s: float = 1.1, length_m: float = 1.3) -> list:

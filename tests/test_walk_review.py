@@ -8,8 +8,11 @@ import time
 import numpy as np
 
 from movecoach.events import Event
-from movecoach.paths import DB_NAME
-from movecoach.recorder import (
+from movecoach.review.history import history_footer, history_lines
+from movecoach.review.report import build_report
+from movecoach.review.trends import compute_trends, format_trends
+from movecoach.store.paths import DB_NAME
+from movecoach.store.recorder import (
     SCHEMA_VERSION,
     Recorder,
     SessionStore,
@@ -17,9 +20,6 @@ from movecoach.recorder import (
     migrate,
     schema_version,
 )
-from movecoach.review.history import history_footer, history_lines
-from movecoach.review.report import build_report
-from movecoach.review.trends import compute_trends, format_trends
 
 
 def walk_event(*, distance: float = 150.0, speed: float = 1.25, cadence: float = 108.0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from movecoach.cli import build_parser, main
-from movecoach.coach import routine_from_args
+from movecoach.commands.coach import routine_from_args
 from movecoach.errors import UserError
 
 
@@ -14,7 +14,7 @@ def routine(*argv: str):
     args = build_parser(command).parse_args(list(argv))
     base = None
     if command == "demo":
-        from movecoach.routine import demo_routine
+        from movecoach.coach.routine import demo_routine
 
         base = demo_routine()
     return routine_from_args(args, base=base)

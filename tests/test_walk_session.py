@@ -16,12 +16,12 @@ from test_report import CHROMIUM, MEASURE_LAYOUT, _chromium, _console_errors, _p
 from test_session_posture import Collect
 
 from movecoach.cli import main
-from movecoach.recorder import Recorder, SessionStore
+from movecoach.coach.routine import single_exercise
+from movecoach.coach.session import SessionOptions, SessionRunner
+from movecoach.coach.step_sources import SimulatedWearables
 from movecoach.review.report import write_report
-from movecoach.routine import single_exercise
-from movecoach.session import SessionOptions, SessionRunner
 from movecoach.sinks.mqtt import MqttSink
-from movecoach.step_sources import SimulatedWearables
+from movecoach.store.recorder import Recorder, SessionStore
 
 MOVECOACH = str(Path(sys.executable).with_name("movecoach"))
 SPEED = 10.0
@@ -31,7 +31,7 @@ SPEED = 10.0
 def walked(tmp_path_factory):
     """A 70-second walk from the simulated wearable, published to a real broker and recorded;
     (summary, events, MQTT messages, the simulator's truth, data dir)."""
-    from movecoach.broker import LocalBroker
+    from movecoach.sinks.broker import LocalBroker
 
     data = tmp_path_factory.mktemp("walk-data")
     with LocalBroker(workdir=tmp_path_factory.mktemp("broker")) as broker:
@@ -150,9 +150,9 @@ def test_a_walk_replayed_from_a_file_shorter_than_the_walk_ends_with_the_file(tm
 
 def test_an_exception_in_the_walk_analysis_is_counted_and_the_strides_either_side_are_kept(
         tmp_path, monkeypatch):
+    from movecoach.coach.step_sources import SharedSource
     from movecoach.signal import gait
     from movecoach.sim import save_csv, simulate
-    from movecoach.step_sources import SharedSource
 
     rec = simulate("walk", fs=104.0, seed=9, duration_s=40.0)
     csv = save_csv(rec, tmp_path / "walk.csv")

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from movecoach.decoder import Decoder, parse_packet
 from movecoach.firmware import framing, protocol
+from movecoach.link.decoder import Decoder, parse_packet
 from movecoach.samples import SampleBlock
-from movecoach.wearable import firmware_command, serve_simulated
+from movecoach.sim.wearable import firmware_command, serve_simulated
 
 FS = 104
 

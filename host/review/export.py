@@ -26,8 +26,9 @@ import numpy as np
 
 from movecoach import __version__
 from movecoach.errors import UserError
-from movecoach.paths import make_private_dir, private_file, write_private_text
-from movecoach.recorder import (
+from movecoach.signal.exercises import REP_EXERCISES
+from movecoach.store.paths import make_private_dir, private_file, write_private_text
+from movecoach.store.recorder import (
     STRIDE_FIELDS,
     SWAY_FIELDS,
     WALK_FIELDS,
@@ -37,7 +38,6 @@ from movecoach.recorder import (
     Walk,
     read_samples,
 )
-from movecoach.signal.exercises import REP_EXERCISES
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ def export_raw(store: SessionStore, session_id: int, out: str | os.PathLike, *,
     path = Path(out)
     try:
         try:
-            from movecoach.csvio import write_csv
+            from movecoach.store.csvio import write_csv
         except ImportError:  # pragma: no cover - csvio ships with movecoach
             write_csv = _write_analyze_csv
         private_file(path)  # health data: 0600 before a byte is written

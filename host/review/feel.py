@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from movecoach.recorder import FeelEntry, SessionStore
+from movecoach.store.recorder import FeelEntry, SessionStore
 
 
 def log_feel(store: SessionStore, score: int, *, note: str | None = None,

@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from movecoach.recorder import FeelEntry, Session, SessionStore, Walk
+from movecoach.store.recorder import FeelEntry, Session, SessionStore, Walk
 
 
 @dataclass(frozen=True)

@@ -37,14 +37,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from movecoach import __version__
+from movecoach.coach.timed_walk import FEET_25_M, WALK_TESTS
 from movecoach.errors import UserError
-from movecoach.paths import DEMO_SUBDIR, make_private_dir, write_private_text
-from movecoach.recorder import RepRow, Session, SessionStore, SwayTrial, Walk, read_samples
 from movecoach.review.history import markers
 from movecoach.review.swaypath import Ellipse, confidence_ellipse, sway_path
 from movecoach.review.trends import NOISE_FACTOR, WeekValue, pooled_sd
 from movecoach.review.walkpath import WalkPath, walk_path
-from movecoach.timed_walk import FEET_25_M, WALK_TESTS
+from movecoach.store.paths import DEMO_SUBDIR, make_private_dir, write_private_text
+from movecoach.store.recorder import RepRow, Session, SessionStore, SwayTrial, Walk, read_samples
 
 log = logging.getLogger(__name__)
 

@@ -20,11 +20,11 @@ import numpy as np
 from scipy import signal as sps
 
 from movecoach.events import Event
-from movecoach.recorder import Recorder
 from movecoach.review.swaypath import trial_metrics
 from movecoach.samples import SampleBlock
 from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2 as G_M_S2
 from movecoach.signal.types import SwayMetrics
+from movecoach.store.recorder import Recorder
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from movecoach.recorder import Session, SessionStore
+from movecoach.store.recorder import Session, SessionStore
 
 NOISE_FACTOR = 2.0  # flag |delta| > NOISE_FACTOR x the standard error of the difference
 BASELINE_MIN_SESSIONS = 3  # "your first week": the first week with at least this many sessions

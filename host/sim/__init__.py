@@ -39,7 +39,7 @@ _HOME = {"DISTRACTORS": "conditions", "Conditions": "conditions",
 
 
 def __getattr__(name: str):
-    """Load the simulator (scipy) on first use, so `movecoach --help` and `movecoach.sim.command` start fast."""
+    """Load the simulator (scipy) on first use, so `movecoach --help` and `movecoach.commands.simulate` start fast."""
     if name in _HOME:
         return getattr(importlib.import_module(f"movecoach.sim.{_HOME[name]}"), name)
     raise AttributeError(f"module 'movecoach.sim' has no attribute {name!r}")

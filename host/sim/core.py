@@ -316,7 +316,7 @@ def _truth(motion: Motion, cond: Conditions, seed: int, fs: float, t0: float, re
 
 def save_csv(rec: SimRecording, path: str | Path, *, significant_digits: int = 6, time_decimals: int = 6) -> Path:
     """Write rec as an analyze CSV at path and its ground truth as path.with_suffix('.json')."""
-    from movecoach.csvio import write_csv
+    from movecoach.store.csvio import write_csv
 
     path = Path(path)
     write_csv(path, rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, significant_digits=significant_digits,

@@ -50,7 +50,7 @@ from movecoach import __version__
 from movecoach.errors import UserError
 from movecoach.events import Event
 from movecoach.limits import check_port
-from movecoach.paths import make_private_dir, private_file
+from movecoach.store.paths import make_private_dir, private_file
 
 log = logging.getLogger(__name__)
 

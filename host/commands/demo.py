@@ -15,11 +15,16 @@ import argparse
 import logging
 import shlex
 
-from movecoach.broker import LocalBroker, find_mosquitto
-from movecoach.coach import add_session_arguments, check_session_arguments, routine_from_args, run
-from movecoach.paths import demo_data_dir
-from movecoach.routine import demo_routine
+from movecoach.coach.routine import demo_routine
+from movecoach.commands.coach import (
+    add_session_arguments,
+    check_session_arguments,
+    routine_from_args,
+    run,
+)
+from movecoach.sinks.broker import LocalBroker, find_mosquitto
 from movecoach.sinks.console import say
+from movecoach.store.paths import demo_data_dir
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from movecoach.errors import UserError
-from movecoach.transport import (
+from movecoach.link.transport import (
     DEFAULT_TIMEOUT_S,
     Framing,
     LinkLost,

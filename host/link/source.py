@@ -38,14 +38,14 @@ from typing import Any
 import numpy as np
 
 from movecoach.errors import UserError
-from movecoach.samples import SampleBlock
-from movecoach.transport import (
+from movecoach.link.transport import (
     DEFAULT_TIMEOUT_S,
     LinkLost,
     Transport,
     TransportError,
     open_transport,
 )
+from movecoach.samples import SampleBlock
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class SourceStats:
     blocks: int = 0
     samples: int = 0
     decoder_errors: int = 0  # chunks the decoder failed on (logged, skipped)
-    decoder: Any = None  # movecoach.decoder.DecoderStats (None for replay)
+    decoder: Any = None  # movecoach.link.decoder.DecoderStats (None for replay)
     events: list[LinkEvent] = field(default_factory=list)
 
 
@@ -109,7 +109,7 @@ class Source:
     noticed). Until the first data after a connect it is at least ``timeout_s``. Not applied
     to replays, nor after the caller sent "stop".
     start_streaming: send the "start" command after each connect.
-    decoder: a ``movecoach.decoder.Decoder`` (a fresh one by default).
+    decoder: a ``movecoach.link.decoder.Decoder`` (a fresh one by default).
     """
 
     def __init__(
@@ -140,7 +140,7 @@ class Source:
         self.stall_timeout_s = None if transport.framing == "samples" else stall_timeout_s
         self.start_streaming = start_streaming and transport.framing != "samples"
         if decoder is None and transport.framing != "samples":
-            from movecoach.decoder import Decoder
+            from movecoach.link.decoder import Decoder
 
             decoder = Decoder()
         self.decoder = decoder

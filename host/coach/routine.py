@@ -3,7 +3,7 @@
 The default daily routine follows the home programme our users are given: seated marches,
 wall slides with a 10-15 s hold, heel-toe raises alternating 10 each with a 2 s hold on the toes,
 1-2 sets with rest between, a 30 s standing balance (sway) trial, then a short walk (2 minutes).
-The walk can instead be one of the timed tests a therapist asks for (movecoach.timed_walk:
+The walk can instead be one of the timed tests a therapist asks for (movecoach.coach.timed_walk:
 ``25ft``, ``2min``).
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from movecoach.coach.timed_walk import WALK_TESTS, walk_test
 from movecoach.errors import UserError
 from movecoach.signal.exercises import EXERCISES, REGISTRY, ROUTINE_EXERCISES, get
-from movecoach.timed_walk import WALK_TESTS, walk_test
 
 
 def plural(n: int, nouns: tuple[str, str]) -> str:
@@ -47,7 +47,7 @@ class Step:
     None means "until the source ends or the person stops". hold_s: hold target in seconds for
     the kinds in hold_kinds (None: no hold). rest_s: rest between sets. duration_s: length of a
     balance trial or a walk (a timed distance test: the most it may take). test: a walk that is
-    a timed test (movecoach.timed_walk.WALK_TESTS: '25ft', '2min'), None for a plain walk.
+    a timed test (movecoach.coach.timed_walk.WALK_TESTS: '25ft', '2min'), None for a plain walk.
     """
 
     exercise: str

@@ -21,7 +21,7 @@ Use (bleak style: ``async with`` connects and disconnects)::
 (serial, TCP), ``"packet"`` one raw packet per chunk (one BLE notification), ``"samples"``
 ready-made :class:`movecoach.samples.SampleBlock` objects (replay). ``chunks()`` ends normally
 only when the data ends (a recording's last sample); a dropped link raises :class:`LinkLost`.
-Reconnecting is the caller's business (see :mod:`movecoach.source`): a closed transport can be
+Reconnecting is the caller's business (see :mod:`movecoach.link.source`): a closed transport can be
 opened again.
 
 Only ``ble.py`` imports bleak and only ``serial.py`` imports pyserial, both lazily, so the other
@@ -47,11 +47,11 @@ Framing = Literal["stream", "packet", "samples"]
 
 # scheme -> "module:Class" (imported on first use so bleak/pyserial load only when needed)
 BACKENDS: dict[str, str] = {
-    "ble": "movecoach.transport.ble:BleTransport",
-    "serial": "movecoach.transport.serial:SerialTransport",
-    "tcp": "movecoach.transport.tcp:TcpTransport",
-    "replay": "movecoach.transport.replay:ReplayTransport",
-    "loop": "movecoach.transport.loop:LoopTransport",
+    "ble": "movecoach.link.transport.ble:BleTransport",
+    "serial": "movecoach.link.transport.serial:SerialTransport",
+    "tcp": "movecoach.link.transport.tcp:TcpTransport",
+    "replay": "movecoach.link.transport.replay:ReplayTransport",
+    "loop": "movecoach.link.transport.loop:LoopTransport",
 }
 
 DEFAULT_TIMEOUT_S = 10.0

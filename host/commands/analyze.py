@@ -31,9 +31,10 @@ import sys
 
 import numpy as np
 
-from movecoach import csvio, units
+from movecoach import units
 from movecoach.errors import UserError
 from movecoach.signal.exercises import EXERCISES, get
+from movecoach.store import csvio
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """`movecoach coach`: a guided session with live counts, speech, MQTT and a crash-safe recording.
 
 The pieces are built here from the command line (source, sinks, recorder) and handed to
-`movecoach.session.SessionRunner`; `movecoach demo` reuses `add_session_arguments` and `run`.
+`movecoach.coach.session.SessionRunner`; `movecoach demo` reuses `add_session_arguments` and `run`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from movecoach.errors import UserError
-from movecoach.events import Sink
-from movecoach.routine import (
+from movecoach.coach.routine import (
     REPS_HELP,
     Routine,
     customized,
@@ -27,8 +25,10 @@ from movecoach.routine import (
     reps_counted,
     single_exercise,
 )
+from movecoach.coach.timed_walk import WALK_TESTS
+from movecoach.errors import UserError
+from movecoach.events import Sink
 from movecoach.signal.exercises import EXERCISES, REGISTRY
-from movecoach.timed_walk import WALK_TESTS
 
 log = logging.getLogger(__name__)
 
@@ -263,10 +263,10 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
     status: 0 for a complete session, 1 when it ended early, 130 on Ctrl-C.
     """
     # Imported here, not at the top: `movecoach --help` and the review commands stay fast.
-    from movecoach.paths import data_dir
-    from movecoach.recorder import Recorder
+    from movecoach.coach.step_sources import open_step_source, source_device_id
     from movecoach.sinks.console import ConsoleSink, say
-    from movecoach.step_sources import open_step_source, source_device_id
+    from movecoach.store.paths import data_dir
+    from movecoach.store.recorder import Recorder
 
     if args.feel is not None and not 1 <= args.feel <= 10:
         raise UserError(f"--feel must be 1-10, got {args.feel}")
@@ -332,7 +332,7 @@ def _terminate_like_ctrl_c():
 async def _connect_and_run(args: argparse.Namespace, routine: Routine, source, sinks: list[Sink],
                            recorder, started: list, *, device_id: str, ask_feel) -> dict:
     from movecoach import words
-    from movecoach.session import SessionOptions, SessionRunner
+    from movecoach.coach.session import SessionOptions, SessionRunner
 
     try:
         connect = getattr(source, "connect", None)

@@ -2,8 +2,8 @@
 
 Recordings:
 
-- the analyze CSV (``t,ax,ay,az,gx,gy,gz``; read by ``movecoach.csvio.read_csv``);
-- the coach's SQLite recordings (``movecoach.recorder.read_samples``): a ``.sqlite`` file or a
+- the analyze CSV (``t,ax,ay,az,gx,gy,gz``; read by ``movecoach.store.csvio.read_csv``);
+- the coach's SQLite recordings (``movecoach.store.recorder.read_samples``): a ``.sqlite`` file or a
   data directory, ``?session=ID`` (default: the latest session) and optionally ``&step=N``.
 
 ``?speed=1`` (default) replays in real time, ``speed=10`` ten times faster, ``speed=0`` as fast
@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 
 from movecoach.errors import UserError
+from movecoach.link.transport import DEFAULT_TIMEOUT_S, SourceURL, Transport
 from movecoach.samples import SampleBlock
-from movecoach.transport import DEFAULT_TIMEOUT_S, SourceURL, Transport
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,10 @@ def load_recording(path: str | Path, *, session: int | None = None,
         with p.open("rb") as f:
             is_sqlite = f.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
     if is_sqlite:
-        from movecoach import recorder
+        from movecoach.store import recorder
 
         if session is None:
-            from movecoach.recorder import SessionStore
+            from movecoach.store.recorder import SessionStore
 
             with SessionStore(p) as store:
                 sessions = store.sessions()
@@ -89,7 +89,7 @@ def load_recording(path: str | Path, *, session: int | None = None,
             what = f"session {session}" + ("" if step is None else f" step {step}")
             raise UserError(f"replay: {what} in {p} has no samples")
         return block
-    from movecoach.csvio import read_csv
+    from movecoach.store.csvio import read_csv
 
     rec = read_csv(p, check_units=True)  # a gyro in deg/s would count nothing, silently
     return SampleBlock(np.asarray(rec.t_s, dtype=np.float64),

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from movecoach.errors import UserError
-from movecoach.transport import (
+from movecoach.link.transport import (
     DEFAULT_TIMEOUT_S,
     LinkLost,
     SourceURL,

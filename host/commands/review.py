@@ -9,9 +9,9 @@ import webbrowser
 from pathlib import Path
 
 from movecoach.errors import UserError
-from movecoach.paths import data_dir, demo_data_dir
-from movecoach.recorder import SessionStore
 from movecoach.signal.exercises import EXERCISES
+from movecoach.store.paths import data_dir, demo_data_dir
+from movecoach.store.recorder import SessionStore
 
 
 def parse_day(text: str) -> str:

@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from movecoach.coach.routine import Step
 from movecoach.errors import UserError
-from movecoach.routine import Step
-from movecoach.transport import SourceURL, parse_url
+from movecoach.link.transport import SourceURL, parse_url
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def open_step_source(spec: str, *, speed: float = 1.0, seed: int | None = None) 
 # target, spoken within ~0.3 s, and a person reacts to it in another ~0.3 s.
 HOLD_PAST_DONE_S = 0.6
 # A simulated walk goes on this long past the step's end: the coach says "stop" at the end and
-# reads on for the stride under way (movecoach.session.WALK_SETTLE_S, 2 s) before it stops.
+# reads on for the stride under way (movecoach.coach.session.WALK_SETTLE_S, 2 s) before it stops.
 SIM_WALK_PAST_END_S = 5.0
 # A simulated 25-foot walk: long enough to cover 7.62 m at the slowest simulated pace with a
 # standing start (the coach ends the step when the distance is reached).
@@ -96,8 +96,8 @@ class SimulatedWearables:
 
     @contextlib.asynccontextmanager
     async def open(self, step: Step, set_index: int) -> AsyncIterator[Any]:
-        from movecoach.source import open_source
-        from movecoach.wearable import serve_simulated
+        from movecoach.link.source import open_source
+        from movecoach.sim.wearable import serve_simulated
 
         self._count += 1
         seed = (self.seed if self.seed is not None else 0) * 1000 + self._count
@@ -136,7 +136,7 @@ class SharedSource:
         """Open the link now (before the session starts): a wearable that is not there is an
         error before anything is recorded. Later calls do nothing."""
         if self._samples is None:
-            from movecoach.source import open_source
+            from movecoach.link.source import open_source
 
             self._samples = await self._stack.enter_async_context(open_source(self.url))
 

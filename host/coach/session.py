@@ -19,17 +19,17 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from movecoach.coach.routine import Routine, Step
+from movecoach.coach.timed_walk import distance_by, time_to, totals, trials_mean
 from movecoach.events import Event, Sink
-from movecoach.routine import Routine, Step
 from movecoach.samples import SampleBlock
 from movecoach.signal.exercises import KIND_NOUNS, get
 from movecoach.signal.streaming import RepAnalyzer, SwayAnalyzer
 from movecoach.signal.types import RepEvent
-from movecoach.timed_walk import distance_by, time_to, totals, trials_mean
 from movecoach.units import UnitCheck
 
 if TYPE_CHECKING:
-    from movecoach.source import LinkEvent
+    from movecoach.link.source import LinkEvent
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class SetCoach:
 
 class SampleSource(Protocol):
     """Gives, per step and set, an async iterator of `SampleBlock`s and, between them,
-    `movecoach.source.LinkEvent`s (the link lost / restored)."""
+    `movecoach.link.source.LinkEvent`s (the link lost / restored)."""
 
     def open(self, step: Step, set_index: int) -> contextlib.AbstractAsyncContextManager[
             AsyncIterator[SampleBlock | LinkEvent]]: ...

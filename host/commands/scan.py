@@ -16,7 +16,7 @@ import json
 import sys
 from typing import Any
 
-from movecoach.transport.ble import DEFAULT_SCAN_S, FoundDevice, scan
+from movecoach.link.transport.ble import DEFAULT_SCAN_S, FoundDevice, scan
 
 
 def signal_word(rssi_dbm: int) -> str:

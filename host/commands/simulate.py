@@ -7,9 +7,9 @@ import dataclasses
 import logging
 from pathlib import Path
 
+from movecoach.coach.routine import REPS_HELP
 from movecoach.errors import UserError
 from movecoach.limits import HOLD_S, SWAY_DURATION_S, check_seconds
-from movecoach.routine import REPS_HELP
 from movecoach.signal.exercises import EXERCISES
 
 log = logging.getLogger(__name__)

@@ -39,10 +39,10 @@ import numpy as np
 
 from movecoach.errors import UserError
 from movecoach.events import Event
-from movecoach.paths import db_path, make_private_dir, private_file
 from movecoach.samples import SampleBlock
 from movecoach.signal.exercises import REGISTRY
 from movecoach.signal.types import SwayMetrics
+from movecoach.store.paths import db_path, make_private_dir, private_file
 
 log = logging.getLogger(__name__)
 
@@ -855,7 +855,7 @@ class Session:
     def test_score(self, name: str) -> float | None:
         """A timed distance test's score (the 25-foot walk's time, s): the mean over its trials
         completed in this session, None when none was."""
-        from movecoach.timed_walk import trials_mean
+        from movecoach.coach.timed_walk import trials_mean
 
         return trials_mean([w.test_time_s for w in self.walks if w.test == name and w.test_done])
 
