@@ -58,6 +58,13 @@ LEAD_IN_S = 1.5
 # March: a lift starts at most this long after the thigh was last held (a seated thigh rests on
 # the seat before a lift; a walking thigh never stops).
 LIFT_LEAD_S = 1.0
+# Where the posture stage cannot tell seated from standing (a thigh sensor on the side, before
+# any clue), a lift's return is watched this long (instead of after_max_s) before it counts: a
+# seated thigh lies on the seat or rises again the same way (the next lift), the first stride of
+# a walk from standing goes on through rest into hip extension during its stance, 0.3-0.6 s after
+# the foot lands (simulated hard sets 4200-4299: 7 of march's 9 misses were such a stride). The
+# count is said that much later in that case only.
+AFTER_UNKNOWN_S = 0.6
 # Held this close to the rest (but beyond arm_deg) for rest_settle_s after a movement, the person
 # has settled back a little differently (a seated thigh shifted on the seat): that is the rest
 # now. (Not for a foot, RepRules.resettle: on a floor it lands where it was; held 5-12 deg off, it
@@ -176,6 +183,7 @@ class Excursion:
         self.reversal_deg = 0.0
         self.rising = False
         self.low_deg = math.inf  # lowest angle since the return
+        self.quiet_after_t = -math.inf  # the last quiet moment since the return
         self.doubt = False
         self.prev_deg = 0.0
         self.kind_live = kinds[0]
@@ -286,6 +294,7 @@ class Segmenter:
         self._n_dwell = int(round(r.dwell_s * self.fs))
         self._n_after_min = int(round(r.after_min_s * self.fs))
         self._n_after_max = max(self._n_after_min, int(round(r.after_max_s * self.fs)))
+        self._n_after_unknown = max(self._n_after_max, int(round(AFTER_UNKNOWN_S * self.fs)))
         self._lift_lead_s = LIFT_LEAD_S if not r.chain else math.inf
         self._rest_drift_k = self.dt / REST_DRIFT_TAU_S
 
@@ -452,9 +461,11 @@ class Segmenter:
         res = self._advance(exc, t, g, ang, doubt, on_gyro, off, events=out)
         if res in ("rep", "drop") and exc.started and not self._posture_ok(self._start_posture(exc)):
             self.wrong_posture_moves_ += 1
+        if exc.ending and steady_s >= QUIET_S:
+            exc.quiet_after_t = t
         if res == "rep":
             out.extend(self._finish(exc, t, ang))
-            self._idle_after_rep()
+            self._idle_after_rep(exc)
             return out
         if res == "abort":  # it never reached min_amplitude_deg: a wobble at rest, not a movement
             self._exc = self._sec = self._cand = None
@@ -517,9 +528,13 @@ class Segmenter:
                 exc.spoiled = why
                 log.info("excursion ending at t=%.2f s not counted: %s", t, why)
                 return "drop"
-            if exc.rising or (exc.end_n >= self._n_after_min and (
-                ang < max(1.0, 0.1 * exc.peak_deg) or exc.end_n >= self._n_after_max
-            )):
+            if exc.rising and (r.chain or exc.reversal_deg <= 0.0):
+                return "rep"  # the next movement began (for march: the same way, the next lift)
+            if self.classify is not None and exc.posture == UNKNOWN and not r.chain:
+                if exc.end_n >= self._n_after_unknown:
+                    return "rep"
+            elif exc.end_n >= self._n_after_min and (
+                    ang < max(1.0, 0.1 * exc.peak_deg) or exc.end_n >= self._n_after_max):
                 return "rep"
             exc.prev_deg = ang
             return ""
@@ -621,18 +636,22 @@ class Segmenter:
         exc = self._exc
         if self._state == _AWAY and exc is not None and exc.ending and not exc.spoiled:
             out = self._finish(exc, exc.t[-1], exc.prev_deg)
-            self._idle_after_rep()
+            self._idle_after_rep(exc)
             return out
         return []
 
-    def _idle_after_rep(self) -> None:
+    def _idle_after_rep(self, exc: Excursion) -> None:
         """Back at rest after an excursion that ended as a rep (counted or not)."""
         self._exc = self._sec = self._cand = None
         self._state = _IDLE
         self._lead.clear()
+        # the next rep leads in from where this one came back to rest
+        self._lead.extend(zip(exc.t[-exc.end_n:], exc.g[-exc.end_n:], strict=True))
         if not self.r.chain:
-            self._quiet_t = -math.inf  # the next rep must start from a new quiet spell
-            self._near_n = 0  # ... after dwelling at rest again
+            # the next rep must start from a new quiet spell, after dwelling at rest again: only
+            # what the look past this one's return saw counts
+            self._quiet_t = exc.quiet_after_t
+            self._near_n = min(self._near_n, exc.end_n)
 
     def finish(self) -> list[RepEvent]:
         """End of stream: finish a rep that is already back near rest (after-look cut short)."""

@@ -208,7 +208,7 @@ def test_a_deep_wall_slide_reads_level_but_back_up_it_is_standing_again():
 
 def _exc(**kw) -> SimpleNamespace:
     base = dict(max_accel_off_deg=5.0, turn_deg=0.0, swings=1, seen_peak_deg=25.0, peak_deg=25.0,
-                away_s=1.5, reversal_deg=0.0, rising=False, doubt=False)
+                away_s=1.5, reversal_deg=0.0, rising=False, doubt=False, posture="seated")
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -237,6 +237,15 @@ def test_a_thigh_swinging_on_past_rest_made_a_stride_unless_a_gap_leaves_it_in_d
     r = get("march").rules
     assert "stride" in swung_through_rest(_exc(reversal_deg=9.0), r)
     assert swung_through_rest(_exc(reversal_deg=9.0, doubt=True), r) == ""
+
+
+def test_where_seated_and_standing_cannot_be_told_apart_a_smaller_swing_past_rest_is_a_stride():
+    r = get("march").rules
+    # a seated thigh can bounce 4 deg past its rest as it lands on the seat...
+    assert swung_through_rest(_exc(reversal_deg=4.0, posture="seated"), r) == ""
+    # ... but with no clue to the posture 4 deg past rest is the hip extension of a first stride
+    assert "stride" in swung_through_rest(_exc(reversal_deg=4.0, posture="unknown"), r)
+    assert swung_through_rest(_exc(reversal_deg=1.5, posture="unknown"), r) == ""
 
 
 # -- segmentation ------------------------------------------------------------------------------

@@ -24,6 +24,10 @@ EXERCISE = Exercise(
         after_min_s=0.2,
         chain=False,
         same_way_as_sitting=True,
+        # a lift turns the thigh about vertical by at most 11 deg (simulated: ~1000 lifts of hard
+        # sets 4200-4299, wobble, side, rhythmic 4000-4009); turning round on the spot while
+        # standing turns it 90-180 deg (hard 4237: 150 deg, a 12 deg excursion counted before)
+        max_turn_deg=30.0,
     ),
     placement=("Sit on a firm chair. Strap the sensor on your right thigh, halfway between hip "
                "and knee; anywhere round the thigh and any way up is fine."),
