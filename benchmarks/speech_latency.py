@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from movecoach.events import Event
+from movecoach.events import from_dict
 from movecoach.sinks.speech import SpeechSink
 
 
@@ -36,7 +36,7 @@ def main() -> int:
         for n in range(1, args.reps + 1):
             time.sleep(max(0.0, start + (n - 1) * args.interval - time.monotonic()))
             t_s = time.time()
-            sink.handle(Event("rep", t_s, {"session_id": "bench", "device_id": "bench",
+            sink.handle(from_dict("rep", t_s, {"session_id": "bench", "device_id": "bench",
                                            "exercise": "heel-toe", "kind": "heel_raise",
                                            "count": n, "set": 1, "t_end": t_s}))
         sink.close()

@@ -219,17 +219,18 @@ class Walk(Event):
     test: str | None = None
     trial: int = 1
     trials: int = 1
-    duration_s: float | None
-    walking_s: float | None
-    distance_m: float | None
-    speed_m_s: float | None
-    cadence_spm: float | None
-    strides: int
-    stride_time_s: float | None
-    stride_time_cv: float | None
-    stance_frac: float | None
-    stride_length_m: float | None
-    turns: int
+    # None where there was nothing to measure (no strides; a CV needs a few)
+    duration_s: float | None = None
+    walking_s: float | None = None
+    distance_m: float | None = None
+    speed_m_s: float | None = None
+    cadence_spm: float | None = None
+    strides: int = 0
+    stride_time_s: float | None = None
+    stride_time_cv: float | None = None
+    stance_frac: float | None = None
+    stride_length_m: float | None = None
+    turns: int = 0
     test_time_s: float | None = None
     test_distance_m: float | None = None
     test_done: bool | None = None
