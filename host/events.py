@@ -312,9 +312,8 @@ def to_dict(event: Event) -> dict:
     doc = {k: getattr(event, k) for k in _IDS}
     for name, f in wire_fields(type(event)).items():
         value = getattr(event, f.name)
-        if f.metadata.get("optional") and (
-                value is None or getattr(event, f.metadata.get("with", f.name)) is None):
-            continue
+        if f.metadata.get("optional") and getattr(event, f.metadata.get("with", f.name)) is None:
+            continue  # unset (or, "with" another field, that one is)
         doc[name] = value
     return {k: _jsonable(v) for k, v in doc.items()}
 
