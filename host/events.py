@@ -93,20 +93,25 @@ class Countdown(Event):
 
 
 @_frozen
-class RepStart(Event):
-    kind: ClassVar[str] = "rep_start"
+class RepMoment(Event):
+    """The common part of the events of one rep: its exercise and its kind (``heel_raise``,
+    ``toe_raise``, ``lift``, ``slide``; ``kind`` on the wire)."""
+
     exercise: str
     rep_kind: str = _wire("kind")
+
+
+@_frozen
+class RepStart(RepMoment):
+    kind: ClassVar[str] = "rep_start"
     set: int
 
 
 @_frozen
-class Rep(Event):
+class Rep(RepMoment):
     """A finished repetition. count: reps so far in the set, all kinds together, this one too."""
 
     kind: ClassVar[str] = "rep"
-    exercise: str
-    rep_kind: str = _wire("kind")
     count: int
     target_reps: int | None = None
     set: int
@@ -122,28 +127,26 @@ class Rep(Event):
 
 
 @_frozen
-class HoldStart(Event):
+class HoldStart(RepMoment):
+    """The rep numbered count is held: target_s to go."""
+
     kind: ClassVar[str] = "hold_start"
-    exercise: str
-    rep_kind: str = _wire("kind")
     target_s: float
     count: int
 
 
 @_frozen
-class HoldTick(Event):
+class HoldTick(RepMoment):
+    """Sent when the whole seconds remaining change."""
+
     kind: ClassVar[str] = "hold_tick"
-    exercise: str
-    rep_kind: str = _wire("kind")
     held_s: float
     remaining_s: float
 
 
 @_frozen
-class HoldDone(Event):
+class HoldDone(RepMoment):
     kind: ClassVar[str] = "hold_done"
-    exercise: str
-    rep_kind: str = _wire("kind")
     held_s: float
     target_s: float
 
@@ -187,12 +190,19 @@ class Sway(Event):
 
 
 @_frozen
-class WalkProgress(Event):
+class WalkMoment(Event):
+    """The common part of a walk's events: the exercise (``walk``) and, for a timed test, which
+    (``25ft``, ``2min``; None for a plain walk)."""
+
+    exercise: str
+    test: str | None = None
+
+
+@_frozen
+class WalkProgress(WalkMoment):
     """One stride completed (stride: t_start, t_end, time_s, length_m, stance_s, swing_s, turn_deg)."""
 
     kind: ClassVar[str] = "walk_progress"
-    exercise: str
-    test: str | None = None
     strides: int
     distance_m: float | None
     elapsed_s: float | None
@@ -200,23 +210,19 @@ class WalkProgress(Event):
 
 
 @_frozen
-class WalkMinute(Event):
+class WalkMinute(WalkMoment):
     kind: ClassVar[str] = "walk_minute"
-    exercise: str
-    test: str | None = None
     minute: int
     distance_m: float | None
     strides: int
 
 
 @_frozen
-class Walk(Event):
+class Walk(WalkMoment):
     """A walk's result: totals, the timed test's result, its bouts and (recorded, not published)
     its strides; after the last trial of a test done several times, trial_times_s and test_mean_s."""
 
     kind: ClassVar[str] = "walk"
-    exercise: str
-    test: str | None = None
     trial: int = 1
     trials: int = 1
     # None where there was nothing to measure (no strides; a CV needs a few)

@@ -29,26 +29,8 @@ import time
 from collections.abc import Iterator
 from typing import TextIO
 
+from movecoach import events as ev
 from movecoach import words
-from movecoach.events import (
-    Countdown,
-    Cue,
-    Event,
-    HoldDone,
-    HoldStart,
-    HoldTick,
-    Link,
-    Rep,
-    Rest,
-    SessionEnd,
-    SessionStart,
-    SetComplete,
-    StepStart,
-    Sway,
-    Walk,
-    WalkMinute,
-    WalkProgress,
-)
 
 log_time_format = "%H:%M:%S"
 _CLEAR = "\r\x1b[2K"
@@ -127,7 +109,7 @@ class ConsoleSink:
             self._voice_at = time.monotonic()
             self._redraw()
 
-    def handle(self, event: Event) -> None:
+    def handle(self, event: ev.Event) -> None:
         with self._lock:
             lines = self._lines_for(event)
             for line in lines:
@@ -173,12 +155,12 @@ class ConsoleSink:
 
     # -- what each event shows ------------------------------------------------------------------
 
-    def _lines_for(self, e: Event) -> list[str]:
+    def _lines_for(self, e: ev.Event) -> list[str]:
         d = e.data  # the words are written from the message's fields (as review reads them too)
-        if isinstance(e, SessionStart):
+        if isinstance(e, ev.SessionStart):
             self._explained.clear()
             return [words.session_intro(d)]
-        if isinstance(e, StepStart):
+        if isinstance(e, ev.StepStart):
             self._exercise = e.exercise
             self._target = e.target_reps
             self._count = 0
@@ -191,7 +173,7 @@ class ConsoleSink:
             self._set = (e.set, e.sets) if e.set and e.sets else None
             blank = [""] if self.tty else []  # on a terminal, a gap before each exercise
             return [*blank, words.step_header(d), INDENT + words.get_ready(d)]
-        if isinstance(e, Countdown):
+        if isinstance(e, ev.Countdown):
             seconds = int(e.seconds or 0)
             self._countdown.append(words.countdown_words(seconds))
             if seconds > 0:
@@ -199,7 +181,7 @@ class ConsoleSink:
             text = "Starting in " + ", ".join(self._countdown)
             self._countdown = []
             return [INDENT + text]
-        if isinstance(e, Rep):
+        if isinstance(e, ev.Rep):
             self._count = e.count
             self._hold = self._voice = ""
             self._holding = False
@@ -207,33 +189,33 @@ class ConsoleSink:
             explain = exercise not in self._explained  # what the angle means: once per exercise
             self._explained.add(exercise)
             return [INDENT + words.rep_text(d, e.target_reps or self._target, explain=explain)]
-        if isinstance(e, HoldStart):
+        if isinstance(e, ev.HoldStart):
             self._holding = True
             self._hold = f"holding 0.0 of {e.target_s:g} s"
-        elif isinstance(e, HoldTick):
+        elif isinstance(e, ev.HoldTick):
             held, remaining = e.held_s or 0.0, e.remaining_s or 0.0
             self._hold = f"holding {held:.1f} of {held + remaining:g} s"
-        elif isinstance(e, HoldDone):
+        elif isinstance(e, ev.HoldDone):
             self._hold = f"held {e.target_s:g} s: done"
-        elif isinstance(e, Cue) and e.text:
+        elif isinstance(e, ev.Cue) and e.text:
             return [INDENT + e.text]
-        elif isinstance(e, SetComplete):
+        elif isinstance(e, ev.SetComplete):
             return [INDENT + words.set_done(d)]
-        elif isinstance(e, Rest):
+        elif isinstance(e, ev.Rest):
             if e.walk_back or e.seconds > 0:
                 return [INDENT + words.rest_words(d)]
-        elif isinstance(e, Sway):
+        elif isinstance(e, ev.Sway):
             return [INDENT + words.sway_text(e.metrics or {})]
-        elif isinstance(e, WalkProgress):
+        elif isinstance(e, ev.WalkProgress):
             if e.distance_m is not None:
                 self._distance_m = float(e.distance_m)
-        elif isinstance(e, WalkMinute):
+        elif isinstance(e, ev.WalkMinute):
             return [INDENT + words.walk_minute_words(d)]
-        elif isinstance(e, Walk):
+        elif isinstance(e, ev.Walk):
             return [INDENT + words.walk_text(d)]
-        elif isinstance(e, Link):
+        elif isinstance(e, ev.Link):
             return [INDENT + _link_text(e)]
-        elif isinstance(e, SessionEnd):
+        elif isinstance(e, ev.SessionEnd):
             summary = e.summary or {}
             self._exercise = None
             self._count = None
@@ -320,7 +302,7 @@ def _clock(seconds: float) -> str:
     return f"{m}:{s:02d}"
 
 
-def _link_text(e: Link) -> str:
+def _link_text(e: ev.Link) -> str:
     state = str(e.state or "").lower()
     if state in ("lost", "down", "disconnected", "stalled"):
         return "Lost the sensor's signal: keep going, it reconnects by itself."

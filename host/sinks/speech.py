@@ -40,23 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from movecoach import children, words
+from movecoach import events as ev
 from movecoach.errors import UserError
-from movecoach.events import (
-    Countdown,
-    Cue,
-    Event,
-    HoldDone,
-    HoldStart,
-    HoldTick,
-    Link,
-    Rep,
-    Rest,
-    SessionEnd,
-    SetComplete,
-    StepStart,
-    Walk,
-    WalkMinute,
-)
 
 log = logging.getLogger(__name__)
 
@@ -154,26 +139,26 @@ class SpeechSink:
 
     # -- public API ---------------------------------------------------------------------------
 
-    def handle(self, event: Event) -> None:
+    def handle(self, event: ev.Event) -> None:
         """File the phrase for ``event`` (if any) and return at once."""
         if not self.enabled or self._closing:
             return
         k = event.kind
         with self._cv:
-            if isinstance(event, Rep):
+            if isinstance(event, ev.Rep):
                 self._countdown = None
                 self._last_countdown = None
                 self._count = self._utter(number_words(event.count), k, _rep_ref_time(event))
-            elif isinstance(event, HoldStart):
+            elif isinstance(event, ev.HoldStart):
                 self._count_down_from(event.target_s, event.t_s)
                 self._countdown = self._utter("hold", k, event.t_s)
-            elif isinstance(event, HoldTick):
+            elif isinstance(event, ev.HoldTick):
                 self._tick(event.remaining_s, event)
-            elif isinstance(event, HoldDone):
+            elif isinstance(event, ev.HoldDone):
                 self._countdown = None
                 self._last_countdown = None
                 self._fifo.append(self._utter("done", k, event.t_s))
-            elif isinstance(event, Countdown):
+            elif isinstance(event, ev.Countdown):
                 seconds = event.seconds
                 self._fifo.append(self._utter(number_words(seconds) if seconds else "go", k, event.t_s))
             else:
@@ -227,7 +212,7 @@ class SpeechSink:
         n = math.ceil(target_s) if isinstance(target_s, int | float) else None
         self._last_countdown = (n, t_s)
 
-    def _tick(self, remaining_s, event: Event) -> None:
+    def _tick(self, remaining_s, event: ev.Event) -> None:
         if not isinstance(remaining_s, int | float) or remaining_s <= 0:
             return
         n = math.ceil(remaining_s - 1e-6)
@@ -239,23 +224,23 @@ class SpeechSink:
         self._last_countdown = (n, event.t_s)
         self._countdown = self._utter(number_words(n), event.kind, event.t_s)
 
-    def _announcement(self, event: Event) -> str | None:
+    def _announcement(self, event: ev.Event) -> str | None:
         d = event.data  # the words are written from the message's fields
-        if isinstance(event, Cue):
+        if isinstance(event, ev.Cue):
             return event.text or None
-        if isinstance(event, SetComplete):
+        if isinstance(event, ev.SetComplete):
             return "set complete"
-        if isinstance(event, StepStart):
+        if isinstance(event, ev.StepStart):
             return step_sentence(d)
-        if isinstance(event, Rest):
+        if isinstance(event, ev.Rest):
             return words.rest_words(d)
-        if isinstance(event, WalkMinute):
+        if isinstance(event, ev.WalkMinute):
             return words.walk_minute_words(d)
-        if isinstance(event, Walk):
+        if isinstance(event, ev.Walk):
             return words.walk_text(d)
-        if isinstance(event, SessionEnd):
+        if isinstance(event, ev.SessionEnd):
             return words.summary_sentence(event.summary, event.complete)
-        if isinstance(event, Link):
+        if isinstance(event, ev.Link):
             state = str(event.state or "").lower()
             if state in ("lost", "down", "disconnected", "stalled"):
                 return "sensor connection lost"
@@ -405,7 +390,7 @@ def check_voice(voice: str, engine: str = "espeak-ng") -> None:
         raise UserError(f"speech voice {voice!r} not found; list them with: {engine} --voices")
 
 
-def _rep_ref_time(event: Rep) -> float:
+def _rep_ref_time(event: ev.Rep) -> float:
     """When the rep ended on the host clock: ``t_end_host_s`` (the runner maps the sensor clock),
     else ``t_end_s`` if it is host time (close to the event time), else the event's ``t_s``."""
     for t in (event.t_end_host_s, event.t_end_s):
