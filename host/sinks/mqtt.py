@@ -509,7 +509,8 @@ class MqttSink:
         """The JSON document published for ``event`` (takes the next seq)."""
         doc = {"v": SCHEMA_VERSION, "type": event.kind, "ts": round(event.t_s, 3), "seq": self._next_seq()}
         data = to_dict(event)
-        data.setdefault("device_id", self.device_id)
+        if data.get("device_id") is None:  # an event made without one is this wearable's
+            data["device_id"] = self.device_id
         if event.kind == "rep":
             sid = str(data.get("session_id"))
             self._session_reps[sid] = self._session_reps.get(sid, 0) + 1
