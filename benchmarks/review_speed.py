@@ -44,7 +44,7 @@ def bench_recording(directory: Path, minutes: float = 30.0, block_n: int = 8) ->
             sess.add_samples(SampleBlock(t[sl], acc[sl], gyr[sl], FS, 1.7e9 + t[sl]), step=0)
             if k % int(3 * FS) < block_n:
                 sess.handle(from_dict("rep", time.time(), {"exercise": "march", "kind": "lift", "count": k,
-                                                       "set": 1, "amplitude_deg": 30.0}))
+                                                           "set": 1, "amplitude_deg": 30.0}))
             latencies.append(time.perf_counter() - c0)
         enqueue_s = time.perf_counter() - t0
         sess.finish()

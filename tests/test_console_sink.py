@@ -15,25 +15,25 @@ T0 = time.mktime((2026, 3, 2, 9, 30, 0, 0, 0, -1))
 def session_events() -> list[Event]:
     return [
         from_dict("session_start", T0, {**IDS, "routine": "daily", "steps": ["heel-toe", "sway"],
-                                    "source": "ble:movecoach-1a2b"}),
+                                        "source": "ble:movecoach-1a2b"}),
         from_dict("step_start", T0 + 1, {**IDS, "exercise": "heel-toe", "set": 1, "sets": 2, "target_reps": 10,
-                                     "hold_target_s": 2.0, "placement": "Strap it on top of the right foot."}),
+                                         "hold_target_s": 2.0, "placement": "Strap it on top of the right foot."}),
         from_dict("hold_start", T0 + 2, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "target_s": 2.0,
-                                     "count": 3}),
+                                         "count": 3}),
         from_dict("hold_tick", T0 + 3, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "held_s": 1.0,
-                                    "remaining_s": 1.0}),
+                                        "remaining_s": 1.0}),
         from_dict("hold_done", T0 + 4, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "held_s": 2.1,
-                                    "target_s": 2.0}),
+                                        "target_s": 2.0}),
         from_dict("rep", T0 + 5, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "count": 3, "set": 1,
-                              "amplitude_deg": 24.4, "depth_deg": None, "hold_s": 2.1, "hold_target_s": 2.0,
-                              "hold_met": True}),
+                                  "amplitude_deg": 24.4, "depth_deg": None, "hold_s": 2.1, "hold_target_s": 2.0,
+                                  "hold_met": True}),
         from_dict("cue", T0 + 6, {**IDS, "exercise": "heel-toe", "cue": "higher", "text": "Rise a little higher."}),
         from_dict("set_complete", T0 + 7, {**IDS, "exercise": "heel-toe", "set": 1, "sets": 2, "reps": 10,
-                                       "counts": {"heel_raise": 5, "toe_raise": 5}}),
+                                           "counts": {"heel_raise": 5, "toe_raise": 5}}),
         from_dict("session_end", T0 + 8, {**IDS, "complete": True, "summary": {
             "routine": "morning", "started_at": T0, "duration_s": 372.0, "complete": True,
             "steps": [{"exercise": "heel-toe", "target_reps": 10, "hold_target_s": 2.0,
-                       "sets": [{"reps": 10}, {"reps": 8}]}],
+                           "sets": [{"reps": 10}, {"reps": 8}]}],
             "sway": None, "lost_packets": 0, "feel": 7, "feel_note": "legs tired"}}),
     ]
 
@@ -114,8 +114,8 @@ def test_a_missed_hold_and_a_slide_depth_read_plainly():
     sink = ConsoleSink(out, tty=False)
     for count, depth, hold in ((4, 41.6, 3.2), (5, 60.2, 5.1)):
         sink.handle(from_dict("rep", T0, {**IDS, "exercise": "wall-slide", "kind": "slide", "count": count,
-                                      "set": 1, "amplitude_deg": None, "depth_deg": depth, "hold_s": hold,
-                                      "hold_target_s": 5.0, "hold_met": hold >= 4.8}))
+                                          "set": 1, "amplitude_deg": None, "depth_deg": depth, "hold_s": hold,
+                                          "hold_target_s": 5.0, "hold_met": hold >= 4.8}))
     assert out.getvalue().splitlines() == [
         "09:30:00   Rep 4: slide, 42° down (how far your thigh tilted from upright: 90° is level, as "
         "if sitting), held 3.2 of 5 s",
@@ -127,8 +127,8 @@ def test_a_march_lift_shows_no_hold_when_none_was_asked_for():
     out = io.StringIO()
     sink = ConsoleSink(out, tty=False)
     sink.handle(from_dict("rep", T0, {**IDS, "exercise": "march", "kind": "lift", "count": 1, "set": 1,
-                                  "target_reps": 3, "amplitude_deg": 22.4, "hold_s": 0.5,
-                                  "hold_target_s": None, "hold_met": None}))
+                                      "target_reps": 3, "amplitude_deg": 22.4, "hold_s": 0.5,
+                                      "hold_target_s": None, "hold_met": None}))
     assert out.getvalue() == "09:30:00   1 of 3: lift, 22° up (how far your thigh rose)\n"
 
 
@@ -151,7 +151,7 @@ def test_a_balance_trial_shows_the_time_stood_not_reps_and_angles():
     out = io.StringIO()
     sink = ConsoleSink(out, tty=True)
     sink.handle(from_dict("step_start", T0, {**IDS, "exercise": "sway", "set": 1, "sets": 1,
-                                         "target_reps": None, "duration_s": 20.0, "placement": "x"}))
+                                             "target_reps": None, "duration_s": 20.0, "placement": "x"}))
     sink.status("sway", 0, None, 0.0, 12.3)
     assert sink.live_text() == "Standing balance · 12 of 20 s · stand still"
 

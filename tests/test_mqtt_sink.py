@@ -89,23 +89,23 @@ def test_each_event_kind_arrives_on_its_documented_topic_as_versioned_json(broke
     events = [
         from_dict("session_start", t0, {**SESSION, "routine": "morning", "steps": 2, "source": "ble"}),
         from_dict("step_start", t0 + 1, {**SESSION, "exercise": "heel-toe", "set": 1, "sets": 2,
-                                     "target_reps": 10, "hold_target_s": 2.0,
-                                     "placement": "on the top of the right foot"}),
+                                         "target_reps": 10, "hold_target_s": 2.0,
+                                         "placement": "on the top of the right foot"}),
         from_dict("rep_start", t0 + 2, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise", "set": 1}),
         from_dict("hold_start", t0 + 2.5, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise",
-                                       "target_s": 2.0, "count": 1}),
+                                           "target_s": 2.0, "count": 1}),
         from_dict("hold_tick", t0 + 3.5, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise",
-                                      "held_s": 1.0, "remaining_s": 1.0}),
+                                          "held_s": 1.0, "remaining_s": 1.0}),
         from_dict("hold_done", t0 + 4.5, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise",
-                                      "held_s": 2.1, "target_s": 2.0}),
+                                          "held_s": 2.1, "target_s": 2.0}),
         rep(1, t0 + 4),
         from_dict("cue", t0 + 6, {**SESSION, "exercise": "heel-toe", "cue": "higher",
-                              "text": "Rise a little higher"}),
+                                  "text": "Rise a little higher"}),
         from_dict("set_complete", t0 + 7, {**SESSION, "exercise": "heel-toe", "set": 1, "sets": 2, "reps": 1}),
         from_dict("sway", t0 + 8, {**SESSION, "exercise": "sway",
-                               "metrics": {"rms": 0.12, "ellipse_area_95": 0.05, "duration_s": 30.0}}),
+                                   "metrics": {"rms": 0.12, "ellipse_area_95": 0.05, "duration_s": 30.0}}),
         from_dict("session_end", t0 + 9, {**SESSION, "summary": {"duration_s": 9.0, "feel": 8},
-                                      "complete": True}),
+                                          "complete": True}),
     ]
     for e in events:
         sink.handle(e)
@@ -273,9 +273,9 @@ def test_a_walk_goes_out_live_stride_by_stride_and_its_summary_stays_retained(br
     sub.wait_for(lambda s: s.client.is_connected())
     time.sleep(0.2)  # the subscription is in place before the live (QoS 0) messages
     sink.handle(from_dict("walk_progress", t0, {**SESSION, "exercise": "walk", "strides": 1,
-                                            "distance_m": 1.4, "elapsed_s": 10.5, "stride": stride}))
+                                                "distance_m": 1.4, "elapsed_s": 10.5, "stride": stride}))
     sink.handle(from_dict("walk_minute", t0 + 60, {**SESSION, "exercise": "walk", "minute": 1,
-                                               "distance_m": 80.2, "strides": 55}))
+                                                   "distance_m": 80.2, "strides": 55}))
     walk = {**SESSION, "exercise": "walk", "test": None, "distance_m": 151.6, "speed_m_s": 1.27,
             "cadence_spm": 108.4, "strides": 110, "stride_time_cv": 0.025,
             "bouts": [{"t_start": 10.0, "t_end": 130.0, "strides": 110, "distance_m": 151.6}],

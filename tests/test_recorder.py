@@ -127,7 +127,7 @@ KILL_CHILD = textwrap.dedent("""
         if k // 52 > reps:  # a rep every half second
             reps += 1
             sess.handle(from_dict("rep", time.time(), {"exercise": "march", "kind": "lift", "count": reps,
-                                                   "set": 1, "amplitude_deg": 30.0}))
+                                                       "set": 1, "amplitude_deg": 30.0}))
 """)
 
 

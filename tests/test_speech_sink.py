@@ -21,7 +21,7 @@ IDS = {"session_id": "s1", "device_id": "foot1"}
 def rep(count: int, t_s: float | None = None) -> Event:
     t_s = time.time() if t_s is None else t_s
     return from_dict("rep", t_s, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "count": count,
-                              "set": 1, "amplitude_deg": 24.0, "hold_s": 2.0, "t_end": t_s - 0.05})
+                                  "set": 1, "amplitude_deg": 24.0, "hold_s": 2.0, "t_end": t_s - 0.05})
 
 
 def cue(text: str) -> Event:
@@ -87,7 +87,7 @@ def test_cues_done_and_set_complete_are_never_dropped(tmp_path):
     t = time.time()
     for n in range(1, 4):  # far faster than the voice: the hold is reached, the rep ends
         sink.handle(from_dict("hold_done", t, {**IDS, "exercise": "heel-toe", "kind": "heel_raise",
-                                           "held_s": 2.0, "target_s": 2.0}))
+                                               "held_s": 2.0, "target_s": 2.0}))
         sink.handle(rep(n, t))
     sink.handle(cue("Stand tall"))
     sink.handle(from_dict("set_complete", t, {**IDS, "exercise": "heel-toe", "set": 1, "sets": 2, "reps": 3}))
@@ -101,13 +101,13 @@ def test_hold_countdown_says_each_second_once_then_done(tmp_path):
     sink = SpeechSink(wav_dir=tmp_path, realtime=True)
     t0 = time.time()
     sink.handle(from_dict("hold_start", t0, {**IDS, "exercise": "heel-toe", "kind": "heel_raise",
-                                         "target_s": 3.0, "count": 1}))
+                                             "target_s": 3.0, "count": 1}))
     for i in range(1, 12):
         time.sleep(max(0.0, t0 + 0.25 * i - time.time()))
         sink.handle(from_dict("hold_tick", time.time(), {**IDS, "exercise": "heel-toe", "kind": "heel_raise",
-                                                     "held_s": 0.25 * i, "remaining_s": 3.0 - 0.25 * i}))
+                                                         "held_s": 0.25 * i, "remaining_s": 3.0 - 0.25 * i}))
     sink.handle(from_dict("hold_done", time.time(), {**IDS, "exercise": "heel-toe", "kind": "heel_raise",
-                                                 "held_s": 3.0, "target_s": 3.0}))
+                                                     "held_s": 3.0, "target_s": 3.0}))
     sink.close()
     assert sink.spoken == ["hold", "two", "one", "done"]
 
