@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from movecoach.events import Event
+from movecoach.events import from_dict
 from movecoach.review.history import history_lines
 from movecoach.review.report import write_report
 from movecoach.review.synthetic import record_synthetic_history
@@ -43,8 +43,8 @@ def bench_recording(directory: Path, minutes: float = 30.0, block_n: int = 8) ->
             c0 = time.perf_counter()
             sess.add_samples(SampleBlock(t[sl], acc[sl], gyr[sl], FS, 1.7e9 + t[sl]), step=0)
             if k % int(3 * FS) < block_n:
-                sess.handle(Event("rep", time.time(), {"exercise": "march", "kind": "lift", "count": k,
-                                                       "set": 1, "amplitude_deg": 30.0}))
+                sess.handle(from_dict("rep", time.time(), {"exercise": "march", "kind": "lift", "count": k,
+                                                           "set": 1, "amplitude_deg": 30.0}))
             latencies.append(time.perf_counter() - c0)
         enqueue_s = time.perf_counter() - t0
         sess.finish()

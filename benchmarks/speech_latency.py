@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from movecoach.events import Event
+from movecoach.events import Rep
 from movecoach.sinks.speech import SpeechSink
 
 
@@ -36,9 +36,9 @@ def main() -> int:
         for n in range(1, args.reps + 1):
             time.sleep(max(0.0, start + (n - 1) * args.interval - time.monotonic()))
             t_s = time.time()
-            sink.handle(Event("rep", t_s, {"session_id": "bench", "device_id": "bench",
-                                           "exercise": "heel-toe", "kind": "heel_raise",
-                                           "count": n, "set": 1, "t_end": t_s}))
+            sink.handle(Rep(t_s=t_s, session_id="bench", device_id="bench", exercise="heel-toe",
+                            rep_kind="heel_raise", count=n, set=1, amplitude_deg=20.0, hold_s=0.5,
+                            t_end_host_s=t_s))
         sink.close()
     lat_ms = np.array(sink.latencies_s) * 1000
     print(f"reps: {args.reps} every {args.interval:.2f} s; spoken: {len(sink.spoken)} "

@@ -61,6 +61,14 @@ def test_help_still_prints_the_whole_usage_and_exits_0(capsys):
     assert "usage: movecoach demo" in capsys.readouterr().out
 
 
+def test_the_mqtt_prefix_help_shows_its_default(capsys):
+    from movecoach.sinks.mqtt import MqttConfig
+
+    assert main(["coach", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"--mqtt-prefix PREFIX first topic level (default {MqttConfig().prefix}," in help_text
+
+
 @pytest.mark.parametrize(("option", "value", "message"), [
     ("--volume", "500", "--volume: the volume must be 0-200, got 500"),
     ("--rate", "9999", "--rate: the speaking rate must be 80-450, got 9999"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import time
 
-from movecoach.events import Event
+from movecoach.events import Event, from_dict
 from movecoach.sinks.console import ConsoleSink
 
 IDS = {"session_id": "s1", "device_id": "foot1"}
@@ -14,26 +14,26 @@ T0 = time.mktime((2026, 3, 2, 9, 30, 0, 0, 0, -1))
 
 def session_events() -> list[Event]:
     return [
-        Event("session_start", T0, {**IDS, "routine": "daily", "steps": ["heel-toe", "sway"],
-                                    "source": "ble:movecoach-1a2b"}),
-        Event("step_start", T0 + 1, {**IDS, "exercise": "heel-toe", "set": 1, "sets": 2, "target_reps": 10,
-                                     "hold_target_s": 2.0, "placement": "Strap it on top of the right foot."}),
-        Event("hold_start", T0 + 2, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "target_s": 2.0,
-                                     "count": 3}),
-        Event("hold_tick", T0 + 3, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "held_s": 1.0,
-                                    "remaining_s": 1.0}),
-        Event("hold_done", T0 + 4, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "held_s": 2.1,
-                                    "target_s": 2.0}),
-        Event("rep", T0 + 5, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "count": 3, "set": 1,
-                              "amplitude_deg": 24.4, "depth_deg": None, "hold_s": 2.1, "hold_target_s": 2.0,
-                              "hold_met": True}),
-        Event("cue", T0 + 6, {**IDS, "exercise": "heel-toe", "cue": "higher", "text": "Rise a little higher."}),
-        Event("set_complete", T0 + 7, {**IDS, "exercise": "heel-toe", "set": 1, "sets": 2, "reps": 10,
-                                       "counts": {"heel_raise": 5, "toe_raise": 5}}),
-        Event("session_end", T0 + 8, {**IDS, "complete": True, "summary": {
+        from_dict("session_start", T0, {**IDS, "routine": "daily", "steps": ["heel-toe", "sway"],
+                                        "source": "ble:movecoach-1a2b"}),
+        from_dict("step_start", T0 + 1, {**IDS, "exercise": "heel-toe", "set": 1, "sets": 2, "target_reps": 10,
+                                         "hold_target_s": 2.0, "placement": "Strap it on top of the right foot."}),
+        from_dict("hold_start", T0 + 2, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "target_s": 2.0,
+                                         "count": 3}),
+        from_dict("hold_tick", T0 + 3, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "held_s": 1.0,
+                                        "remaining_s": 1.0}),
+        from_dict("hold_done", T0 + 4, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "held_s": 2.1,
+                                        "target_s": 2.0}),
+        from_dict("rep", T0 + 5, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "count": 3, "set": 1,
+                                  "amplitude_deg": 24.4, "depth_deg": None, "hold_s": 2.1, "hold_target_s": 2.0,
+                                  "hold_met": True}),
+        from_dict("cue", T0 + 6, {**IDS, "exercise": "heel-toe", "cue": "higher", "text": "Rise a little higher."}),
+        from_dict("set_complete", T0 + 7, {**IDS, "exercise": "heel-toe", "set": 1, "sets": 2, "reps": 10,
+                                           "counts": {"heel_raise": 5, "toe_raise": 5}}),
+        from_dict("session_end", T0 + 8, {**IDS, "complete": True, "summary": {
             "routine": "morning", "started_at": T0, "duration_s": 372.0, "complete": True,
             "steps": [{"exercise": "heel-toe", "target_reps": 10, "hold_target_s": 2.0,
-                       "sets": [{"reps": 10}, {"reps": 8}]}],
+                           "sets": [{"reps": 10}, {"reps": 8}]}],
             "sway": None, "lost_packets": 0, "feel": 7, "feel_note": "legs tired"}}),
     ]
 
@@ -102,9 +102,9 @@ def test_the_count_in_shows_on_the_status_line_then_as_one_line():
     sink = ConsoleSink(out, tty=True)
     sink.handle(session_events()[1])
     for seconds in (3, 2, 1):
-        sink.handle(Event("countdown", T0, {**IDS, "exercise": "heel-toe", "seconds": seconds}))
+        sink.handle(from_dict("countdown", T0, {**IDS, "exercise": "heel-toe", "seconds": seconds}))
     assert sink.live_text() == "Heel-toe raises · set 1 of 2 · starting in 3, 2, 1"
-    sink.handle(Event("countdown", T0, {**IDS, "exercise": "heel-toe", "seconds": 0}))
+    sink.handle(from_dict("countdown", T0, {**IDS, "exercise": "heel-toe", "seconds": 0}))
     assert "\r\x1b[2K  Starting in 3, 2, 1, go!\n" in out.getvalue()
     assert sink.live_text() == "Heel-toe raises · set 1 of 2 · 0 of 10"
 
@@ -113,9 +113,9 @@ def test_a_missed_hold_and_a_slide_depth_read_plainly():
     out = io.StringIO()
     sink = ConsoleSink(out, tty=False)
     for count, depth, hold in ((4, 41.6, 3.2), (5, 60.2, 5.1)):
-        sink.handle(Event("rep", T0, {**IDS, "exercise": "wall-slide", "kind": "slide", "count": count,
-                                      "set": 1, "amplitude_deg": None, "depth_deg": depth, "hold_s": hold,
-                                      "hold_target_s": 5.0, "hold_met": hold >= 4.8}))
+        sink.handle(from_dict("rep", T0, {**IDS, "exercise": "wall-slide", "kind": "slide", "count": count,
+                                          "set": 1, "amplitude_deg": None, "depth_deg": depth, "hold_s": hold,
+                                          "hold_target_s": 5.0, "hold_met": hold >= 4.8}))
     assert out.getvalue().splitlines() == [
         "09:30:00   Rep 4: slide, 42° down (how far your thigh tilted from upright: 90° is level, as "
         "if sitting), held 3.2 of 5 s",
@@ -126,19 +126,19 @@ def test_a_missed_hold_and_a_slide_depth_read_plainly():
 def test_a_march_lift_shows_no_hold_when_none_was_asked_for():
     out = io.StringIO()
     sink = ConsoleSink(out, tty=False)
-    sink.handle(Event("rep", T0, {**IDS, "exercise": "march", "kind": "lift", "count": 1, "set": 1,
-                                  "target_reps": 3, "amplitude_deg": 22.4, "hold_s": 0.5,
-                                  "hold_target_s": None, "hold_met": None}))
+    sink.handle(from_dict("rep", T0, {**IDS, "exercise": "march", "kind": "lift", "count": 1, "set": 1,
+                                      "target_reps": 3, "amplitude_deg": 22.4, "hold_s": 0.5,
+                                      "hold_target_s": None, "hold_met": None}))
     assert out.getvalue() == "09:30:00   1 of 3: lift, 22° up (how far your thigh rose)\n"
 
 
 def test_sway_and_link_lines():
     out = io.StringIO()
     sink = ConsoleSink(out, tty=False)
-    sink.handle(Event("sway", T0, {**IDS, "exercise": "sway", "metrics": {
+    sink.handle(from_dict("sway", T0, {**IDS, "exercise": "sway", "metrics": {
         "rms": 0.1234, "ellipse_area_95": 0.05, "path_length": 3.1, "duration_s": 30.0}}))
-    sink.handle(Event("link", T0, {**IDS, "state": "lost", "gap_s": 0.0, "lost_packets": 0}))
-    sink.handle(Event("link", T0, {**IDS, "state": "restored", "gap_s": 1.5, "lost_packets": 12}))
+    sink.handle(from_dict("link", T0, {**IDS, "state": "lost", "gap_s": 0.0, "lost_packets": 0}))
+    sink.handle(from_dict("link", T0, {**IDS, "state": "restored", "gap_s": 1.5, "lost_packets": 12}))
     assert out.getvalue().splitlines() == [
         "09:30:00   You stood for 30 s. Sway 0.12 m/s² (how much your lower back moved, on average; "
         "smaller is steadier).",
@@ -150,8 +150,8 @@ def test_sway_and_link_lines():
 def test_a_balance_trial_shows_the_time_stood_not_reps_and_angles():
     out = io.StringIO()
     sink = ConsoleSink(out, tty=True)
-    sink.handle(Event("step_start", T0, {**IDS, "exercise": "sway", "set": 1, "sets": 1,
-                                         "target_reps": None, "duration_s": 20.0, "placement": "x"}))
+    sink.handle(from_dict("step_start", T0, {**IDS, "exercise": "sway", "set": 1, "sets": 1,
+                                             "target_reps": None, "duration_s": 20.0, "placement": "x"}))
     sink.status("sway", 0, None, 0.0, 12.3)
     assert sink.live_text() == "Standing balance · 12 of 20 s · stand still"
 

@@ -16,7 +16,7 @@ import pytest
 from test_mqtt_sink import SESSION, Subscriber, wait_until
 
 from movecoach.errors import UserError
-from movecoach.events import Event
+from movecoach.events import from_dict
 from movecoach.sinks.broker import LocalBroker, free_port
 from movecoach.sinks.mqtt import MqttSink, load_config, sink_options
 
@@ -59,7 +59,7 @@ def test_the_right_login_over_tls_with_the_right_ca_publishes(secure_broker, cer
     s = sink(f"127.0.0.1:{secure_broker.tls_port}", username=USER, password=PASSWORD,
              ca_certs=str(certs / "ca.pem"))  # a CA implies TLS
     assert s.tls and s.connected
-    s.handle(Event("rep", 1.0, {**SESSION, "count": 1}))
+    s.handle(from_dict("rep", 1.0, {**SESSION, "count": 1}))
     wait_until(lambda: s.published == 1)
     s.close()
 
@@ -98,7 +98,7 @@ def test_a_broker_that_is_down_is_reported_at_the_start_and_when_it_comes_back(t
     with caplog.at_level(logging.WARNING, logger="movecoach.sinks.mqtt"):
         s = MqttSink(broker.address, device_id="foot1", reconnect_delay_s=(0.2, 0.5))
         assert "is not reachable" in caplog.text  # before: only the final "not delivered"
-        s.handle(Event("rep", 1.0, {**SESSION, "count": 1}))
+        s.handle(from_dict("rep", 1.0, {**SESSION, "count": 1}))
         broker.start()
         try:
             wait_until(lambda: s.published == 1, timeout_s=15)

@@ -16,7 +16,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from movecoach.errors import UserError
-from movecoach.events import Event
+from movecoach.events import Event, from_dict
 from movecoach.sinks.mqtt import MqttConfig, MqttSink, SeqFilter, load_config, parse_broker
 
 SESSION = {"session_id": "s1", "device_id": "foot1"}
@@ -74,7 +74,7 @@ def wait_until(predicate, timeout_s: float = 10.0) -> None:
 
 
 def rep(count: int, t_s: float = 1_760_000_000.0) -> Event:
-    return Event("rep", t_s + count, {
+    return from_dict("rep", t_s + count, {
         **SESSION, "exercise": "heel-toe", "kind": "heel_raise", "count": count, "set": 1,
         "amplitude_deg": 24.5, "depth_deg": None, "hold_s": 2.1, "hold_target_s": 2.0,
         "hold_met": True, "t_start": t_s + count - 2.5, "t_peak": t_s + count - 1.4,
@@ -87,25 +87,25 @@ def test_each_event_kind_arrives_on_its_documented_topic_as_versioned_json(broke
     wait_until(lambda: sink.connected)
     t0 = 1_760_000_000.0
     events = [
-        Event("session_start", t0, {**SESSION, "routine": "morning", "steps": 2, "source": "ble"}),
-        Event("step_start", t0 + 1, {**SESSION, "exercise": "heel-toe", "set": 1, "sets": 2,
-                                     "target_reps": 10, "hold_target_s": 2.0,
-                                     "placement": "on the top of the right foot"}),
-        Event("rep_start", t0 + 2, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise", "set": 1}),
-        Event("hold_start", t0 + 2.5, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise",
-                                       "target_s": 2.0, "count": 1}),
-        Event("hold_tick", t0 + 3.5, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise",
-                                      "held_s": 1.0, "remaining_s": 1.0}),
-        Event("hold_done", t0 + 4.5, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise",
-                                      "held_s": 2.1, "target_s": 2.0}),
+        from_dict("session_start", t0, {**SESSION, "routine": "morning", "steps": 2, "source": "ble"}),
+        from_dict("step_start", t0 + 1, {**SESSION, "exercise": "heel-toe", "set": 1, "sets": 2,
+                                         "target_reps": 10, "hold_target_s": 2.0,
+                                         "placement": "on the top of the right foot"}),
+        from_dict("rep_start", t0 + 2, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise", "set": 1}),
+        from_dict("hold_start", t0 + 2.5, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise",
+                                           "target_s": 2.0, "count": 1}),
+        from_dict("hold_tick", t0 + 3.5, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise",
+                                          "held_s": 1.0, "remaining_s": 1.0}),
+        from_dict("hold_done", t0 + 4.5, {**SESSION, "exercise": "heel-toe", "kind": "heel_raise",
+                                          "held_s": 2.1, "target_s": 2.0}),
         rep(1, t0 + 4),
-        Event("cue", t0 + 6, {**SESSION, "exercise": "heel-toe", "cue": "higher",
-                              "text": "Rise a little higher"}),
-        Event("set_complete", t0 + 7, {**SESSION, "exercise": "heel-toe", "set": 1, "sets": 2, "reps": 1}),
-        Event("sway", t0 + 8, {**SESSION, "exercise": "sway",
-                               "metrics": {"rms": 0.12, "ellipse_area_95": 0.05, "duration_s": 30.0}}),
-        Event("session_end", t0 + 9, {**SESSION, "summary": {"duration_s": 9.0, "feel": 8},
-                                      "complete": True}),
+        from_dict("cue", t0 + 6, {**SESSION, "exercise": "heel-toe", "cue": "higher",
+                                  "text": "Rise a little higher"}),
+        from_dict("set_complete", t0 + 7, {**SESSION, "exercise": "heel-toe", "set": 1, "sets": 2, "reps": 1}),
+        from_dict("sway", t0 + 8, {**SESSION, "exercise": "sway",
+                                   "metrics": {"rms": 0.12, "ellipse_area_95": 0.05, "duration_s": 30.0}}),
+        from_dict("session_end", t0 + 9, {**SESSION, "summary": {"duration_s": 9.0, "feel": 8},
+                                          "complete": True}),
     ]
     for e in events:
         sink.handle(e)
@@ -272,15 +272,15 @@ def test_a_walk_goes_out_live_stride_by_stride_and_its_summary_stays_retained(br
     sub = Subscriber(broker.address, ["movecoach/foot1/walk/#"])
     sub.wait_for(lambda s: s.client.is_connected())
     time.sleep(0.2)  # the subscription is in place before the live (QoS 0) messages
-    sink.handle(Event("walk_progress", t0, {**SESSION, "exercise": "walk", "strides": 1,
-                                            "distance_m": 1.4, "elapsed_s": 10.5, "stride": stride}))
-    sink.handle(Event("walk_minute", t0 + 60, {**SESSION, "exercise": "walk", "minute": 1,
-                                               "distance_m": 80.2, "strides": 55}))
+    sink.handle(from_dict("walk_progress", t0, {**SESSION, "exercise": "walk", "strides": 1,
+                                                "distance_m": 1.4, "elapsed_s": 10.5, "stride": stride}))
+    sink.handle(from_dict("walk_minute", t0 + 60, {**SESSION, "exercise": "walk", "minute": 1,
+                                                   "distance_m": 80.2, "strides": 55}))
     walk = {**SESSION, "exercise": "walk", "test": None, "distance_m": 151.6, "speed_m_s": 1.27,
             "cadence_spm": 108.4, "strides": 110, "stride_time_cv": 0.025,
             "bouts": [{"t_start": 10.0, "t_end": 130.0, "strides": 110, "distance_m": 151.6}],
             "stride_list": [stride] * 110}
-    sink.handle(Event("walk", t0 + 121, walk))
+    sink.handle(from_dict("walk", t0 + 121, walk))
     sub.wait_for(lambda s: s.on("movecoach/foot1/walk"))
     sink.close()
     progress = sub.json_on("movecoach/foot1/walk/progress")
@@ -321,7 +321,7 @@ def test_the_note_goes_live_to_a_subscriber_only_with_notes(broker):
     time.sleep(0.3)
     sink = MqttSink(broker.address, device_id="foot1", notes=True)
     summary = {"feel": 4, "feel_note": "dizzy after the slides", "complete": True}
-    sink.handle(Event("session_end", 1.0, {**SESSION, "summary": summary, "complete": True}))
+    sink.handle(from_dict("session_end", 1.0, {**SESSION, "summary": summary, "complete": True}))
     wait_until(lambda: sink.pending == 0)
     sink.close()
     sub.wait_for(lambda s: s.on("movecoach/foot1/feel/note"))

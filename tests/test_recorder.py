@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from movecoach.errors import UserError
-from movecoach.events import Event
+from movecoach.events import Event, from_dict
 from movecoach.samples import SampleBlock
 from movecoach.store.paths import DB_NAME, data_dir, db_path
 from movecoach.store.recorder import (
@@ -41,7 +41,7 @@ def _block(k0: int, n: int, t_host0: float | None = None, seed: int = 0) -> Samp
 
 
 def _ev(event_kind: str, t_s: float, /, **data) -> Event:
-    return Event(event_kind, t_s, {"session_id": 1, "device_id": "dev", **data})
+    return from_dict(event_kind, t_s, {"session_id": 1, "device_id": "dev", **data})
 
 
 def _slide_rep(count: int, depth: float, hold: float, set_no: int = 1) -> dict:
@@ -107,7 +107,7 @@ def test_a_finished_session_reads_back_with_its_samples_reps_sway_and_feel(tmp_p
 KILL_CHILD = textwrap.dedent("""
     import sys, time
     import numpy as np
-    from movecoach.events import Event
+    from movecoach.events import from_dict
     from movecoach.store.recorder import Recorder
     from movecoach.samples import SampleBlock
 
@@ -115,7 +115,7 @@ KILL_CHILD = textwrap.dedent("""
     rec = Recorder(sys.argv[1])
     sess = rec.start_session(device_id="kill-test", routine="daily", source="sim", fs=fs)
     t0 = time.time()
-    sess.handle(Event("step_start", t0, {"exercise": "march", "set": 1, "sets": 1}))
+    sess.handle(from_dict("step_start", t0, {"exercise": "march", "set": 1, "sets": 1}))
     print(sess.id, flush=True)
     k = reps = 0
     while True:
@@ -126,8 +126,8 @@ KILL_CHILD = textwrap.dedent("""
         k += n
         if k // 52 > reps:  # a rep every half second
             reps += 1
-            sess.handle(Event("rep", time.time(), {"exercise": "march", "kind": "lift", "count": reps,
-                                                   "set": 1, "amplitude_deg": 30.0}))
+            sess.handle(from_dict("rep", time.time(), {"exercise": "march", "kind": "lift", "count": reps,
+                                                       "set": 1, "amplitude_deg": 30.0}))
 """)
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from movecoach import cli
-from movecoach.events import Event
+from movecoach.events import from_dict
 from movecoach.review.synthetic import record_synthetic_history
 from movecoach.review.trends import compute_trends
 from movecoach.store.csvio import read_csv
@@ -287,8 +287,8 @@ def test_history_and_trends_read_a_database_while_a_session_is_being_recorded(tm
     shutil.rmtree(tmp_path, ignore_errors=True)
     with Recorder(tmp_path) as rec:
         sess = rec.start_session(device_id="dev", routine="daily", source="sim", fs=104.0)
-        sess.handle(Event("rep", time.time(), {"exercise": "march", "kind": "lift", "count": 1, "set": 1,
-                                               "amplitude_deg": 30.0}))
+        sess.handle(from_dict("rep", time.time(), {"exercise": "march", "kind": "lift", "count": 1, "set": 1,
+                                                   "amplitude_deg": 30.0}))
         sess.flush()
         code, out, _ = mc("history", "--data-dir", tmp_path)
         assert code == 0 and "march 1 set 1 rep 30°  RECORDING" in out

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from movecoach import cli
-from movecoach.events import Event
+from movecoach.events import from_dict
 from movecoach.review.synthetic import record_synthetic_history
 from movecoach.store.recorder import Recorder
 
@@ -39,9 +39,9 @@ def record_balance_only_session(directory: Path, when: dt.datetime, rms: float =
     with Recorder(directory) as rec:
         s = rec.start_session(device_id="dev", routine="sway", source="sim", fs=None, started_at=t)
         ids = {"session_id": s.id, "device_id": "dev"}
-        s.handle(Event("session_start", t, {**ids, "routine": "sway", "steps": ["sway"], "source": "sim"}))
-        s.handle(Event("step_start", t + 1, {**ids, "exercise": "sway", "set": 1, "sets": 1}))
-        s.handle(Event("sway", t + 32, {**ids, "exercise": "sway", "metrics": metrics}))
+        s.handle(from_dict("session_start", t, {**ids, "routine": "sway", "steps": ["sway"], "source": "sim"}))
+        s.handle(from_dict("step_start", t + 1, {**ids, "exercise": "sway", "set": 1, "sets": 1}))
+        s.handle(from_dict("sway", t + 32, {**ids, "exercise": "sway", "metrics": metrics}))
         s.finish({"routine": "sway", "complete": True, "steps": [], "sway": metrics}, ended_at=t + 33)
         s.close()
         return s.id

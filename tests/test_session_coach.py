@@ -6,8 +6,15 @@ from movecoach.signal.types import Rep, RepEvent
 
 
 def _collect():
+    """An emit for SetCoach that keeps (kind, JSON fields) of each event it makes."""
     events = []
-    return events, lambda kind, data: events.append((kind, data))
+
+    def emit(event_class, **fields):
+        event = event_class(t_s=0.0, **fields)
+        events.append((event.kind, event.data))
+        return event
+
+    return events, emit
 
 
 def _heel_raise(t0: float, hold_s: float, amplitude_deg: float = 25.0) -> list[RepEvent]:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from movecoach.errors import UserError
-from movecoach.events import Event
+from movecoach.events import Event, Rep, from_dict
 from movecoach.sinks.speech import SpeechSink, number_words, step_sentence
 from movecoach.words import summary_sentence
 
@@ -20,12 +20,12 @@ IDS = {"session_id": "s1", "device_id": "foot1"}
 
 def rep(count: int, t_s: float | None = None) -> Event:
     t_s = time.time() if t_s is None else t_s
-    return Event("rep", t_s, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "count": count,
-                              "set": 1, "amplitude_deg": 24.0, "hold_s": 2.0, "t_end": t_s - 0.05})
+    return from_dict("rep", t_s, {**IDS, "exercise": "heel-toe", "kind": "heel_raise", "count": count,
+                                  "set": 1, "amplitude_deg": 24.0, "hold_s": 2.0, "t_end": t_s - 0.05})
 
 
 def cue(text: str) -> Event:
-    return Event("cue", time.time(), {**IDS, "exercise": "heel-toe", "cue": "tip", "text": text})
+    return from_dict("cue", time.time(), {**IDS, "exercise": "heel-toe", "cue": "tip", "text": text})
 
 
 def voiced_s(path: Path) -> float:
@@ -54,8 +54,9 @@ def test_a_rep_count_is_spoken_as_a_short_word(tmp_path):
 def test_latency_runs_from_the_end_of_the_rep_on_the_host_clock(tmp_path):
     sink = SpeechSink(wav_dir=tmp_path)
     t_s = time.time()
-    sink.handle(Event("rep", t_s, {**IDS, "exercise": "march", "kind": "lift", "count": 1, "set": 1,
-                                   "t_end": 12.5, "t_end_host": t_s - 0.4}))  # t_end: sensor clock
+    sink.handle(Rep(t_s=t_s, **IDS, exercise="march", rep_kind="lift", count=1, set=1,
+                    amplitude_deg=30.0, hold_s=0.3, t_end_s=12.5,  # on the sensor's clock
+                    t_end_host_s=t_s - 0.4))
     sink.close()
     assert 0.4 <= sink.latencies_s[0] < 2.4
 
@@ -85,11 +86,11 @@ def test_cues_done_and_set_complete_are_never_dropped(tmp_path):
     sink = SpeechSink(wav_dir=tmp_path, realtime=True)
     t = time.time()
     for n in range(1, 4):  # far faster than the voice: the hold is reached, the rep ends
-        sink.handle(Event("hold_done", t, {**IDS, "exercise": "heel-toe", "kind": "heel_raise",
-                                           "held_s": 2.0, "target_s": 2.0}))
+        sink.handle(from_dict("hold_done", t, {**IDS, "exercise": "heel-toe", "kind": "heel_raise",
+                                               "held_s": 2.0, "target_s": 2.0}))
         sink.handle(rep(n, t))
     sink.handle(cue("Stand tall"))
-    sink.handle(Event("set_complete", t, {**IDS, "exercise": "heel-toe", "set": 1, "sets": 2, "reps": 3}))
+    sink.handle(from_dict("set_complete", t, {**IDS, "exercise": "heel-toe", "set": 1, "sets": 2, "reps": 3}))
     sink.close()
     assert sink.spoken.count("done") == 3
     assert sink.spoken[-2:] == ["Stand tall", "set complete"]
@@ -99,14 +100,14 @@ def test_cues_done_and_set_complete_are_never_dropped(tmp_path):
 def test_hold_countdown_says_each_second_once_then_done(tmp_path):
     sink = SpeechSink(wav_dir=tmp_path, realtime=True)
     t0 = time.time()
-    sink.handle(Event("hold_start", t0, {**IDS, "exercise": "heel-toe", "kind": "heel_raise",
-                                         "target_s": 3.0, "count": 1}))
+    sink.handle(from_dict("hold_start", t0, {**IDS, "exercise": "heel-toe", "kind": "heel_raise",
+                                             "target_s": 3.0, "count": 1}))
     for i in range(1, 12):
         time.sleep(max(0.0, t0 + 0.25 * i - time.time()))
-        sink.handle(Event("hold_tick", time.time(), {**IDS, "exercise": "heel-toe", "kind": "heel_raise",
-                                                     "held_s": 0.25 * i, "remaining_s": 3.0 - 0.25 * i}))
-    sink.handle(Event("hold_done", time.time(), {**IDS, "exercise": "heel-toe", "kind": "heel_raise",
-                                                 "held_s": 3.0, "target_s": 3.0}))
+        sink.handle(from_dict("hold_tick", time.time(), {**IDS, "exercise": "heel-toe", "kind": "heel_raise",
+                                                         "held_s": 0.25 * i, "remaining_s": 3.0 - 0.25 * i}))
+    sink.handle(from_dict("hold_done", time.time(), {**IDS, "exercise": "heel-toe", "kind": "heel_raise",
+                                                     "held_s": 3.0, "target_s": 3.0}))
     sink.close()
     assert sink.spoken == ["hold", "two", "one", "done"]
 
@@ -153,7 +154,7 @@ def test_without_an_audio_device_the_phrases_go_to_the_screen(monkeypatch):
     sink = SpeechSink(on_silent=lambda text, kind: shown.append((kind, text)))
     sink.handle(rep(1))
     time.sleep(0.3)
-    sink.handle(Event("countdown", time.time(), {**IDS, "exercise": "march", "seconds": 0}))
+    sink.handle(from_dict("countdown", time.time(), {**IDS, "exercise": "march", "seconds": 0}))
     sink.close()
     assert shown == [("rep", "one"), ("countdown", "go")]
 

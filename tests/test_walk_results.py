@@ -10,7 +10,7 @@ from movecoach import words
 from movecoach.coach.routine import walk_step
 from movecoach.coach.session import walk_summary
 from movecoach.coach.timed_walk import FEET_25_M, distance_by, time_to, totals
-from movecoach.events import Event
+from movecoach.events import Rest, StepStart, Walk, WalkMinute, WalkProgress
 from movecoach.sinks.console import ConsoleSink
 from movecoach.sinks.speech import SpeechSink
 
@@ -100,9 +100,13 @@ def test_the_walk_step_is_introduced_counted_each_minute_and_its_result_spoken(t
         "Timed 25-foot walk: 25 feet (7.6 metres), as quickly as you safely can")
     result = {"exercise": "walk", "test": None, "duration_s": 120.0, "distance_m": 151.6,
               "speed_m_s": 1.27, "cadence_spm": 108.4, "strides": 110}
-    events = [Event("step_start", 1.0, start), Event("walk_minute", 61.0, {"minute": 1, "distance_m": 76.2}),
-              Event("walk_progress", 62.0, {"strides": 55, "distance_m": 77.5}),
-              Event("walk", 122.0, result)]
+    stride = {"t_start": 60.1, "t_end": 61.2, "time_s": 1.1, "length_m": 1.4, "stance_s": 0.66,
+              "swing_s": 0.44, "turn_deg": 1.0}
+    events = [StepStart(t_s=1.0, **start),
+              WalkMinute(t_s=61.0, exercise="walk", minute=1, distance_m=76.2, strides=54),
+              WalkProgress(t_s=62.0, exercise="walk", strides=55, distance_m=77.5, elapsed_s=61.2,
+                           stride=stride),
+              Walk(t_s=122.0, **result)]
     with SpeechSink(wav_dir=tmp_path) as voice:
         for e in events:
             voice.handle(e)
@@ -120,14 +124,15 @@ def test_the_console_shows_the_walk_as_it_goes_and_its_result():
 
     out = io.StringIO()
     console = ConsoleSink(out, tty=False)
-    console.handle(Event("step_start", 0.0, {"exercise": "walk", "set": 1, "sets": 1,
-                                             "duration_s": 120.0, "placement": "On your foot."}))
-    console.handle(Event("walk_progress", 1.0, {"strides": 42, "distance_m": 55.4}))
+    console.handle(StepStart(t_s=0.0, exercise="walk", set=1, sets=1, duration_s=120.0,
+                             placement="On your foot."))
+    console.handle(WalkProgress(t_s=1.0, exercise="walk", strides=42, distance_m=55.4, elapsed_s=83.0,
+                                stride={"t_end": 83.0, "length_m": 1.3}))
     console.status("walk", 42, None, None, 83.0)
     assert console.live_text() == "Walking · 1:23 of 2:00 · 55 metres · 42 strides"
-    console.handle(Event("walk_minute", 2.0, {"minute": 1, "distance_m": 40.0}))
-    console.handle(Event("walk", 3.0, {"distance_m": 90.0, "duration_s": 120.0, "strides": 70,
-                                       "speed_m_s": 0.8, "cadence_spm": 96}))
+    console.handle(WalkMinute(t_s=2.0, exercise="walk", minute=1, distance_m=40.0, strides=30))
+    console.handle(Walk(t_s=3.0, exercise="walk", distance_m=90.0, duration_s=120.0, strides=70,
+                        speed_m_s=0.8, cadence_spm=96))
     lines = [ln.split(" ", 1)[1] for ln in out.getvalue().splitlines()]
     assert lines[-2:] == ["  1 minute: 40 metres so far.",
                           "  You walked 90 metres in 2 minutes, at 0.8 metres a second and 96 steps a minute."]
@@ -140,9 +145,9 @@ def test_the_25_foot_walk_is_done_twice_and_scored_as_the_mean_of_its_trials(tmp
     assert words.step_header({**first, "placement": "x"}) == (
         "Timed 25-foot walk (trial 1 of 2): 25 feet (7.6 metres), as quickly as you safely can")
     with SpeechSink(wav_dir=tmp_path) as voice:
-        for kind, data in (("walk", first), ("rest", {"seconds": 30.0, "walk_back": True}),
-                           ("walk", second)):
-            voice.handle(Event(kind, 1.0, data))
+        for event in (Walk(t_s=1.0, **first), Rest(t_s=2.0, seconds=30.0, walk_back=True),
+                      Walk(t_s=3.0, **second)):
+            voice.handle(event)
     assert voice.spoken == [
         "Timed 25-foot walk (trial 1 of 2): 6.7 seconds, at 1.1 metres a second.",
         "Walk back to the start, turn round and stand still.",

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from movecoach.events import Event
+from movecoach.events import from_dict
 from movecoach.review.history import history_footer, history_lines
 from movecoach.review.report import build_report
 from movecoach.review.trends import compute_trends, format_trends
@@ -45,7 +45,7 @@ def record_walk(rec: Recorder, started: float, walk: dict, *, step: int = 0) -> 
     for kind, data in (("step_start", {"exercise": "walk", "set": 1, "sets": 1, "step": step,
                                        "duration_s": 120.0}),
                        ("walk", walk), ("session_end", {"summary": {"walk": walk}})):
-        sess.handle(Event(kind, started + 1, {"session_id": sess.id, "device_id": "dev", **data}))
+        sess.handle(from_dict(kind, started + 1, {"session_id": sess.id, "device_id": "dev", **data}))
     sess.finish(ended_at=started + 130)
     sess.close()
     return sess.id
@@ -116,7 +116,7 @@ def test_the_two_trials_of_a_25_foot_walk_show_with_their_mean(tmp_path):
             walk = {**walk_event(test="25ft", n=6), "trial": trial, "trials": 2, "test_time_s": time_s}
             for kind, data in (("step_start", {"exercise": "walk", "set": 1, "sets": 1, "trial": trial}),
                                ("walk", walk)):
-                sess.handle(Event(kind, time.time(), {"session_id": sess.id, "device_id": "dev", **data}))
+                sess.handle(from_dict(kind, time.time(), {"session_id": sess.id, "device_id": "dev", **data}))
         sess.finish()
         sess.close()
     store = SessionStore(tmp_path)

@@ -19,9 +19,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from movecoach import events as ev
 from movecoach.coach.routine import Routine, Step
 from movecoach.coach.timed_walk import distance_by, time_to, totals, trials_mean
-from movecoach.events import Event, Sink
 from movecoach.samples import SampleBlock
 from movecoach.signal.exercises import KIND_NOUNS, get
 from movecoach.signal.streaming import RepAnalyzer, SwayAnalyzer
@@ -54,7 +54,8 @@ INSTRUCTIONS_MAX_S = 30.0
 # up to the stop can be interpolated within it (a stride takes 1.0-1.5 s at 80-120 steps/min).
 WALK_SETTLE_S = 2.0
 
-Emit = Callable[[str, dict], None]
+# emit(EventClass, **fields): the runner adds the time and the ids, and sends it on
+Emit = Callable[..., ev.Event]
 
 
 def _r(x: float | None, nd: int = 2) -> float | None:
@@ -68,30 +69,30 @@ def _rf(x: float | None, nd: int = 2) -> float | None:
 
 @dataclass
 class SetResult:
-    """What one set produced: the rep payloads in order and per-kind counts."""
+    """What one set produced: its reps in order and per-kind counts."""
 
     exercise: str
     set: int
-    reps: list[dict] = field(default_factory=list)
+    reps: list[ev.Rep] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     complete: bool = False
 
     def summary(self) -> dict:
-        amps = [r["amplitude_deg"] for r in self.reps]
-        held = [r for r in self.reps if r["hold_target_s"]]
+        amps = [r.amplitude_deg for r in self.reps]
+        held = [r for r in self.reps if r.hold_target_s]
         return {
             "set": self.set,
             "counts": dict(self.counts),
             "reps": len(self.reps),
             "mean_amplitude_deg": _r(sum(amps) / len(amps), 1) if amps else None,
-            "holds_met": sum(1 for r in held if r["hold_met"]),
+            "holds_met": sum(1 for r in held if r.hold_met),
             "holds_target": len(held),
             "complete": self.complete,
         }
 
 
 class SetCoach:
-    """Turns one set's live `RepEvent`s into coach events through `emit(kind, data)`.
+    """Turns one set's live `RepEvent`s into coach events through `emit(EventClass, **fields)`.
 
     `count` is the running number of reps in the set, all kinds together (what is spoken:
     heel-toe "10 each" is a target of 20); `counts` keeps the per-kind tally. A hold target
@@ -116,72 +117,61 @@ class SetCoach:
     def _hold_target(self, kind: str) -> float | None:
         return self.step.hold_s if kind in self.step.hold_kinds else None
 
-    def on_rep_event(self, ev: RepEvent, t_host_s: float | None = None) -> None:
+    def on_rep_event(self, live: RepEvent, t_host_s: float | None = None) -> None:
         ex = self.step.exercise
-        if ev.kind == "rep_start":
+        if live.kind == "rep_start":
             self._hold_started = self._hold_done = False
             self._last_remaining = None
             self.hold_s = 0.0
-            self.emit("rep_start", {"exercise": ex, "kind": ev.rep_kind, "set": self.set_index})
-        elif ev.kind == "hold_tick":
-            self.hold_s = ev.hold_s
-            target = self._hold_target(ev.rep_kind)
+            self.emit(ev.RepStart, exercise=ex, rep_kind=live.rep_kind, set=self.set_index)
+        elif live.kind == "hold_tick":
+            self.hold_s = live.hold_s
+            target = self._hold_target(live.rep_kind)
             if not target:
                 return
             if not self._hold_started:
                 self._hold_started = True
                 count = len(self.result.reps) + 1
-                self.emit("hold_start", {"exercise": ex, "kind": ev.rep_kind, "target_s": target, "count": count})
+                self.emit(ev.HoldStart, exercise=ex, rep_kind=live.rep_kind, target_s=target, count=count)
             if self._hold_done:
                 return
-            if ev.hold_s >= target:
+            if live.hold_s >= target:
                 self._hold_done = True
-                self.emit("hold_done", {"exercise": ex, "kind": ev.rep_kind,
-                                        "held_s": _r(ev.hold_s), "target_s": target})
+                self.emit(ev.HoldDone, exercise=ex, rep_kind=live.rep_kind, held_s=_r(live.hold_s), target_s=target)
                 return
-            remaining = target - ev.hold_s
+            remaining = target - live.hold_s
             whole = math.ceil(remaining)
             if whole != self._last_remaining:
                 self._last_remaining = whole
-                self.emit("hold_tick", {"exercise": ex, "kind": ev.rep_kind,
-                                        "held_s": _r(ev.hold_s), "remaining_s": _r(remaining)})
-        elif ev.kind == "rep_end" and ev.rep is not None:
-            self._finish_rep(ev, t_host_s)
+                self.emit(ev.HoldTick, exercise=ex, rep_kind=live.rep_kind, held_s=_r(live.hold_s),
+                          remaining_s=_r(remaining))
+        elif live.kind == "rep_end" and live.rep is not None:
+            self._finish_rep(live, t_host_s)
 
-    def _finish_rep(self, ev: RepEvent, t_host_s: float | None) -> None:
-        rep, ex = ev.rep, self.step.exercise
+    def _finish_rep(self, live: RepEvent, t_host_s: float | None) -> None:
+        rep, ex = live.rep, self.step.exercise
         counts = self.result.counts
         counts[rep.kind] = counts.get(rep.kind, 0) + 1
         target = self._hold_target(rep.kind)
         hold_met = None if not target else rep.hold_s + HOLD_TOLERANCE_S >= target
-        payload = {
-            "exercise": ex,
-            "kind": rep.kind,
-            "count": len(self.result.reps) + 1,
-            "target_reps": self.step.reps,
-            "set": self.set_index,
-            "amplitude_deg": _r(rep.amplitude_deg, 1),
-            "depth_deg": _r(rep.amplitude_deg, 1) if rep.kind == "slide" else None,
-            "hold_s": _r(rep.hold_s),
-            "hold_target_s": target,
-            "hold_met": hold_met,
-            "t_start": _r(rep.t_start, 3),
-            "t_peak": _r(rep.t_peak, 3),
-            "t_end": _r(rep.t_end, 3),
-            "t_end_host": _r(t_host_s, 3),
-        }
-        self.result.reps.append(payload)
-        self.emit("rep", payload)
+        event = self.emit(
+            ev.Rep, exercise=ex, rep_kind=rep.kind, count=len(self.result.reps) + 1,
+            target_reps=self.step.reps, set=self.set_index, amplitude_deg=_r(rep.amplitude_deg, 1),
+            depth_deg=_r(rep.amplitude_deg, 1) if rep.kind == "slide" else None,
+            hold_s=_r(rep.hold_s), hold_target_s=target, hold_met=hold_met,
+            t_start_s=_r(rep.t_start, 3), t_peak_s=_r(rep.t_peak, 3), t_end_s=_r(rep.t_end, 3),
+            t_end_host_s=_r(t_host_s, 3))
+        self.result.reps.append(event)
         self._hold_started = self._hold_done = False
         self.hold_s = 0.0
         word = KIND_NOUNS[rep.kind][0]
         exercise = get(ex)
         if target and not hold_met:
-            self.emit("cue", {"exercise": ex, "cue": "hold_short",
-                              "text": f"Try to hold that {word} for {target:g} seconds."})
+            self.emit(ev.Cue, exercise=ex, cue="hold_short",
+                      text=f"Try to hold that {word} for {target:g} seconds.")
         elif rep.amplitude_deg < exercise.min_good_deg.get(rep.kind, 0.0):
-            self.emit("cue", {"exercise": ex, "cue": "shallow",
-                              "text": f"Good. Try to go a little {exercise.further} on the next {word}."})
+            self.emit(ev.Cue, exercise=ex, cue="shallow",
+                      text=f"Good. Try to go a little {exercise.further} on the next {word}.")
 
 
 class SampleSource(Protocol):
@@ -214,7 +204,7 @@ class SessionRunner:
         self,
         routine: Routine,
         source: SampleSource,
-        sinks: list[Sink],
+        sinks: list[ev.Sink],
         *,
         device_id: str,
         recorder: Any | None = None,
@@ -241,14 +231,16 @@ class SessionRunner:
         self._last_status = 0.0
 
     # -- events -------------------------------------------------------------------------------
-    def emit(self, kind: str, data: dict) -> Event:
-        event = Event(kind, time.time(), {"session_id": self.session_id, "device_id": self.device_id, **data})
+    def emit(self, kind: type[ev.Event], **fields: Any) -> ev.Event:
+        """Make the event of class ``kind`` from its fields, now, with this session's ids, and
+        hand it to every sink and the recorder."""
+        event = kind(t_s=time.time(), session_id=self.session_id, device_id=self.device_id, **fields)
         targets = [*self.sinks, self.recorder] if self.recorder is not None else self.sinks
         for sink in targets:
             try:
                 sink.handle(event)
             except Exception:  # a failing sink must never stop the session
-                log.exception("sink %s failed on %s", type(sink).__name__, kind)
+                log.exception("sink %s failed on %s", type(sink).__name__, event.kind)
         return event
 
     def _status(self, exercise: str, count: int, target: int | None, angle_deg: float, hold_s: float) -> None:
@@ -272,8 +264,8 @@ class SessionRunner:
     # -- the session --------------------------------------------------------------------------
     async def run(self) -> dict:
         started = time.time()
-        self.emit("session_start", {"routine": self.routine.name, "source": self.source_name,
-                                    "steps": [s.exercise for s in self.routine.steps]})
+        self.emit(ev.SessionStart, routine=self.routine.name, source=self.source_name,
+                  steps=[s.exercise for s in self.routine.steps])
         complete = False
         try:
             for index, step in enumerate(self.routine.steps):
@@ -289,7 +281,7 @@ class SessionRunner:
                 summary["feel_note"] = note
                 if score is not None and self.recorder is not None:
                     self.recorder.set_feel(score, note)
-            self.emit("session_end", {"summary": summary, "complete": complete})
+            self.emit(ev.SessionEnd, summary=summary, complete=complete)
             if self.recorder is not None and complete:
                 self.recorder.finish(summary)
         return summary
@@ -298,30 +290,28 @@ class SessionRunner:
         sets: list[SetResult] = []
         self.results.append((step, sets))
         for set_index in range(1, step.sets + 1):
-            self.emit("step_start", {
-                "exercise": step.exercise, "title": step.title, "set": set_index, "sets": step.sets,
-                "target_reps": step.reps, "hold_target_s": step.hold_s, "placement": step.placement,
-                "duration_s": step.duration_s, "test": step.test, "target_m": step.target_m,
-                "trial": step.trial, "trials": step.trials,
-            })
+            self.emit(ev.StepStart, exercise=step.exercise, title=step.title, set=set_index,
+                      sets=step.sets, target_reps=step.reps, hold_target_s=step.hold_s,
+                      placement=step.placement, duration_s=step.duration_s, test=step.test,
+                      target_m=step.target_m, trial=step.trial, trials=step.trials)
             await self._get_ready(step)
             if step.analysis != "reps":  # a timed step: a balance trial or a walk
                 if step.analysis == "walk":
                     await self._run_walk(index, step)
                 else:
                     await self._run_sway(index, step)
-                self.emit("step_end", {"exercise": step.exercise, "set": set_index, "reps": 0})
+                self.emit(ev.StepEnd, exercise=step.exercise, set=set_index, reps=0)
                 if step.trial < step.trials:  # walk back to the start for the next trial
-                    self.emit("rest", {"seconds": step.rest_s, "walk_back": True})
+                    self.emit(ev.Rest, seconds=step.rest_s, walk_back=True)
                     await self._sleep(step.rest_s)
                 continue
             result = await self._run_set(index, step, set_index)
             sets.append(result)
-            self.emit("set_complete", {"exercise": step.exercise, "set": set_index, "sets": step.sets,
-                                       "reps": len(result.reps), "counts": dict(result.counts)})
-            self.emit("step_end", {"exercise": step.exercise, "set": set_index, "reps": len(result.reps)})
+            self.emit(ev.SetComplete, exercise=step.exercise, set=set_index, sets=step.sets,
+                      reps=len(result.reps), counts=dict(result.counts))
+            self.emit(ev.StepEnd, exercise=step.exercise, set=set_index, reps=len(result.reps))
             if set_index < step.sets:
-                self.emit("rest", {"seconds": step.rest_s})
+                self.emit(ev.Rest, seconds=step.rest_s)
                 await self._sleep(step.rest_s)
 
     async def _get_ready(self, step: Step) -> None:
@@ -345,14 +335,14 @@ class SessionRunner:
 
     async def _count_in(self, step: Step) -> None:
         for seconds in range(COUNT_IN_S, -1, -1):
-            self.emit("countdown", {"exercise": step.exercise, "seconds": seconds})
+            self.emit(ev.Countdown, exercise=step.exercise, seconds=seconds)
             if seconds:
                 await self._sleep(1.0)
 
     def _on_link(self, item: LinkEvent, exercise: str) -> None:
         self.lost_packets += item.lost_packets
-        self.emit("link", {"exercise": exercise, "state": item.state, "gap_s": _r(item.gap_s),
-                           "lost_packets": item.lost_packets})
+        self.emit(ev.Link, exercise=exercise, state=item.state, gap_s=_r(item.gap_s),
+                  lost_packets=item.lost_packets)
 
     @contextlib.asynccontextmanager
     async def _blocks(self, index: int, step: Step, set_index: int) -> AsyncIterator[AsyncIterator[SampleBlock]]:
@@ -396,25 +386,25 @@ class SessionRunner:
                     self._analysis_failed(step.exercise)
                     analyzer = None  # a fresh analyzer takes the next block; counts so far stay
                     continue
-                for ev in events:
-                    coach.on_rep_event(ev, _host_time(block, ev.t_s))
-                    if ev.kind in ("rep_start", "rep_end"):
-                        last_rep_t = ev.t_s
+                for live in events:
+                    coach.on_rep_event(live, _host_time(block, live.t_s))
+                    if live.kind in ("rep_start", "rep_end"):
+                        last_rep_t = live.t_s
                 if analyzer.wrong_posture_moves >= POSTURE_CUE_AFTER and not posture_cued:
                     posture_cued = True  # moving, but not from the posture the exercise starts in
-                    self.emit("cue", {"exercise": step.exercise, "cue": "posture",
-                                      "text": get(step.exercise).posture_cue})
+                    self.emit(ev.Cue, exercise=step.exercise, cue="posture",
+                              text=get(step.exercise).posture_cue)
                 self._status(step.exercise, len(coach.result.reps), step.reps, analyzer.angle_deg, coach.hold_s)
                 if coach.done:
                     break
                 if float(block.t_s[-1]) - last_rep_t > self.options.idle_timeout_s:
-                    self.emit("cue", {"exercise": step.exercise, "cue": "idle",
-                                      "text": "No movement for a while; ending this set."})
+                    self.emit(ev.Cue, exercise=step.exercise, cue="idle",
+                              text="No movement for a while; ending this set.")
                     break
         if analyzer is not None and not coach.done:
             try:
-                for ev in analyzer.finish():
-                    coach.on_rep_event(ev, None)
+                for live in analyzer.finish():
+                    coach.on_rep_event(live, None)
             except Exception:
                 self._analysis_failed(step.exercise)
         coach.result.complete = coach.done
@@ -438,20 +428,20 @@ class SessionRunner:
                 if elapsed >= duration:
                     break
         if analyzer is None:
-            self.emit("cue", {"exercise": "sway", "cue": "no_data", "text": "No data from the sensor."})
+            self.emit(ev.Cue, exercise="sway", cue="no_data", text="No data from the sensor.")
             return
         try:
             metrics = analyzer.finish().to_json()
         except ValueError as exc:  # too short to analyse
-            self.emit("cue", {"exercise": "sway", "cue": "too_short", "text": f"Balance trial too short: {exc}"})
+            self.emit(ev.Cue, exercise="sway", cue="too_short", text=f"Balance trial too short: {exc}")
             return
         except Exception:
             self._analysis_failed("sway")
-            self.emit("cue", {"exercise": "sway", "cue": "analysis_failed",
-                              "text": "I could not measure this balance trial."})
+            self.emit(ev.Cue, exercise="sway", cue="analysis_failed",
+                      text="I could not measure this balance trial.")
             return
         self.sway = {k: _r(v, 5) for k, v in metrics.items()}
-        self.emit("sway", {"exercise": "sway", "metrics": self.sway})
+        self.emit(ev.Sway, exercise="sway", metrics=self.sway)
 
     async def _run_walk(self, index: int, step: Step) -> None:
         """A walk: strides as they complete (``walk_progress``), the minutes and the distance so
@@ -485,17 +475,15 @@ class SessionRunner:
                     n_strides += 1
                     distance += stride.length_m
                     last_stride_t = stride.t_end
-                    self.emit("walk_progress", {
-                        "exercise": step.exercise, "test": step.test, "strides": n_strides,
-                        "distance_m": _r(distance), "elapsed_s": _r(stride.t_end - t0, 1),
-                        "stride": _stride_json(stride)})
+                    self.emit(ev.WalkProgress, exercise=step.exercise, test=step.test, strides=n_strides,
+                              distance_m=_r(distance), elapsed_s=_r(stride.t_end - t0, 1),
+                              stride=_stride_json(stride))
                 now = last_t = float(block.t_s[-1])
                 elapsed = now - t0
                 while stop_t is None and elapsed >= 60.0 * (minute + 1) and 60.0 * (minute + 1) < duration:
                     minute += 1
-                    self.emit("walk_minute", {"exercise": step.exercise, "test": step.test,
-                                              "minute": minute, "distance_m": _r(distance),
-                                              "strides": n_strides})
+                    self.emit(ev.WalkMinute, exercise=step.exercise, test=step.test, minute=minute,
+                              distance_m=_r(distance), strides=n_strides)
                 self._status(step.exercise, n_strides, None, None, min(elapsed, duration))
                 if stop_t is None:
                     reached = target_m is not None and distance >= target_m
@@ -505,17 +493,17 @@ class SessionRunner:
                             text = "Stop. Well done."
                         else:  # a walk's time is up (a distance test's longest time, too)
                             text = "Time is up: you can stop walking."
-                        self.emit("cue", {"exercise": step.exercise, "cue": "walk_stop", "text": text})
+                        self.emit(ev.Cue, exercise=step.exercise, cue="walk_stop", text=text)
                         if reached:
                             break  # the strides up to the distance are all complete
                     elif now - last_stride_t > self.options.idle_timeout_s:
-                        self.emit("cue", {"exercise": step.exercise, "cue": "idle",
-                                          "text": "No walking for a while; ending the walk."})
+                        self.emit(ev.Cue, exercise=step.exercise, cue="idle",
+                                  text="No walking for a while; ending the walk.")
                         break
                 elif now - stop_t >= WALK_SETTLE_S:
                     break
         if analyzer is None and not parts:
-            self.emit("cue", {"exercise": step.exercise, "cue": "no_data", "text": "No data from the sensor."})
+            self.emit(ev.Cue, exercise=step.exercise, cue="no_data", text="No data from the sensor.")
             return
         if analyzer is not None:
             try:
@@ -535,7 +523,7 @@ class SessionRunner:
                 walk["trial_times_s"] = list(self._trial_times)
                 walk["test_mean_s"] = _rf(trials_mean(self._trial_times))
         self.walk = walk
-        self.emit("walk", walk)
+        self.emit(ev.Walk, **walk)
 
     def _check_sensor(self, block: SampleBlock, exercise: str) -> None:
         """Once per session, on its first SENSOR_CHECK_S of samples: a flat sensor (a dead chip
@@ -552,9 +540,9 @@ class SessionRunner:
         problem = check.problem(uses_gyro=get(exercise).analysis != "sway", judge_rotation=False)
         if problem:
             log.warning("the sensor's readings look wrong: %s", problem)
-            self.emit("cue", {"exercise": exercise, "cue": "sensor",
-                              "text": "The sensor's readings look wrong. Check that it is switched "
-                                      "on and strapped in place."})
+            self.emit(ev.Cue, exercise=exercise, cue="sensor",
+                      text="The sensor's readings look wrong. Check that it is switched on and "
+                           "strapped in place.")
 
     def _analysis_failed(self, exercise: str) -> None:
         """Log (the first with its traceback) and count an exception from an analyzer."""

@@ -28,6 +28,7 @@ from movecoach.coach.routine import (
 from movecoach.coach.timed_walk import WALK_TESTS
 from movecoach.errors import UserError
 from movecoach.events import Sink
+from movecoach.limits import number_in
 from movecoach.signal.exercises import EXERCISES, REGISTRY
 
 log = logging.getLogger(__name__)
@@ -37,21 +38,6 @@ VOLUME_RANGE = (0, 200)  # espeak-ng's amplitude: 100 is its normal loudness
 RATE_RANGE_WPM = (80, 450)  # espeak-ng's speaking rates; below 80 it drawls, above 450 it garbles
 # argparse dest of a flag that sets one MqttConfig field: MQTT_SETTING + the field's name
 MQTT_SETTING = "mqtt_setting_"
-
-
-def _int_in(low: int, high: int, what: str):
-    """An argparse type: a whole number within low-high (a one-line usage error otherwise)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text} is not a whole number") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{what} must be {low}-{high}, got {value}")
-        return value
-
-    return parse
 
 
 def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str, demo: bool = False) -> None:
@@ -99,8 +85,12 @@ def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str, de
                         " (default: ~/.config/movecoach/mqtt.toml if it exists)"))
     m.add_argument("--mqtt-password", default=None,
                    help="avoid: every user sees it in `ps`; use the config file or $MOVECOACH_MQTT_PASSWORD")
-    # settings of movecoach.sinks.mqtt.MqttConfig (defined there): dest is the field's name
-    m.add_argument("--mqtt-prefix", dest=MQTT_SETTING + "prefix", help="topic prefix (default movecoach)")
+    # settings of movecoach.sinks.mqtt.MqttConfig (defined there, defaults too): dest is the field's
+    # name; None (not given) leaves the config file's value
+    from movecoach.sinks.mqtt import MqttConfig
+
+    m.add_argument("--mqtt-prefix", dest=MQTT_SETTING + "prefix", metavar="PREFIX",
+                   help=f"first topic level (default {MqttConfig.prefix}, or the config file's prefix)")
     m.add_argument("--mqtt-username", dest=MQTT_SETTING + "username")
     m.add_argument("--mqtt-tls", dest=MQTT_SETTING + "tls", action="store_true", help="connect with TLS")
     m.add_argument("--mqtt-ca", dest=MQTT_SETTING + "ca_certs", metavar="FILE",
@@ -112,10 +102,10 @@ def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str, de
     v = p.add_argument_group("speech")
     v.add_argument("--no-speech", action="store_true", help="do not speak")
     v.add_argument("--voice", default=None, help="espeak-ng voice, e.g. en-us, de")
-    v.add_argument("--rate", type=_int_in(*RATE_RANGE_WPM, "the speaking rate"), default=160,
+    v.add_argument("--rate", type=number_in(*RATE_RANGE_WPM, "the speaking rate", whole=True), default=160,
                    metavar="WPM", help=f"words per minute, {RATE_RANGE_WPM[0]}-{RATE_RANGE_WPM[1]} "
                                        "(default %(default)s)")
-    v.add_argument("--volume", type=_int_in(*VOLUME_RANGE, "the volume"), default=100,
+    v.add_argument("--volume", type=number_in(*VOLUME_RANGE, "the volume", whole=True), default=100,
                    help=f"{VOLUME_RANGE[0]}-{VOLUME_RANGE[1]}, 100 is normal (default %(default)s)")
     r = p.add_argument_group("recording")
     if demo:

@@ -9,6 +9,7 @@ import webbrowser
 from pathlib import Path
 
 from movecoach.errors import UserError
+from movecoach.limits import number_in
 from movecoach.signal.exercises import EXERCISES
 from movecoach.store.paths import data_dir, demo_data_dir
 from movecoach.store.recorder import SessionStore
@@ -168,14 +169,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _score(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 10, got {text}") from None
-    if not 1 <= value <= 10:
-        raise argparse.ArgumentTypeError(f"must be from 1 (worst) to 10 (best), got {value}")
-    return value
+# how you feel, as `movecoach feel` takes it (the recording checks the same range again)
+_score = number_in(1, 10, "the score", whole=True, range_text="from 1 (worst) to 10 (best)")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

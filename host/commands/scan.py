@@ -16,6 +16,7 @@ import json
 import sys
 from typing import Any
 
+from movecoach.limits import SCAN_S, number_in
 from movecoach.link.transport.ble import DEFAULT_SCAN_S, FoundDevice, scan
 
 
@@ -55,14 +56,8 @@ def run(args: argparse.Namespace, *, scanner: Any = None) -> int:
     return 0
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value <= 300:
-        raise argparse.ArgumentTypeError("scan time must be between 0 and 300 seconds")
-    return value
+_scan_seconds = number_in(*SCAN_S, "the scan time", above_low=True, unit="seconds",
+                          range_text=f"more than {SCAN_S[0]:g} and at most {SCAN_S[1]:g} seconds")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -72,7 +67,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         description="Listen for movecoach wearables (by their service UUID) and list name, "
                     "address and signal strength, nearest first. Exit status 1 if none is found.",
     )
-    p.add_argument("--timeout", type=_positive_seconds, default=DEFAULT_SCAN_S, metavar="S",
+    p.add_argument("--timeout", type=_scan_seconds, default=DEFAULT_SCAN_S, metavar="S",
                    help=f"seconds to listen (default {DEFAULT_SCAN_S:g})")
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.set_defaults(func=run)

@@ -72,7 +72,7 @@ class LinkEvent:
     attempts: int = 0
 
     def to_json(self) -> dict:
-        """The fields of a coach ``link`` event (movecoach.events.KINDS["link"])."""
+        """The fields of a coach ``link`` event (`movecoach.events.Link`)."""
         return {"state": self.state, "gap_s": round(self.gap_s, 3),
                 "lost_packets": self.lost_packets}
 

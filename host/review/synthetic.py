@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal as sps
 
-from movecoach.events import Event
+from movecoach.events import Event, Rep, SessionEnd, SessionStart, StepStart, Sway, Walk
 from movecoach.review.swaypath import trial_metrics
 from movecoach.samples import SampleBlock
 from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2 as G_M_S2
@@ -157,20 +157,18 @@ def _record_day(rec: Recorder, d: int, day: dt.date, start: float, progress: flo
     sess = rec.start_session(device_id=device_id, routine="daily", source="synthetic", fs=fs,
                              started_at=start)
     t = start
-    base = {"session_id": sess.id, "device_id": device_id}
-
-    def emit(kind: str, data: dict, dt_s: float = 1.0) -> None:
+    def emit(event_class: type[Event], dt_s: float, **fields) -> None:
+        """Record the event dt_s after the previous one."""
         nonlocal t
         t += dt_s
-        sess.handle(Event(kind, t, {**base, **data}))
+        sess.handle(event_class(t_s=t, session_id=sess.id, device_id=device_id, **fields))
 
-    emit("session_start", {"routine": "daily", "source": "synthetic",
-                           "steps": ["march", "heel-toe", "wall-slide", "sway", "walk"]}, 0.0)
+    emit(SessionStart, 0.0, routine="daily", source="synthetic",
+         steps=["march", "heel-toe", "wall-slide", "sway", "walk"])
     march, heel_toe, depths, holds = [], [], [], []
     # step 0: seated marches, 2 sets of 10 (and one second of raw thigh samples)
     for set_no in (1, 2):
-        emit("step_start", {"exercise": "march", "set": set_no, "sets": 2, "target_reps": 10,
-                            "hold_target_s": None, "placement": "thigh"}, 5.0)
+        emit(StepStart, 5.0, exercise="march", set=set_no, sets=2, target_reps=10, placement="thigh")
         if set_no == 1:
             n = int(fs)
             ts = np.arange(n) / fs
@@ -182,44 +180,41 @@ def _record_day(rec: Recorder, d: int, day: dt.date, start: float, progress: flo
         for k in range(10):
             amp = _val(model.march_amplitude_deg, progress, rng)
             march.append(amp)
-            emit("rep", {"exercise": "march", "kind": "lift", "count": k + 1, "set": set_no,
-                         "amplitude_deg": round(amp, 1), "depth_deg": None, "hold_s": 0.3,
-                         "hold_target_s": None, "hold_met": None, "t_start": k * 2.0,
-                         "t_peak": k * 2.0 + 0.6, "t_end": k * 2.0 + 1.4}, 2.0)
+            emit(Rep, 2.0, exercise="march", rep_kind="lift", count=k + 1, set=set_no,
+                 amplitude_deg=round(amp, 1), hold_s=0.3, t_start_s=k * 2.0,
+                 t_peak_s=k * 2.0 + 0.6, t_end_s=k * 2.0 + 1.4)
     if incomplete:
         sess.close(ended_at=t)  # the person stopped (or the laptop died) after the marches
         return SyntheticDay(sess.id, day.isoformat(), False, march, [], [], [], None, False, None)
     # step 1: heel-toe raises, 1 set of 10 each, alternating, a 2 s hold up on the toes
-    emit("step_start", {"exercise": "heel-toe", "set": 1, "sets": 1, "target_reps": 20,
-                        "hold_target_s": model.heel_hold_target_s, "placement": "foot"}, 20.0)
+    emit(StepStart, 20.0, exercise="heel-toe", set=1, sets=1, target_reps=20,
+         hold_target_s=model.heel_hold_target_s, placement="foot")
     for k in range(20):
         amp = _val(model.heel_toe_amplitude_deg, progress, rng)
         heel_toe.append(amp)
         if k % 2 == 0:
             hold = max(0.0, _val(model.heel_hold_s, progress, rng))
-            hold_rep = {"kind": "heel_raise", "hold_s": round(hold, 2),
+            hold_rep = {"rep_kind": "heel_raise", "hold_s": round(hold, 2),
                         "hold_target_s": model.heel_hold_target_s,
                         "hold_met": hold + 0.2 >= model.heel_hold_target_s}
         else:
-            hold_rep = {"kind": "toe_raise", "hold_s": 0.5, "hold_target_s": None, "hold_met": None}
-        emit("rep", {"exercise": "heel-toe", "count": k + 1, "set": 1,
-                     "amplitude_deg": round(amp, 1), "depth_deg": None, **hold_rep}, 2.5)
+            hold_rep = {"rep_kind": "toe_raise", "hold_s": 0.5}
+        emit(Rep, 2.5, exercise="heel-toe", count=k + 1, set=1, amplitude_deg=round(amp, 1),
+             **hold_rep)
     # step 2: wall slides with a 5 s hold, 2 sets of 5
     for set_no in (1, 2):
-        emit("step_start", {"exercise": "wall-slide", "set": set_no, "sets": 2, "target_reps": 5,
-                            "hold_target_s": model.hold_target_s, "placement": "thigh"}, 20.0)
+        emit(StepStart, 20.0, exercise="wall-slide", set=set_no, sets=2, target_reps=5,
+             hold_target_s=model.hold_target_s, placement="thigh")
         for k in range(5):
             depth = _val(model.slide_depth_deg, progress, rng)
             hold = max(0.0, _val(model.slide_hold_s, progress, rng))
             depths.append(depth)
             holds.append(hold)
-            emit("rep", {"exercise": "wall-slide", "kind": "slide", "count": k + 1, "set": set_no,
-                         "amplitude_deg": round(depth, 1), "depth_deg": round(depth, 1),
-                         "hold_s": round(hold, 2), "hold_target_s": model.hold_target_s,
-                         "hold_met": hold + 0.25 >= model.hold_target_s}, 8.0)
+            emit(Rep, 8.0, exercise="wall-slide", rep_kind="slide", count=k + 1, set=set_no,
+                 amplitude_deg=round(depth, 1), depth_deg=round(depth, 1), hold_s=round(hold, 2),
+                 hold_target_s=model.hold_target_s, hold_met=hold + 0.25 >= model.hold_target_s)
     # step 3: the balance trial
-    emit("step_start", {"exercise": "sway", "set": 1, "sets": 1, "target_reps": None,
-                        "hold_target_s": None, "placement": "lower-back"}, 20.0)
+    emit(StepStart, 20.0, exercise="sway", set=1, sets=1, placement="lower-back")
     rms = max(0.02, _val(model.sway_rms_m_s2, progress, rng))
     if sway_samples:
         acc = synthetic_sway_acc(rms, fs=fs, rng=rng)
@@ -231,12 +226,11 @@ def _record_day(rec: Recorder, d: int, day: dt.date, start: float, progress: flo
         metrics = trial_metrics(ts, acc, fs=fs)
     else:
         metrics = _sway_from_model(rms, rng)
-    emit("sway", {"exercise": "sway", "metrics": {k: round(v, 6) for k, v in metrics.to_json().items()}}, 31.0)
+    emit(Sway, 31.0, exercise="sway", metrics={k: round(v, 6) for k, v in metrics.to_json().items()})
     # step 4: a 2-minute walk (its totals and bouts; no raw samples)
-    emit("step_start", {"exercise": "walk", "set": 1, "sets": 1, "target_reps": None,
-                        "hold_target_s": None, "placement": "foot", "duration_s": 120.0}, 20.0)
+    emit(StepStart, 20.0, exercise="walk", set=1, sets=1, placement="foot", duration_s=120.0)
     walk = _synthetic_walk(model, progress, walk_rng)
-    emit("walk", walk, 125.0)
+    emit(Walk, 125.0, **walk)
     feel = None
     if rng.uniform() >= feel_skip_p:
         feel = int(np.clip(round(_val(model.feel, progress, rng)), 1, 10))
@@ -244,7 +238,7 @@ def _record_day(rec: Recorder, d: int, day: dt.date, start: float, progress: flo
     summary = {"routine": "daily", "started_at": start, "duration_s": round(t - start, 1),
                "complete": True, "sway": metrics.to_json(), "feel": feel,
                "walk": {k: v for k, v in walk.items() if k != "bouts"}}
-    emit("session_end", {"summary": summary, "complete": True}, 1.0)
+    emit(SessionEnd, 1.0, summary=summary, complete=True)
     sess.finish(summary, ended_at=t)
     sess.close()
     return SyntheticDay(sess.id, day.isoformat(), True, march, heel_toe, depths, holds, metrics,

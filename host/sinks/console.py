@@ -29,8 +29,8 @@ import time
 from collections.abc import Iterator
 from typing import TextIO
 
+from movecoach import events as ev
 from movecoach import words
-from movecoach.events import Event
 
 log_time_format = "%H:%M:%S"
 _CLEAR = "\r\x1b[2K"
@@ -109,11 +109,9 @@ class ConsoleSink:
             self._voice_at = time.monotonic()
             self._redraw()
 
-    def handle(self, event: Event) -> None:
-        d = event.data
-        k = event.kind
+    def handle(self, event: ev.Event) -> None:
         with self._lock:
-            lines = self._lines_for(k, d)
+            lines = self._lines_for(event)
             for line in lines:
                 self._permanent(line, event.t_s)
             if not lines and self.tty:
@@ -157,73 +155,71 @@ class ConsoleSink:
 
     # -- what each event shows ------------------------------------------------------------------
 
-    def _lines_for(self, k: str, d: dict) -> list[str]:
-        if k == "session_start":
+    def _lines_for(self, e: ev.Event) -> list[str]:
+        d = e.data  # the words are written from the message's fields (as review reads them too)
+        if isinstance(e, ev.SessionStart):
             self._explained.clear()
             return [words.session_intro(d)]
-        if k == "step_start":
-            self._exercise = d.get("exercise")
-            self._target = d.get("target_reps")
+        if isinstance(e, ev.StepStart):
+            self._exercise = e.exercise
+            self._target = e.target_reps
             self._count = 0
             self._angle_deg = None
             self._hold = self._voice = ""
             self._holding = False
-            self._hold_target_s = d.get("hold_target_s") or None
-            self._duration_s = d.get("duration_s") or None
+            self._hold_target_s = e.hold_target_s or None
+            self._duration_s = e.duration_s or None
             self._distance_m = None
-            self._set = (d["set"], d["sets"]) if d.get("set") and d.get("sets") else None
+            self._set = (e.set, e.sets) if e.set and e.sets else None
             blank = [""] if self.tty else []  # on a terminal, a gap before each exercise
             return [*blank, words.step_header(d), INDENT + words.get_ready(d)]
-        if k == "countdown":
-            seconds = int(d.get("seconds") or 0)
+        if isinstance(e, ev.Countdown):
+            seconds = int(e.seconds or 0)
             self._countdown.append(words.countdown_words(seconds))
             if seconds > 0:
                 return []
             text = "Starting in " + ", ".join(self._countdown)
             self._countdown = []
             return [INDENT + text]
-
-        if k == "rep":
-            if isinstance(d.get("count"), int):
-                self._count = d["count"]
+        if isinstance(e, ev.Rep):
+            self._count = e.count
             self._hold = self._voice = ""
             self._holding = False
-            exercise = str(d.get("exercise") or d.get("kind") or "")
+            exercise = e.exercise or e.rep_kind
             explain = exercise not in self._explained  # what the angle means: once per exercise
             self._explained.add(exercise)
-            return [INDENT + words.rep_text(d, d.get("target_reps") or self._target, explain=explain)]
-        if k == "hold_start":
+            return [INDENT + words.rep_text(d, e.target_reps or self._target, explain=explain)]
+        if isinstance(e, ev.HoldStart):
             self._holding = True
-            self._hold = f"holding 0.0 of {d.get('target_s', 0):g} s"
-        elif k == "hold_tick":
-            held, remaining = d.get("held_s") or 0.0, d.get("remaining_s") or 0.0
+            self._hold = f"holding 0.0 of {e.target_s:g} s"
+        elif isinstance(e, ev.HoldTick):
+            held, remaining = e.held_s or 0.0, e.remaining_s or 0.0
             self._hold = f"holding {held:.1f} of {held + remaining:g} s"
-        elif k == "hold_done":
-            self._hold = f"held {d.get('target_s', 0):g} s: done"
-        elif k == "cue" and d.get("text"):
-            return [INDENT + str(d["text"])]
-        elif k == "set_complete":
+        elif isinstance(e, ev.HoldDone):
+            self._hold = f"held {e.target_s:g} s: done"
+        elif isinstance(e, ev.Cue) and e.text:
+            return [INDENT + e.text]
+        elif isinstance(e, ev.SetComplete):
             return [INDENT + words.set_done(d)]
-        elif k == "rest":
-            seconds = d.get("seconds")
-            if d.get("walk_back") or (isinstance(seconds, int | float) and seconds > 0):
+        elif isinstance(e, ev.Rest):
+            if e.walk_back or e.seconds > 0:
                 return [INDENT + words.rest_words(d)]
-        elif k == "sway":
-            return [INDENT + words.sway_text(d.get("metrics") or {})]
-        elif k == "walk_progress":
-            if isinstance(d.get("distance_m"), int | float):
-                self._distance_m = float(d["distance_m"])
-        elif k == "walk_minute":
+        elif isinstance(e, ev.Sway):
+            return [INDENT + words.sway_text(e.metrics or {})]
+        elif isinstance(e, ev.WalkProgress):
+            if e.distance_m is not None:
+                self._distance_m = float(e.distance_m)
+        elif isinstance(e, ev.WalkMinute):
             return [INDENT + words.walk_minute_words(d)]
-        elif k == "walk":
+        elif isinstance(e, ev.Walk):
             return [INDENT + words.walk_text(d)]
-        elif k == "link":
-            return [INDENT + _link_text(d)]
-        elif k == "session_end":
-            summary = d.get("summary") or {}
+        elif isinstance(e, ev.Link):
+            return [INDENT + _link_text(e)]
+        elif isinstance(e, ev.SessionEnd):
+            summary = e.summary or {}
             self._exercise = None
             self._count = None
-            text = words.summary_sentence(summary, bool(d.get("complete", True)))
+            text = words.summary_sentence(summary, e.complete)
             feel = words.feel_words(summary)
             lost = summary.get("lost_packets")
             if isinstance(lost, int) and lost:
@@ -306,12 +302,12 @@ def _clock(seconds: float) -> str:
     return f"{m}:{s:02d}"
 
 
-def _link_text(d: dict) -> str:
-    state = str(d.get("state", "")).lower()
+def _link_text(e: ev.Link) -> str:
+    state = str(e.state or "").lower()
     if state in ("lost", "down", "disconnected", "stalled"):
         return "Lost the sensor's signal: keep going, it reconnects by itself."
-    gap = d.get("gap_s")
-    lost = d.get("lost_packets")
+    gap = e.gap_s
+    lost = e.lost_packets
     text = "Sensor connected again"
     if isinstance(gap, int | float) and gap > 0:
         text += f" after {gap:.1f} s"

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import queue
 import re
@@ -48,7 +47,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from movecoach import __version__
 from movecoach.errors import UserError
-from movecoach.events import Event
+from movecoach.events import Event, Feel, FeelNote, SessionEnd, Walk, to_dict
 from movecoach.limits import check_port
 from movecoach.store.paths import make_private_dir, private_file
 
@@ -87,6 +86,10 @@ ROUTES: dict[str, tuple[str, int, bool]] = {
     "feel_note": ("feel/note", 1, False),  # free text: never retained, only with notes=True
 }
 _OTHER_ROUTE = ("event", 1, False)
+# Fields the sink adds to an event's own (`movecoach.events`): kind -> names.
+SINK_FIELDS: dict[str, tuple[str, ...]] = {
+    "rep": ("session_reps",),  # reps published so far in this session, all exercises
+}
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -459,37 +462,31 @@ class MqttSink:
         if self._closed:
             log.debug("MQTT sink closed; dropping %s", event.kind)
             return
-        if event.kind == "feel":
+        if isinstance(event, Feel):
             self._publish_feel(event)
             return
-        if event.kind == "walk" and "stride_list" in event.data:
+        if isinstance(event, Walk) and event.stride_list is not None:
             # every stride went out live on walk/progress; the retained summary keeps to totals
             # and bouts (a 6-minute walk has ~300 strides)
-            event = Event(event.kind, event.t_s,
-                          {k: v for k, v in event.data.items() if k != "stride_list"})
-        summary = event.data.get("summary")
-        if event.kind != "session_end" or not isinstance(summary, dict):
+            event = replace(event, stride_list=None)
+        if not isinstance(event, SessionEnd) or not isinstance(event.summary, dict):
             self._publish(event)
             return
+        summary = event.summary
         note = summary.get("feel_note")
         if "feel_note" in summary:  # the retained summary carries the score, not the note
-            public = {k: v for k, v in summary.items() if k != "feel_note"}
-            event = Event(event.kind, event.t_s, {**event.data, "summary": public})
+            event = replace(event, summary={k: v for k, v in summary.items() if k != "feel_note"})
         self._publish(event)
         if summary.get("feel") is not None:
-            self._publish_feel(Event("feel", event.t_s, {
-                "session_id": event.data.get("session_id"), "device_id": self.device_id,
-                "score": summary["feel"], "note": note}))
+            self._publish_feel(Feel(t_s=event.t_s, session_id=event.session_id,
+                                    device_id=self.device_id, score=summary["feel"], note=note))
 
-    def _publish_feel(self, event: Event) -> None:
+    def _publish_feel(self, event: Feel) -> None:
         """The score, retained, on ``feel``; the note only with notes=True, on ``feel/note``."""
-        data = dict(event.data)
-        note = data.pop("note", None)
-        self._publish(Event("feel", event.t_s, data))
-        if note and self.notes:
-            self._publish(Event("feel_note", event.t_s, {
-                "session_id": data.get("session_id"), "device_id": self.device_id,
-                "note": note}))
+        self._publish(replace(event, note=None))
+        if event.note and self.notes:
+            self._publish(FeelNote(t_s=event.t_s, session_id=event.session_id,
+                                   device_id=self.device_id, note=event.note))
 
     def _publish(self, event: Event) -> None:
         subtopic, qos, retain = ROUTES.get(event.kind, _OTHER_ROUTE)
@@ -505,21 +502,22 @@ class MqttSink:
     def publish_feel(self, score: float, *, note: str = "", t_s: float | None = None,
                      session_id: str | None = None) -> None:
         """Publish how the person feels (retained on ``feel``), e.g. from ``movecoach feel``."""
-        data = {"score": score, "note": note, "session_id": session_id, "device_id": self.device_id}
-        self.handle(Event("feel", time.time() if t_s is None else t_s, data))
+        self.handle(Feel(t_s=time.time() if t_s is None else t_s, session_id=session_id,
+                         device_id=self.device_id, score=score, note=note or None))
 
     def _payload(self, event: Event) -> dict:
         """The JSON document published for ``event`` (takes the next seq)."""
         doc = {"v": SCHEMA_VERSION, "type": event.kind, "ts": round(event.t_s, 3), "seq": self._next_seq()}
-        data = dict(event.data)
-        data.setdefault("device_id", self.device_id)
+        data = to_dict(event)
+        if data.get("device_id") is None:  # an event made without one is this wearable's
+            data["device_id"] = self.device_id
         if event.kind == "rep":
             sid = str(data.get("session_id"))
             self._session_reps[sid] = self._session_reps.get(sid, 0) + 1
             data["session_reps"] = self._session_reps[sid]
         for key, value in data.items():
             if key not in doc:
-                doc[key] = _jsonable(value)
+                doc[key] = value
         return doc
 
     def discovery_configs(self) -> dict[str, dict]:
@@ -734,15 +732,3 @@ class SeqFilter:
 def _expand(path: str | None) -> str | None:
     return None if path is None else str(Path(path).expanduser())
 
-
-def _jsonable(value):
-    """Floats that JSON cannot carry (nan, inf) become null; nested containers are walked."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "to_json"):
-        return _jsonable(value.to_json())
-    return value

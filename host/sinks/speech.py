@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from movecoach import children, words
+from movecoach import events as ev
 from movecoach.errors import UserError
-from movecoach.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -139,32 +139,28 @@ class SpeechSink:
 
     # -- public API ---------------------------------------------------------------------------
 
-    def handle(self, event: Event) -> None:
+    def handle(self, event: ev.Event) -> None:
         """File the phrase for ``event`` (if any) and return at once."""
         if not self.enabled or self._closing:
             return
-        d = event.data
         k = event.kind
         with self._cv:
-            if k == "rep":
+            if isinstance(event, ev.Rep):
                 self._countdown = None
                 self._last_countdown = None
-                count = d.get("count")
-                if isinstance(count, int):
-                    self._count = self._utter(number_words(count), k, _rep_ref_time(event))
-            elif k == "hold_start":
-                self._count_down_from(d.get("target_s"), event.t_s)
+                self._count = self._utter(number_words(event.count), k, _rep_ref_time(event))
+            elif isinstance(event, ev.HoldStart):
+                self._count_down_from(event.target_s, event.t_s)
                 self._countdown = self._utter("hold", k, event.t_s)
-            elif k == "hold_tick":
-                self._tick(d.get("remaining_s"), event)
-            elif k == "hold_done":
+            elif isinstance(event, ev.HoldTick):
+                self._tick(event.remaining_s, event)
+            elif isinstance(event, ev.HoldDone):
                 self._countdown = None
                 self._last_countdown = None
                 self._fifo.append(self._utter("done", k, event.t_s))
-            elif k == "countdown":
-                seconds = d.get("seconds")
-                if isinstance(seconds, int):
-                    self._fifo.append(self._utter(number_words(seconds) if seconds else "go", k, event.t_s))
+            elif isinstance(event, ev.Countdown):
+                seconds = event.seconds
+                self._fifo.append(self._utter(number_words(seconds) if seconds else "go", k, event.t_s))
             else:
                 text = self._announcement(event)
                 if text:
@@ -216,7 +212,7 @@ class SpeechSink:
         n = math.ceil(target_s) if isinstance(target_s, int | float) else None
         self._last_countdown = (n, t_s)
 
-    def _tick(self, remaining_s, event: Event) -> None:
+    def _tick(self, remaining_s, event: ev.Event) -> None:
         if not isinstance(remaining_s, int | float) or remaining_s <= 0:
             return
         n = math.ceil(remaining_s - 1e-6)
@@ -228,25 +224,24 @@ class SpeechSink:
         self._last_countdown = (n, event.t_s)
         self._countdown = self._utter(number_words(n), event.kind, event.t_s)
 
-    def _announcement(self, event: Event) -> str | None:
-        d = event.data
-        k = event.kind
-        if k == "cue":
-            return d.get("text") or None
-        if k == "set_complete":
+    def _announcement(self, event: ev.Event) -> str | None:
+        d = event.data  # the words are written from the message's fields
+        if isinstance(event, ev.Cue):
+            return event.text or None
+        if isinstance(event, ev.SetComplete):
             return "set complete"
-        if k == "step_start":
+        if isinstance(event, ev.StepStart):
             return step_sentence(d)
-        if k == "rest":
+        if isinstance(event, ev.Rest):
             return words.rest_words(d)
-        if k == "walk_minute":
+        if isinstance(event, ev.WalkMinute):
             return words.walk_minute_words(d)
-        if k == "walk":
+        if isinstance(event, ev.Walk):
             return words.walk_text(d)
-        if k == "session_end":
-            return words.summary_sentence(d.get("summary"), bool(d.get("complete", True)))
-        if k == "link":
-            state = str(d.get("state", "")).lower()
+        if isinstance(event, ev.SessionEnd):
+            return words.summary_sentence(event.summary, event.complete)
+        if isinstance(event, ev.Link):
+            state = str(event.state or "").lower()
             if state in ("lost", "down", "disconnected", "stalled"):
                 return "sensor connection lost"
             if state in ("restored", "up", "connected", "ok", "resumed"):
@@ -395,11 +390,10 @@ def check_voice(voice: str, engine: str = "espeak-ng") -> None:
         raise UserError(f"speech voice {voice!r} not found; list them with: {engine} --voices")
 
 
-def _rep_ref_time(event: Event) -> float:
-    """When the rep ended on the host clock: ``t_end_host`` (the runner maps the sensor clock),
-    else ``t_end`` if it is host time (close to the event time), else the event's ``t_s``."""
-    for key in ("t_end_host", "t_end"):
-        t = event.data.get(key)
+def _rep_ref_time(event: ev.Rep) -> float:
+    """When the rep ended on the host clock: ``t_end_host_s`` (the runner maps the sensor clock),
+    else ``t_end_s`` if it is host time (close to the event time), else the event's ``t_s``."""
+    for t in (event.t_end_host_s, event.t_end_s):
         if isinstance(t, int | float) and -30.0 <= event.t_s - t <= 30.0:
             return float(t)
     return event.t_s

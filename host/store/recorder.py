@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from movecoach.errors import UserError
-from movecoach.events import Event
+from movecoach.events import Event, from_dict
 from movecoach.samples import SampleBlock
 from movecoach.signal.exercises import REGISTRY
 from movecoach.signal.types import SwayMetrics
@@ -1228,7 +1228,7 @@ class SessionStore:
                 payload = json.loads(data)
             except (TypeError, ValueError):
                 payload = {"damaged": True}
-            out.append(Event(kind, float(t_s), payload))
+            out.append(from_dict(kind, float(t_s), payload))
         return out
 
     # -- how you feel -------------------------------------------------------------------------
