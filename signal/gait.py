@@ -27,7 +27,10 @@ Method (the stages, each its own module):
    least MIN_STRIDE_M across the floor (or turns it as a lifted turning step does): a heel or
    toe raise, a weight shift, a pivot on the heel or a foot fidgeting in place moves it a few
    cm; a movement too small for a stride that stops only for a moment (MERGE_STANCE_S) goes
-   on into the next one (a hovering foot);
+   on into the next one (a hovering foot); one longer than MAX_HOVER_S that does not turn
+   must also swing the foot (HELD_GYR_RAD_S: a raise held at its top drifts far enough to
+   pass for a stride); the short closing step that ends a walk (the foot brought up beside
+   the other after a whole stance, then a rest) counts from MIN_CLOSE_S and MIN_CLOSE_M;
 6. strides with no stop longer than BOUT_GAP_S between them make a bout; a bout's turns are
    runs of turning strides that change the heading by TURN_DEG or more (:func:`count_turns`).
 
