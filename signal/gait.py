@@ -27,7 +27,10 @@ Method (the stages, each its own module):
    least MIN_STRIDE_M across the floor (or turns it as a lifted turning step does): a heel or
    toe raise, a weight shift, a pivot on the heel or a foot fidgeting in place moves it a few
    cm; a movement too small for a stride that stops only for a moment (MERGE_STANCE_S) goes
-   on into the next one (a hovering foot);
+   on into the next one (a hovering foot); one longer than MAX_HOVER_S that does not turn
+   must also swing the foot (HELD_GYR_RAD_S: a raise held at its top drifts far enough to
+   pass for a stride); the short closing step that ends a walk (the foot brought up beside
+   the other after a whole stance, then a rest) counts from MIN_CLOSE_S and MIN_CLOSE_M;
 6. strides with no stop longer than BOUT_GAP_S between them make a bout; a bout's turns are
    runs of turning strides that change the heading by TURN_DEG or more (:func:`count_turns`).
 
@@ -71,12 +74,27 @@ MAX_SWING_S = 2.0
 # footstep). Real stances after a stride are no shorter than 0.03 s (fast walkers), so a pause
 # is only looked for after a movement that is no stride by itself.
 MERGE_STANCE_S = 0.06
-# ... and a whole movement, pause included, that lasts longer than this (s) must move the foot
-# by 2 * MIN_STRIDE_M: hovering footsteps take 0.4-0.7 s still to still on the IPOL recordings,
-# while a heel raise held for a moment at its top (up, pause, down) takes a second or more, over
-# which the integration drifts by up to 0.2 m (the simulator's "hard" raises); a foot rolling
-# through mid-stance followed by its swing moves it by a stride's length.
+# A movement (pauses included) longer than this (s) that does not turn the foot as a turning
+# step does is a stride only if it moves the foot by 2 * MIN_STRIDE_M and swings it (turns it
+# at HELD_GYR_RAD_S or faster at some point): hovering footsteps take 0.4-0.7 s still to still
+# on the IPOL recordings, non-turning strides longer than 0.8 s move the foot 0.49 m or more
+# and swing it at 3.4-12 rad/s, while a heel or toe raise held for a moment at its top (up,
+# pause, down) takes 1-2 s, over which the integration drifts by up to 0.6 m, and turns the
+# foot at 1.5-2.4 rad/s (the simulator's "hard" raises, 40 seeds).
 MAX_HOVER_S = 0.8
+HELD_GYR_RAD_S = 3.0
+# A closing step: the last movement of a walk, the foot brought up beside the other after a
+# whole stance, is often shorter than MIN_SWING_S (0.18-0.24 s still to still on the IPOL
+# recordings, moving the sensor 4-7 cm with a landing of 9-14 m/s^2; the checked events count
+# it). It counts as a stride when it lasts at least MIN_CLOSE_S, starts CLOSE_STANCE_S to
+# MAX_STANCE_S after the last stride's landing (the foot stood through a stance first: a foot
+# sliding on after landing, or hovering, moves again within 0.3 s), moves the foot at least
+# MIN_CLOSE_M with a landing (MIN_STEP_IMPACT_M_S2), and is followed by a rest (REST_MIN_S:
+# the walk is over). Movements inside a stance while walking (the foot rolling onto its
+# forefoot: 0.04-0.27 s, median 0.08) are followed by the next swing within a second.
+MIN_CLOSE_S = 0.15
+CLOSE_STANCE_S = 0.6
+MIN_CLOSE_M = 0.03
 # A stride moves the foot at least this far across the floor (m). Real strides, turning
 # steps included, move it 0.25-1.7 m; a heel raise moves the sensor by 2-3 cm (it sits ~0.15 m
 # behind the toes' pivot), a weight shift or fidget by less than 10 cm.
@@ -303,6 +321,7 @@ class WalkAnalyzer:
         self._n_push = max(1, int(round(PUSH_OFF_S * self.fs)))
         self._n_impact = max(1, int(round(IMPACT_S * self.fs)))
         self._n_keep = int(round(FOLD_KEEP_S * self.fs))
+        self._n_rest = int(round(REST_MIN_S * self.fs))
         # the buffer: grid samples from h before the current stance (or the first sample)
         self._t = np.zeros(0)
         self._acc = np.zeros((0, 3))
@@ -440,11 +459,24 @@ class WalkAnalyzer:
                 if pause and ends[k] == known0:
                     return  # still again for a moment: a stance, or a pause in the swing?
                 b0 = int(starts[k]) - off
-                q = self._stride(a_end, b0, may_merge=pause, merged=merged)
+                closing = self._may_close(a_end, b0)
+                rest = ends[k] - starts[k] >= self._n_rest
+                if closing and not rest and ends[k] == known0:
+                    return  # a closing step if the foot rests now
+                q = self._stride(a_end, b0, may_merge=pause, merged=merged,
+                                 closing=closing and rest)
                 merged, k = True, k + 1
             self._q = q
             self._cut(b0)
             off += b0
+
+    def _may_close(self, a_end: int, b0: int) -> bool:
+        """Whether the movement from the buffer's stance (zv[0:a_end]) to zv[b0] has the timing
+        of a closing step (see MIN_CLOSE_S): too short for a swing, after a whole stance."""
+        if self._contact_t is None or not MIN_CLOSE_S * self.fs <= b0 - a_end + 1 < MIN_SWING_S * self.fs:
+            return False
+        since = float(self._t[self._h + a_end - 1]) - self._contact_t
+        return CLOSE_STANCE_S <= since <= MAX_STANCE_S
 
     def _stance_q(self, a_end: int) -> np.ndarray:
         """Orientation at the last sample of the stance zv[0:a_end], tilt levelled from its last
@@ -499,13 +531,14 @@ class WalkAnalyzer:
         self._cut(j)
 
     def _stride(self, a_end: int, b0: int, *, may_merge: bool = False,
-                merged: bool = False) -> np.ndarray | None:
+                merged: bool = False, closing: bool = False) -> np.ndarray | None:
         """The swing from the buffer's stance (zv[0:a_end]) to the next stance (from zv[b0]);
         returns the orientation at zv[b0] (where the swing ends). may_merge: that next stance is
         only a pause (shorter than MERGE_STANCE_S); if the movement so far is no stride, None
         (nothing changed) and the caller carries the swing on to the stance after the pause;
         merged: the swing already goes on past such a pause (then it is a stride only within
-        MAX_HOVER_S)."""
+        MAX_HOVER_S); closing: the movement has a closing step's timing and the foot rests
+        after it (:meth:`_may_close`): a stride if it moves the foot MIN_CLOSE_M with a landing."""
         h = self._h
         a_level = self._rest(a_end)
         i0, i1 = h + a_end - 1, h + b0  # last still sample before, first still sample after
@@ -533,35 +566,49 @@ class WalkAnalyzer:
         swing_s = t_on - t_off
         length = float(math.hypot(p[-1, 0], p[-1, 1]))
         swing_turn = math.degrees(zupt.yaw_rad(q0, q[-1]))
+        landed = float(np.abs(a_norm - G_M_S2).max()) >= MIN_STEP_IMPACT_M_S2
         log.debug("swing %.2f-%.2f s: %.2f m, %.0f deg", t_off, t_on, length, swing_turn)
         if not self._valid[i0:i1 + 1].all() or swing_s > MAX_SWING_S:
             # not a swing the ZUPT can follow (a gap, a movement that never settles)
             self._q_land, self._contact_t = None, None
-        elif (i1 - i0) / self.fs < MIN_SWING_S or (merged and (i1 - i0) / self.fs > MAX_HOVER_S
-                                              and length < 2 * MIN_STRIDE_M) or (
-                length < MIN_STRIDE_M and (abs(swing_turn) < MIN_TURN_STEP_DEG
-                                           or np.abs(a_norm - G_M_S2).max() < MIN_STEP_IMPACT_M_S2)):
+        elif closing and length >= MIN_CLOSE_M and landed:
+            self._add_stride(t_off, t_on, length, swing_s, q[-1], p[-1])
+        elif (i1 - i0) / self.fs < MIN_SWING_S or ((i1 - i0) / self.fs > MAX_HOVER_S
+                                              and abs(swing_turn) < MIN_TURN_STEP_DEG
+                                              and (length < 2 * MIN_STRIDE_M
+                                                   or self._peak_gyr(i0, i1) < HELD_GYR_RAD_S)) or (
+                length < MIN_STRIDE_M and (abs(swing_turn) < MIN_TURN_STEP_DEG or not landed)):
             # the foot settled again without going anywhere (a raise, a shift, a pivot on the
             # heel), or has only paused in the air
             if may_merge and (i1 - i0) / self.fs < MIN_SWING_S:
                 return None  # paused before it could have been a swing: it goes on
             self._pos = self._pos + p[-1]
         else:
-            if self._contact_t is not None and t_off - self._contact_t <= MAX_STANCE_S:
-                stance_s = t_off - self._contact_t
-                time_s = t_on - self._contact_t
-            else:
-                stance_s = time_s = math.nan
-            turn = math.degrees(zupt.yaw_rad(self._q_land, q[-1]))
-            self._pos = self._pos + p[-1]
-            self._path.append(self._pos.copy())
-            self._path_t.append(t_on)
-            self._q_land = q[-1]
-            self._contact_t = t_on
-            self.strides_.append(Stride(t_start=t_off, t_end=t_on, time_s=time_s,
-                                        length_m=length, stance_s=stance_s, swing_s=swing_s,
-                                        turn_deg=turn))
+            self._add_stride(t_off, t_on, length, swing_s, q[-1], p[-1])
         return q[-1]
+
+    def _peak_gyr(self, i0: int, i1: int) -> float:
+        """The fastest the foot turns (rad/s, bias removed) over buffer samples i0..i1."""
+        w = self._gyr[i0:i1 + 1] - self._bias
+        return float(np.sqrt(np.einsum("ij,ij->i", w, w).max()))
+
+    def _add_stride(self, t_off: float, t_on: float, length: float, swing_s: float,
+                    q_land: np.ndarray, dp: np.ndarray) -> None:
+        """A stride from foot off t_off to foot down t_on (s), landing in orientation q_land (4,)
+        moved by dp (3,) m."""
+        if self._contact_t is not None and t_off - self._contact_t <= MAX_STANCE_S:
+            stance_s = t_off - self._contact_t
+            time_s = t_on - self._contact_t
+        else:
+            stance_s = time_s = math.nan
+        turn = math.degrees(zupt.yaw_rad(self._q_land, q_land))
+        self._pos = self._pos + dp
+        self._path.append(self._pos.copy())
+        self._path_t.append(t_on)
+        self._q_land = q_land
+        self._contact_t = t_on
+        self.strides_.append(Stride(t_start=t_off, t_end=t_on, time_s=time_s, length_m=length,
+                                    stance_s=stance_s, swing_s=swing_s, turn_deg=turn))
 
 
 def analyze_walk(t_s, acc_m_s2, gyr_rad_s, *, fs: float | None = None) -> WalkResult:

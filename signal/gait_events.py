@@ -16,7 +16,6 @@ acceleration is wider than that).
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2 as G_M_S2
 
@@ -51,16 +50,24 @@ def quiet(acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray) -> np.ndarray:
 
 def zero_velocity(quiet_: np.ndarray, m: int) -> np.ndarray:
     """(n - 2m,) bool for samples m..n-m-1 of quiet_ (n,) bool: quiet, with gaps of up to m
-    samples between quiet samples filled (a binary closing; m = :func:`margin`, the context it
-    needs either side)."""
+    samples between quiet samples filled (a binary closing with a window of m + 1 samples;
+    m = :func:`margin`, even, the context it needs either side).
+
+    Window sums of running counts rather than scipy.ndimage's filters: the same booleans, and
+    ``analyze`` need not import scipy.ndimage (~0.3 s of a process that takes ~3.5 s)."""
     n = quiet_.shape[0]
     if n <= 2 * m:
         return np.zeros(0, dtype=bool)
-    size = m + 1  # odd: m is even
-    q = quiet_.astype(np.uint8)
-    closed = minimum_filter1d(maximum_filter1d(q, size=size, mode="nearest"), size=size,
-                              mode="nearest")
-    return closed[m:n - m].astype(bool)
+    r = m // 2
+    w = 2 * r + 1
+    # dilation: any quiet sample within r, for samples r..n-r-1
+    c = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(quiet_, out=c[1:])
+    dil = c[w:] > c[:-w]
+    # erosion of that: every sample within r dilated, for samples m..n-m-1
+    d = np.zeros(dil.shape[0] + 1, dtype=np.int64)
+    np.cumsum(dil, out=d[1:])
+    return (d[w:] - d[:-w]) == w
 
 
 def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

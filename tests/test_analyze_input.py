@@ -170,3 +170,33 @@ def test_blocks_of_any_size_give_the_same_answer(tmp_path, march, monkeypatch):
     monkeypatch.setattr(csvio, "BLOCK_BYTES", 4096)  # ~60 rows per block
     assert analyze_file(str(path), "march") == whole
     assert len(list(csvio.iter_blocks(path))) > 20
+
+
+@pytest.mark.parametrize("fs, n", [(100.0, 20000), (104.0, 17), (25.0, 3000), (7.0, 300), (400.0, 5000)])
+def test_the_unit_checks_low_pass_is_scipys_butterworth_forward_and_backward(fs, n):
+    from scipy import signal as sps
+
+    from movecoach.units import lowpass_filtfilt
+
+    x = np.cumsum(np.random.default_rng(3).normal(size=(n, 6)), axis=0) + 9.8
+    ours = lowpass_filtfilt(x, 1.5, fs)
+    theirs = sps.sosfiltfilt(sps.butter(2, 1.5, fs=fs, output="sos"), x, axis=0)
+    assert np.abs(ours - theirs).max() <= 1e-12 * np.ptp(x)
+
+
+def test_analyze_walk_imports_no_scipy(tmp_path):
+    """The walk analysis is numpy only: scipy's imports would cost a sixth of an hour's analysis."""
+    import subprocess
+    import sys
+
+    rec = simulate("walk", fs=100.0, seed=3, duration_s=20.0)
+    path = tmp_path / "walk.csv"
+    write_csv(path, rec.t_s, rec.acc_m_s2, rec.gyr_rad_s)
+    code = ("import sys; from movecoach.cli import main; rc = main(['analyze', sys.argv[1], "
+            "'--exercise', 'walk', '--json']); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'), file=sys.stderr); "
+            "sys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["counts"]["stride"] > 5
+    assert out.stderr.strip().splitlines()[-1] == "[]"

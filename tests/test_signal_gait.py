@@ -74,7 +74,8 @@ def test_live_blocks_give_the_same_strides_as_the_whole_recording(walk):
     assert live.distance_m == pytest.approx(batch.distance_m, abs=1e-6)
 
 
-@pytest.mark.parametrize("seed", [4, 5])
+# 7 and 18: raises held at the top for 1.5-1.9 s, which the integration drifts through by 0.3-0.6 m
+@pytest.mark.parametrize("seed", [4, 5, 7, 18])
 def test_heel_toe_raises_are_not_strides_but_the_steps_among_them_are(seed):
     rec = simulate("heel-toe", reps=6, fs=104.0, seed=seed,
                    conditions=Conditions.preset("hard", seed))
@@ -145,13 +146,29 @@ def ipol():
 
 
 def test_ipol_real_walks_stride_counts(ipol):
-    # measured: exact in 51 of 68 (the target is 95 %: the misses are turning and first steps
-    # that the checked truth counts one way or the other, see benchmarks/walk_accuracy.py),
-    # within one in 67 (one recording -2)
+    # measured: exact in 55 of 68 (the target is 95 %: the misses are pivots at the U-turn and
+    # repositioning steps after the walk that the checked truth counts one way or the other,
+    # and two fast strides whose stance never goes still; see benchmarks/walk_accuracy.py),
+    # within one in all 68
     assert len(ipol) == 68
-    assert sum(s.count_error == 0 for s in ipol) >= 51
-    assert sum(abs(s.count_error) <= 1 for s in ipol) >= 67
-    assert all(abs(s.count_error) <= 2 for s in ipol)
+    assert sum(s.count_error == 0 for s in ipol) >= 55
+    assert all(abs(s.count_error) <= 1 for s in ipol)
+
+
+def test_the_short_closing_step_at_the_end_of_a_walk_is_a_stride():
+    """The last step brings the foot up beside the other: 0.2 s, a few cm, after a whole stance."""
+    if not (REAL / "truth.json").exists():
+        pytest.skip(f"the IPOL walking recordings are not here ({REAL})")
+    from movecoach.csvio import read_csv
+
+    entry = next(e for e in json.loads((REAL / "truth.json").read_text()) if e["file"] == "3-1_rf.csv")
+    rec = read_csv(REAL / entry["file"])
+    strides = analyze_walk(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, fs=entry["fs_hz"]).strides
+    last_start, last_end = entry["footstep_events_s"][-1]
+    closing = [s for s in strides if abs(s.t_end - last_end) <= 0.2]
+    assert len(closing) == 1
+    assert 0.03 <= closing[0].length_m < 0.15
+    assert len(strides) == len(entry["footstep_events_s"])
 
 
 def test_ipol_real_walks_stride_time_and_the_10_m(ipol):

@@ -157,7 +157,8 @@ class _Parts:
     of consecutive samples: t_s (n,) s, acc (n, 3) m/s^2, gyr (n, 3) rad/s, fs Hz."""
 
     def __init__(self, exercise: str, name: str):
-        _import_scipy_signal()
+        if get(exercise).analysis != "walk":  # the walk analysis is numpy only
+            _import_scipy_signal()
         self.exercise = exercise
         self.name = name
         self.fs: float | None = None
