@@ -47,6 +47,11 @@ GRAVITY_IN_G = (0.6, 1.6)  # the same recording with the accelerometer in g
 # deg/s data 23-58. Outside RATIO_OK the unit is wrong by a large factor.
 RATIO_OK = (0.125, 8.0)
 RATIO_LOWPASS_HZ = 1.5
+# Both signals are smoothed alike before the ratio is taken (a linear filter on both keeps their
+# ratio, so its exact shape hardly matters): a moving average of RATIO_SMOOTH_S taken twice has
+# its -3 dB point at 0.32 / RATIO_SMOOTH_S = RATIO_LOWPASS_HZ. Numpy, not scipy.signal: importing
+# that costs ~0.6 s CPU, a sixth of `movecoach analyze --exercise walk` on an hour of data.
+RATIO_SMOOTH_S = 0.32 / RATIO_LOWPASS_HZ
 # The ratio is judged only on recordings where gravity's direction turns faster than
 # MOVING_RAD_S for at least MOVING_MIN_S (sensor noise alone stays below ~0.01 rad/s after the
 # low-pass): every rep exercise qualifies (march: 6 s and more in a 5-rep set), quiet standing
@@ -98,7 +103,7 @@ class UnitCheck:
         fs = 1.0 / float(np.median(dt))
         if not 2 * RATIO_LOWPASS_HZ < fs / 2:
             return
-        both = lowpass_filtfilt(np.hstack([acc, gyr]), RATIO_LOWPASS_HZ, fs)
+        both = smooth(np.hstack([acc, gyr]), fs)
         a, w = both[:, :3], both[:, 3:]
         norm = np.linalg.norm(a, axis=1, keepdims=True)
         ok = norm[:, 0] > 1e-9
@@ -178,75 +183,14 @@ def _xyz(v: np.ndarray) -> str:
     return "(" + ", ".join(f"{x + 0.0:g}" for x in v.tolist()) + ")"  # no "-0"
 
 
-# The low-pass of the rotation check, written out rather than imported: importing scipy.signal
-# costs ~0.6 s CPU, a sixth of `movecoach analyze --exercise walk` on an hour of data, for two
-# functions. It is scipy.signal's sosfiltfilt(butter(2, fc, fs=fs, output="sos"), x, axis=0)
-# (odd extension of 9 samples at each end, each pass started from its steady state), equal to
-# it within 1e-12 of the signal's range (tests/test_analyze_input.py).
-_PADLEN = 9  # scipy's default for one second-order section: 3 * (2 * 1 + 1)
-
-
-def lowpass_filtfilt(x: np.ndarray, fc_hz: float, fs_hz: float) -> np.ndarray:
-    """x (n, c) sampled at fs_hz (n > 9), each column low-passed forward and backward by a
-    2nd-order Butterworth filter with its -3 dB point at fc_hz (< fs_hz / 2): zero phase."""
-    # the digital poles p, conj(p) of the bilinear-transformed analog prototype (poles
-    # wc e^(+-3j pi/4), wc pre-warped), two zeros at z = -1, gain 1 at DC
-    wc = 2.0 * fs_hz * math.tan(math.pi * fc_hz / fs_hz)
-    s = wc * complex(-math.sqrt(0.5), math.sqrt(0.5))
-    p = (2.0 * fs_hz + s) / (2.0 * fs_hz - s)
-    k = abs(1.0 - p) ** 2 / 4.0
-    # H(z) = k (1 + z^-1)^2 / ((1 - p z^-1)(1 - conj(p) z^-1)): the all-pole part is
-    # 2 Re(A / (1 - p z^-1)), A = p / (p - conj(p)), a complex first-order recursion
-    a = p / (p - p.conjugate())
-    out = np.empty(np.shape(x))
-    for j, col in enumerate(np.asarray(x, dtype=float).T):
-        y = np.concatenate([2.0 * col[0] - col[_PADLEN:0:-1], col,
-                            2.0 * col[-1] - col[-2:-(_PADLEN + 2):-1]])
-        for _ in range(2):
-            y = _biquad(y, p, k, a)[::-1]
-        out[:, j] = y[_PADLEN:-_PADLEN]
-    return out
-
-
-def _biquad(x: np.ndarray, p: complex, k: float, a: complex) -> np.ndarray:
-    """The filter of :func:`lowpass_filtfilt` over x (n,), started as if x[0] had always been
-    its input (steady state)."""
-    x0 = float(x[0])
-    u = x * (a * k)
-    u[1:] += x[:-1] * (2.0 * a * k)
-    u[0] += x0 * (2.0 * a * k)
-    u[2:] += x[:-2] * (a * k)
-    u[:2] += x0 * (a * k)
-    # w = A z follows the recursion of z with input A u
-    return 2.0 * _first_order(u, p, a * 4.0 * k * x0 / (1.0 - p)).real
-
-
-def _first_order(u: np.ndarray, p: complex, z0: complex) -> np.ndarray:
-    """z (n,) with z[i] = p z[i-1] + u[i] and z[-1] = z0: within blocks of L samples z is p^j
-    times a running sum of u[i] p^-i (L small enough for |p|^-L to cost no precision), the
-    blocks joined by the same recursion one level up (|p|^L < 1)."""
-    n = u.shape[0]
-    if abs(p) < 1e-150:  # the blocks one level up no longer feel each other
-        return u.copy()
-    L = int(max(2, min(64, math.log(100.0) / -math.log(abs(p)))))
-    if n <= 2 * L:
-        z = np.empty(n, dtype=complex)
-        prev = z0
-        for i in range(n):
-            prev = p * prev + u[i]
-            z[i] = prev
-        return z
-    nb = -(-n // L)
-    ub = np.zeros(nb * L, dtype=complex)
-    ub[:n] = u
-    pw = p ** np.arange(L)
-    ub = ub.reshape(nb, L)
-    ub *= 1.0 / pw
-    local = np.cumsum(ub, axis=1)
-    local *= pw
-    ends = _first_order(local[:, -1], p ** L, z0)  # z at the last sample of each block
-    before = np.empty(nb, dtype=complex)
-    before[0] = z0
-    before[1:] = ends[:-1]
-    local += (p * pw)[None, :] * before[:, None]
-    return local.reshape(-1)[:n]
+def smooth(x: np.ndarray, fs_hz: float) -> np.ndarray:
+    """x (n, c) sampled at fs_hz, each column smoothed by a centred moving average of
+    RATIO_SMOOTH_S taken twice (a triangle window: gain 1 at 0 Hz, -3 dB near RATIO_LOWPASS_HZ,
+    zero phase); the ends are padded with the end values."""
+    n = max(1, int(round(RATIO_SMOOTH_S * fs_hz)))
+    y = np.asarray(x, dtype=float)
+    for _ in range(2):
+        padded = np.pad(y, ((n // 2 + 1, n - 1 - n // 2), (0, 0)), mode="edge")
+        c = np.cumsum(padded, axis=0)
+        y = (c[n:] - c[:-n]) / n
+    return y
