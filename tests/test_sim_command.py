@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from movecoach.errors import UserError
 from movecoach.commands import simulate as command
+from movecoach.errors import UserError
 from movecoach.store.csvio import read_csv
 
 

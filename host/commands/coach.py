@@ -14,7 +14,6 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 from movecoach.coach.routine import (
     REPS_HELP,
@@ -265,8 +264,8 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
     # Imported here, not at the top: `movecoach --help` and the review commands stay fast.
     from movecoach.coach.step_sources import open_step_source, source_device_id
     from movecoach.sinks.console import ConsoleSink, say
+    from movecoach.store import open_store
     from movecoach.store.paths import data_dir
-    from movecoach.store.recorder import Recorder
 
     if args.feel is not None and not 1 <= args.feel <= 10:
         raise UserError(f"--feel must be 1-10, got {args.feel}")
@@ -274,7 +273,7 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
         raise UserError(f"--speed must be positive, got {args.speed}")
     device_id = args.device_id or source_device_id(args.source)
     directory = data_dir(args.data_dir)
-    recorder = Recorder(directory)  # raises UserError before anything starts if unwritable
+    recorder = open_store(directory, record=True)  # UserError before anything starts if unwritable
     console = ConsoleSink(sys.stdout)
     interactive = sys.stdin.isatty() and not args.no_prompt
     source = open_step_source(args.source, speed=args.speed, seed=args.seed)
@@ -309,7 +308,7 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
                 continue
             session.close()
         recorder.close()
-    say(f"Saved as session {started[0].id} in {Path(directory) / 'movecoach.sqlite'}.")
+    say(f"Saved as session {started[0].id} in {recorder.location}.")
     return 0 if summary.get("complete") else 1
 
 
