@@ -198,3 +198,32 @@ def test_a_location_names_its_store_and_a_missing_kind_says_so_in_one_line(tmp_p
         open_store("redis://localhost/0")
     with pytest.raises(UserError, match="no database at"):
         read_samples(tmp_path / "nothing-here", 1)
+
+
+def test_the_commands_take_a_store_by_db(tmp_path, capsys):
+    from movecoach import cli
+
+    clinic = tmp_path / "clinic" / "anna.sqlite"
+    with open_store(clinic, record=True, min_free_mb=1.0) as store:
+        record_a_day(store)
+    assert cli.main(["history", "--db", str(clinic)]) == 0
+    out = capsys.readouterr().out
+    assert "#1" in out and "#2" in out and "march 2 sets 3 reps" in out
+    assert cli.main(["feel", "8", "--date", "2025-10-10", "--db", str(clinic)]) == 0
+    assert open_store(clinic).feel_by_day()["2025-10-10"].score == 8
+    assert cli.main(["history", "--db", "postgresql://coach:s3cret@clinic-db/movecoach"]) == 2
+    err = capsys.readouterr().err
+    assert "no PostgreSQL store is installed" in err and "s3cret" not in err and err.count("\n") == 1
+
+
+def test_only_the_sqlite_store_speaks_sqlite():
+    # review, replay and the coach see the interface: a new store is one module, no rewrite
+    import re
+    from pathlib import Path
+
+    import movecoach
+
+    host = Path(movecoach.__file__).parent
+    speaking = sorted(str(p.relative_to(host)) for p in host.rglob("*.py")
+                      if re.search(r"^(import sqlite3|from sqlite3 )", p.read_text(), re.M))
+    assert speaking == ["store/sqlite.py"]

@@ -28,6 +28,7 @@ from movecoach.coach.timed_walk import WALK_TESTS
 from movecoach.errors import UserError
 from movecoach.events import Sink
 from movecoach.signal.exercises import EXERCISES, REGISTRY
+from movecoach.store import LOCATION_HELP
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str, de
         r.add_argument("--data-dir", default=None, metavar="DIR",
                        help="where recordings go (default: $MOVECOACH_DATA_DIR, else "
                             "$XDG_DATA_HOME/movecoach, else ~/.local/share/movecoach)")
+    r.add_argument("--db", default=None, metavar="LOCATION", help=LOCATION_HELP)
     r.add_argument("--feel", type=int, default=None, metavar="1-10", help="how you feel today")
     r.add_argument("--note", default=None, help="a note for today")
     r.add_argument("--no-prompt", action="store_true", help="never ask questions (also when not a terminal)")
@@ -272,8 +274,7 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
     if args.speed <= 0:
         raise UserError(f"--speed must be positive, got {args.speed}")
     device_id = args.device_id or source_device_id(args.source)
-    directory = data_dir(args.data_dir)
-    recorder = open_store(directory, record=True)  # UserError before anything starts if unwritable
+    recorder = open_store(args.db or data_dir(args.data_dir), record=True)  # UserError before anything starts if unwritable
     console = ConsoleSink(sys.stdout)
     interactive = sys.stdin.isatty() and not args.no_prompt
     source = open_step_source(args.source, speed=args.speed, seed=args.seed)

@@ -31,6 +31,10 @@ DEFAULT_STORE = "sqlite"  # a plain path: a data directory or a .sqlite file
 # Stores people ask for that this movecoach does not have, by the name they know them by.
 KNOWN_ELSEWHERE = {"postgresql": "PostgreSQL", "postgres": "PostgreSQL", "mysql": "MySQL"}
 
+# The --db option's help, for every command that records or reviews sessions.
+LOCATION_HELP = ("the store to use instead of the data directory's movecoach.sqlite: a data "
+                 "directory, a .sqlite file, or a store URL (memory: keeps nothing)")
+
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: C:\ is a path
 
 

@@ -10,9 +10,12 @@ compares it with a fresh one, and compares a fresh one with tests/data/schema.sq
 from __future__ import annotations
 
 import logging
-import sqlite3
+from typing import TYPE_CHECKING
 
 from movecoach.errors import UserError
+
+if TYPE_CHECKING:
+    import sqlite3  # the SQLite store's connection (store/sqlite.py)
 
 log = logging.getLogger(__name__)
 

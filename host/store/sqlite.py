@@ -53,7 +53,7 @@ from movecoach.store.models import (
     sway_metrics,
     walk_row,
 )
-from movecoach.store.paths import db_path, make_private_dir, private_file
+from movecoach.store.paths import DB_SUFFIXES, db_path, make_private_dir, private_file
 from movecoach.store.recorder import SessionRecorder
 from movecoach.store.rows import stored_event
 from movecoach.store.values import check_score, local_day, num
@@ -61,12 +61,11 @@ from movecoach.store.values import check_score, local_day, num
 log = logging.getLogger(__name__)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-SUFFIXES = (".sqlite", ".sqlite3", ".db")
 
 
 def is_database(path: Path) -> bool:
     """Whether a path is a data directory or an SQLite file (by its name, else its header)."""
-    if path.is_dir() or path.suffix.lower() in SUFFIXES:
+    if path.is_dir() or path.suffix.lower() in DB_SUFFIXES:
         return True
     try:
         with path.open("rb") as f:
