@@ -48,7 +48,18 @@ def describe(conn: sqlite3.Connection) -> str:
 
 
 def expectation() -> str:
-    return "\n\n".join(f"-- version {v}\n{schema_at(v)}" for v in range(1, SCHEMA_VERSION + 1)) + "\n"
+    """Version 1's schema, then what each later version changes ("- " gone, "+ " new)."""
+    parts, before = [], []
+    for version in range(1, SCHEMA_VERSION + 1):
+        now = schema_at(version).splitlines()
+        if version == 1:
+            parts.append("-- version 1\n" + "\n".join(now))
+        else:
+            parts.append(f"-- version {version}: what changes from version {version - 1}\n" + "\n".join(
+                [f"- {line}" for line in before if line not in now]
+                + [f"+ {line}" for line in now if line not in before]))
+        before = now
+    return "\n\n".join(parts) + "\n"
 
 
 def test_each_migration_makes_the_schema_it_made_when_it_shipped():

@@ -20,31 +20,9 @@ from typing import Any
 from movecoach.errors import UserError
 from movecoach.events import Event
 from movecoach.samples import SampleBlock
+from movecoach.store import models
 from movecoach.store.base import SESSION_TABLES, Discard, End, Feel, Op, Row, Summary
 from movecoach.store.blocks import decode_blocks
-from movecoach.store.models import (
-    REP_FIELDS,
-    REP_MEASURES,
-    STEP_FIELDS,
-    STRIDE_FIELDS,
-    SWAY_FIELDS,
-    WALK_FIELDS,
-    FeelEntry,
-    RepRow,
-    RepTotals,
-    Session,
-    SessionRecord,
-    StepRow,
-    StrideRow,
-    SwayTotals,
-    SwayTrial,
-    Walk,
-    assemble_session,
-    rep_row,
-    stride_row,
-    sway_metrics,
-    walk_row,
-)
 from movecoach.store.recorder import SessionRecorder
 from movecoach.store.rows import stored_event
 from movecoach.store.values import check_score, local_day, num
@@ -169,7 +147,7 @@ class MemoryStore:
     def _drop(self, table: str, which) -> None:
         self._tables[table] = [r for r in self._tables[table] if not which(r)]
 
-    def set_feel(self, score: int, *, note: str | None = None, day: str | None = None) -> FeelEntry:
+    def set_feel(self, score: int, *, note: str | None = None, day: str | None = None) -> models.FeelEntry:
         score = check_score(score)
         day = day or dt.date.today().isoformat()
         now = time.time()
@@ -179,7 +157,7 @@ class MemoryStore:
             self._drop("feel", lambda r: r["session_id"] == sid and (sid is not None or r["day"] == day))
             self._tables["feel"].append(dict(id=self._new_id(), day=day, session_id=sid, score=score,
                                              note=note, created_at=now))
-        return FeelEntry(day, score, note, sid, now)
+        return models.FeelEntry(day, score, note, sid, now)
 
     # -- reading ----------------------------------------------------------------------------
     def _rows(self, table: str, session_ids: Iterable[int] | None = None) -> list[dict]:
@@ -200,7 +178,7 @@ class MemoryStore:
                       key=lambda r: (r["t_s"], r["id"]))
 
     def sessions(self, *, since: str | None = None, until: str | None = None,
-                 exercise: str | None = None, ids: Iterable[int] | None = None) -> list[Session]:
+                 exercise: str | None = None, ids: Iterable[int] | None = None) -> list[models.Session]:
         with self._lock:
             chosen = sorted((dict(s) for s in self._sessions.values()),
                             key=lambda s: (s["started_at"], s["id"]))
@@ -224,25 +202,25 @@ class MemoryStore:
                                                                else ("id", r["id"]))
             sway = self._rows("sway", [sid])
             feel = [(f["score"], f["note"]) for f in self._rows("feel", [sid])]
-            walks = [walk_row(sid, r["step"], r["t_s"], self._day(sid), r["test"], r["trial"],
-                              tuple(r[k] for k in WALK_FIELDS), r["test_done"])
+            walks = [models.walk_row(sid, r["step"], r["t_s"], self._day(sid), r["test"], r["trial"],
+                              tuple(r[k] for k in models.WALK_FIELDS), r["test_done"])
                      for r in self._by_time("walks", [sid])]
-            out.append(assemble_session(
-                SessionRecord(**s),
-                reps={ex: RepTotals(len(rows), len({r["set_no"] for r in rows} - {None}),
-                                    *(_mean(r[k] for r in rows) for k in REP_MEASURES),
+            out.append(models.assemble_session(
+                models.SessionRecord(**s),
+                reps={ex: models.RepTotals(len(rows), len({r["set_no"] for r in rows} - {None}),
+                                    *(_mean(r[k] for r in rows) for k in models.REP_MEASURES),
                                     sum(1 for r in rows if r["hold_met"] == 1),
                                     sum(1 for r in rows if r["hold_met"] is not None),
-                                    _damaged(rows, REP_MEASURES))
+                                    _damaged(rows, models.REP_MEASURES))
                       for ex, rows in sorted(reps.items())},
                 step_sets={ex: len(sets) for ex, sets in step_sets.items()},
-                sway=SwayTotals(len(sway), _damaged(sway, SWAY_FIELDS),
-                                tuple(_mean(r[k] for r in sway) for k in SWAY_FIELDS)) if sway else None,
+                sway=models.SwayTotals(len(sway), _damaged(sway, models.SWAY_FIELDS),
+                                tuple(_mean(r[k] for r in sway) for k in models.SWAY_FIELDS)) if sway else None,
                 feel=feel[0] if feel else (None, None),
                 walks=[w for w, _ in walks], walk_damaged=sum(bad for _, bad in walks), now=now))
         return out
 
-    def session(self, session_id: int) -> Session:
+    def session(self, session_id: int) -> models.Session:
         found = self.sessions(ids=[session_id])
         if not found:
             raise UserError(f"no session {session_id} in {self.location}")
@@ -256,27 +234,27 @@ class MemoryStore:
         except (TypeError, ValueError):
             return None
 
-    def steps(self, session_id: int) -> list[StepRow]:
-        return [StepRow(r["session_id"], *(r[k] for k in STEP_FIELDS)) for r in self._rows("steps", [session_id])]
+    def steps(self, session_id: int) -> list[models.StepRow]:
+        return [models.StepRow(r["session_id"], *(r[k] for k in models.STEP_FIELDS)) for r in self._rows("steps", [session_id])]
 
     def reps(self, *, session_ids: Iterable[int] | None = None,
-             exercise: str | None = None) -> list[RepRow]:
+             exercise: str | None = None) -> list[models.RepRow]:
         rows = sorted(self._rows("reps", session_ids), key=lambda r: (r["session_id"], r["id"]))
-        return [rep_row(r["session_id"], tuple(r[k] for k in REP_FIELDS)) for r in rows
+        return [models.rep_row(r["session_id"], tuple(r[k] for k in models.REP_FIELDS)) for r in rows
                 if not exercise or r["exercise"] == exercise]
 
-    def sway_trials(self, *, session_ids: Iterable[int] | None = None) -> list[SwayTrial]:
-        return [SwayTrial(r["session_id"], r["step"], float(r["t_s"]), self._day(r["session_id"]),
-                          sway_metrics(tuple(r[k] for k in SWAY_FIELDS)))
+    def sway_trials(self, *, session_ids: Iterable[int] | None = None) -> list[models.SwayTrial]:
+        return [models.SwayTrial(r["session_id"], r["step"], float(r["t_s"]), self._day(r["session_id"]),
+                          models.sway_metrics(tuple(r[k] for k in models.SWAY_FIELDS)))
                 for r in self._by_time("sway", session_ids)]
 
-    def walks(self, *, session_ids: Iterable[int] | None = None) -> list[Walk]:
-        return [walk_row(r["session_id"], r["step"], r["t_s"], self._day(r["session_id"]), r["test"],
-                         r["trial"], tuple(r[k] for k in WALK_FIELDS), r["test_done"])[0]
+    def walks(self, *, session_ids: Iterable[int] | None = None) -> list[models.Walk]:
+        return [models.walk_row(r["session_id"], r["step"], r["t_s"], self._day(r["session_id"]), r["test"],
+                         r["trial"], tuple(r[k] for k in models.WALK_FIELDS), r["test_done"])[0]
                 for r in self._by_time("walks", session_ids)]
 
-    def strides(self, session_id: int, step: int | None = None) -> list[StrideRow]:
-        return [stride_row(r["session_id"], r["step"], tuple(r[k] for k in STRIDE_FIELDS))
+    def strides(self, session_id: int, step: int | None = None) -> list[models.StrideRow]:
+        return [models.stride_row(r["session_id"], r["step"], tuple(r[k] for k in models.STRIDE_FIELDS))
                 for r in self._rows("strides", [session_id]) if step is None or r["step"] == step]
 
     def sample_steps(self) -> set[tuple[int, int | None]]:
@@ -285,18 +263,18 @@ class MemoryStore:
     def events(self, session_id: int) -> list[Event]:
         return [stored_event(r["kind"], r["t_s"], r["data"]) for r in self._rows("events", [session_id])]
 
-    def feel_entries(self) -> list[FeelEntry]:
+    def feel_entries(self) -> list[models.FeelEntry]:
         rows = sorted(self._rows("feel"), key=lambda r: (r["day"], r["created_at"], r["id"]))
-        return [FeelEntry(r["day"], r["score"], r["note"], r["session_id"], r["created_at"]) for r in rows]
+        return [models.FeelEntry(r["day"], r["score"], r["note"], r["session_id"], r["created_at"]) for r in rows]
 
-    def feel_by_day(self) -> dict[str, FeelEntry]:
+    def feel_by_day(self) -> dict[str, models.FeelEntry]:
         def started(r: dict) -> float:  # a standalone entry (no session) sorts first, as NULL does
             s = self._sessions.get(r["session_id"])
             return -float("inf") if s is None else s["started_at"]
 
         rows = sorted(self._rows("feel"), key=lambda r: (r["day"], r["session_id"] is not None,
                                                          started(r), r["created_at"]))
-        return {r["day"]: FeelEntry(r["day"], r["score"], r["note"], r["session_id"], r["created_at"])
+        return {r["day"]: models.FeelEntry(r["day"], r["score"], r["note"], r["session_id"], r["created_at"])
                 for r in rows}
 
     def read_samples(self, session_id: int, step: int | None = None) -> SampleBlock:

@@ -93,6 +93,18 @@ class StrideRow:
     turn_deg: float | None
 
 
+class _Total:
+    """A Session's sum over its exercises of the ExerciseSummary count of the same name."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, session: Session | None, owner: type | None = None) -> int:
+        if session is None:
+            return self  # type: ignore[return-value]  # the class's attribute
+        return sum(getattr(e, self.name) for e in session.exercises)
+
+
 @dataclass(frozen=True)
 class Session:
     """One recorded session as the review commands see it.
@@ -145,21 +157,10 @@ class Session:
 
         return trials_mean([w.test_time_s for w in self.walks if w.test == name and w.test_done])
 
-    @property
-    def reps(self) -> int:
-        return sum(e.reps for e in self.exercises)
-
-    @property
-    def sets(self) -> int:
-        return sum(e.sets for e in self.exercises)
-
-    @property
-    def holds_met(self) -> int:
-        return sum(e.holds_met for e in self.exercises)
-
-    @property
-    def holds_total(self) -> int:
-        return sum(e.holds_total for e in self.exercises)
+    reps = _Total()
+    sets = _Total()
+    holds_met = _Total()
+    holds_total = _Total()
 
     @property
     def started(self) -> dt.datetime:
@@ -230,15 +231,15 @@ class SessionRecord(NamedTuple):
     pid and host of the process writing it (to tell 'recording' from 'incomplete')."""
 
     id: int
-    device_id: str
-    routine: str
-    source: str
-    fs: float | None
     started_at: float
     ended_at: float | None
     complete: int
     summary: str | None
     day: str | None
+    device_id: str
+    routine: str
+    source: str
+    fs: float | None
     pid: int | None
     host: str | None
     heartbeat_at: float | None

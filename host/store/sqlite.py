@@ -372,8 +372,7 @@ class SqliteStore:
             params.extend([exercise, exercise, exercise])
         cond = " AND ".join(where)
         rows = self._query(
-            "SELECT id, device_id, routine, source, fs, started_at, ended_at, complete, summary, day, "
-            f"pid, host, heartbeat_at, n_samples FROM sessions WHERE {cond} ORDER BY started_at, id",
+            f"SELECT {', '.join(SessionRecord._fields)} FROM sessions WHERE {cond} ORDER BY started_at, id",
             params)
         if not rows:
             return []
@@ -445,31 +444,29 @@ class SqliteStore:
             f"SELECT session_id, {', '.join(REP_FIELDS)} FROM reps "
             f"WHERE {' AND '.join(where)} ORDER BY session_id, id", params)]
 
-    def sway_trials(self, *, session_ids: Iterable[int] | None = None) -> list[SwayTrial]:
-        where, params = "", []
-        if session_ids is not None:
-            cond, params = _in("w.session_id", session_ids)
-            where = f"WHERE {cond}"
-        cols = ", ".join(f"w.{k}" for k in SWAY_FIELDS)
-        return [SwayTrial(sid, step, float(t_s), day or local_day(started), sway_metrics(tuple(values)))
+    def _timed(self, table: str, cols: Sequence[str], where: str, params: Iterable) -> list[tuple]:
+        """(session_id, step, t_s, day, *cols) of a table's rows matching ``where`` (on the table
+        as ``w``) that belong to a session, by time."""
+        return [(sid, step, t_s, day or local_day(started), *values)
                 for sid, step, t_s, day, started, *values in self._query(
-                    f"SELECT w.session_id, w.step, w.t_s, s.day, s.started_at, {cols} FROM sway w "
-                    f"JOIN sessions s ON s.id = w.session_id {where} ORDER BY w.t_s, w.id", params)]
+                    f"SELECT w.session_id, w.step, w.t_s, s.day, s.started_at, "
+                    f"{', '.join(f'w.{c}' for c in cols)} FROM {table} w "
+                    f"JOIN sessions s ON s.id = w.session_id WHERE {where} ORDER BY w.t_s, w.id", params)]
+
+    def sway_trials(self, *, session_ids: Iterable[int] | None = None) -> list[SwayTrial]:
+        where, params = ("1", []) if session_ids is None else _in("w.session_id", session_ids)
+        return [SwayTrial(sid, step, float(t_s), day, sway_metrics(tuple(values)))
+                for sid, step, t_s, day, *values in self._timed("sway", SWAY_FIELDS, where, params)]
 
     def _walk_rows(self, where: str, params: Iterable) -> list[tuple[Walk, int]]:
         """Walks matching ``where`` (on ``walks w``), oldest first, each with its count of
         damaged values (read as None)."""
-        cols = ", ".join(f"w.{k}" for k in WALK_FIELDS)
-        return [walk_row(sid, step, t_s, day or local_day(started), test, trial, tuple(values), done)
-                for sid, step, t_s, day, started, test, trial, *values, done in self._query(
-                    f"SELECT w.session_id, w.step, w.t_s, s.day, s.started_at, w.test, w.trial, "
-                    f"{cols}, w.test_done FROM walks w JOIN sessions s ON s.id = w.session_id "
-                    f"WHERE {where} ORDER BY w.t_s, w.id", params)]
+        return [walk_row(sid, step, t_s, day, test, trial, tuple(values), done)
+                for sid, step, t_s, day, test, trial, *values, done in self._timed(
+                    "walks", ("test", "trial", *WALK_FIELDS, "test_done"), where, params)]
 
     def walks(self, *, session_ids: Iterable[int] | None = None) -> list[Walk]:
-        where, params = "1", []
-        if session_ids is not None:
-            where, params = _in("w.session_id", session_ids)
+        where, params = ("1", []) if session_ids is None else _in("w.session_id", session_ids)
         return [w for w, _ in self._walk_rows(where, params)]
 
     def strides(self, session_id: int, step: int | None = None) -> list[StrideRow]:
