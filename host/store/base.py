@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     )
     from movecoach.store.recorder import SessionRecorder
 
-# The tables of a session's rows, with their columns (session_id is the store's to add).
+# The tables of a session's rows (each row carries its session_id, which the store adds).
 SESSION_TABLES = ("events", "steps", "reps", "sway", "walks", "walk_bouts", "strides", "samples")
 
 

@@ -134,8 +134,8 @@ class MemoryStore:
                 elif isinstance(op, End) and op.complete:
                     session.update(ended_at=op.ended_at, complete=1)
                     session["summary"] = op.summary if op.summary is not None else session["summary"]
-                elif isinstance(op, End):
-                    session["ended_at"] = session["ended_at"] if session["ended_at"] is not None else op.ended_at
+                elif isinstance(op, End) and session["ended_at"] is None:
+                    session["ended_at"] = op.ended_at
                 elif isinstance(op, Discard):
                     for table in self._tables:
                         self._drop(table, lambda r: r["session_id"] == sid)
@@ -189,36 +189,38 @@ class MemoryStore:
                    | ({r["session_id"] for r in self._rows("sway")} if exercise == "sway" else set()))
         chosen = [s for s in chosen if (not since or s["day"] >= since) and (not until or s["day"] <= until)
                   and (id_set is None or s["id"] in id_set) and (not exercise or s["id"] in has)]
-        out = []
         now = time.time()
-        for s in chosen:
-            sid = s["id"]
-            reps: dict[str, list[dict]] = {}
-            for r in self._rows("reps", [sid]):
-                reps.setdefault(r["exercise"], []).append(r)
-            step_sets: dict[str, set] = {}
-            for r in self._rows("steps", [sid]):
-                step_sets.setdefault(r["exercise"], set()).add(("set", r["set_no"]) if r["set_no"] is not None
-                                                               else ("id", r["id"]))
-            sway = self._rows("sway", [sid])
-            feel = [(f["score"], f["note"]) for f in self._rows("feel", [sid])]
-            walks = [models.walk_row(sid, r["step"], r["t_s"], self._day(sid), r["test"], r["trial"],
-                              tuple(r[k] for k in models.WALK_FIELDS), r["test_done"])
-                     for r in self._by_time("walks", [sid])]
-            out.append(models.assemble_session(
-                models.SessionRecord(**s),
-                reps={ex: models.RepTotals(len(rows), len({r["set_no"] for r in rows} - {None}),
-                                    *(_mean(r[k] for r in rows) for k in models.REP_MEASURES),
-                                    sum(1 for r in rows if r["hold_met"] == 1),
-                                    sum(1 for r in rows if r["hold_met"] is not None),
-                                    _damaged(rows, models.REP_MEASURES))
-                      for ex, rows in sorted(reps.items())},
-                step_sets={ex: len(sets) for ex, sets in step_sets.items()},
-                sway=models.SwayTotals(len(sway), _damaged(sway, models.SWAY_FIELDS),
-                                tuple(_mean(r[k] for r in sway) for k in models.SWAY_FIELDS)) if sway else None,
-                feel=feel[0] if feel else (None, None),
-                walks=[w for w, _ in walks], walk_damaged=sum(bad for _, bad in walks), now=now))
-        return out
+        return [self._session(models.SessionRecord(**s), now) for s in chosen]
+
+    def _session(self, rec: models.SessionRecord, now: float) -> models.Session:
+        """What the SQLite store's aggregates give, from the session's rows."""
+        sid = rec.id
+        reps: dict[str, list[dict]] = {}
+        for r in self._rows("reps", [sid]):
+            reps.setdefault(r["exercise"], []).append(r)
+        step_sets: dict[str, set] = {}
+        for r in self._rows("steps", [sid]):  # a step without a set number is a set of its own
+            step_sets.setdefault(r["exercise"], set()).add(
+                ("set", r["set_no"]) if r["set_no"] is not None else ("id", r["id"]))
+        sway = self._rows("sway", [sid])
+        feel = [(f["score"], f["note"]) for f in self._rows("feel", [sid])]
+        walks = [models.walk_row(sid, r["step"], r["t_s"], self._day(sid), r["test"], r["trial"],
+                                 tuple(r[k] for k in models.WALK_FIELDS), r["test_done"])
+                 for r in self._by_time("walks", [sid])]
+        return models.assemble_session(
+            rec,
+            reps={ex: models.RepTotals(
+                len(rows), len({r["set_no"] for r in rows} - {None}),
+                *(_mean(r[k] for r in rows) for k in models.REP_MEASURES),
+                sum(1 for r in rows if r["hold_met"] == 1),
+                sum(1 for r in rows if r["hold_met"] is not None), _damaged(rows, models.REP_MEASURES))
+                for ex, rows in sorted(reps.items())},  # by name, as SQL's GROUP BY gives them
+            step_sets={ex: len(sets) for ex, sets in step_sets.items()},
+            sway=None if not sway else models.SwayTotals(
+                len(sway), _damaged(sway, models.SWAY_FIELDS),
+                tuple(_mean(r[k] for r in sway) for k in models.SWAY_FIELDS)),
+            feel=feel[0] if feel else (None, None),
+            walks=[w for w, _ in walks], walk_damaged=sum(bad for _, bad in walks), now=now)
 
     def session(self, session_id: int) -> models.Session:
         found = self.sessions(ids=[session_id])

@@ -38,7 +38,7 @@ class SessionRecorder:
     """Records one session: samples, every event, typed rows; a :class:`Sink` for the coach.
 
     Calls return at once (they convert and enqueue); the writer thread commits. ``id`` is the
-    session's integer id in the database (used as ``session_id`` in the coach's events).
+    session's integer id in the store (used as ``session_id`` in the coach's events).
     ``error`` holds the last write error (e.g. disk full), if any; data is then kept in memory
     (up to ``MAX_BUFFER_SAMPLES`` samples) and retried at the next commit.
     """
@@ -118,7 +118,7 @@ class SessionRecorder:
         self._call("flush", timeout_s=timeout_s)
 
     def discard(self, *, timeout_s: float = 10.0) -> None:
-        """Remove the session from the database and stop: for a session that failed before its
+        """Remove the session from the store and stop: for a session that failed before its
         first sample (the sensor or the recording to replay could not be opened), so history
         shows no empty INCOMPLETE session. Refused (RuntimeError) once samples were added."""
         if self._closed:
