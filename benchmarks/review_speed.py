@@ -22,7 +22,7 @@ from movecoach.review.report import write_report
 from movecoach.review.synthetic import record_synthetic_history
 from movecoach.review.trends import compute_trends, format_trends
 from movecoach.samples import SampleBlock
-from movecoach.store.recorder import Recorder, SessionStore, read_samples
+from movecoach.store import open_store, read_samples
 
 FS = 104.0
 
@@ -35,7 +35,7 @@ def bench_recording(directory: Path, minutes: float = 30.0, block_n: int = 8) ->
     gyr = rng.normal(0, 0.5, (n_total, 3))
     t = np.arange(n_total) / FS
     latencies = []
-    with Recorder(directory) as rec:
+    with open_store(directory, record=True) as rec:
         sess = rec.start_session(device_id="bench", routine="daily", source="bench", fs=FS)
         t0 = time.perf_counter()
         for k in range(0, n_total, block_n):
@@ -94,9 +94,9 @@ def main() -> None:
         t0 = time.perf_counter()
         record_synthetic_history(directory, days=args.sessions, seed=1)
         gen_s = time.perf_counter() - t0
-        print(f"recorded {args.sessions} synthetic sessions through the Recorder in {gen_s:.1f} s "
+        print(f"recorded {args.sessions} synthetic sessions through the recorder in {gen_s:.1f} s "
               f"({args.sessions / gen_s:.0f} sessions/s)")
-        store = SessionStore(directory)
+        store = open_store(directory)
         lines = timed(f"history ({args.sessions} sessions, in process)", lambda: history_lines(store), 1.0)
         assert len(lines) >= args.sessions
         trends = timed("trends (weekly table, in process)", lambda: format_trends(compute_trends(store)), 1.0)

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from movecoach.store.recorder import SessionStore, read_samples
+from movecoach.store import open_store, read_samples
 
 MOVECOACH = str(Path(sys.executable).with_name("movecoach"))
 
@@ -54,7 +54,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_recording_marked_incomplete(tmp_path
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert "recording so far is kept" in stdout
-    with SessionStore(data) as store:
+    with open_store(data) as store:
         (session,) = store.sessions()
     assert session.status == "incomplete"
     assert session.reps >= 2
@@ -66,7 +66,7 @@ def test_a_recorded_session_exports_to_csv_that_analyze_and_replay_count_the_sam
     out = movecoach("coach", "--exercise", "march", "--reps", "5", "--no-speech", "--speed", "10",
                     "--data-dir", str(data), "--feel", "7", "--note", "steady")
     assert out.returncode == 0, out.stderr
-    with SessionStore(data) as store:
+    with open_store(data) as store:
         (session,) = store.sessions()
     assert session.status == "complete" and session.reps == 5 and session.feel_score == 7
 
@@ -81,7 +81,7 @@ def test_a_recorded_session_exports_to_csv_that_analyze_and_replay_count_the_sam
     out = movecoach("coach", "--exercise", "march", "--source", f"replay:{csv}", "--speed", "50",
                     "--no-speech", "--data-dir", str(replay_data))
     assert out.returncode == 0, out.stderr
-    with SessionStore(replay_data) as store:
+    with open_store(replay_data) as store:
         (replayed,) = store.sessions()
     assert replayed.reps == 5
 
@@ -99,5 +99,5 @@ def test_a_wearable_that_is_not_there_is_one_line_naming_it_once_and_nothing_is_
     assert out.stdout == f"Connecting to the sensor at 127.0.0.1:{port} (network) ...\n"
     assert out.stderr == (f"movecoach: error: cannot connect to tcp://127.0.0.1:{port}: Connection "
                           "refused (nothing is listening on that port: is the wearable running?)\n")
-    with SessionStore(tmp_path) as store:
+    with open_store(tmp_path) as store:
         assert store.sessions() == []  # no empty INCOMPLETE session in the history

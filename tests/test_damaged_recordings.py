@@ -13,7 +13,7 @@ import pytest
 
 from movecoach.samples import SampleBlock
 from movecoach.sim import simulate
-from movecoach.store.recorder import Recorder, SessionStore, read_samples
+from movecoach.store import open_store, read_samples
 
 MOVECOACH = str(Path(sys.executable).with_name("movecoach"))
 BLOCK = 104  # samples per stored block (one commit each)
@@ -25,7 +25,7 @@ def damaged_db(tmp_path) -> tuple[Path, int, int]:
     Returns (data dir, samples recorded, blocks recorded)."""
     rec = simulate("march", reps=4, fs=104.0, seed=8)
     data = tmp_path / "recorded"
-    with Recorder(data, min_free_mb=1.0) as recorder:
+    with open_store(data, record=True, min_free_mb=1.0) as recorder:
         s = recorder.start_session(device_id="d", routine="march", source="ble:x", fs=104.0)
         blocks = 0
         for i in range(0, len(rec), BLOCK):
@@ -49,7 +49,7 @@ def damaged_db(tmp_path) -> tuple[Path, int, int]:
 
 def test_a_damaged_samples_table_still_gives_every_readable_block(damaged_db, caplog):
     data, n, _ = damaged_db
-    with SessionStore(data) as store:
+    with open_store(data) as store:
         assert [s.id for s in store.sessions()] == [1]  # history lists it
     block = read_samples(data, 1)  # before: UserError "database disk image is malformed"
     assert n * 0.6 < len(block) < n
@@ -83,5 +83,5 @@ def test_a_replay_of_a_damaged_database_leaves_no_empty_session_behind(tmp_path)
          "--no-prompt", "--data-dir", str(target)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert [x for x in out.stderr.splitlines() if x.startswith("movecoach: error:")]
-    with SessionStore(target) as store:
+    with open_store(target) as store:
         assert store.sessions() == []  # before: an empty INCOMPLETE session

@@ -152,9 +152,9 @@ def test_coach_with_a_wrong_password_stops_before_the_session_starts(secure_brok
     [line] = [x for x in out.stderr.splitlines() if x.startswith("movecoach: error:")]
     assert "refused the connection" in line
     assert "Session complete" not in out.stdout
-    from movecoach.store.recorder import SessionStore
+    from movecoach.store import open_store
 
-    with SessionStore(tmp_path / "data") as store:
+    with open_store(tmp_path / "data") as store:
         assert store.sessions() == []  # nothing recorded: the session never started
 
 

@@ -13,8 +13,8 @@ import pytest
 from movecoach.cli import main
 from movecoach.samples import SampleBlock
 from movecoach.sim import simulate
+from movecoach.store import open_store
 from movecoach.store.csvio import write_csv
-from movecoach.store.recorder import Recorder, SessionStore
 
 
 def mode(path: Path) -> int:
@@ -30,7 +30,7 @@ def umask_022():
 
 def test_the_database_and_its_wal_and_shm_files_are_private(tmp_path, umask_022):
     data = tmp_path / "data"
-    with Recorder(data, min_free_mb=1.0) as recorder:
+    with open_store(data, record=True, min_free_mb=1.0) as recorder:
         session = recorder.start_session(device_id="d", routine="r", source="sim", fs=104.0)
         t = np.arange(520) / 104.0
         session.add_samples(SampleBlock(t, np.zeros((520, 3)) + [0, 0, 9.81], np.zeros((520, 3)),
@@ -45,13 +45,13 @@ def test_the_database_and_its_wal_and_shm_files_are_private(tmp_path, umask_022)
 
 def test_a_data_directory_left_readable_by_an_older_version_is_made_private(tmp_path, umask_022):
     data = tmp_path / "data"
-    Recorder(data, min_free_mb=1.0).close()
+    open_store(data, record=True, min_free_mb=1.0).close()
     os.chmod(data, 0o755)
     os.chmod(data / "movecoach.sqlite", 0o644)
-    with SessionStore(data) as store:  # `movecoach history`
+    with open_store(data) as store:  # `movecoach history`
         store.sessions()
     assert mode(data / "movecoach.sqlite") == 0o600
-    Recorder(data, min_free_mb=1.0).close()  # the next session
+    open_store(data, record=True, min_free_mb=1.0).close()  # the next session
     assert mode(data) == 0o700
 
 

@@ -18,16 +18,10 @@ import pytest
 from movecoach.errors import UserError
 from movecoach.events import Event, from_dict
 from movecoach.samples import SampleBlock
+from movecoach.store import open_store, read_samples
+from movecoach.store.migrations import SCHEMA_VERSION, migrate, schema_version
 from movecoach.store.paths import DB_NAME, data_dir, db_path
-from movecoach.store.recorder import (
-    SCHEMA_VERSION,
-    Recorder,
-    SessionStore,
-    connect,
-    migrate,
-    read_samples,
-    schema_version,
-)
+from movecoach.store.sqlite import connect
 
 FS = 104.0
 
@@ -52,7 +46,7 @@ def _slide_rep(count: int, depth: float, hold: float, set_no: int = 1) -> dict:
 
 def test_a_finished_session_reads_back_with_its_samples_reps_sway_and_feel(tmp_path):
     t0 = 1_700_000_000.0
-    with Recorder(tmp_path) as rec:
+    with open_store(tmp_path, record=True) as rec:
         sess = rec.start_session(device_id="dev", routine="daily", source="sim", fs=FS, started_at=t0)
         sess.handle(_ev("session_start", t0, routine="daily", steps=["wall-slide", "sway"], source="sim"))
         sess.handle(_ev("step_start", t0 + 1, exercise="wall-slide", set=1, sets=2, target_reps=2,
@@ -78,7 +72,7 @@ def test_a_finished_session_reads_back_with_its_samples_reps_sway_and_feel(tmp_p
         sess.finish({"complete": True, "reps": 3}, ended_at=t0 + 90)
         sid = sess.id
 
-    store = SessionStore(tmp_path)
+    store = open_store(tmp_path)
     (s,) = store.sessions()
     assert (s.id, s.status, s.device_id, s.routine, s.fs) == (sid, "complete", "dev", "daily", FS)
     assert s.ended_at == pytest.approx(t0 + 90)
@@ -108,11 +102,11 @@ KILL_CHILD = textwrap.dedent("""
     import sys, time
     import numpy as np
     from movecoach.events import from_dict
-    from movecoach.store.recorder import Recorder
+    from movecoach.store import open_store
     from movecoach.samples import SampleBlock
 
     fs, n = 104.0, 8
-    rec = Recorder(sys.argv[1])
+    rec = open_store(sys.argv[1], record=True)
     sess = rec.start_session(device_id="kill-test", routine="daily", source="sim", fs=fs)
     t0 = time.time()
     sess.handle(from_dict("step_start", t0, {"exercise": "march", "set": 1, "sets": 1}))
@@ -152,7 +146,7 @@ def test_sigkill_mid_session_loses_at_most_the_last_second_and_reads_back_incomp
     lost_s = killed_at - float(block.t_host_s[-1])
     assert 0.0 <= lost_s <= 1.0, f"lost {lost_s:.2f} s of samples"
     np.testing.assert_allclose(np.diff(block.t_s), 1 / FS, rtol=1e-9)  # whole, ordered blocks
-    store = SessionStore(tmp_path / "data")
+    store = open_store(tmp_path / "data")
     (s,) = store.sessions()
     assert s.status == "incomplete" and not s.corrupt
     reps = store.reps(session_ids=[session_id])
@@ -162,7 +156,7 @@ def test_sigkill_mid_session_loses_at_most_the_last_second_and_reads_back_incomp
 
 
 def test_samples_are_committed_within_a_second_without_finish_or_close(tmp_path):
-    rec = Recorder(tmp_path)
+    rec = open_store(tmp_path, record=True)
     sess = rec.start_session(device_id="dev", routine="daily", source="sim", fs=FS)
     sess.add_samples(_block(0, 52))
     deadline = time.monotonic() + 1.0
@@ -172,9 +166,9 @@ def test_samples_are_committed_within_a_second_without_finish_or_close(tmp_path)
         seen = len(read_samples(tmp_path, sess.id))  # another connection, as after a crash
     assert seen == 52
     # while the writing process is alive the session shows as being recorded
-    assert SessionStore(tmp_path).session(sess.id).status == "recording"
+    assert open_store(tmp_path).session(sess.id).status == "recording"
     sess.close()  # without finish(): the session stays incomplete
-    assert SessionStore(tmp_path).session(sess.id).status == "incomplete"
+    assert open_store(tmp_path).session(sess.id).status == "incomplete"
     rec.close()
 
 
@@ -192,12 +186,12 @@ def test_a_version_1_database_is_migrated_in_place_and_keeps_its_sessions(tmp_pa
                  (b.t_s.tobytes(), b.acc_m_s2.astype("<f4").tobytes(), b.gyr_rad_s.astype("<f4").tobytes()))
     conn.close()
 
-    with Recorder(tmp_path) as rec:  # migrates to the current version
+    with open_store(tmp_path, record=True) as rec:  # migrates to the current version
         sess = rec.start_session(device_id="new-dev", routine="daily", source="sim", fs=FS)
         sess.set_feel(6)
         sess.finish()
     assert schema_version(connect(path)) == SCHEMA_VERSION
-    old, new = SessionStore(tmp_path).sessions()
+    old, new = open_store(tmp_path).sessions()
     assert old.device_id == "old-dev" and old.status == "complete" and old.n_samples == 10
     assert old.day == time.strftime("%Y-%m-%d", time.localtime(1700000000))
     assert old.exercise("wall-slide").mean_depth_deg == 50 and old.exercise("wall-slide").holds_met == 1
@@ -210,48 +204,48 @@ def test_a_database_from_a_newer_movecoach_is_refused_with_a_clear_message(tmp_p
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(UserError, match="newer movecoach"):
-        Recorder(tmp_path)
+        open_store(tmp_path, record=True)
 
 
 def test_an_unwritable_data_dir_fails_before_the_session_starts(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     with pytest.raises(UserError, match=r"^cannot write to .*a-file"):
-        Recorder(blocker / "movecoach")
+        open_store(blocker / "movecoach", record=True)
 
 
 def test_a_full_disk_fails_before_the_session_starts(tmp_path):
     # more free space than any disk has: the same check a nearly full disk fails
     with pytest.raises(UserError, match=r"cannot write to .*: disk full \(\d+ MB free, need \d+ MB\)"):
-        Recorder(tmp_path, min_free_mb=1e12)
+        open_store(tmp_path, record=True, min_free_mb=1e12)
 
 
 def test_a_damaged_database_file_is_a_one_line_user_error(tmp_path):
     (tmp_path / DB_NAME).write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(UserError, match="cannot"):
-        SessionStore(tmp_path)
+        open_store(tmp_path)
 
 
 def test_how_you_feel_is_replaced_not_duplicated(tmp_path):
-    with Recorder(tmp_path) as rec:
+    with open_store(tmp_path, record=True) as rec:
         sess = rec.start_session(device_id="dev", routine="daily", source="sim", fs=None)
         sess.set_feel(4)
         sess.set_feel(8, "better after a rest")
         sess.finish()
-    store = SessionStore(tmp_path)
+    store = open_store(tmp_path)
     assert [(e.score, e.note) for e in store.feel_entries()] == [(8, "better after a rest")]
     with pytest.raises(UserError, match="1-10"):
         sess.set_feel(11)
 
 
 def test_odd_event_values_are_stored_without_breaking_the_session(tmp_path):
-    with Recorder(tmp_path) as rec:
+    with open_store(tmp_path, record=True) as rec:
         sess = rec.start_session(device_id="dev", routine="daily", source="sim", fs=FS)
         sess.handle(_ev("rep", 1.0, exercise="march", kind="lift", count=1, set=1,
                         amplitude_deg=np.float32(31.5), hold_s=float("nan"), hold_met=None))
         sess.handle(_ev("cue", 2.0, exercise="march", cue="shallow", text="Go a little higher"))
         sess.finish()
-    store = SessionStore(tmp_path)
+    store = open_store(tmp_path)
     (rep,) = store.reps()
     assert rep.amplitude_deg == pytest.approx(31.5) and rep.hold_s is None
     assert json.loads(json.dumps(store.events(1)[0].data))["amplitude_deg"] == pytest.approx(31.5)
@@ -274,10 +268,10 @@ def test_data_dir_follows_the_option_then_movecoach_then_xdg_then_home(monkeypat
 
 
 def test_a_disk_that_fills_up_mid_session_is_reported_and_the_session_stays_readable(tmp_path, monkeypatch):
-    import movecoach.store.recorder as recorder_module
+    import movecoach.store.sqlite as sqlite_store
 
-    rec = Recorder(tmp_path)
-    real_connect = recorder_module.connect
+    rec = open_store(tmp_path, record=True)
+    real_connect = sqlite_store.connect
 
     def nearly_full(path, **kwargs):  # SQLite's own "database or disk is full" (SQLITE_FULL)
         conn = real_connect(path, **kwargs)
@@ -285,9 +279,9 @@ def test_a_disk_that_fills_up_mid_session_is_reported_and_the_session_stays_read
         conn.execute(f"PRAGMA max_page_count = {pages + 1}")
         return conn
 
-    monkeypatch.setattr(recorder_module, "connect", nearly_full)
+    monkeypatch.setattr(sqlite_store, "connect", nearly_full)
     sess = rec.start_session(device_id="dev", routine="daily", source="sim", fs=FS)
-    monkeypatch.setattr(recorder_module, "connect", real_connect)
+    monkeypatch.setattr(sqlite_store, "connect", real_connect)
     for k in range(0, 2080, 8):  # 20 s of samples: far more than one free page
         sess.add_samples(_block(k, 8))  # never raises into the analysis
     sess.handle(_ev("rep", 1.0, exercise="march", kind="lift", count=1, set=1, amplitude_deg=30.0))
@@ -296,6 +290,6 @@ def test_a_disk_that_fills_up_mid_session_is_reported_and_the_session_stays_read
     assert isinstance(sess.error, sqlite3.OperationalError)
     sess.close()
     rec.close()
-    (s,) = SessionStore(tmp_path).sessions()  # nothing after the start could be saved ...
+    (s,) = open_store(tmp_path).sessions()  # nothing after the start could be saved ...
     assert s.n_samples == 0 and s.ended_at is None and s.status != "complete"
     assert s.status == "recording"  # ... and this process is alive: incomplete once it is gone

@@ -27,7 +27,7 @@ from movecoach.review.report import (
 )
 from movecoach.review.swaypath import CHI2_2DOF_95, confidence_ellipse, sway_path
 from movecoach.review.synthetic import record_synthetic_history, synthetic_sway_acc
-from movecoach.store.recorder import SessionStore
+from movecoach.store import open_store
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -120,7 +120,7 @@ def test_the_report_is_one_self_contained_accessible_file(report, year):
 
 def test_sway_trials_for_the_plot_are_the_latest_and_one_four_weeks_older(year):
     directory, truth = year
-    latest, earlier = pick_sway_trials(SessionStore(directory))
+    latest, earlier = pick_sway_trials(open_store(directory))
     days = [d.day for d in truth if d.sway_samples]
     assert latest.trial.day == days[-1]
     assert earlier.trial.t_s <= latest.trial.t_s - 28 * 86400
@@ -301,9 +301,9 @@ def test_two_balance_trials_on_one_day_are_told_apart_by_their_times(tmp_path):
     day = dt.date(2026, 11, 30)
     record_synthetic_history(tmp_path, days=1, end_day=day, seed=1, sway_sample_days=(0,))
     record_synthetic_history(tmp_path, days=1, end_day=day, seed=2, sway_sample_days=(0,))
-    latest, earlier = pick_sway_trials(SessionStore(tmp_path))
+    latest, earlier = pick_sway_trials(open_store(tmp_path))
     assert latest.trial.day == earlier.trial.day == "2026-11-30"
     assert latest.when != earlier.when and re.search(r"\d\d:\d\d$", latest.when)
-    page = build_report(SessionStore(tmp_path))
+    page = build_report(open_store(tmp_path))
     first, second = re.findall(r'<th scope="col">(\w{3} \d\d \w{3}(?: \d{4})? \d\d:\d\d)</th>', page)[:2]
     assert first[:10] == second[:10] == "Mon 30 Nov" and first != second  # same day, two times

@@ -1,4 +1,4 @@
-"""The review commands over a year of daily sessions recorded through the real Recorder."""
+"""The review commands over a year of daily sessions recorded through the real recorder."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ from movecoach import cli
 from movecoach.events import from_dict
 from movecoach.review.synthetic import record_synthetic_history
 from movecoach.review.trends import compute_trends
+from movecoach.store import open_store, read_samples
+from movecoach.store.base import Store
 from movecoach.store.csvio import read_csv
-from movecoach.store.recorder import Recorder, SessionStore, read_samples
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +81,7 @@ def test_history_filters_by_date_and_exercise(year, mc):
 
 def test_trends_flag_the_slow_improvement_but_not_the_noise(year, mc):
     directory, truth = year
-    trends = compute_trends(SessionStore(directory))
+    trends = compute_trends(open_store(directory))
     assert 52 <= len(trends.weeks) <= 54
     latest = trends.weeks[-1]
     for key in ("slide_depth_deg", "slide_hold_s", "holds_pct", "sway_rms", "sway_ellipse", "feel"):
@@ -189,7 +190,7 @@ def test_raw_export_writes_an_analyze_csv_of_the_balance_trial(year, mc, tmp_pat
     assert rec.fs == pytest.approx(104.0, rel=1e-3)
 
 
-def _session_at(rec: Recorder, when: dt.datetime) -> int:
+def _session_at(rec: Store, when: dt.datetime) -> int:
     sess = rec.start_session(device_id="dev", routine="daily", source="sim", fs=None,
                              started_at=when.timestamp())
     sess.finish(ended_at=when.timestamp() + 600)
@@ -199,13 +200,13 @@ def _session_at(rec: Recorder, when: dt.datetime) -> int:
 
 def test_feel_attaches_to_the_days_latest_session_or_stands_alone(tmp_path, mc):
     day = dt.date(2026, 3, 10)
-    with Recorder(tmp_path) as rec:
+    with open_store(tmp_path, record=True) as rec:
         _session_at(rec, dt.datetime.combine(day, dt.time(8, 0)))
         latest = _session_at(rec, dt.datetime.combine(day, dt.time(17, 30)))
     code, out, _ = mc("feel", "6", "--date", day.isoformat(), "--data-dir", tmp_path)
     assert code == 0 and out == f"Saved: feeling 6/10 on Tue 10 Mar 2026 (session {latest} at 17:30).\n"
     code, out, _ = mc("feel", "8", "--note", "slept well", "--date", "2026-03-10", "--data-dir", tmp_path)
-    store = SessionStore(tmp_path)  # a correction replaces the score, it does not add one
+    store = open_store(tmp_path)  # a correction replaces the score, it does not add one
     assert [(e.score, e.note, e.session_id) for e in store.feel_entries()] == [(8, "slept well", latest)]
     code, out, _ = mc("feel", "4", "--date", "2026-03-11", "--data-dir", tmp_path)
     assert "no session that day" in out
@@ -274,7 +275,7 @@ def test_damaged_and_interrupted_sessions_are_marked_but_never_break_review(tmp_
     assert "CORRUPT" not in lines[1] and "INCOMPLETE" not in lines[1]
     assert "with damaged data" in out.splitlines()[-1]
     assert mc("trends", "--data-dir", tmp_path)[0] == 0
-    store = SessionStore(tmp_path)
+    store = open_store(tmp_path)
     assert [e.data for e in store.events(4) if e.kind == "rep"][0] == {"damaged": True}
     assert len(read_samples(tmp_path, 21, step=3)) == 0  # the damaged block is skipped ...
     assert len(read_samples(tmp_path, 21, step=0)) == 104  # ... the rest of the session is there
@@ -285,7 +286,7 @@ def test_damaged_and_interrupted_sessions_are_marked_but_never_break_review(tmp_
 
 def test_history_and_trends_read_a_database_while_a_session_is_being_recorded(tmp_path, mc):
     shutil.rmtree(tmp_path, ignore_errors=True)
-    with Recorder(tmp_path) as rec:
+    with open_store(tmp_path, record=True) as rec:
         sess = rec.start_session(device_id="dev", routine="daily", source="sim", fs=104.0)
         sess.handle(from_dict("rep", time.time(), {"exercise": "march", "kind": "lift", "count": 1, "set": 1,
                                                    "amplitude_deg": 30.0}))

@@ -15,7 +15,7 @@ import pytest
 from movecoach import cli
 from movecoach.events import from_dict
 from movecoach.review.synthetic import record_synthetic_history
-from movecoach.store.recorder import Recorder
+from movecoach.store import open_store
 
 MOVECOACH = str(Path(sys.executable).with_name("movecoach"))
 
@@ -36,7 +36,7 @@ def record_balance_only_session(directory: Path, when: dt.datetime, rms: float =
                "mean_velocity": 0.3, "jerk": 3.0, "ellipse_area_95": 0.15, "range_ap": 0.5,
                "range_ml": 0.4, "centroid_freq_ap": 0.4, "centroid_freq_ml": 0.45, "duration_s": 30.0}
     t = when.timestamp()
-    with Recorder(directory) as rec:
+    with open_store(directory, record=True) as rec:
         s = rec.start_session(device_id="dev", routine="sway", source="sim", fs=None, started_at=t)
         ids = {"session_id": s.id, "device_id": "dev"}
         s.handle(from_dict("session_start", t, {**ids, "routine": "sway", "steps": ["sway"], "source": "sim"}))

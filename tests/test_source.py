@@ -17,8 +17,7 @@ from movecoach.link.source import LinkEvent, SourceUnavailable, open_source
 from movecoach.link.transport import TransportError
 from movecoach.link.transport.loop import LoopTransport
 from movecoach.samples import SampleBlock
-from movecoach.store import csvio
-from movecoach.store.recorder import Recorder
+from movecoach.store import csvio, open_store
 
 
 def run(coro, timeout_s: float = 15.0):
@@ -68,7 +67,7 @@ def test_replaying_a_csv_gives_back_every_sample_in_order(tmp_path):
 
 def test_replaying_a_recorded_session_from_the_coach_database(tmp_path):
     t, acc, gyr = recording(2.5)
-    with Recorder(tmp_path / "data", min_free_mb=1.0) as recorder:
+    with open_store(tmp_path / "data", record=True, min_free_mb=1.0) as recorder:
         for seed in (1, 2):  # two sessions; the second is "the latest"
             sess = recorder.start_session(device_id="movecoach-1a2b", routine="test",
                                           source="ble://movecoach-1a2b", fs=104.0)

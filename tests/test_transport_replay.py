@@ -11,8 +11,7 @@ from movecoach.errors import UserError
 from movecoach.link.transport import open_transport
 from movecoach.link.transport.replay import block_edges
 from movecoach.samples import SampleBlock
-from movecoach.store import csvio
-from movecoach.store.recorder import Recorder
+from movecoach.store import csvio, open_store
 
 
 def run(coro, timeout_s: float = 10.0):
@@ -56,14 +55,14 @@ def test_a_file_that_is_no_recording_is_a_user_error(tmp_path):
 
 
 def test_a_database_without_sessions_is_a_user_error(tmp_path):
-    Recorder(tmp_path / "data", min_free_mb=1.0).close()
+    open_store(tmp_path / "data", record=True, min_free_mb=1.0).close()
     with pytest.raises(UserError, match="holds no recorded sessions"):
         run(open_transport(f"replay://{tmp_path / 'data'}").open())
 
 
 def test_one_step_of_a_session_can_be_replayed(tmp_path):
     t = np.arange(0, 4.0, 0.01)
-    with Recorder(tmp_path / "data", min_free_mb=1.0) as recorder:
+    with open_store(tmp_path / "data", record=True, min_free_mb=1.0) as recorder:
         sess = recorder.start_session(device_id="d", routine="r", source="s", fs=100.0)
         for step, sl in enumerate((slice(0, 200), slice(200, 400))):
             sess.add_samples(SampleBlock(t[sl], np.zeros((200, 3)), np.zeros((200, 3)), fs=100.0),

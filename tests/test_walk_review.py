@@ -11,15 +11,11 @@ from movecoach.events import from_dict
 from movecoach.review.history import history_footer, history_lines
 from movecoach.review.report import build_report
 from movecoach.review.trends import compute_trends, format_trends
+from movecoach.store import open_store
+from movecoach.store.base import Store
+from movecoach.store.migrations import SCHEMA_VERSION, migrate, schema_version
 from movecoach.store.paths import DB_NAME
-from movecoach.store.recorder import (
-    SCHEMA_VERSION,
-    Recorder,
-    SessionStore,
-    connect,
-    migrate,
-    schema_version,
-)
+from movecoach.store.sqlite import connect
 
 
 def walk_event(*, distance: float = 150.0, speed: float = 1.25, cadence: float = 108.0,
@@ -39,7 +35,7 @@ def walk_event(*, distance: float = 150.0, speed: float = 1.25, cadence: float =
             "stride_list": strides}
 
 
-def record_walk(rec: Recorder, started: float, walk: dict, *, step: int = 0) -> int:
+def record_walk(rec: Store, started: float, walk: dict, *, step: int = 0) -> int:
     sess = rec.start_session(device_id="dev", routine="daily", source="sim", fs=104.0,
                              started_at=started)
     for kind, data in (("step_start", {"exercise": "walk", "set": 1, "sets": 1, "step": step,
@@ -53,10 +49,10 @@ def record_walk(rec: Recorder, started: float, walk: dict, *, step: int = 0) -> 
 
 def test_a_walk_is_recorded_with_its_bouts_and_strides_and_history_shows_it(tmp_path):
     t0 = time.mktime((2026, 11, 23, 9, 0, 0, 0, 0, -1))
-    with Recorder(tmp_path) as rec:
+    with open_store(tmp_path, record=True) as rec:
         plain = record_walk(rec, t0, walk_event(distance=151.6, speed=1.27, cadence=108.4))
         quick = record_walk(rec, t0 + 3600, walk_event(test="25ft", distance=8.4, n=6))
-    store = SessionStore(tmp_path)
+    store = open_store(tmp_path)
     (w,) = store.session(plain).walks
     assert (w.distance_m, w.speed_m_s, w.cadence_spm, w.strides, w.turns) == (151.6, 1.27, 108.4, 4, 3)
     assert [round(s.length_m, 2) for s in store.strides(plain)] == [1.4] * 4
@@ -78,10 +74,10 @@ def test_a_schema_2_database_gains_the_walk_tables_and_keeps_its_sessions(tmp_pa
     conn.execute("INSERT INTO steps (session_id, step, exercise, set_no, sets, t_s) "
                  "VALUES (1, 0, 'march', 1, 1, 1700000010)")
     conn.close()
-    with Recorder(tmp_path) as rec:
+    with open_store(tmp_path, record=True) as rec:
         new = record_walk(rec, time.time(), walk_event())
     assert schema_version(connect(tmp_path / DB_NAME)) == SCHEMA_VERSION == 3
-    old, walked = SessionStore(tmp_path).sessions()
+    old, walked = open_store(tmp_path).sessions()
     assert old.walks == () and old.exercise("march") is not None
     assert walked.id == new and walked.walk.distance_m == 150.0
 
@@ -89,7 +85,7 @@ def test_a_schema_2_database_gains_the_walk_tables_and_keeps_its_sessions(tmp_pa
 def test_weekly_walking_speed_cadence_and_stride_time_variation_flag_a_change_beyond_noise(tmp_path):
     rng = np.random.default_rng(3)
     monday = dt.datetime(2026, 10, 5, 9, 0)
-    with Recorder(tmp_path) as rec:
+    with open_store(tmp_path, record=True) as rec:
         for week in range(4):
             for day in range(5):
                 started = (monday + dt.timedelta(weeks=week, days=day)).timestamp()
@@ -97,7 +93,7 @@ def test_weekly_walking_speed_cadence_and_stride_time_variation_flag_a_change_be
                 record_walk(rec, started, walk_event(speed=(1.40 if faster else 1.10) + rng.normal(0, 0.03),
                                                      cadence=105 + rng.normal(0, 2),
                                                      cv=0.03 + rng.normal(0, 0.003)))
-    trends = compute_trends(SessionStore(tmp_path))
+    trends = compute_trends(open_store(tmp_path))
     latest = trends.weeks[-1]
     assert latest.values["walk_speed"].mean > 1.3
     assert latest.vs_prev["walk_speed"].significant and latest.vs_prev["walk_speed"].better
@@ -110,7 +106,7 @@ def test_weekly_walking_speed_cadence_and_stride_time_variation_flag_a_change_be
 
 
 def test_the_two_trials_of_a_25_foot_walk_show_with_their_mean(tmp_path):
-    with Recorder(tmp_path) as rec:
+    with open_store(tmp_path, record=True) as rec:
         sess = rec.start_session(device_id="dev", routine="walk-25ft", source="sim", fs=104.0)
         for trial, time_s in ((1, 6.8), (2, 6.2)):
             walk = {**walk_event(test="25ft", n=6), "trial": trial, "trials": 2, "test_time_s": time_s}
@@ -119,7 +115,7 @@ def test_the_two_trials_of_a_25_foot_walk_show_with_their_mean(tmp_path):
                 sess.handle(from_dict(kind, time.time(), {"session_id": sess.id, "device_id": "dev", **data}))
         sess.finish()
         sess.close()
-    store = SessionStore(tmp_path)
+    store = open_store(tmp_path)
     (session,) = store.sessions()
     assert [(w.step, w.trial, w.test_time_s) for w in session.walks] == [(0, 1, 6.8), (1, 2, 6.2)]
     assert session.test_score("25ft") == 6.5

@@ -21,7 +21,7 @@ from movecoach.coach.session import SessionOptions, SessionRunner
 from movecoach.coach.step_sources import SimulatedWearables
 from movecoach.review.report import write_report
 from movecoach.sinks.mqtt import MqttSink
-from movecoach.store.recorder import Recorder, SessionStore
+from movecoach.store import open_store
 
 MOVECOACH = str(Path(sys.executable).with_name("movecoach"))
 SPEED = 10.0
@@ -39,7 +39,7 @@ def walked(tmp_path_factory):
         mqtt = MqttSink(broker.address, device_id="movecoach-sim")
         collect = Collect()
         source = SimulatedWearables(speed=SPEED, seed=4)
-        with Recorder(data) as recorder:
+        with open_store(data, record=True) as recorder:
             rec = recorder.start_session(device_id="movecoach-sim", routine="walk", source="sim", fs=None)
             runner = SessionRunner(single_exercise("walk", duration_s=70.0), source, [collect, mqtt],
                                    device_id="movecoach-sim", recorder=rec,
@@ -78,7 +78,7 @@ def test_the_walk_is_told_minute_by_minute_and_its_strides_and_distance_reach_mq
 def test_the_walk_is_recorded_and_history_shows_it(walked, capsys):
     _, events, _, _, data = walked
     walk = next(e.data for e in events if e.kind == "walk")
-    store = SessionStore(data)
+    store = open_store(data)
     (session,) = store.sessions()
     assert session.walk.strides == walk["strides"] and session.walk.distance_m == walk["distance_m"]
     assert len(store.strides(session.id)) == walk["strides"]
@@ -93,7 +93,7 @@ def test_the_walk_is_recorded_and_history_shows_it(walked, capsys):
 
 def test_the_report_draws_the_walk_seen_from_above_and_it_renders_in_chromium(walked, tmp_path):
     *_, data = walked
-    report = write_report(SessionStore(data), tmp_path / "report")
+    report = write_report(open_store(data), tmp_path / "report")
     text = report.read_text(encoding="utf-8")
     assert "Walking: speed and cadence" in text and "seen from above" in text
     page = tmp_path / "measured.html"
@@ -141,7 +141,7 @@ def test_a_walk_replayed_from_a_file_shorter_than_the_walk_ends_with_the_file(tm
                           "--speed", "50", "--no-speech", "--no-prompt", "--data-dir", str(data)],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
-    (walk,) = SessionStore(data).walks()
+    (walk,) = open_store(data).walks()
     assert walk.duration_s == pytest.approx(rec.t_s[-1] - rec.t_s[0], abs=0.5)  # not the 2 minutes asked
     assert walk.strides == rec.truth["counts"]["stride"]
     assert walk.distance_m == pytest.approx(rec.truth["distance_m"], rel=0.05)

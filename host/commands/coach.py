@@ -14,7 +14,6 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 from movecoach.coach.routine import (
     REPS_HELP,
@@ -30,6 +29,7 @@ from movecoach.errors import UserError
 from movecoach.events import Sink
 from movecoach.limits import number_in
 from movecoach.signal.exercises import EXERCISES, REGISTRY
+from movecoach.store import LOCATION_HELP
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ def add_session_arguments(p: argparse.ArgumentParser, *, default_source: str, de
         r.add_argument("--data-dir", default=None, metavar="DIR",
                        help="where recordings go (default: $MOVECOACH_DATA_DIR, else "
                             "$XDG_DATA_HOME/movecoach, else ~/.local/share/movecoach)")
+    r.add_argument("--db", default=None, metavar="LOCATION", help=LOCATION_HELP)
     r.add_argument("--feel", type=int, default=None, metavar="1-10", help="how you feel today")
     r.add_argument("--note", default=None, help="a note for today")
     r.add_argument("--no-prompt", action="store_true", help="never ask questions (also when not a terminal)")
@@ -255,16 +256,15 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
     # Imported here, not at the top: `movecoach --help` and the review commands stay fast.
     from movecoach.coach.step_sources import open_step_source, source_device_id
     from movecoach.sinks.console import ConsoleSink, say
+    from movecoach.store import open_store
     from movecoach.store.paths import data_dir
-    from movecoach.store.recorder import Recorder
 
     if args.feel is not None and not 1 <= args.feel <= 10:
         raise UserError(f"--feel must be 1-10, got {args.feel}")
     if args.speed <= 0:
         raise UserError(f"--speed must be positive, got {args.speed}")
     device_id = args.device_id or source_device_id(args.source)
-    directory = data_dir(args.data_dir)
-    recorder = Recorder(directory)  # raises UserError before anything starts if unwritable
+    recorder = open_store(args.db or data_dir(args.data_dir), record=True)  # UserError before anything starts if unwritable
     console = ConsoleSink(sys.stdout)
     interactive = sys.stdin.isatty() and not args.no_prompt
     source = open_step_source(args.source, speed=args.speed, seed=args.seed)
@@ -299,7 +299,7 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
                 continue
             session.close()
         recorder.close()
-    say(f"Saved as session {started[0].id} in {Path(directory) / 'movecoach.sqlite'}.")
+    say(f"Saved as session {started[0].id} in {recorder.location}.")
     return 0 if summary.get("complete") else 1
 
 

@@ -38,24 +38,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_demo, no_prompt=True)
 
 
-def next_steps(data_dir_option: str | None) -> str:
-    """The demo's last lines: where its sessions are and what to do next."""
+def next_steps(data_dir_option: str | None, db: str | None = None) -> str:
+    """The demo's last lines: where its sessions are (DATA_DIR/demo, or --db) and what next."""
     extra = f" --data-dir {shlex.quote(data_dir_option)}" if data_dir_option else ""
+    read = f" --db {shlex.quote(db)}" if db else f" --demo{extra}"
     rows = [
-        (f"movecoach history --demo{extra}", "the demo sessions, one line each"),
-        (f"movecoach report --demo --open{extra}", "a report with plots, in your web browser"),
+        (f"movecoach history{read}", "the demo sessions, one line each"),
+        (f"movecoach report{read} --open", "a report with plots, in your web browser"),
         ("movecoach scan", "find your own wearable (hardware.md: how to build one)"),
         (f"movecoach coach --source ble:NAME{extra}", "a session with it, in your own history"),
     ]
     width = max(len(cmd) for cmd, _ in rows) + 2
-    return ("Demo sessions are kept apart from your own, in " + str(demo_data_dir(data_dir_option))
+    return ("Demo sessions are kept apart from your own, in " + (db or str(demo_data_dir(data_dir_option)))
             + ".\nWhat next:\n" + "\n".join(f"  {cmd.ljust(width)}{what}" for cmd, what in rows))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     args.no_prompt = True
     data_dir_option = args.data_dir
-    args.data_dir = str(demo_data_dir(data_dir_option))
+    args.data_dir = str(demo_data_dir(data_dir_option))  # unless --db says where
     check_session_arguments(args)
     routine = routine_from_args(args, base=demo_routine())
     say("Demo: a guided session with a simulated sensor, no hardware needed.")
@@ -70,5 +71,5 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 f"  mosquitto_sub -h {broker.host} -p {broker.port} -t 'movecoach/#' -v")
             status = run(args, routine, broker=broker.address)
     if status in (0, 1):
-        say(next_steps(data_dir_option))
+        say(next_steps(data_dir_option, args.db))
     return status

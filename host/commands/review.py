@@ -11,8 +11,9 @@ from pathlib import Path
 from movecoach.errors import UserError
 from movecoach.limits import number_in
 from movecoach.signal.exercises import EXERCISES
+from movecoach.store import LOCATION_HELP, open_store
+from movecoach.store.base import Store
 from movecoach.store.paths import data_dir, demo_data_dir
-from movecoach.store.recorder import SessionStore
 
 
 def parse_day(text: str) -> str:
@@ -28,12 +29,19 @@ def parse_day(text: str) -> str:
         raise UserError(f"bad date {text!r}: use YYYY-MM-DD, 'today' or 'yesterday'") from None
 
 
-def _directory(args: argparse.Namespace) -> Path:
-    return demo_data_dir(args.data_dir) if getattr(args, "demo", False) else data_dir(args.data_dir)
+def _location(args: argparse.Namespace) -> str | Path:
+    """--db, else the data directory (DATA_DIR/demo with --demo)."""
+    demo = getattr(args, "demo", False)
+    if args.db:
+        if demo:
+            raise UserError("--demo reads the demo sessions in DATA_DIR/demo: leave out --db, "
+                            "or give --db that directory")
+        return args.db
+    return demo_data_dir(args.data_dir) if demo else data_dir(args.data_dir)
 
 
-def _store(args: argparse.Namespace) -> SessionStore:
-    return SessionStore(_directory(args))
+def _store(args: argparse.Namespace) -> Store:
+    return open_store(_location(args))
 
 
 def _demo_sessions(args: argparse.Namespace) -> int:
@@ -42,20 +50,20 @@ def _demo_sessions(args: argparse.Namespace) -> int:
     if not (directory / "movecoach.sqlite").exists():
         return 0
     try:
-        with SessionStore(directory) as demo:
+        with open_store(directory) as demo:
             return len(demo.sessions())
     except UserError:
         return 0
 
 
-def _nothing_yet(store: SessionStore, args: argparse.Namespace) -> str:
+def _nothing_yet(store: Store, args: argparse.Namespace) -> str:
     """What an empty review says: where it looked, how to record, and where demo sessions are."""
     if getattr(args, "demo", False):
-        return (f"No demo sessions yet (looked in {store.db_path.parent}). "
+        return (f"No demo sessions yet (looked in {store.directory or store.location}). "
                 "Run one with `movecoach demo`, then come back here.")
-    text = (f"No sessions recorded yet (looked in {store.db_path.parent}). "
+    text = (f"No sessions recorded yet (looked in {store.directory or store.location}). "
             "Record one with `movecoach coach`, then come back here.")
-    demos = _demo_sessions(args)
+    demos = 0 if args.db else _demo_sessions(args)
     if demos:
         command = f"movecoach {args.command} --demo" + (f" --data-dir {args.data_dir}" if args.data_dir else "")
         text += (f"\n{demos} demo session{'s are' if demos != 1 else ' is'} kept apart from your "
@@ -104,7 +112,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if not store.sessions():
             print(_nothing_yet(store, args))
             return 0
-        out = Path(args.out) if args.out else store.db_path.parent / "reports"
+        out = Path(args.out) if args.out else (store.directory or Path.cwd()) / "reports"
         path = write_report(store, out, since=parse_day(args.since) if args.since else None)
     print(path)
     if args.open and not webbrowser.open(path.resolve().as_uri()):
@@ -121,7 +129,7 @@ def cmd_feel(args: argparse.Namespace) -> int:
     day = parse_day(args.date) if args.date else None
     if day and day > dt.date.today().isoformat():
         raise UserError(f"--date {day} is in the future")
-    with SessionStore(data_dir(args.data_dir), create=True) as store:
+    with open_store(args.db or data_dir(args.data_dir), create=True) as store:
         entry = log_feel(store, args.score, note=args.note, day=day)
         print(describe(entry, store))
     return 0
@@ -178,6 +186,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     common.add_argument("--data-dir", metavar="DIR", default=None,
                         help="data directory (default: $MOVECOACH_DATA_DIR, else "
                              "$XDG_DATA_HOME/movecoach, else ~/.local/share/movecoach)")
+    common.add_argument("--db", metavar="LOCATION", default=None, help=LOCATION_HELP)
 
     demo = argparse.ArgumentParser(add_help=False)
     demo.add_argument("--demo", action="store_true",

@@ -27,17 +27,16 @@ import numpy as np
 from movecoach import __version__
 from movecoach.errors import UserError
 from movecoach.signal.exercises import REP_EXERCISES
-from movecoach.store.paths import make_private_dir, private_file, write_private_text
-from movecoach.store.recorder import (
+from movecoach.store.base import Store
+from movecoach.store.models import (
     STRIDE_FIELDS,
     SWAY_FIELDS,
     WALK_FIELDS,
     RepRow,
     Session,
-    SessionStore,
     Walk,
-    read_samples,
 )
+from movecoach.store.paths import make_private_dir, private_file, write_private_text
 
 log = logging.getLogger(__name__)
 
@@ -133,17 +132,17 @@ def _write_table(path: Path, columns: Iterable[str], rows: Iterable[dict]) -> No
     write_private_text(path, buf.getvalue())
 
 
-def _select(store: SessionStore, since: str | None, until: str | None,
+def _select(store: Store, since: str | None, until: str | None,
             session_ids: Iterable[int] | None) -> list[Session]:
     sessions = store.sessions(since=since, until=until, ids=session_ids)
     if session_ids is not None:
         missing = set(session_ids) - {s.id for s in sessions}
         if missing:
-            raise UserError(f"no session {min(missing)} in {store.db_path}")
+            raise UserError(f"no session {min(missing)} in {store.location}")
     return sessions
 
 
-def export_csv(store: SessionStore, out_dir: str | os.PathLike, *, since: str | None = None,
+def export_csv(store: Store, out_dir: str | os.PathLike, *, since: str | None = None,
                until: str | None = None, session_ids: Iterable[int] | None = None) -> list[Path]:
     """Write sessions.csv, reps.csv, sway.csv, walks.csv, strides.csv and feel.csv into out_dir;
     return their paths."""
@@ -175,7 +174,7 @@ def export_csv(store: SessionStore, out_dir: str | os.PathLike, *, since: str | 
     return paths
 
 
-def export_document(store: SessionStore, *, since: str | None = None, until: str | None = None,
+def export_document(store: Store, *, since: str | None = None, until: str | None = None,
                     session_ids: Iterable[int] | None = None) -> dict:
     """The nested JSON export as a dict (see docs/formats.md)."""
     session_ids = None if session_ids is None else list(session_ids)
@@ -227,7 +226,7 @@ def export_document(store: SessionStore, *, since: str | None = None, until: str
             "sessions": docs, "feel_without_session": standalone}
 
 
-def export_json(store: SessionStore, out: str | os.PathLike | io.TextIOBase, **kwargs) -> None:
+def export_json(store: Store, out: str | os.PathLike | io.TextIOBase, **kwargs) -> None:
     """Write the nested export to a file path or an open text stream."""
     text = json.dumps(export_document(store, **kwargs), indent=1, ensure_ascii=False, allow_nan=False)
     if isinstance(out, io.TextIOBase):
@@ -240,11 +239,11 @@ def export_json(store: SessionStore, out: str | os.PathLike | io.TextIOBase, **k
         raise UserError(f"cannot write the export to {path}: {exc.strerror or exc}") from exc
 
 
-def export_raw(store: SessionStore, session_id: int, out: str | os.PathLike, *,
+def export_raw(store: Store, session_id: int, out: str | os.PathLike, *,
                step: int | None = None) -> int:
     """Write one session's raw samples (or one step's) as an analyze CSV; return the sample count."""
     store.session(session_id)  # UserError for an unknown session
-    block = read_samples(store.db_path, session_id, step)
+    block = store.read_samples(session_id, step)
     if len(block) == 0:
         what = f"step {step} of session {session_id}" if step is not None else f"session {session_id}"
         raise UserError(f"{what} has no raw samples recorded")

@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from movecoach.store.recorder import FeelEntry, SessionStore
+from movecoach.store.base import Store
+from movecoach.store.models import FeelEntry
 
 
-def log_feel(store: SessionStore, score: int, *, note: str | None = None,
+def log_feel(store: Store, score: int, *, note: str | None = None,
              day: str | None = None) -> FeelEntry:
     """Store the score for `day` (default today): on that day's latest session, else standalone."""
     return store.set_feel(score, note=note, day=day or dt.date.today().isoformat())
 
 
-def describe(entry: FeelEntry, store: SessionStore) -> str:
+def describe(entry: FeelEntry, store: Store) -> str:
     """A one-line confirmation, e.g. 'Saved: feeling 7/10 on Tue 24 Nov 2026 (session 12 at 08:10).'"""
     day = dt.date.fromisoformat(entry.day)
     text = f"Saved: feeling {entry.score}/10 on {day:%a %d %b %Y}"

@@ -6,7 +6,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from movecoach.store.recorder import FeelEntry, Session, SessionStore, Walk
+from movecoach.store.base import Store
+from movecoach.store.models import FeelEntry, Session, Walk
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def feel_only_line(entry: FeelEntry) -> str:
     return text + (f" ({entry.note})" if entry.note else "")
 
 
-def history_lines(store: SessionStore, *, since: str | None = None, until: str | None = None,
+def history_lines(store: Store, *, since: str | None = None, until: str | None = None,
                   exercise: str | None = None) -> list[HistoryLine]:
     """The history, oldest first: sessions, and (without an exercise filter) feel-only days."""
     lines = [HistoryLine(s.day, session_line(s), s.id, markers(s))

@@ -43,8 +43,9 @@ from movecoach.review.history import markers
 from movecoach.review.swaypath import Ellipse, confidence_ellipse, sway_path
 from movecoach.review.trends import NOISE_FACTOR, WeekValue, pooled_sd
 from movecoach.review.walkpath import WalkPath, walk_path
+from movecoach.store.base import Store
+from movecoach.store.models import RepRow, Session, SwayTrial, Walk
 from movecoach.store.paths import DEMO_SUBDIR, make_private_dir, write_private_text
-from movecoach.store.recorder import RepRow, Session, SessionStore, SwayTrial, Walk, read_samples
 
 log = logging.getLogger(__name__)
 
@@ -560,7 +561,7 @@ def period_table(caption: str, grouping: str, rows: list[Period], measures: Sequ
 @dataclass
 class ReportData:
     sessions: list[Session]
-    store: SessionStore
+    store: Store
     heel_toe: dict[int, dict[str, float]]
     grouping: str
     rows: list[Period]
@@ -586,8 +587,8 @@ class TrialPath:
         return _when(self.started)
 
 
-def _trial_path(db: Path, trial: SwayTrial) -> TrialPath | None:
-    block = read_samples(db, trial.session_id, trial.step)
+def _trial_path(store: Store, trial: SwayTrial) -> TrialPath | None:
+    block = store.read_samples(trial.session_id, trial.step)
     if len(block) < 10:
         return None
     try:
@@ -598,20 +599,20 @@ def _trial_path(db: Path, trial: SwayTrial) -> TrialPath | None:
     return TrialPath(trial, ap, ml, confidence_ellipse(ap, ml))
 
 
-def pick_sway_trials(store: SessionStore) -> tuple[TrialPath | None, TrialPath | None]:
+def pick_sway_trials(store: Store) -> tuple[TrialPath | None, TrialPath | None]:
     """The latest balance trial with raw samples, and one from >= 4 weeks before (else the oldest)."""
     with_samples = store.sample_steps()
     trials = [t for t in store.sway_trials() if (t.session_id, t.step) in with_samples]
     latest = None
     while trials and latest is None:
-        latest = _trial_path(store.db_path, trials.pop())
+        latest = _trial_path(store, trials.pop())
     if latest is None:
         return None, None
     cutoff = latest.trial.t_s - COMPARE_AFTER_DAYS * 86400
     older = [t for t in trials if t.t_s <= cutoff] or trials
     earlier = None
     while older and earlier is None:
-        earlier = _trial_path(store.db_path, older.pop())
+        earlier = _trial_path(store, older.pop())
     return latest, earlier
 
 
@@ -681,13 +682,13 @@ def _sway_path_part(data: ReportData) -> str:
     return _pair(fig, alt, caption, table)
 
 
-def pick_walk(store: SessionStore) -> tuple[Walk, WalkPath] | None:
+def pick_walk(store: Store) -> tuple[Walk, WalkPath] | None:
     """The latest walk with raw samples and a path (its stance positions), or None."""
     with_samples = store.sample_steps()
     for w in reversed(store.walks()):
         if (w.session_id, w.step) not in with_samples:
             continue
-        block = read_samples(store.db_path, w.session_id, w.step)
+        block = store.read_samples(w.session_id, w.step)
         if len(block) < 10:
             continue
         try:
@@ -985,7 +986,7 @@ def _summary_html(data: ReportData, sections: Sequence[Section]) -> str:
     return '<ul class="summary">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
 
 
-def build_report(store: SessionStore, *, since: str | None = None) -> str:
+def build_report(store: Store, *, since: str | None = None) -> str:
     """The report page as an HTML string (UserError if there are no sessions)."""
     sessions = store.sessions(since=since)
     if not sessions:
@@ -995,7 +996,7 @@ def build_report(store: SessionStore, *, since: str | None = None) -> str:
     data = ReportData(sessions, store, heel_toe, grouping, rows)
     sections = _sections(heel_toe)
     now = dt.datetime.now()
-    demo = store.db_path.parent.name == DEMO_SUBDIR
+    demo = store.directory is not None and store.directory.name == DEMO_SUBDIR
     title = "Your movecoach report" + (": demo sessions" if demo else "")
     parts = [
         "<!DOCTYPE html>",
@@ -1003,7 +1004,7 @@ def build_report(store: SessionStore, *, since: str | None = None) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(title)} {now:%Y-%m-%d}</title><style>{CSS}</style></head><body><main>",
         f"<h1>{html.escape(title)}</h1><p class=\"note\">Made {now:%A %d %B %Y %H:%M} by movecoach "
-        f"{__version__} from {html.escape(str(store.db_path))}."
+        f"{__version__} from {html.escape(store.location)}."
         + (" These sessions were done by the simulated person of `movecoach demo`." if demo else "")
         + "</p>",
         _summary_html(data, sections),
@@ -1017,7 +1018,7 @@ def build_report(store: SessionStore, *, since: str | None = None) -> str:
     return "\n".join(parts)
 
 
-def write_report(store: SessionStore, out_dir: str | os.PathLike, *, since: str | None = None) -> Path:
+def write_report(store: Store, out_dir: str | os.PathLike, *, since: str | None = None) -> Path:
     """Write ``movecoach-report-YYYY-MM-DD.html`` into out_dir (created) and return its path."""
     out = Path(out_dir)
     path = out / f"movecoach-report-{dt.date.today():%Y-%m-%d}.html"

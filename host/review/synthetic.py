@@ -1,4 +1,4 @@
-"""A synthetic history of daily sessions, recorded through the real Recorder.
+"""A synthetic history of daily sessions, recorded through a store's real recorder.
 
 For tests, benchmarks and trying the review commands without months of exercise: one session a
 day with marches, heel-toe raises, wall slides with holds, a balance trial and a 2-minute walk,
@@ -24,7 +24,8 @@ from movecoach.review.swaypath import trial_metrics
 from movecoach.samples import SampleBlock
 from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2 as G_M_S2
 from movecoach.signal.types import SwayMetrics
-from movecoach.store.recorder import Recorder
+from movecoach.store import open_store
+from movecoach.store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def record_synthetic_history(
     if sway_sample_days is None:
         sway_sample_days = (*range(0, days - 1, 60), days - 1)
     truth: list[SyntheticDay] = []
-    with Recorder(data_dir, min_free_mb=10.0, commit_interval_s=0.5) as rec:
+    with open_store(data_dir, record=True, min_free_mb=10.0, commit_interval_s=0.5) as rec:
         for d in range(days):
             day = first + dt.timedelta(days=d * every_days)
             progress = d / max(days - 1, 1)
@@ -150,7 +151,7 @@ def record_synthetic_history(
     return truth
 
 
-def _record_day(rec: Recorder, d: int, day: dt.date, start: float, progress: float,
+def _record_day(rec: Store, d: int, day: dt.date, start: float, progress: float,
                 model: HistoryModel, rng: np.random.Generator, *,
                 walk_rng: np.random.Generator, incomplete: bool,
                 sway_samples: bool, feel_skip_p: float, fs: float, device_id: str) -> SyntheticDay:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from movecoach.store.recorder import Session, SessionStore
+from movecoach.store.base import Store
+from movecoach.store.models import Session
 
 NOISE_FACTOR = 2.0  # flag |delta| > NOISE_FACTOR x the standard error of the difference
 BASELINE_MIN_SESSIONS = 3  # "your first week": the first week with at least this many sessions
@@ -198,7 +199,7 @@ def iso_week(day: str) -> tuple[int, int]:
     return y, w
 
 
-def compute_trends(store: SessionStore, *, since: str | None = None) -> Trends:
+def compute_trends(store: Store, *, since: str | None = None) -> Trends:
     """Weekly values of every metric and their changes vs the week before and the first week."""
     sessions = store.sessions(since=since)
     feel = {d: e for d, e in store.feel_by_day().items() if not since or d >= since}

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 DB_NAME = "movecoach.sqlite"
+DB_SUFFIXES = (".sqlite", ".sqlite3", ".db")  # a path ending so names the database file itself
 
 
 def data_dir(override: str | os.PathLike | None = None) -> Path:
@@ -38,7 +39,7 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
 def db_path(directory: str | os.PathLike) -> Path:
     """The database file inside a data directory; a path to a ``.sqlite`` file is kept as is."""
     p = Path(directory)
-    if p.suffix in (".sqlite", ".db", ".sqlite3"):
+    if p.suffix.lower() in DB_SUFFIXES:
         return p
     return p / DB_NAME
 

@@ -3,7 +3,7 @@
 Recordings:
 
 - the analyze CSV (``t,ax,ay,az,gx,gy,gz``; read by ``movecoach.store.csvio.read_csv``);
-- the coach's SQLite recordings (``movecoach.store.recorder.read_samples``): a ``.sqlite`` file or a
+- the coach's recordings (a store, ``movecoach.store.open_store``): a ``.sqlite`` file or a
   data directory, ``?session=ID`` (default: the latest session) and optionally ``&step=N``.
 
 ``?speed=1`` (default) replays in real time, ``speed=10`` ten times faster, ``speed=0`` as fast
@@ -31,10 +31,10 @@ import numpy as np
 from movecoach.errors import UserError
 from movecoach.link.transport import DEFAULT_TIMEOUT_S, SourceURL, Transport
 from movecoach.samples import SampleBlock
+from movecoach.store import is_store
 
 log = logging.getLogger(__name__)
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 DEFAULT_BLOCK_S = 0.1
 
 
@@ -68,23 +68,17 @@ def load_recording(path: str | Path, *, session: int | None = None,
     p = Path(path).expanduser()
     if not p.exists():
         raise UserError(f"replay: no such recording {p}")
-    is_sqlite = p.is_dir() or p.suffix.lower() in (".sqlite", ".sqlite3", ".db")
-    if not is_sqlite and p.suffix.lower() != ".csv":
-        with p.open("rb") as f:
-            is_sqlite = f.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
-    if is_sqlite:
-        from movecoach.store import recorder
+    if p.suffix.lower() != ".csv" and is_store(p):
+        from movecoach.store import open_store
 
-        if session is None:
-            from movecoach.store.recorder import SessionStore
-
-            with SessionStore(p) as store:
+        with open_store(p) as store:
+            if session is None:
                 sessions = store.sessions()
-            if not sessions:
-                raise UserError(f"replay: {p} holds no recorded sessions")
-            session = int(sessions[-1].id)
-            log.info("replaying the latest session, %d, from %s", session, p)
-        block = recorder.read_samples(p, session, step=step)
+                if not sessions:
+                    raise UserError(f"replay: {p} holds no recorded sessions")
+                session = int(sessions[-1].id)
+                log.info("replaying the latest session, %d, from %s", session, p)
+            block = store.read_samples(session, step=step)
         if len(block) == 0:
             what = f"session {session}" + ("" if step is None else f" step {step}")
             raise UserError(f"replay: {what} in {p} has no samples")
