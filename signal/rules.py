@@ -31,11 +31,15 @@ if TYPE_CHECKING:
 # gap: an 11 deg toe raise whose top is lost is seen at ~9 deg.)
 SEEN_PEAK_FRAC = 0.5
 # Past rest to the far side from the peak, a lift whose posture is not known (a thigh sensor on
-# the side, before any clue to seated or standing) is a stride beyond this: on simulated seeds
-# 4000-4019 (side, hard, rhythmic) 202 such seated lifts went at most 1.7 deg past their rest and
-# 21 of the 28 first strides of a walk 3-8 deg (hip extension). Where the person is known to sit
-# reverse_deg stays: a thigh landing on the seat can bounce 7 deg past it (hard seed 4252).
+# the side, before any clue to seated or standing) is a stride if it swings on this far within
+# UNKNOWN_SWING_S of passing its rest: on simulated seeds 4000-4019 (side, hard, rhythmic) 202
+# such seated lifts went at most 1.7 deg past their rest, and the first strides of a walk swing
+# on into hip extension, 3-8 deg, at speed (58 of them, 4000-4019 and hard 4200-4299: 3 deg
+# reached 0.04-0.12 s after passing rest). A seated thigh whose rest was taken a little off after
+# a fidget creeps past it as it settles (hard 4290: 3 deg after 0.24 s). Where the person is
+# known to sit reverse_deg stays: a thigh landing on the seat can bounce 7 deg past it (4252).
 UNKNOWN_REVERSE_DEG = 3.0
+UNKNOWN_SWING_S = 0.2
 
 Rule = Callable[["Excursion", RepRules], str]
 
@@ -91,8 +95,9 @@ def too_large(x: Excursion, r: RepRules) -> str:
 def swung_through_rest(x: Excursion, r: RepRules) -> str:
     """It swung on through rest to the other side: a stride (a seated lift comes back to the
     seat; a walking thigh goes on into hip extension). Where the posture stage could not tell
-    seated from standing, UNKNOWN_REVERSE_DEG is enough."""
-    limit = min(r.reverse_deg, UNKNOWN_REVERSE_DEG) if x.posture == UNKNOWN else r.reverse_deg
+    seated from standing, UNKNOWN_REVERSE_DEG reached at a stride's speed is enough."""
+    unknown = x.posture == UNKNOWN and x.past_rest_s <= UNKNOWN_SWING_S
+    limit = min(r.reverse_deg, UNKNOWN_REVERSE_DEG) if unknown else r.reverse_deg
     if x.reversal_deg > limit and not x.doubt:
         return "it swung through rest to the other side (a stride)"
     return ""

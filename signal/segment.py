@@ -184,6 +184,7 @@ class Excursion:
         self.rising = False
         self.low_deg = math.inf  # lowest angle since the return
         self.quiet_after_t = -math.inf  # the last quiet moment since the return
+        self.past_rest_n = 0  # samples since the return spent past rest, on the far side
         self.doubt = False
         self.prev_deg = 0.0
         self.kind_live = kinds[0]
@@ -196,6 +197,11 @@ class Excursion:
     @property
     def away_s(self) -> float:
         return self.n_away / self.fs
+
+    @property
+    def past_rest_s(self) -> float:
+        """Time since it first went past rest to the far side (s)."""
+        return max(0, self.past_rest_n - 1) / self.fs
 
     @property
     def hold_s(self) -> float:
@@ -521,6 +527,8 @@ class Segmenter:
             if exc.spoiled:
                 return "drop"
             exc.reversal_deg = exc.past_rest_deg(g)
+            if exc.reversal_deg > 0.0:
+                exc.past_rest_n += 1
             exc.low_deg = min(exc.low_deg, ang)
             exc.rising = ang >= r.arm_deg and ang >= exc.low_deg + RISE_AGAIN_DEG
             why = first_reason(AFTER_RETURN, exc, r)

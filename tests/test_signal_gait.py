@@ -159,7 +159,7 @@ def test_the_short_closing_step_at_the_end_of_a_walk_is_a_stride():
     """The last step brings the foot up beside the other: 0.2 s, a few cm, after a whole stance."""
     if not (REAL / "truth.json").exists():
         pytest.skip(f"the IPOL walking recordings are not here ({REAL})")
-    from movecoach.csvio import read_csv
+    from movecoach.store.csvio import read_csv
 
     entry = next(e for e in json.loads((REAL / "truth.json").read_text()) if e["file"] == "3-1_rf.csv")
     rec = read_csv(REAL / entry["file"])

@@ -208,7 +208,8 @@ def test_a_deep_wall_slide_reads_level_but_back_up_it_is_standing_again():
 
 def _exc(**kw) -> SimpleNamespace:
     base = dict(max_accel_off_deg=5.0, turn_deg=0.0, swings=1, seen_peak_deg=25.0, peak_deg=25.0,
-                away_s=1.5, reversal_deg=0.0, rising=False, doubt=False, posture="seated")
+                away_s=1.5, reversal_deg=0.0, rising=False, doubt=False, posture="seated",
+                past_rest_s=0.0)
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -243,9 +244,12 @@ def test_where_seated_and_standing_cannot_be_told_apart_a_smaller_swing_past_res
     r = get("march").rules
     # a seated thigh can bounce 4 deg past its rest as it lands on the seat...
     assert swung_through_rest(_exc(reversal_deg=4.0, posture="seated"), r) == ""
-    # ... but with no clue to the posture 4 deg past rest is the hip extension of a first stride
-    assert "stride" in swung_through_rest(_exc(reversal_deg=4.0, posture="unknown"), r)
-    assert swung_through_rest(_exc(reversal_deg=1.5, posture="unknown"), r) == ""
+    # ... but with no clue to the posture 4 deg past rest, swung to at speed, is the hip
+    # extension of a first stride
+    assert "stride" in swung_through_rest(_exc(reversal_deg=4.0, posture="unknown", past_rest_s=0.08), r)
+    assert swung_through_rest(_exc(reversal_deg=1.5, posture="unknown", past_rest_s=0.08), r) == ""
+    # a thigh creeping past a rest taken a little off is settling, not swinging
+    assert swung_through_rest(_exc(reversal_deg=4.0, posture="unknown", past_rest_s=0.3), r) == ""
 
 
 # -- segmentation ------------------------------------------------------------------------------
