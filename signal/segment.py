@@ -496,14 +496,17 @@ class Segmenter:
             # from a posture reps do not start from into one they do (standing up before wall
             # slides, sitting down before marches); not the other way: a deep slide held at the
             # bottom has the thigh as level as sitting
-            changed_posture = (ang >= LARGE_CHANGE_DEG and pos not in (exc.posture, UNKNOWN, WALKING)
-                               and not self._posture_ok(exc.posture) and self._posture_ok(pos))
+            start = exc.posture
+            if start == UNKNOWN and ang >= LARGE_CHANGE_DEG and pos not in (UNKNOWN, WALKING):
+                start = self._start_posture(exc)  # (standing up before the placement was known)
+            changed_posture = (ang >= LARGE_CHANGE_DEG and pos not in (start, UNKNOWN, WALKING)
+                               and not self._posture_ok(start) and self._posture_ok(pos))
             if (exc.spoiled or ang > r.max_amplitude_deg or exc.settle_n >= self._n_settle_new
                     or changed_posture):
                 log.info("new rest posture at t=%.2f s (%.0f deg from the old one; %s)", t, ang,
                          exc.spoiled or ("changed posture" if changed_posture
                                         else "too far or too long for a rep"))
-                self._set_rest(self._held_up, t, exc.posture if changed_posture else UNKNOWN)
+                self._set_rest(self._held_up, t, start if changed_posture else UNKNOWN)
                 self.angle_deg = 0.0
                 return out
             if r.candidate_rests and self._sec is None and t - exc.grown_t >= r.rest_settle_s and (
@@ -572,6 +575,10 @@ class Segmenter:
         exc.prev_deg = ang
         if crossed or ang < min(max(r.end_deg, r.end_frac * peak), r.end_max_deg):
             if peak < r.min_amplitude_deg:
+                return "abort"
+            if doubt and not exc.spoiled and exc.away_s < r.min_rep_s:
+                # a blip while the estimate settles after a gap, not a movement to hold against
+                # the next rep (hard wall-slide 4290: 15 deg for 0.3 s, inside a slide's start)
                 return "abort"
             why = exc.spoiled or first_reason(ON_RETURN, exc, r)
             if why:

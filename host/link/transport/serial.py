@@ -18,14 +18,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from movecoach.errors import UserError
-from movecoach.link.transport import (
-    DEFAULT_TIMEOUT_S,
-    LinkLost,
-    SourceURL,
-    Transport,
-    TransportError,
-)
-from movecoach.link.transport.framing import frame_control
+
+from . import DEFAULT_TIMEOUT_S, LinkLost, SourceURL, Transport, TransportError
+from .framing import frame_control
 
 log = logging.getLogger(__name__)
 
