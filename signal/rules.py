@@ -15,6 +15,7 @@ and :mod:`~movecoach.signal.measure` has the checks that need the whole, measure
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -96,16 +97,28 @@ def swung_through_rest(x: Excursion, r: RepRules) -> str:
     """It swung on through rest to the other side: a stride (a seated lift comes back to the
     seat; a walking thigh goes on into hip extension). Where the posture stage could not tell
     seated from standing, UNKNOWN_REVERSE_DEG reached at a stride's speed is enough."""
-    unknown = x.posture == UNKNOWN and x.past_rest_s <= UNKNOWN_SWING_S
+    unknown = (x.posture == UNKNOWN and math.isfinite(r.reverse_deg)  # (a foot has no stride rule)
+               and x.past_rest_s <= UNKNOWN_SWING_S)
     limit = min(r.reverse_deg, UNKNOWN_REVERSE_DEG) if unknown else r.reverse_deg
     if x.reversal_deg > limit and not x.doubt:
         return "it swung through rest to the other side (a stride)"
     return ""
 
 
+def swung_into_the_next(x: Excursion, r: RepRules) -> str:
+    """Where the posture is not known, it rose again the same way straight from rest with no
+    quiet moment there: a walking thigh swinging on into its next stride after a small hip
+    extension (hard 4017, 4335). A seated thigh lands and lies still, however briefly, between
+    quick lifts (hard 1002: 0.5 s within 1.6 deg of rest)."""
+    if (x.rising and x.posture == UNKNOWN and not x.quiet_since_return and not r.chain
+            and not x.doubt):
+        return "it swung straight into the next movement (a stride)"
+    return ""
+
+
 WHILE_AWAY: tuple[Rule, ...] = (moving_through_the_air, turned_about_vertical, swung_back_and_forth)
 ON_RETURN: tuple[Rule, ...] = (only_seen_across_a_gap, too_short, too_large)
-AFTER_RETURN: tuple[Rule, ...] = (swung_through_rest,)
+AFTER_RETURN: tuple[Rule, ...] = (swung_through_rest, swung_into_the_next)
 
 
 def first_reason(rules: tuple[Rule, ...], x: Excursion, r: RepRules) -> str:

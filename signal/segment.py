@@ -199,6 +199,10 @@ class Excursion:
         return self.n_away / self.fs
 
     @property
+    def quiet_since_return(self) -> bool:
+        return self.quiet_after_t > -math.inf
+
+    @property
     def past_rest_s(self) -> float:
         """Time since it first went past rest to the far side (s)."""
         return max(0, self.past_rest_n - 1) / self.fs
@@ -661,7 +665,8 @@ class Segmenter:
         self._state = _IDLE
         self._lead.clear()
         # the next rep leads in from where this one came back to rest
-        self._lead.extend(zip(exc.t[-exc.end_n:], exc.g[-exc.end_n:], strict=True))
+        n = len(exc.t) - exc.end_n  # (not exc.t[-0:], the whole window, if it ended on return)
+        self._lead.extend(zip(exc.t[n:], exc.g[n:], strict=True))
         if not self.r.chain:
             # the next rep must start from a new quiet spell, after dwelling at rest again: only
             # what the look past this one's return saw counts

@@ -20,6 +20,7 @@ from movecoach.signal.rules import (
     first_reason,
     moving_through_the_air,
     only_seen_across_a_gap,
+    swung_into_the_next,
     swung_through_rest,
     turned_about_vertical,
 )
@@ -209,7 +210,7 @@ def test_a_deep_wall_slide_reads_level_but_back_up_it_is_standing_again():
 def _exc(**kw) -> SimpleNamespace:
     base = dict(max_accel_off_deg=5.0, turn_deg=0.0, swings=1, seen_peak_deg=25.0, peak_deg=25.0,
                 away_s=1.5, reversal_deg=0.0, rising=False, doubt=False, posture="seated",
-                past_rest_s=0.0)
+                past_rest_s=0.0, quiet_since_return=True)
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -248,6 +249,12 @@ def test_where_seated_and_standing_cannot_be_told_apart_a_smaller_swing_past_res
     # extension of a first stride
     assert "stride" in swung_through_rest(_exc(reversal_deg=4.0, posture="unknown", past_rest_s=0.08), r)
     assert swung_through_rest(_exc(reversal_deg=1.5, posture="unknown", past_rest_s=0.08), r) == ""
+    # rising again the same way with no quiet moment at rest: the next stride of a walk; with
+    # one, the next lift of a quick seated set
+    walking_on = _exc(rising=True, posture="unknown", quiet_since_return=False)
+    assert "stride" in swung_into_the_next(walking_on, r)
+    assert swung_into_the_next(_exc(rising=True, posture="unknown"), r) == ""
+    assert swung_into_the_next(_exc(rising=True, posture="seated", quiet_since_return=False), r) == ""
     # a thigh creeping past a rest taken a little off is settling, not swinging
     assert swung_through_rest(_exc(reversal_deg=4.0, posture="unknown", past_rest_s=0.3), r) == ""
 
