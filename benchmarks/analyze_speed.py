@@ -1,9 +1,9 @@
 """Speed of the analysis: `movecoach analyze` as a whole process, and the live analyzers.
 
     .venv/bin/python benchmarks/analyze_speed.py [--minutes 60] [--exercise march|walk]
-        [--against DIR]
+        [--against DIR ...]
 
---against DIR runs the code checked out in DIR (with its own DIR/.venv, e.g. a worktree of an
+--against DIR (repeatable) runs the code checked out in DIR (with its own DIR/.venv, e.g. a worktree of an
 older commit: `git worktree add --detach ../old 0d6cbaa && (cd ../old && ./scripts/setup)`) side
 by side: the same CSV and the same live stream, its runs alternating with this checkout's, so
 both see the same load on a busy machine.
@@ -54,13 +54,13 @@ def _run(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
     return wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime), out
 
 
-def bench_process(exercise: str, minutes: float, repeat: int = 5, against: Path | None = None) -> None:
+def bench_process(exercise: str, minutes: float, repeat: int = 5, against: tuple[Path, ...] = ()) -> None:
     from movecoach.store.csvio import write_csv
 
     t, acc, gyr, _ = long_recording(exercise, minutes, 100.0)
     exes = {"this checkout": str(Path(sys.executable).with_name("movecoach"))}
-    if against is not None:
-        exes[f"{against}"] = str(against / ".venv" / "bin" / "movecoach")
+    for other in against:
+        exes[f"{other}"] = str(other / ".venv" / "bin" / "movecoach")
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "long.csv"
         write_csv(path, t, acc, gyr)
@@ -91,11 +91,11 @@ def bench_process(exercise: str, minutes: float, repeat: int = 5, against: Path 
     print("  target: >= 1000x real time")
 
 
-def bench_stream_side_by_side(exercise: str, against: Path, fs: float = 104.0, seconds: float = 600.0,
-                              repeat: int = 3) -> None:
-    """The live analyzers of this checkout and of `against` on the same stream, alternating."""
+def bench_stream_side_by_side(exercise: str, against: tuple[Path, ...], fs: float = 104.0,
+                              seconds: float = 600.0, repeat: int = 3) -> None:
+    """The live analyzers of this checkout and of each of `against` on the same stream, alternating."""
     t, acc, gyr, _ = long_recording(exercise, seconds / 60.0, fs)
-    pythons = {"this checkout": sys.executable, f"{against}": str(against / ".venv" / "bin" / "python")}
+    pythons = {"this checkout": sys.executable} | {f"{o}": str(o / ".venv" / "bin" / "python") for o in against}
     with tempfile.TemporaryDirectory() as d:
         data = Path(d) / "stream.npz"
         np.savez(data, t=t, acc=acc, gyr=gyr)
@@ -156,20 +156,21 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=60.0, help="length of the CSV for analyze")
     ap.add_argument("--exercise", default="march", choices=["heel-toe", "march", "wall-slide", "walk"])
-    ap.add_argument("--against", type=Path, default=None,
-                    help="a checkout with its own .venv to measure side by side (see above)")
+    ap.add_argument("--against", type=Path, action="append", default=[],
+                    help="a checkout with its own .venv to measure side by side (see above); repeatable")
     ap.add_argument("--live-from", type=Path, default=None, help=argparse.SUPPRESS)  # (--against's child)
     args = ap.parse_args(argv)
     if args.live_from is not None:
         bench_stream(args.exercise, data=args.live_from)
         return 0
-    if args.against is not None and not (args.against / ".venv" / "bin" / "movecoach").exists():
-        print(f"analyze_speed: {args.against} has no .venv/bin/movecoach (run ./scripts/setup there)",
-              file=sys.stderr)
-        return 2
-    bench_process(args.exercise, args.minutes, against=args.against)
-    if args.against is not None and args.exercise != "walk":
-        bench_stream_side_by_side(args.exercise, args.against)
+    for other in args.against:
+        if not (other / ".venv" / "bin" / "movecoach").exists():
+            print(f"analyze_speed: {other} has no .venv/bin/movecoach (run ./scripts/setup there)",
+                  file=sys.stderr)
+            return 2
+    bench_process(args.exercise, args.minutes, against=tuple(args.against))
+    if args.against and args.exercise != "walk":
+        bench_stream_side_by_side(args.exercise, tuple(args.against))
     else:
         bench_stream(args.exercise)
     return 0
