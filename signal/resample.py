@@ -21,6 +21,10 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_GAP_S = 0.5
+# Blocks of at most this many samples are resampled in plain floats (UniformResampler._small): a
+# live block is a handful of samples (8 at 104 Hz), where ~25 numpy calls' set-up (~60 us) would
+# be most of the cost.
+SMALL_BLOCK = 32
 
 
 def estimate_fs(t_s: np.ndarray) -> float:
@@ -73,6 +77,8 @@ class UniformResampler:
         if x.shape[0] != t.shape[0]:
             raise ValueError(f"t_s has {t.shape[0]} samples but x has {x.shape[0]}")
         k_ch = x.shape[1]
+        if t.shape[0] <= SMALL_BLOCK:
+            return self._small(t, x)
         # Keep only strictly increasing times (relative to what we already have).
         if t.shape[0]:
             keep = np.empty(t.shape[0], dtype=bool)
@@ -106,6 +112,54 @@ class UniformResampler:
         xg = x[j - 1] + frac * (x[j] - x[j - 1])
         valid = span <= self.max_gap_s
         return UniformBlock(tg, xg, valid, span)
+
+    def _small(self, t_s: np.ndarray, x: np.ndarray) -> UniformBlock:
+        """:meth:`push` for a few samples in plain floats: the same operations in the same order
+        (so the same grid to the last bit, whatever the block sizes)."""
+        k_ch = x.shape[1]
+        ts: list[float] = []
+        xs: list[list[float]] = []
+        run_max = self._t_last  # the running maximum of the times (NaN once one was NaN)
+        for ti, xi in zip(t_s.tolist(), x.tolist(), strict=True):
+            if ti > run_max and math.isfinite(ti) and all(map(math.isfinite, xi)):
+                ts.append(ti)
+                xs.append(xi)
+            if run_max == run_max and (ti > run_max or ti != ti):
+                run_max = ti
+        if len(ts) < t_s.shape[0]:
+            log.debug("dropping %d non-increasing or non-finite samples", t_s.shape[0] - len(ts))
+        if not ts:
+            return UniformBlock(np.zeros(0), np.zeros((0, k_ch)), np.zeros(0, dtype=bool), np.zeros(0))
+        if self._t0 is None:
+            self._t0 = ts[0]
+        if self._x_last is not None:
+            ts.insert(0, self._t_last)
+            xs.insert(0, self._x_last.tolist())
+        self._t_last = ts[-1]
+        self._x_last = np.array(xs[-1])
+        t0, fs_out, max_gap = self._t0, self.fs_out, self.max_gap_s
+        k_end = int(math.floor((ts[-1] - t0) * fs_out + 1e-9))
+        if k_end < self._k_next:
+            return UniformBlock(np.zeros(0), np.zeros((0, k_ch)), np.zeros(0, dtype=bool), np.zeros(0))
+        last = len(ts) - 1
+        j = 1
+        tgs, xgs, spans = [], [], []
+        for k in range(self._k_next, k_end + 1):
+            tg = t0 + k / fs_out
+            while j < last and ts[j] <= tg:  # the first sample after tg (as searchsorted)
+                j += 1
+            jj = min(j, last)
+            ta = ts[jj - 1]
+            span = ts[jj] - ta
+            frac = (tg - ta) / (span if span > 0 else 1.0)
+            frac = 0.0 if frac < 0.0 else 1.0 if frac > 1.0 else frac
+            xa, xb = xs[jj - 1], xs[jj]
+            tgs.append(tg)
+            spans.append(span)
+            xgs.append([a + frac * (b - a) for a, b in zip(xa, xb, strict=True)])
+        self._k_next = k_end + 1
+        span_a = np.array(spans)
+        return UniformBlock(np.array(tgs), np.array(xgs).reshape(-1, k_ch), span_a <= max_gap, span_a)
 
 
 def resample_uniform(

@@ -30,6 +30,7 @@ whatever the block sizes.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import math
 from collections import deque
@@ -191,7 +192,8 @@ class Excursion:
         self.peak_announced = False
         self.next_tick_s = r.hold_tick_s
         self._hold_frac = r.hold_frac
-        self._hold_n = 0  # samples at or beyond hold_frac of the peak so far
+        self._hold_n = 0  # samples at or beyond hold_frac of the peak so far ...
+        self._held: list[float] = []  # ... and their angles (a min-heap)
         self._grown_deg = 0.0
 
     @property
@@ -222,9 +224,20 @@ class Excursion:
             self.peak_deg = ang
             self.peak_g = g
             thr = self._hold_frac * ang
-            self._hold_n = sum(1 for a in self.live if a >= thr)
+            held = self._held
+            if thr > 0.0:
+                # the threshold only rises: what was below it before stays below, so only the
+                # angles counted so far need looking at again (not the whole excursion)
+                heapq.heappush(held, ang)
+                while held and held[0] < thr:
+                    heapq.heappop(held)
+            else:
+                held[:] = [a for a in self.live if a >= thr]
+                heapq.heapify(held)
+            self._hold_n = len(held)
         elif ang >= self._hold_frac * self.peak_deg:
             self._hold_n += 1
+            heapq.heappush(self._held, ang)
 
     def swing(self, ang: float) -> None:
         """Follow the angle's reversals of direction by more than SWING_DEG."""

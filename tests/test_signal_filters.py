@@ -73,3 +73,23 @@ def test_resampler_gives_the_same_grid_whatever_the_blocks_and_drops_time_going_
     r2 = UniformResampler(50.0)
     r2.push(t[:100], x[:100])
     assert r2.push(t[50:51], x[50:51]).t_s.size == 0
+
+
+def test_live_sized_blocks_give_the_same_grid_as_one_block_across_gaps_repeats_and_bad_rows():
+    # live blocks (a few samples) take the plain-float path, a recording the numpy one: the
+    # same grid, gap flags and spans to the last bit
+    rng = np.random.default_rng(4)
+    t = 10.0 + np.cumsum(rng.uniform(0.005, 0.015, 2000))
+    t[500:520] += 0.8  # a long gap ...
+    t = np.maximum.accumulate(t)
+    t[700] = t[699]  # ... a repeated timestamp, time going back, a row that cannot be read
+    t[900] -= 0.05
+    x = rng.normal(size=(2000, 6))
+    x[1200, 3] = np.nan
+    whole = resample_uniform(t, x, 50.0)
+    r = UniformResampler(50.0)
+    parts = [r.push(t[i : i + 8], x[i : i + 8]) for i in range(0, len(t), 8)]
+    for name in ("t_s", "x", "valid", "span_s"):
+        got = np.concatenate([getattr(p, name) for p in parts])
+        assert np.array_equal(got, getattr(whole, name)), name
+    assert not whole.valid.all()
