@@ -187,10 +187,10 @@ def smooth(x: np.ndarray, fs_hz: float) -> np.ndarray:
     """x (n, c) sampled at fs_hz, each column smoothed by a centred moving average of
     RATIO_SMOOTH_S taken twice (a triangle window: gain 1 at 0 Hz, -3 dB near RATIO_LOWPASS_HZ,
     zero phase); the ends are padded with the end values."""
-    n = max(1, int(round(RATIO_SMOOTH_S * fs_hz)))
+    h = int(round(RATIO_SMOOTH_S * fs_hz / 2))  # an odd window, 2h + 1 samples: centred
+    n = 2 * h + 1
     y = np.asarray(x, dtype=float)
     for _ in range(2):
-        padded = np.pad(y, ((n // 2 + 1, n - 1 - n // 2), (0, 0)), mode="edge")
-        c = np.cumsum(padded, axis=0)
+        c = np.cumsum(np.pad(y, ((h + 1, h), (0, 0)), mode="edge"), axis=0)
         y = (c[n:] - c[:-n]) / n
     return y

@@ -108,7 +108,7 @@ def swung_through_rest(x: Excursion, r: RepRules) -> str:
 def swung_into_the_next(x: Excursion, r: RepRules) -> str:
     """Where the posture is not known, it rose again the same way straight from rest with no
     quiet moment there: a walking thigh swinging on into its next stride after a small hip
-    extension (hard 4017, 4335). A seated thigh lands and lies still, however briefly, between
+    extension (fresh hard 4335). A seated thigh lands and lies still, however briefly, between
     quick lifts (hard 1002: 0.5 s within 1.6 deg of rest)."""
     if (x.rising and x.posture == UNKNOWN and not x.quiet_since_return and not r.chain
             and not x.doubt):
