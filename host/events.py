@@ -244,6 +244,7 @@ class Walk(WalkMoment):
     stride_list: list[dict] | None = _optional()
     trial_times_s: list[float | None] | None = _optional()
     test_mean_s: float | None = _optional(metadata={"with": "trial_times_s"})
+    recovered: bool | None = _optional()
 
 
 @_frozen

@@ -273,6 +273,7 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
     except BaseException:
         recorder.close()
         raise
+    _finish_cut_walks(recorder)  # a walk an earlier session was killed in, if any
     started: list = []  # the recorder's session, once connected
     summary: dict = {}
     stopped = False
@@ -298,9 +299,24 @@ def run(args: argparse.Namespace, routine: Routine, *, broker: str | None) -> in
                 session.discard()  # it failed before it began (no sensor, a damaged recording)
                 continue
             session.close()
+        if started:
+            _finish_cut_walks(recorder, [session.id for session in started])
         recorder.close()
     say(f"Saved as session {started[0].id} in {recorder.location}.")
     return 0 if summary.get("complete") else 1
+
+
+def _finish_cut_walks(store, session_ids: list[int] | None = None) -> None:
+    """Finish, from their recorded samples, walks a session ended in (Ctrl-C, a crash), and say so."""
+    from movecoach.coach.recover import recover_walks
+    from movecoach.sinks.console import say
+
+    for walk in recover_walks(store, session_ids=session_ids):
+        metres = f"{walk.distance_m:.0f} metres" if walk.distance_m else "no distance yet"
+        if session_ids is not None:  # the session just stopped
+            say(f"Your walk so far is saved: {metres}.")
+        else:
+            say(f"The walk of {walk.day} was cut short; what you walked is saved: {metres}.")
 
 
 @contextlib.contextmanager

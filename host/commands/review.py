@@ -41,7 +41,12 @@ def _location(args: argparse.Namespace) -> str | Path:
 
 
 def _store(args: argparse.Namespace) -> Store:
-    return open_store(_location(args))
+    """The store to review, with any walk a session ended in (Ctrl-C, a crash) finished first."""
+    from movecoach.coach.recover import recover_walks
+
+    store = open_store(_location(args))
+    recover_walks(store)
+    return store
 
 
 def _demo_sessions(args: argparse.Namespace) -> int:

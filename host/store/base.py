@@ -120,6 +120,12 @@ class Store(Protocol):
         day's latest session if any (replacing its score), else standalone for the day."""
         ...
 
+    def add_rows(self, session_id: int, ops: Sequence[Op]) -> None:
+        """Add writes to a session that is no longer recording (a walk cut short by Ctrl-C or a
+        kill, analysed afterwards from its samples: :mod:`movecoach.coach.recover`); UserError if
+        they cannot be written."""
+        ...
+
     # -- reading ---------------------------------------------------------------------------
     def sessions(self, *, since: str | None = None, until: str | None = None,
                  exercise: str | None = None, ids: Iterable[int] | None = None) -> list[Session]: ...
@@ -145,6 +151,11 @@ class Store(Protocol):
 
     def sample_steps(self) -> set[tuple[int, int | None]]:
         """(session_id, step) pairs that have raw samples."""
+        ...
+
+    def steps_without_walk(self, exercises: Iterable[str]) -> set[tuple[int, int | None]]:
+        """(session_id, step) of steps of these (walk) exercises that have samples but no walk
+        result, in sessions not finished: walks a session ended in."""
         ...
 
     def events(self, session_id: int) -> list[Event]:

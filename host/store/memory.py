@@ -144,6 +144,11 @@ class MemoryStore:
             if session is not None:
                 session["heartbeat_at"] = heartbeat_at
 
+    def add_rows(self, session_id: int, ops: Sequence[Op]) -> None:
+        with self._lock:
+            heartbeat = self._sessions[session_id]["heartbeat_at"]
+        self._apply(session_id, ops, heartbeat)
+
     def _drop(self, table: str, which) -> None:
         self._tables[table] = [r for r in self._tables[table] if not which(r)]
 
@@ -261,6 +266,15 @@ class MemoryStore:
 
     def sample_steps(self) -> set[tuple[int, int | None]]:
         return {(r["session_id"], r["step"]) for r in self._rows("samples")}
+
+    def steps_without_walk(self, exercises: Iterable[str]) -> set[tuple[int, int | None]]:
+        names = set(exercises)
+        with self._lock:
+            open_ids = {sid for sid, s in self._sessions.items() if not s["complete"]}
+        walked = {(r["session_id"], r["step"]) for r in self._rows("walks")}
+        return {(r["session_id"], r["step"]) for r in self._rows("steps")
+                if r["session_id"] in open_ids and r["exercise"] in names
+                and (r["session_id"], r["step"]) not in walked} & self.sample_steps()
 
     def events(self, session_id: int) -> list[Event]:
         return [stored_event(r["kind"], r["t_s"], r["data"]) for r in self._rows("events", [session_id])]

@@ -317,6 +317,24 @@ class SqliteStore:
         log.info("recording session %d in %s", sess.id, self.db_path)
         return sess
 
+    def add_rows(self, session_id: int, ops: Sequence[Op]) -> None:
+        if self._conn is None:
+            raise UserError(f"no database at {self.db_path}")
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for op in ops:
+                    for statement, params in _statements(session_id, op):
+                        conn.execute(statement, params)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise UserError(f"cannot write to {self.db_path}: {exc}") from exc
+
     def set_feel(self, score: int, *, note: str | None = None, day: str | None = None) -> FeelEntry:
         score = check_score(score)
         if self._conn is None:
@@ -481,6 +499,19 @@ class SqliteStore:
     def sample_steps(self) -> set[tuple[int, int | None]]:
         """(session_id, step) pairs that have raw samples (uses the samples index only)."""
         return {(int(sid), step) for sid, step in self._query("SELECT DISTINCT session_id, step FROM samples")}
+
+    def steps_without_walk(self, exercises: Iterable[str]) -> set[tuple[int, int | None]]:
+        names = sorted(set(exercises))
+        if not names:
+            return set()
+        marks = ", ".join("?" for _ in names)
+        return {(int(sid), step) for sid, step in self._query(
+            "SELECT st.session_id, st.step FROM steps st JOIN sessions s ON s.id = st.session_id"
+            f" WHERE s.complete = 0 AND st.exercise IN ({marks})"
+            " AND NOT EXISTS (SELECT 1 FROM walks w WHERE w.session_id = st.session_id"
+            " AND w.step IS st.step)"
+            " AND EXISTS (SELECT 1 FROM samples x WHERE x.session_id = st.session_id"
+            " AND x.step IS st.step)", names)}
 
     def events(self, session_id: int) -> list[Event]:
         return [stored_event(kind, t_s, data) for kind, t_s, data in self._query(
