@@ -327,7 +327,8 @@ def session_intro(data: dict) -> str:
         name = f"the {test.title[0].lower()}{test.title[1:]}"
     steps = data.get("steps")
     titles = [exercise_title(str(s)).lower() for s in steps] if isinstance(steps, list) else []
+    titles = list(dict.fromkeys(titles))  # a test done twice is one walk, not "walking and walking"
     text = f"Session {data.get('session_id', '')}: {name}"
-    if len(titles) > 1:
+    if len(titles) > 1 and test is None:
         text += f" ({and_list(titles)})"
     return text + f", with {source_words(data.get('source'))}."

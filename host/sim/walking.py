@@ -33,11 +33,15 @@ IMPACT_DIP_M = 0.001
 IMPACT_S = 0.03
 STAND_START_S = 3.0
 STAND_END_S = 2.0
+# The first bout goes at least this far straight ahead: a timed 25-foot (7.62 m) walk is walked
+# along a straight course (with turns every 5-10 strides the demo's 25-ft walk took ~11 s).
+FIRST_BOUT_MIN_M = 10.0
 
 
 def plan(rng: np.random.Generator, duration_s: float) -> list[dict]:
-    """A walk of about duration_s: bouts of straight strides, each bout at its own pace, joined
-    by U-turns (two turning strides of ~90 deg, shorter) or stops of 3-5 s standing.
+    """A walk of about duration_s: bouts of straight strides, each bout at its own pace (the
+    first FIRST_BOUT_MIN_M at least), joined by U-turns (two turning strides of ~90 deg,
+    shorter) or stops of 3-5 s standing.
 
     Each stride: {"L": m, "T": s stride time, "D": s movement, "turn": rad, "stop_after": s}.
     """
@@ -47,7 +51,10 @@ def plan(rng: np.random.Generator, duration_s: float) -> list[dict]:
     while t < end:
         length = float(rng.uniform(0.8, 1.5))
         period = float(rng.uniform(0.95, 1.3))
-        for _ in range(int(rng.integers(5, 11))):
+        n = int(rng.integers(5, 11))
+        if not strides:
+            n = max(n, int(np.ceil(FIRST_BOUT_MIN_M / length)))
+        for _ in range(n):
             strides.append({"L": length * float(rng.uniform(0.97, 1.03)),
                             "T": period * float(rng.uniform(0.97, 1.03)), "turn": 0.0})
             t += period
