@@ -421,8 +421,11 @@ class Segmenter:
                 # be held somewhere new for long enough to call it the new rest
                 if ang < r.arm_deg and (steady_s >= n_q or self._idle_at_gap):
                     self._state = _IDLE
-                    if self._idle_at_gap:  # the still spell a lift starts from may be in the gap
+                    if self._idle_at_gap:  # the still spell a lift starts from may be in the gap,
+                        # and the dwell at rest it began in goes on through it, however far off
+                        # rest the estimate reads while it converges (hard 4313: 7 deg, 0.1 s)
                         self._quiet_t = t
+                        self._near_n = max(self._near_n, self._n_dwell)
                 elif settling:
                     pass  # the estimate is still settling after a gap: no new rest from it yet
                 elif (held_s >= r.new_rest_s and (ang <= r.new_rest_max_deg or not self._rest_proven)) \
@@ -433,8 +436,8 @@ class Segmenter:
             elif state == _NOREST:
                 if held_s >= r.rest_settle_s:
                     self._set_rest(self._held_up, t)
-            if not settling:
-                self._idle_at_gap = False  # (only while the estimate settles after the gap)
+            if not doubt:
+                self._idle_at_gap = False  # (only while the estimate converges after the gap)
             if self._state == _BLOCKED:
                 # away from rest (walking, the end of a movement after a gap): nothing here may
                 # lead into the next rep, whose window would then hold this larger movement
