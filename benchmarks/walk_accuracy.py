@@ -23,7 +23,9 @@ from movecoach.signal.gait_evaluate import score_walk
 from movecoach.store.csvio import read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "real" / "walking"
+# ../shared beside the checkout, or beside the folder holding it (a worktree under wt/)
+SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared").is_dir()), ROOT.parent / "shared")
+REAL = SHARED / "real" / "walking"
 GAITMAP = ROOT / "tests" / "data" / "gaitmap"
 
 

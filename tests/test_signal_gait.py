@@ -10,12 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import SHARED
 
 from movecoach.signal.gait import WalkAnalyzer, analyze_walk, count_turns
 from movecoach.signal.gait_evaluate import score_walk
 from movecoach.sim import Conditions, simulate
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real" / "walking"
+REAL = SHARED / "real" / "walking"
 GAITMAP = Path(__file__).resolve().parent / "data" / "gaitmap"
 
 
