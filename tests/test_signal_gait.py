@@ -171,6 +171,39 @@ def test_the_short_closing_step_at_the_end_of_a_walk_is_a_stride():
     assert len(strides) == len(entry["footstep_events_s"])
 
 
+def test_a_stance_in_which_the_foot_never_goes_still_still_parts_two_strides():
+    """Six strides of 1.4 m (the simulator's foot); through the stance after the third the foot
+    keeps rocking on the floor at ~1 rad/s, so no sample of it is still: six strides all the
+    same, each 1.4 m, in batch and in live blocks."""
+    from scipy.spatial.transform import Rotation
+
+    from movecoach.sim import walking
+    from movecoach.sim.kinematics import ideal_imu, sample_imu
+
+    fs_int = 1000.0
+    plan = [{"L": 1.4, "T": 1.0, "D": 0.6, "turn": 0.0, "stop_after": 0.0} for _ in range(6)]
+    rot, pos, truth = walking.foot_motion(plan, fs_int)
+    t = np.arange(pos.shape[0]) / fs_int
+    a, b = truth["strides"][2]["t_end"] - 0.05, truth["strides"][3]["t_start"] + 0.05
+    w = np.clip(np.minimum(t - a, b - t) / 0.03, 0.0, 1.0)  # on, with 30 ms ramps, over a..b
+    w = w * w * (3 - 2 * w)
+    phase = 2 * np.pi * 2.0 * (t - a)  # circling 4 deg about the foot's level axes at 2 Hz
+    rocking = np.column_stack([np.sin(phase), 1 - np.cos(phase), np.zeros_like(t)])
+    acc, gyr = ideal_imu(rot * Rotation.from_rotvec(np.deg2rad(4.0) * w[:, None] * rocking),
+                         pos, fs_int)
+    ts = np.arange(0.0, t[-1], 0.01)
+    acc, gyr = sample_imu(t, acc, gyr, ts, 100.0)
+    assert np.linalg.norm(gyr[(ts > a) & (ts < b)], axis=1).min() > 0.75  # never still
+    strides = analyze_walk(ts, acc, gyr, fs=100.0).strides
+    assert [s.t_end for s in strides] == pytest.approx([r["t_land"] for r in truth["strides"]],
+                                                       abs=0.03)
+    assert [s.length_m for s in strides] == pytest.approx([1.4] * 6, rel=0.03)
+    live = WalkAnalyzer(100.0)
+    for i in range(0, len(ts), 9):
+        live.push(ts[i:i + 9], acc[i:i + 9], gyr[i:i + 9])
+    assert [s.t_end for s in live.finish().strides] == [s.t_end for s in strides]
+
+
 def test_two_fast_strides_whose_stance_never_goes_still_are_two_strides_live_too():
     """A fast walker's foot rolls heel to toe through the stance without stopping: the two
     swings on either side of it are two strides, each ~1.5 m, in batch and in live blocks."""
