@@ -23,7 +23,9 @@ from movecoach.signal.gait_evaluate import score_walk
 from movecoach.store.csvio import read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL = ROOT.parent / "shared" / "real" / "walking"
+# ../shared beside the checkout, or beside the folder holding it (a worktree under wt/)
+SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared").is_dir()), ROOT.parent / "shared")
+REAL = SHARED / "real" / "walking"
 GAITMAP = ROOT / "tests" / "data" / "gaitmap"
 
 
@@ -32,10 +34,12 @@ def ipol() -> None:
         print(f"IPOL walking set not found at {REAL}: skipped")
         return
     rows = []
+    trials: dict[tuple[int, int], list[float]] = {}
     for entry in json.loads((REAL / "truth.json").read_text()):
         rec = read_csv(REAL / entry["file"])
         res = analyze_walk(rec.t_s, rec.acc_m_s2, rec.gyr_rad_s, fs=entry["fs_hz"])
         rows.append((entry["file"], score_walk(res, entry["footstep_events_s"])))
+        trials.setdefault((entry["subject"], entry["trial"]), []).append(rows[-1][1].farthest_m)
     n = len(rows)
     sc = [s for _, s in rows]
     exact = sum(s.count_error == 0 for s in sc)
@@ -54,6 +58,16 @@ def ipol() -> None:
           f"stride by stride: median {1000 * np.nanmedian(serr):.0f} ms")
     print(f"  farthest point vs 10 m: within 5 % in {int(np.sum(np.abs(far - 10) <= 0.5))}/{n} "
           f"(median {np.median(far):.2f} m, {far.min():.2f}-{far.max():.2f} m)")
+    # the truth has events, not positions: each foot's farthest landing lies where that foot
+    # turned, and the two feet land a step (~0.7 m) apart, so one foot's farthest point is 10 m
+    # only to within about half a step (the two feet's differ by 0.27 m in the median trial);
+    # both feet's mean takes that out
+    both = np.array([np.mean(v) for v in trials.values() if len(v) == 2])
+    print(f"  per trial, both feet's mean farthest point: within 5 % in "
+          f"{int(np.sum(np.abs(both - 10) <= 0.5))}/{both.size} (median {np.median(both):.2f} m, "
+          f"{both.min():.2f}-{both.max():.2f} m; the two feet differ by "
+          f"{np.median([abs(v[0] - v[1]) for v in trials.values() if len(v) == 2]):.2f} m "
+          f"in the median trial)")
     print(f"  path end from its start: median {np.median(end):.2f} m, 90 % {np.percentile(end, 90):.2f} m, "
           f"worst {end.max():.2f} m")
     for f, s in rows:

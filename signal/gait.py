@@ -30,7 +30,9 @@ Method (the stages, each its own module):
    on into the next one (a hovering foot); one longer than MAX_HOVER_S that does not turn
    must also swing the foot (HELD_GYR_RAD_S: a raise held at its top drifts far enough to
    pass for a stride); the short closing step that ends a walk (the foot brought up beside
-   the other after a whole stance, then a rest) counts from MIN_CLOSE_S and MIN_CLOSE_M;
+   the other after a whole stance, then a rest) counts from MIN_CLOSE_S and MIN_CLOSE_M; a
+   movement with two swings and a stance between them that never went still (a fast walker's
+   foot rolling heel to toe, ROLL_S) is two strides;
 6. strides with no stop longer than BOUT_GAP_S between them make a bout; a bout's turns are
    runs of turning strides that change the heading by TURN_DEG or more (:func:`count_turns`).
 
@@ -95,6 +97,20 @@ HELD_GYR_RAD_S = 3.0
 MIN_CLOSE_S = 0.15
 CLOSE_STANCE_S = 0.6
 MIN_CLOSE_M = 0.03
+# A stance that never goes still: a fast walker's foot can roll from heel to toe through the
+# whole stance at 0.5-2.5 rad/s (over STILL_GYR_RAD_S), so two strides run together into one
+# movement with two swings (IPOL 4-4_rf at 6.0-7.4 s: 1.7 s still to still, 2.8 m). The foot is
+# on the floor between them all the same: a run of at least ROLL_S in which it turns slower
+# than ROLL_GYR_RAD_S with its acceleration within ROLL_ACC_M_S2 of gravity (swings turn it at
+# 5-12 rad/s; a swing's own slow spells, at a U-turn or a hovering foot, are followed or
+# preceded by a movement of 0.0-0.45 m on the IPOL recordings), with a swing of ROLL_SWING_RAD_S
+# or more on each side, each of which moves the foot 2 * MIN_STRIDE_M (1.5 m each in 4-4_rf),
+# is a stance: the movement is two strides, split at the slowest sample of that run (where the
+# velocity is taken as zero).
+ROLL_S = 0.15
+ROLL_GYR_RAD_S = 2.5
+ROLL_ACC_M_S2 = 2.5
+ROLL_SWING_RAD_S = 5.0
 # A stride moves the foot at least this far across the floor (m). Real strides, turning
 # steps included, move it 0.25-1.7 m; a heel raise moves the sensor by 2-3 cm (it sits ~0.15 m
 # behind the toes' pivot), a weight shift or fidget by less than 10 cm.
@@ -322,6 +338,7 @@ class WalkAnalyzer:
         self._n_impact = max(1, int(round(IMPACT_S * self.fs)))
         self._n_keep = int(round(FOLD_KEEP_S * self.fs))
         self._n_rest = int(round(REST_MIN_S * self.fs))
+        self._n_roll = max(1, int(round(ROLL_S * self.fs)))
         # the buffer: grid samples from h before the current stance (or the first sample)
         self._t = np.zeros(0)
         self._acc = np.zeros((0, 3))
@@ -556,12 +573,8 @@ class WalkAnalyzer:
         q_all = zupt.qmul(zupt.qmul(q0, zupt.qconj(rel[i0 - h])), rel[j0 - h:])
         q = q_all[i0 - j0:i1 - j0 + 1]  # the swing: last still sample to first still again
         _, p = zupt.integrate_swing(q_all, self._acc[j0:j1 + 1] * self._scale, self.fs)
-        # foot off: the push-off's acceleration peak after the still phase; foot down: the
-        # landing's impact peak before the next one
         a_norm = np.linalg.norm(self._acc[i0:i1 + 1], axis=1)
-        k_off = int(np.argmax(a_norm[:min(self._n_push, i1 - i0)]))
-        lo = max(k_off + 1, i1 - i0 - self._n_impact)
-        k_on = lo + int(np.argmax(a_norm[lo:])) if lo < i1 - i0 else i1 - i0
+        k_off, k_on = self._off_on(a_norm)
         t_off, t_on = float(self._t[i0 + k_off]), float(self._t[i0 + k_on])
         swing_s = t_on - t_off
         length = float(math.hypot(p[-1, 0], p[-1, 1]))
@@ -583,9 +596,56 @@ class WalkAnalyzer:
             if may_merge and (i1 - i0) / self.fs < MIN_SWING_S:
                 return None  # paused before it could have been a swing: it goes on
             self._pos = self._pos + p[-1]
-        else:
+        elif not self._split(i0, i1, j0, q_all, a_norm):
             self._add_stride(t_off, t_on, length, swing_s, q[-1], p[-1])
         return q[-1]
+
+    def _off_on(self, a_norm: np.ndarray) -> tuple[int, int]:
+        """Foot off and foot down (sample offsets) of a movement from its last still sample to
+        its first still sample again, from its accelerometer magnitude a_norm (m,) m/s^2: the
+        push-off's acceleration peak after the still phase and the landing's impact peak before
+        the next one."""
+        m = a_norm.shape[0] - 1
+        k_off = int(np.argmax(a_norm[:max(1, min(self._n_push, m))]))
+        lo = max(k_off + 1, m - self._n_impact)
+        k_on = lo + int(np.argmax(a_norm[lo:])) if lo < m else m
+        return k_off, k_on
+
+    def _split(self, i0: int, i1: int, j0: int, q_all: np.ndarray, a_norm: np.ndarray) -> bool:
+        """Two strides with a stance that never went still between them (see ROLL_S) in the
+        movement from buffer sample i0 (last still sample) to i1 (first still again): adds both
+        and returns True; False (nothing added) when the movement is one stride. q_all: the
+        orientations from buffer sample j0 (<= i0) to past i1; a_norm: |acc| (m/s^2) over
+        i0..i1."""
+        if i1 - i0 < 2 * self._n_roll + 2 * int(MIN_SWING_S * self.fs):
+            return False
+        w = self._gyr[i0:i1 + 1] - self._bias
+        g = np.sqrt(np.einsum("ij,ij->i", w, w))
+        low = (g < ROLL_GYR_RAD_S) & (np.abs(a_norm * self._scale - G_M_S2) < ROLL_ACC_M_S2)
+        for x, y in zip(*ev.runs(low), strict=True):
+            if y - x < self._n_roll or x == 0 or y >= g.shape[0]:
+                continue
+            if g[:x].max() < ROLL_SWING_RAD_S or g[y:].max() < ROLL_SWING_RAD_S:
+                continue
+            k = i0 + x + int(np.argmin(g[x:y]))  # the foot on the floor, turning slowest
+            acc = self._acc[j0:i1 + 1] * self._scale
+            _, p1 = zupt.integrate_swing(q_all[:k - j0 + 1], acc[:k - j0 + 1], self.fs)
+            _, p2 = zupt.integrate_swing(q_all[k - j0:i1 - j0 + 1], acc[k - j0:], self.fs)
+            l1, l2 = float(math.hypot(*p1[-1, :2])), float(math.hypot(*p2[-1, :2]))
+            if min(l1, l2) < 2 * MIN_STRIDE_M:
+                continue
+            log.debug("rolling stance at %.2f s: two strides of %.2f and %.2f m",
+                      float(self._t[k]), l1, l2)
+            # foot down and foot off are looked for as at a still stance, which here is the
+            # slow run x..y (its push-off comes ~0.35 s after the slowest sample)
+            for a, b, dp, q_end in ((i0, i0 + x, p1[-1], q_all[k - j0]),
+                                    (i0 + y - 1, i1, p2[-1], q_all[i1 - j0])):
+                k_off, k_on = self._off_on(a_norm[a - i0:b - i0 + 1])
+                t_off, t_on = float(self._t[a + k_off]), float(self._t[a + k_on])
+                self._add_stride(t_off, t_on, float(math.hypot(dp[0], dp[1])), t_on - t_off,
+                                 q_end, dp)
+            return True
+        return False
 
     def _peak_gyr(self, i0: int, i1: int) -> float:
         """The fastest the foot turns (rad/s, bias removed) over buffer samples i0..i1."""

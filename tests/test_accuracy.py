@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import SHARED
 
 from movecoach.signal.evaluate import score_reps, sway_relative_errors
 from movecoach.signal.reps import count_reps
@@ -151,7 +152,6 @@ def test_sway_metrics_mean_error_over_the_validation_trials():
     assert not bad, f"mean relative errors (%) over target: {bad}"
 
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 needs_samples = pytest.mark.skipif(not (SHARED / "samples" / "truth.json").is_file(),
                                    reason="../shared/samples (the independent simulator's recordings) is absent")
 needs_real = pytest.mark.skipif(not (SHARED / "real" / "walking" / "truth.json").is_file(),

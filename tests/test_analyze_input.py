@@ -8,10 +8,10 @@ import json
 import math
 import os
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import SHARED
 
 from movecoach.cli import main
 from movecoach.commands.analyze import analyze_file
@@ -20,7 +20,7 @@ from movecoach.store import csvio
 from movecoach.store.csvio import write_csv
 from movecoach.units import UnitCheck
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real" / "walking"
+REAL = SHARED / "real" / "walking"
 
 
 @pytest.fixture(scope="module")
