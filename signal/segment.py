@@ -187,6 +187,7 @@ class Excursion:
         self.quiet_after_t = -math.inf  # the last quiet moment since the return
         self.past_rest_n = 0  # samples since the return spent past rest, on the far side
         self.doubt = False
+        self.peak_doubt = False  # the peak was reached while the estimate converged after a gap
         self.prev_deg = 0.0
         self.kind_live = kinds[0]
         self.peak_announced = False
@@ -223,6 +224,7 @@ class Excursion:
         if ang > self.peak_deg:
             self.peak_deg = ang
             self.peak_g = g
+            self.peak_doubt = self.doubt
             thr = self._hold_frac * ang
             held = self._held
             if thr > 0.0:
@@ -489,6 +491,20 @@ class Segmenter:
             self.wrong_posture_moves_ += 1
         if exc.ending and steady_s >= QUIET_S:
             exc.quiet_after_t = t
+        if res == "rep" and exc.peak_doubt and self._against_entry(exc):
+            # its peak was read while the estimate converged after a gap, and turned the thigh
+            # the way standing up does: the gap's error (a fast lift's start lost in a gap reads
+            # 10-15 deg the wrong way, hard 4340, 4402), not a movement, so the lift it ran into
+            # may start from the rest before it
+            log.info("excursion at t=%.2f s forgotten: read the wrong way while the estimate "
+                     "settled after a gap", t)
+            self._exc = self._sec = self._cand = None
+            self._state = _IDLE
+            self._lead.extend(zip(exc.t, exc.g, strict=True))
+            self._near_n = self._near_n_before = exc.near_n0 + exc.n_away
+            left = exc.t[-(exc.n_away + exc.end_n)]  # when it left rest, still from there
+            self._quiet_t = max(self._quiet_t, left)
+            return out
         if res == "rep":
             out.extend(self._finish(exc, t, ang))
             self._idle_after_rep(exc)
@@ -641,13 +657,10 @@ class Segmenter:
             log.info("excursion at t=%.2f s not counted: the person was %s, not %s", t,
                      posture, self.ex.rest_posture)
             return []
-        axis = self._entry_axis
-        if self.r.same_way_as_sitting and axis is not None:
-            turn = _unit_cross(exc.rest.g, exc.peak_g)
-            if turn[0] * axis[0] + turn[1] * axis[1] + turn[2] * axis[2] < -0.5:
-                log.info("excursion at t=%.2f s turned the thigh the way standing up did: the "
-                         "person is standing (a stride or a step), not a seated lift", t)
-                return []
+        if self._against_entry(exc):
+            log.info("excursion at t=%.2f s turned the thigh the way standing up did: the "
+                     "person is standing (a stride or a step), not a seated lift", t)
+            return []
         up = np.array(exc.g)
         angle, signed = exc.rest.angles(up, self._view)
         rep = measure_rep(np.array(exc.t), angle, signed, np.array(exc.live), self.fs, self.r,
@@ -659,6 +672,15 @@ class Segmenter:
         self.counts_[rep.kind] = self.counts_.get(rep.kind, 0) + 1
         self._rest_proven = True
         return [RepEvent("rep_end", t, rep.kind, self.counts_[rep.kind], ang, rep.hold_s, rep)]
+
+    def _against_entry(self, exc: Excursion) -> bool:
+        """For an exercise whose reps turn the thigh the way sitting down did (march): the
+        excursion turned it the other way, the way standing up does."""
+        axis = self._entry_axis
+        if not self.r.same_way_as_sitting or axis is None:
+            return False
+        turn = _unit_cross(exc.rest.g, exc.peak_g)
+        return turn[0] * axis[0] + turn[1] * axis[1] + turn[2] * axis[2] < -0.5
 
     @property
     def in_rep(self) -> bool:
