@@ -16,6 +16,11 @@ from scipy import signal as sps
 
 log = logging.getLogger(__name__)
 
+try:  # the compiled loop scipy.signal.sosfilt runs (scipy 1.17: pinned in pyproject.toml)
+    from scipy.signal._sosfilt import _sosfilt as _sosfilt_loop
+except ImportError:  # pragma: no cover - a scipy laid out otherwise: the public function
+    _sosfilt_loop = None
+
 
 @lru_cache(maxsize=64)
 def _butter_sos(order: int, cutoff_hz: float, btype: str, fs: float) -> np.ndarray:
@@ -37,6 +42,25 @@ def _zi_unit(order: int, cutoff_hz: float, fs: float) -> np.ndarray:
     zi = sps.sosfilt_zi(lowpass_sos(cutoff_hz, fs, order))
     zi.setflags(write=False)
     return zi
+
+
+def sosfilt_time0(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``sosfilt(sos, x, axis=0, zi=zi)`` for float x (n,) or (n, k), time along axis 0, and zi
+    (n_sections, 2) or (n_sections, 2, k): (y like x, final state like zi).
+
+    The same compiled loop as sosfilt, so the same numbers to the last bit, without its checks
+    and array-API dispatch: ~40 us a call instead of ~160 us on a 300-sample window (measured on
+    the 2-core box), and every rep measured costs two calls (:func:`lowpass`)."""
+    if _sosfilt_loop is None:  # pragma: no cover
+        return sps.sosfilt(sos, x, axis=0, zi=zi)
+    n_sections = sos.shape[0]
+    y = np.array(np.moveaxis(x, 0, -1).reshape(-1, x.shape[0]), dtype=np.float64, order="C")
+    z = np.moveaxis(zi, (0, 1), (-2, -1))
+    z_shape = z.shape
+    z = np.array(z.reshape(-1, n_sections, 2), dtype=np.float64, order="C")
+    _sosfilt_loop(np.asarray(sos, dtype=np.float64), y, z)
+    return (np.moveaxis(y.reshape(x.shape[::-1] if x.ndim == 2 else x.shape), -1, 0),
+            np.moveaxis(z.reshape(z_shape), (-2, -1), (0, 1)))
 
 
 def lowpass(x: np.ndarray, cutoff_hz: float, fs: float, *, order: int = 4, axis: int = 0) -> np.ndarray:
@@ -63,9 +87,9 @@ def lowpass(x: np.ndarray, cutoff_hz: float, fs: float, *, order: int = 4, axis:
         ext = xm
     shape = (sos.shape[0], 2) + (1,) * (ext.ndim - 1)
     zi_b = zi.reshape(shape)
-    y, _ = sps.sosfilt(sos, ext, axis=0, zi=zi_b * ext[0])
+    y, _ = sosfilt_time0(sos, ext, zi_b * ext[0])
     y = y[::-1]
-    y, _ = sps.sosfilt(sos, y, axis=0, zi=zi_b * y[0])
+    y, _ = sosfilt_time0(sos, y, zi_b * y[0])
     y = y[::-1]
     if padlen > 0:
         y = y[padlen:-padlen]
@@ -105,7 +129,7 @@ class StreamingSOS:
                 self._zi = self._zi_unit[:, :, None] * np.asarray(x0)[None, None, :]
         if x.shape[0] <= SMALL_BLOCK:
             return self._small(x)
-        y, self._zi = sps.sosfilt(self.sos, x, axis=0, zi=self._zi)
+        y, self._zi = sosfilt_time0(self.sos, x, self._zi)
         return y
 
     def _small(self, x: np.ndarray) -> np.ndarray:

@@ -67,15 +67,17 @@ class PlacementView:
         self.m = m
         self.version = version
         vals, vecs = np.linalg.eigh(m)
-        ok = vals[2] >= AXIS_MIN_ENERGY and vals[2] >= AXIS_DOMINANCE * max(vals[1], 1e-12)
-        axis = vecs[:, 2] if ok else None
+        v1, v2 = vals[1:].tolist()
+        axis = vecs[:, 2] if v2 >= AXIS_MIN_ENERGY and v2 >= AXIS_DOMINANCE * max(v1, 1e-12) else None
         if axis is not None and prev_axis is not None and float(axis @ prev_axis) < 0.0:
             axis = -axis  # (an eigenvector's sign is arbitrary: keep the one learnt before)
         self.turn_axis: np.ndarray | None = axis
         """Unit axis (3,) the segment turns about, sensor frame, or None while not yet clear.
         Its sign is arbitrary at first and then kept from view to view (prev_axis: the last
         view's), so a rate about it does not flip sign when a view is renewed."""
-        self._long_axis = self._find_long_axis()
+        # the long axis is worked out when first asked for: a thigh moving for an hour makes
+        # ~3600 views, and the posture stage reads the long axis of few of them
+        self._long_axis: np.ndarray | None | bool = False
 
     # -- foot ----------------------------------------------------------------------------------
     def foot_frame(self, rest_up: np.ndarray) -> np.ndarray:
@@ -96,6 +98,8 @@ class PlacementView:
     def thigh_long_axis(self) -> np.ndarray | None:
         """Thigh: unit long axis (3,) in the sensor frame (sign arbitrary), or None where it
         cannot be seen (sensor on the side of the thigh, or no movement yet)."""
+        if self._long_axis is False:
+            self._long_axis = self._find_long_axis()
         return self._long_axis
 
     def _find_long_axis(self) -> np.ndarray | None:
@@ -163,6 +167,8 @@ class Placement:
         # keep the views the block's samples may still ask for (from k0 on)
         while len(self._views) > 1 and self._views[1][0] <= k0:
             self._views.pop(0)
+        if not self._pending.any() and not use.any():
+            return  # nothing learnt, and nothing under way for a chunk end to pass on (at rest)
         ends = list(range(self.chunk - k0 % self.chunk, n + 1, self.chunk))  # chunk ends in it
         start = 0
         for e in ends + ([n] if not ends or ends[-1] != n else []):

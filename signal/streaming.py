@@ -22,6 +22,7 @@ from movecoach.signal.measure import prefilter_delay_s, prefilter_sos
 from movecoach.signal.resample import DEFAULT_MAX_GAP_S, UniformResampler, estimate_fs
 from movecoach.signal.sway import sway_metrics
 from movecoach.signal.types import Rep, RepEvent, SwayMetrics
+from movecoach.signal.vectors import row_norm
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class RepAnalyzer:
             return []
         x = grid.x
         n = x.shape[0]
-        impact = np.linalg.norm(self._hp(x[:, :3]), axis=1)
+        impact = row_norm(self._hp(x[:, :3]))
         xf = self._pre(x)
         keep = slice((-self._k) % DECIMATION, None, DECIMATION)  # grid index multiple of it
         self._k += n
