@@ -24,7 +24,7 @@ from movecoach.signal.rules import (
     swung_through_rest,
     turned_about_vertical,
 )
-from movecoach.signal.segment import Segmenter
+from movecoach.signal.segment import Excursion, Rest, Segmenter, confirmed_by_accelerometer
 
 FS = 50.0
 
@@ -223,6 +223,35 @@ def test_a_raise_passes_every_rule():
 
 def test_a_foot_accelerating_through_the_air_is_a_step():
     assert "through the air" in moving_through_the_air(_exc(max_accel_off_deg=45.0), get("heel-toe").rules)
+
+
+def test_the_accelerometer_is_off_up_only_where_it_stays_off():
+    """A quick raise's heel coming down swings the accelerometer 17 deg off for a sample or two
+    (hard seed 4238); a walking foot stays off through its swing."""
+    r = get("heel-toe").rules
+
+    def sustained(offs):
+        x = Excursion(Rest((0.0, 0.0, 1.0), True), [], 25.0, r, ("heel_raise", "toe_raise"), UNKNOWN)
+        for off in offs:
+            x.track_off(off)
+        return x.max_accel_off_deg
+
+    assert sustained([6.1, 11.6, 17.2, 13.3, 5.7]) < r.max_accel_off_deg  # the heel landing
+    assert sustained([18.5, 24.4, 23.3, 19.6, 15.2]) > r.max_accel_off_deg  # a step
+
+
+def test_a_foot_back_level_that_goes_on_accelerating_through_the_air_is_stepping():
+    r = get("heel-toe").rules
+    assert "through the air" in first_reason(AFTER_RETURN, _exc(max_accel_off_deg=18.5), r)
+
+
+def test_after_lost_packets_the_accelerometer_confirms_the_estimate_unless_the_foot_flew():
+    r = get("heel-toe").rules
+    # a raise coming down after a gap: the estimate and the accelerometer agree again
+    assert confirmed_by_accelerometer(2.4, 8.2, r)
+    assert not confirmed_by_accelerometer(6.4, 8.2, r)
+    # a walking step hidden by the gap read 59-64 deg off after it, 2 deg for a moment mid-swing
+    assert not confirmed_by_accelerometer(2.0, 61.0, r)
 
 
 def test_a_foot_that_turned_about_vertical_made_a_turning_step():
