@@ -291,6 +291,17 @@ class Excursion:
         return math.degrees(-s)
 
 
+def guessed_only(exc: Excursion, r: RepRules) -> bool:
+    """An excursion the accelerometer never showed (RepRules.seen_after_gap: nothing of it seen
+    beyond arm_deg outside a gap's guess) that ends while the estimate is still in doubt is the
+    guess's error, not a movement, and leaves the person at rest: under tremor a 0.4 s gap
+    bridged on the gyro over a toe raise's rise turned the estimate 10 deg the other way while
+    the accelerometer read the raise 11-16 deg (hard 4339); blocked as after a step, the raise it
+    hid, held 2 s after the gap, was lost. (A step hidden by a gap is still seen for what it is
+    on its way back: RepRules.max_accel_off_deg, hard 4032.)"""
+    return r.seen_after_gap and exc.seen_peak_deg < r.arm_deg
+
+
 def _unit_cross(a: Vec, b: Vec) -> Vec:
     x = a[1] * b[2] - a[2] * b[1]
     y = a[2] * b[0] - a[0] * b[2]
@@ -638,7 +649,7 @@ class Segmenter:
         if back:
             if peak < r.min_amplitude_deg:
                 return "abort"
-            if doubt and not exc.spoiled and exc.away_s < r.min_rep_s:
+            if doubt and not exc.spoiled and (exc.away_s < r.min_rep_s or guessed_only(exc, r)):
                 # a blip while the estimate settles after a gap, not a movement to hold against
                 # the next rep (hard wall-slide 4290: 15 deg for 0.3 s, inside a slide's start)
                 return "abort"
