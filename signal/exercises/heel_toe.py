@@ -47,7 +47,7 @@ EXERCISE = Exercise(
         resettle=False,
         # quick raises are measured at 3 Hz, not 2: a raise rising in 0.3 s with no hold (hard,
         # rhythmic, speed 1.9) read 20 % low after the 2 Hz pre-filter and a 2 Hz measure (14 % at
-        # 3 Hz; hard seed 4238: a 12 deg toe raise read 9.9 and was lost); tremor (4-10 Hz,
+        # 3 Hz; hard seed 4238: a 12 deg toe raise read under 10 and was lost); tremor (4-10 Hz,
         # at most 3 deg) still leaves under 0.05 deg
         tremor_cutoff_hz=3.0,
     ),
