@@ -153,7 +153,9 @@ class OrientationBlock:
     packets (no evidence of anything); since_gap_s (n,) s since the last lost sample (inf if
     none); gap_on_gyro (n,) bool: the last gap was bridged on the gyro (the limb shook);
     acc_off_deg (n,) angle between the accelerometer and the estimated up (the segment
-    accelerating through the air when large); valid (n,) bool, False inside long gaps.
+    accelerating through the air when large); valid (n,) bool, False inside long gaps;
+    acc_up (n, 3) the accelerometer's own unit direction, sensor frame (up where the segment does
+    not accelerate; what the estimate is checked against after a gap).
     """
 
     t_s: np.ndarray
@@ -168,6 +170,7 @@ class OrientationBlock:
     gap_on_gyro: np.ndarray
     acc_off_deg: np.ndarray
     valid: np.ndarray
+    acc_up: np.ndarray
 
     def sliced(self, i: int, j: int) -> OrientationBlock:
         """Samples i..j-1 of the block."""
@@ -385,7 +388,8 @@ class OrientationTracker:
             c = degrees(acos(1.0 if c > 1.0 else -1.0 if c < -1.0 else c))
             put((gx, gy, gz, wx, wy, wz, hx / nn if nn > 0.0 else gx, hy / nn if nn > 0.0 else gy,
                  hz / nn if nn > 0.0 else gz, still_n * dt, held_n * dt,
-                 since_gap * dt if since_gap < long_ago else inf, c, still, fill, gap_acc))
+                 since_gap * dt if since_gap < long_ago else inf, c, still, fill, gap_acc,
+                 ax / (an or 1.0), ay / (an or 1.0), az / (an or 1.0)))
         self._shake, self._since_gap, self._still_n, self._moving_left = shake, since_gap, still_n, moving_n
         self._gap_span, self._gap_fill, self._gap_acc = gap_span, gap_fill, gap_acc
         self._held_n, self._held_sum = held_n, (hx, hy, hz)
@@ -395,11 +399,11 @@ class OrientationTracker:
             self._avg, self._anchor = (mx, my, mz), (cx, cy, cz)
         self._win_n, self._win_still = win_n, win_still
         self._win_u0, self._win_w = (ux0, uy0, uz0), (sx, sy, sz)
-        per = np.array(out, dtype=float).reshape(n, 16)
+        per = np.array(out, dtype=float).reshape(n, 19)
         return OrientationBlock(
             t_s, per[:, 0:3], per[:, 3:6], per[:, 13] != 0.0, per[:, 9],
             per[:, 10], per[:, 6:9], per[:, 14] != 0.0, per[:, 11], per[:, 15] == 0.0, per[:, 12],
-            np.asarray(valid, dtype=bool))
+            np.asarray(valid, dtype=bool), per[:, 16:19])
 
     def _bias_window_done(self, m: int, u0: Vec, ww: Vec, still: bool, u: Vec) -> None:
         """A full bias window of m samples, from accelerometer direction u0 to u, over which

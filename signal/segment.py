@@ -50,6 +50,27 @@ log = logging.getLogger(__name__)
 
 # A reversal of the angle's direction by more than this counts as a swing (RepRules.max_swings).
 SWING_DEG = 10.0
+# The accelerometer's angle from up (RepRules.max_accel_off_deg) counts only where it stays that
+# far off for OFF_SUSTAIN_S: a quick raise's heel coming down pivots the sensor round the toes
+# hard enough to swing it 14-19 deg off for one or two detector samples (hard seeds 4032, 4238,
+# noise-free motion too), while a walking foot accelerates through the air for its whole swing.
+OFF_SUSTAIN_S = 0.12
+# After a gap bridged on the gyro, a measured sample whose accelerometer points within this of
+# the estimated up confirms the estimate: its angle is seen, not guessed (rules.SEEN_PEAK_FRAC).
+# A quick raise whose top falls in a 0.3-0.5 s gap comes back down within the 0.6 s of doubt
+# after it, read 0.9-2.5 deg off the accelerometer (hard seeds 4067, 4094, 4116: raises of 14-18
+# deg seen at 5.5-6.9 only before the gap); a swing the gap hid leaves the estimate off the
+# accelerometer until it is corrected, and then reads the foot's real angle. Not where any sample
+# since the gap read a foot moving through the air (RepRules.max_accel_off_deg): a walking step
+# hidden by a gap reads 59-64 deg off after it, and 2 deg for a moment mid-swing (hard seed 4032).
+CONFIRMED_OFF_DEG = 3.0
+
+
+def confirmed_by_accelerometer(off_deg: float, off_since_gap_deg: float, r: RepRules) -> bool:
+    """After a gap bridged on the gyro, the accelerometer confirms the estimated up: it reads
+    within CONFIRMED_OFF_DEG of it now (off_deg) and never read a foot moving through the air
+    since the gap (off_since_gap_deg, RepRules.max_accel_off_deg)."""
+    return off_deg <= CONFIRMED_OFF_DEG and off_since_gap_deg <= r.max_accel_off_deg
 # A person counts as quiet (a rep may start) after QUIET_S held or still ...
 QUIET_S = 0.15
 # ... and a candidate rest's excursion starts at most QUIET_LEAD_S after that.
@@ -179,7 +200,8 @@ class Excursion:
         self._swing_ext = 0.0
         self._swing_up = True
         self.seen_peak_deg = 0.0
-        self.max_accel_off_deg = 0.0
+        self.max_accel_off_deg = 0.0  # sustained for OFF_SUSTAIN_S (the lowest in that window)
+        self._off_recent: deque = deque(maxlen=max(1, int(round(OFF_SUSTAIN_S * fs))))
         self.turn_deg = 0.0  # rotation about vertical while away (integrated gyro)
         self.reversal_deg = 0.0
         self.rising = False
@@ -241,6 +263,13 @@ class Excursion:
             self._hold_n += 1
             heapq.heappush(self._held, ang)
 
+    def track_off(self, off: float) -> None:
+        """Follow the accelerometer's angle from up (deg), sustained (OFF_SUSTAIN_S)."""
+        rec = self._off_recent
+        rec.append(off)
+        if len(rec) == rec.maxlen:
+            self.max_accel_off_deg = max(self.max_accel_off_deg, min(rec))
+
     def swing(self, ang: float) -> None:
         """Follow the angle's reversals of direction by more than SWING_DEG."""
         if self._swing_up:
@@ -262,6 +291,17 @@ class Excursion:
         n = math.sqrt(dx * dx + dy * dy + dz * dz) or 1.0
         s = ((g[0] - r[0]) * dx + (g[1] - r[1]) * dy + (g[2] - r[2]) * dz) / n
         return math.degrees(-s)
+
+
+def guessed_only(exc: Excursion, r: RepRules) -> bool:
+    """An excursion the accelerometer never showed (RepRules.seen_after_gap: nothing of it seen
+    beyond arm_deg outside a gap's guess) that ends while the estimate is still in doubt is the
+    guess's error, not a movement, and leaves the person at rest: under tremor a 0.4 s gap
+    bridged on the gyro over a toe raise's rise turned the estimate 10 deg the other way while
+    the accelerometer read the raise 11-16 deg (hard 4339); blocked as after a step, the raise it
+    hid, held 2 s after the gap, was lost. (A step hidden by a gap is still seen for what it is
+    on its way back: RepRules.max_accel_off_deg, hard 4032.)"""
+    return r.seen_after_gap and exc.seen_peak_deg < r.arm_deg
 
 
 def _unit_cross(a: Vec, b: Vec) -> Vec:
@@ -310,6 +350,8 @@ class Segmenter:
         self._quiet_t = -math.inf
         self._idle_at_gap = False
         self._yaw_dps = 0.0  # the current sample's rate about vertical
+        self._acc_up: Vec = (0.0, 0.0, 1.0)  # the current sample's accelerometer direction
+        self._off_since_gap = 0.0  # the accelerometer's largest angle from up since the last gap
         self._held_up: Vec = (0.0, 0.0, 1.0)  # the mean up over the current hold
         self._lead: deque = deque(maxlen=int(round(LEAD_IN_S * self.fs)))
         self._lead_c: deque = deque(maxlen=int(round(LEAD_IN_S * self.fs)))
@@ -361,10 +403,11 @@ class Segmenter:
         n_q = QUIET_S
         n_gap_settle = GAP_SETTLE_S
         yaw_dps = np.degrees(np.einsum("ij,ij->i", o.gyr_rad_s, o.up))
-        for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw in zip(
+        for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw, au in zip(
             o.t_s.tolist(), map(tuple, o.up.tolist()), o.still_s.tolist(), o.held_s.tolist(),
             map(tuple, o.held_up.tolist()), o.since_gap_s.tolist(), o.gap_on_gyro.tolist(),
-            o.acc_off_deg.tolist(), o.valid.tolist(), posture, yaw_dps.tolist(), strict=True,
+            o.acc_off_deg.tolist(), o.valid.tolist(), posture, yaw_dps.tolist(),
+            map(tuple, o.acc_up.tolist()), strict=True,
         ):
             self._held_up = hg
             if k0 >= next_k:
@@ -372,6 +415,7 @@ class Segmenter:
                 next_k = (k0 // pl.chunk + 1) * pl.chunk
             k0 += 1
             self._yaw_dps = yaw
+            self._acc_up = au
             steady_s = max(still_s, held_s)
             if steady_s >= n_q:
                 self._quiet_t = t
@@ -395,6 +439,12 @@ class Segmenter:
                 continue
             doubt = since_gap < GAP_DOUBT_S
             settling = since_gap < n_gap_settle
+            if since_gap <= 0.0:
+                self._off_since_gap = 0.0
+            else:
+                self._off_since_gap = max(self._off_since_gap, off)
+                if on_gyro and r.seen_after_gap and confirmed_by_accelerometer(off, self._off_since_gap, r):
+                    on_gyro = False  # seen, not guessed (RepRules.seen_after_gap)
             if self._state == _AWAY:
                 events.extend(self._step_away(t, g, ang, steady_s, held_s, doubt, on_gyro, off, pos))
                 if self._state == _AWAY:
@@ -569,6 +619,8 @@ class Segmenter:
             if exc.reversal_deg > 0.0:
                 exc.past_rest_n += 1
             exc.low_deg = min(exc.low_deg, ang)
+            if not doubt:
+                exc.track_off(off)
             exc.rising = ang >= r.arm_deg and ang >= exc.low_deg + RISE_AGAIN_DEG
             why = first_reason(AFTER_RETURN, exc, r)
             if why:
@@ -590,7 +642,7 @@ class Segmenter:
         exc.turn_deg += self._yaw_dps * self.dt
         exc.swing(ang)
         if not doubt:
-            exc.max_accel_off_deg = max(exc.max_accel_off_deg, off)
+            exc.track_off(off)
         if r.seen_after_gap and (not on_gyro or not doubt):
             exc.seen_peak_deg = max(exc.seen_peak_deg, ang)
         if not exc.spoiled:
@@ -609,10 +661,14 @@ class Segmenter:
         elif peak >= r.min_amplitude_deg:
             exc.started = True
         exc.prev_deg = ang
-        if crossed or ang < min(max(r.end_deg, r.end_frac * peak), r.end_max_deg):
+        end_deg = min(max(r.end_deg, r.end_frac * peak), r.end_max_deg)
+        back = crossed or ang < end_deg
+        if back and r.seen_after_gap and doubt and on_gyro:
+            back = self._accelerometer_agrees_back(exc, end_deg)
+        if back:
             if peak < r.min_amplitude_deg:
                 return "abort"
-            if doubt and not exc.spoiled and exc.away_s < r.min_rep_s:
+            if doubt and not exc.spoiled and (exc.away_s < r.min_rep_s or guessed_only(exc, r)):
                 # a blip while the estimate settles after a gap, not a movement to hold against
                 # the next rep (hard wall-slide 4290: 15 deg for 0.3 s, inside a slide's start)
                 return "abort"
@@ -625,6 +681,20 @@ class Segmenter:
             if self._n_after_min == 0 and ang < max(1.0, 0.1 * peak):
                 return "rep"
         return ""
+
+    def _accelerometer_agrees_back(self, exc: Excursion, end_deg: float) -> bool:
+        """An excursion whose angle is guessed across a gap bridged on the gyro (RepRules.
+        seen_after_gap, not yet confirmed: CONFIRMED_OFF_DEG) is back only where the
+        accelerometer's own direction is back within end_deg (deg) of the rest too, whether the
+        guess came back or crossed rest. A 0.4 s gap in a held toe raise swung the estimate
+        through rest to the heel side while the accelerometer still read the raise, 16-21 deg
+        off it, and the raise counted twice (hard seed 4290); a walking step hidden by a gap
+        swung the guess back through rest while the accelerometer read the foot 42 deg off
+        (tests/test_signal_reps, seed 6). Waiting for the estimate to be confirmed instead said a
+        toe raise 0.34 s after its end (tests/test_signal_streaming, heel-toe seed 4): a 0.17 s
+        gap in its descent left the estimate back at rest 0.25 s before the foot, 8 deg off the
+        accelerometer; the accelerometer came back within 0.08 s of the truth's end."""
+        return exc.rest.angle_deg(self._acc_up) < end_deg
 
     def _live_events(self, exc: Excursion, t: float, ang: float, events: list[RepEvent]) -> None:
         """rep_start once a rep candidate, hold ticks while held, rep_peak once on the way back."""

@@ -24,7 +24,13 @@ from movecoach.signal.rules import (
     swung_through_rest,
     turned_about_vertical,
 )
-from movecoach.signal.segment import Segmenter
+from movecoach.signal.segment import (
+    Excursion,
+    Rest,
+    Segmenter,
+    confirmed_by_accelerometer,
+    guessed_only,
+)
 
 FS = 50.0
 
@@ -225,6 +231,43 @@ def test_a_foot_accelerating_through_the_air_is_a_step():
     assert "through the air" in moving_through_the_air(_exc(max_accel_off_deg=45.0), get("heel-toe").rules)
 
 
+def test_the_accelerometer_is_off_up_only_where_it_stays_off():
+    """A quick raise's heel coming down swings the accelerometer 17 deg off for a sample or two
+    (hard seed 4238); a walking foot stays off through its swing."""
+    r = get("heel-toe").rules
+
+    def sustained(offs):
+        x = Excursion(Rest((0.0, 0.0, 1.0), True), [], 25.0, r, ("heel_raise", "toe_raise"), UNKNOWN)
+        for off in offs:
+            x.track_off(off)
+        return x.max_accel_off_deg
+
+    assert sustained([6.1, 11.6, 17.2, 13.3, 5.7]) < r.max_accel_off_deg  # the heel landing
+    assert sustained([18.5, 24.4, 23.3, 19.6, 15.2]) > r.max_accel_off_deg  # a step
+
+
+def test_a_foot_back_level_that_goes_on_accelerating_through_the_air_is_stepping():
+    r = get("heel-toe").rules
+    assert "through the air" in first_reason(AFTER_RETURN, _exc(max_accel_off_deg=18.5), r)
+
+
+def test_after_lost_packets_the_accelerometer_confirms_the_estimate_unless_the_foot_flew():
+    r = get("heel-toe").rules
+    # a raise coming down after a gap: the estimate and the accelerometer agree again
+    assert confirmed_by_accelerometer(2.4, 8.2, r)
+    assert not confirmed_by_accelerometer(6.4, 8.2, r)
+    # a walking step hidden by the gap read 59-64 deg off after it, 2 deg for a moment mid-swing
+    assert not confirmed_by_accelerometer(2.0, 61.0, r)
+
+
+def test_a_raise_only_the_gaps_guess_showed_is_no_movement_to_block_on():
+    r = get("heel-toe").rules
+    # under tremor a gap's gyro line turned the estimate 10 deg the wrong way over a toe raise
+    assert guessed_only(_exc(seen_peak_deg=0.0, peak_deg=10.5), r)
+    assert not guessed_only(_exc(seen_peak_deg=12.0, peak_deg=14.0), r)
+    assert not guessed_only(_exc(seen_peak_deg=0.0), get("march").rules)  # (no such rule there)
+
+
 def test_a_foot_that_turned_about_vertical_made_a_turning_step():
     assert "turning step" in turned_about_vertical(_exc(turn_deg=-40.0), get("heel-toe").rules)
     assert turned_about_vertical(_exc(turn_deg=3.0), get("heel-toe").rules) == ""
@@ -303,3 +346,12 @@ def test_a_raise_held_with_no_pause_between_raises_is_measured_from_the_rest():
         # the hold: the time at or beyond 80 % of the peak: the 0.7 s plateau and the last third
         # of each 0.6 s minimum-jerk ramp (it passes 80 % at 0.673 of its way)
         assert abs(r.hold_s - (0.7 + 2 * 0.6 * (1 - 0.6734))) < 0.1
+
+
+def test_a_quick_raise_with_no_hold_is_measured_at_its_full_size():
+    # rhythmic sets at speed: toes up 12 deg in 0.3 s and straight back down (hard seed 4238)
+    t = np.arange(0, 8, 1 / FS)
+    pitch = -12.0 * (_ramp(t, 3.0, 0.3) - _ramp(t, 3.3, 0.3))
+    seg = _segment("heel-toe", _about("y", pitch), t)
+    assert seg.counts_ == {"heel_raise": 0, "toe_raise": 1}
+    assert abs(seg.reps_[0].amplitude_deg - 12.0) < 0.6
