@@ -541,20 +541,15 @@ class Segmenter:
             self.wrong_posture_moves_ += 1
         if exc.ending and steady_s >= QUIET_S:
             exc.quiet_after_t = t
-        if res == "rep" and exc.peak_doubt and self._against_entry(exc):
+        gap_error = res == "rep" and exc.peak_doubt and self._against_entry(exc)
+        if gap_error:
             # its peak was read while the estimate converged after a gap, and turned the thigh
             # the way standing up does: the gap's error (a fast lift's start lost in a gap reads
             # 10-15 deg the wrong way, hard 4340, 4402), not a movement, so the lift it ran into
             # may start from the rest before it
             log.info("excursion at t=%.2f s forgotten: read the wrong way while the estimate "
                      "settled after a gap", t)
-            self._exc = self._sec = self._cand = None
-            self._state = _IDLE
-            self._lead.extend(zip(exc.t, exc.g, strict=True))
-            self._near_n = self._near_n_before = exc.near_n0 + exc.n_away
-            left = exc.t[-(exc.n_away + exc.end_n)]  # when it left rest, still from there
-            self._quiet_t = max(self._quiet_t, left)
-            return out
+            res = "abort"
         if res == "rep":
             out.extend(self._finish(exc, t, ang))
             self._idle_after_rep(exc)
@@ -564,6 +559,10 @@ class Segmenter:
             self._state = _IDLE
             self._lead.extend(zip(exc.t, exc.g, strict=True))
             self._near_n = exc.near_n0 + exc.n_away  # (near rest before, and again)
+            if gap_error:  # (still away from rest: the lift may start at this very sample)
+                self._near_n_before = self._near_n
+                left = exc.t[-(exc.n_away + exc.end_n)]  # it left rest then, still from there
+                self._quiet_t = max(self._quiet_t, left)
             return out
         if res == "drop":
             # (a step, a stride, a turn: the next rep starts from rest, after a quiet moment)

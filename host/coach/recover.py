@@ -63,18 +63,19 @@ def recover_walks(store: Store, *, session_ids: Iterable[int] | None = None) -> 
         for row in store.steps(session.id):
             if (session.id, row.step) not in cut:
                 continue
-            walk = _finish_walk(store, session, row.step, _step_of(row.exercise, starts.get(row.t_s)))
-            if walk is None:
+            finished = _finish_walk(store, session, row.step, _step_of(row.exercise, starts.get(row.t_s)))
+            if finished is None:
                 continue
+            ops, walk = finished
             try:
-                store.add_rows(session.id, walk)
+                store.add_rows(session.id, ops)
             except UserError as exc:
                 log.warning("a walk cut short in session %d was not finished: %s", session.id, exc)
                 return done
-            distance, strides = _totals(walk)
-            done.append(RecoveredWalk(session.id, row.step, session.day, distance, strides))
+            done.append(RecoveredWalk(session.id, row.step, session.day, walk["distance_m"],
+                                      walk["strides"]))
             log.info("session %d: finished its walk cut short from its samples (%d strides)",
-                     session.id, strides)
+                     session.id, walk["strides"])
     return done
 
 
@@ -86,12 +87,14 @@ def _step_of(exercise: str, start: ev.StepStart | None) -> Step:
                 trial=start.trial, trials=start.trials)
 
 
-def _finish_walk(store: Store, session: Session, step_no: int | None, step: Step) -> list | None:
-    """The writes of one walk analysed from its samples (None: too little to analyse)."""
-    session_id = session.id
+def _finish_walk(store: Store, session: Session, step_no: int | None,
+                 step: Step) -> tuple[list, dict] | None:
+    """The writes of one walk analysed from its samples and the walk's summary (as in its
+    ``walk`` event); None: too little to analyse."""
     from movecoach.coach.session import walk_summary  # here: review stays quick to start
     from movecoach.signal.gait import WalkAnalyzer
 
+    session_id = session.id
     block = store.read_samples(session_id, step_no)
     if len(block) == 0 or float(block.t_s[-1] - block.t_s[0]) < MIN_WALK_S:
         return None
@@ -112,10 +115,5 @@ def _finish_walk(store: Store, session: Session, step_no: int | None, step: Step
         t_s = session.ended_at if session.ended_at is not None else session.started_at
     event = ev.from_dict("walk", t_s, data)
     payload = ev.to_dict(event)
-    return [event_row("walk", t_s, dumps(payload)), *typed_rows("walk", payload, step_no, t_s)]
+    return [event_row("walk", t_s, dumps(payload)), *typed_rows("walk", payload, step_no, t_s)], data
 
-
-def _totals(ops: list) -> tuple[float | None, int]:
-    walks = [op for op in ops if getattr(op, "table", None) == "walks"]
-    values = walks[0].values if walks else {}
-    return values.get("distance_m"), int(values.get("strides") or 0)
