@@ -9,7 +9,8 @@ of the segment and the posture stage's posture, and follows a small state machin
   of a stride) blocks instead;
 - blocked: wait to be back near rest and steady, or held somewhere new long enough
   (``new_rest_s``) to call it the new rest;
-- away (an excursion): it becomes a rep candidate at ``min_amplitude_deg`` and is finished when
+- away (an excursion): it becomes a rep candidate at ``min_amplitude_deg`` (within a set,
+  ``min_amplitude_in_set_deg``: :data:`IN_SET_S`) and is finished when
   it comes back near the same rest; the rules (:mod:`~movecoach.signal.rules`) are asked while it
   is away, on its return and while the segmenter watches a little past the return; a finished
   candidate is measured (:mod:`~movecoach.signal.measure`).
@@ -116,6 +117,12 @@ REST_DRIFT_TAU_S = 20.0
 # down to march is followed by marching, not by standing straight back up.
 BOUNCE_S = 8.0
 BOUNCE_DEG = 15.0
+# Within a set a rep counts from RepRules.min_amplitude_in_set_deg: an excursion that starts
+# within IN_SET_S of the last counted rep's end, with nothing dropped since (a step, a roll, a
+# turn ends the set). The first rep of a set, and anything after a pause, a walk or a step, still
+# needs min_amplitude_deg, so a walking foot that never did a raise is held to the full size.
+# (Longer than the 0.5-2.5 s people stand still between raises in either simulator.)
+IN_SET_S = 4.0
 # Postures each rest posture accepts reps from: where the posture stage cannot tell (sensor on
 # the side of the thigh), the person is taken to be doing what the coach asked.
 ACCEPTS = {"seated": (SEATED, UNKNOWN), "standing": (STANDING, UNKNOWN), None: None}
@@ -179,8 +186,10 @@ class Excursion:
     """
 
     def __init__(self, rest: Rest, lead: deque, fs: float, r: RepRules, kinds: tuple[str, ...],
-                 posture: str, near_n0: int = 0):
+                 posture: str, near_n0: int = 0, min_deg: float | None = None):
         self.rest = rest
+        # the size at which it is a rep candidate (and, measured, a rep): see IN_SET_S
+        self.min_deg = r.min_amplitude_deg if min_deg is None else min_deg
         self.near_n0 = near_n0  # samples the person had dwelt near rest before it
         self.fs = fs
         self.t: list[float] = [x[0] for x in lead]
@@ -190,7 +199,7 @@ class Excursion:
         self.peak_deg = 0.0
         self.peak_g: Vec = rest.g
         self.grown_t = -math.inf  # when the peak last grew by PEAK_GROWTH_DEG
-        self.started = False  # reached min_amplitude_deg (a rep candidate)
+        self.started = False  # reached min_deg (a rep candidate)
         self.spoiled = ""
         self.n_away = 0
         self.ending = False
@@ -341,6 +350,7 @@ class Segmenter:
         self._rest: Rest | None = None
         self._cand: Rest | None = None
         self._rest_proven = False  # a rep has been counted from the current rest
+        self._set_t = -math.inf  # the last counted rep's end, while its set goes on (IN_SET_S)
         self._exc: Excursion | None = None
         self._sec: Excursion | None = None  # the excursion from the candidate rest
         self._entry_axis: Vec | None = None  # how the person got into this rest (sat down)
@@ -364,6 +374,13 @@ class Segmenter:
         self._n_after_unknown = max(self._n_after_max, int(round(AFTER_UNKNOWN_S * self.fs)))
         self._lift_lead_s = LIFT_LEAD_S if not r.chain else math.inf
         self._rest_drift_k = self.dt / REST_DRIFT_TAU_S
+
+    def _min_deg(self, t: float) -> float:
+        """The size from which an excursion starting at t (s) is a rep (see IN_SET_S)."""
+        r = self.r
+        if r.min_amplitude_in_set_deg is not None and t - self._set_t <= IN_SET_S:
+            return r.min_amplitude_in_set_deg
+        return r.min_amplitude_deg
 
     # -- posture -------------------------------------------------------------------------------
     def _posture_ok(self, posture: str) -> bool:
@@ -458,7 +475,7 @@ class Segmenter:
                     if (self._near_n_before >= self._n_dwell
                             and t - self._quiet_t <= self._lift_lead_s):
                         self._exc = Excursion(self._rest, self._lead, self.fs, r, self.kinds, pos,
-                                              self._near_n_before)
+                                              self._near_n_before, self._min_deg(t))
                         self._state = _AWAY
                         self._lead.clear()
                         events.extend(self._step_away(t, g, ang, steady_s, held_s, doubt,
@@ -520,7 +537,8 @@ class Segmenter:
             sec = self._sec
             if sec is None:
                 if ang_c >= r.arm_deg and t - self._quiet_t <= QUIET_LEAD_S:
-                    sec = self._sec = Excursion(cand, self._lead_c, self.fs, r, self.kinds, pos)
+                    sec = self._sec = Excursion(cand, self._lead_c, self.fs, r, self.kinds, pos,
+                                                min_deg=self._min_deg(t))
                 else:
                     self._lead_c.append((t, g))
             if sec is not None:
@@ -565,7 +583,9 @@ class Segmenter:
                 self._quiet_t = max(self._quiet_t, left)
             return out
         if res == "drop":
-            # (a step, a stride, a turn: the next rep starts from rest, after a quiet moment)
+            # (a step, a stride, a turn: the next rep starts from rest, after a quiet moment,
+            # and a new set)
+            self._set_t = -math.inf
             self._exc = self._sec = self._cand = None
             self._state = _BLOCKED
             self._lead.clear()
@@ -652,12 +672,12 @@ class Segmenter:
             if ang >= exc.peak_deg:
                 exc.kind_live = self.kinds[0] if sd >= 0 else self.kinds[1]
             # straight from one kind to the other (heel to toes): the first rep is back
-            crossed = exc.peak_deg >= r.min_amplitude_deg and (
+            crossed = exc.peak_deg >= exc.min_deg and (
                 sd < 0 if exc.kind_live == self.kinds[0] else sd > 0)
         peak = exc.peak_deg
         if events is not None and self._posture_ok(exc.posture):
             self._live_events(exc, t, ang, events)
-        elif peak >= r.min_amplitude_deg:
+        elif peak >= exc.min_deg:
             exc.started = True
         exc.prev_deg = ang
         end_deg = min(max(r.end_deg, r.end_frac * peak), r.end_max_deg)
@@ -665,7 +685,7 @@ class Segmenter:
         if back and r.seen_after_gap and doubt and on_gyro:
             back = self._accelerometer_agrees_back(exc, end_deg)
         if back:
-            if peak < r.min_amplitude_deg:
+            if peak < exc.min_deg:
                 return "abort"
             if doubt and not exc.spoiled and (exc.away_s < r.min_rep_s or guessed_only(exc, r)):
                 # a blip while the estimate settles after a gap, not a movement to hold against
@@ -701,7 +721,7 @@ class Segmenter:
         rk = exc.kind_live
         count = self.counts_.get(rk, 0)
         peak = exc.peak_deg
-        if not exc.started and peak >= r.min_amplitude_deg and not exc.spoiled:
+        if not exc.started and peak >= exc.min_deg and not exc.spoiled:
             exc.started = True
             events.append(RepEvent("rep_start", t, rk, count, ang, 0.0))
         if exc.started and exc.hold_s >= exc.next_tick_s - 1e-9 and t - exc.grown_t >= HOLD_TICK_AFTER_S:
@@ -733,13 +753,14 @@ class Segmenter:
         up = np.array(exc.g)
         angle, signed = exc.rest.angles(up, self._view)
         rep = measure_rep(np.array(exc.t), angle, signed, np.array(exc.live), self.fs, self.r,
-                          self.kinds, self.delay_s)
+                          self.kinds, self.delay_s, exc.min_deg)
         if rep is None:
             return []
         log.debug("MEASURE turn %.1f off %.1f hold %.2f amp %.1f t %.2f", exc.turn_deg, exc.max_accel_off_deg, rep.hold_s, rep.amplitude_deg, rep.t_peak)
         self.reps_.append(rep)
         self.counts_[rep.kind] = self.counts_.get(rep.kind, 0) + 1
         self._rest_proven = True
+        self._set_t = t
         return [RepEvent("rep_end", t, rep.kind, self.counts_[rep.kind], ang, rep.hold_s, rep)]
 
     def _against_entry(self, exc: Excursion) -> bool:

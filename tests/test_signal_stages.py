@@ -355,3 +355,18 @@ def test_a_quick_raise_with_no_hold_is_measured_at_its_full_size():
     seg = _segment("heel-toe", _about("y", pitch), t)
     assert seg.counts_ == {"heel_raise": 0, "toe_raise": 1}
     assert abs(seg.reps_[0].amplitude_deg - 12.0) < 0.6
+
+
+def test_a_raise_a_little_under_10_deg_counts_within_a_set_but_not_on_its_own():
+    # a tired person's toe raise of 9 deg straight after a heel raise is a rep of the set; the
+    # same 9 deg with no raise before it (a foot that was only standing or walking) is not
+    t = np.arange(0, 14, 1 / FS)
+    heel = 20.0 * (_ramp(t, 2.0, 0.5) - _ramp(t, 3.0, 0.5))
+    toe = -9.0 * (_ramp(t, 4.5, 0.4) - _ramp(t, 5.2, 0.4))
+    seg = _segment("heel-toe", _about("y", heel + toe), t)
+    assert seg.counts_ == {"heel_raise": 1, "toe_raise": 1}
+    assert abs(seg.reps_[1].amplitude_deg - 9.0) < 0.6
+    assert _segment("heel-toe", _about("y", toe), t).counts_ == {"heel_raise": 0, "toe_raise": 0}
+    # ... nor after a pause longer than a set's (segment.IN_SET_S)
+    late = -9.0 * (_ramp(t, 9.0, 0.4) - _ramp(t, 9.7, 0.4))
+    assert _segment("heel-toe", _about("y", heel + late), t).counts_ == {"heel_raise": 1, "toe_raise": 0}
