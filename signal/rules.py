@@ -40,6 +40,12 @@ SEEN_PEAK_FRAC = 0.5
 # a fidget creeps past it as it settles (hard 4290: 3 deg after 0.24 s). Where the person is
 # known to sit reverse_deg stays: a thigh landing on the seat can bounce 7 deg past it (4252).
 UNKNOWN_REVERSE_DEG = 3.0
+# ... and rising again the same way before it has been quiet (held or still) at rest for
+# UNKNOWN_QUIET_S is the next stride: the stance of a slow walk from standing holds the thigh
+# 0.16-0.48 s (hard 4450-4549: 20 first strides counted as lifts, 7 sets wrong), a seated thigh
+# lies still at least 0.5 s while the other leg lifts (hard 1002; 0.9-1.2 s in the simulator's
+# rhythmic sets, 1.6 s or more between the independent simulator's lifts)
+UNKNOWN_QUIET_S = 0.5
 UNKNOWN_SWING_S = 0.2
 
 Rule = Callable[["Excursion", RepRules], str]
@@ -106,11 +112,10 @@ def swung_through_rest(x: Excursion, r: RepRules) -> str:
 
 
 def swung_into_the_next(x: Excursion, r: RepRules) -> str:
-    """Where the posture is not known, it rose again the same way straight from rest with no
-    quiet moment there: a walking thigh swinging on into its next stride after a small hip
-    extension (fresh hard 4335). A seated thigh lands and lies still, however briefly, between
-    quick lifts (hard 1002: 0.5 s within 1.6 deg of rest)."""
-    if (x.rising and x.posture == UNKNOWN and not x.quiet_since_return and not r.chain
+    """Where the posture is not known, it rose again the same way from rest without having
+    been quiet there for UNKNOWN_QUIET_S: a walking thigh swinging on into its next stride after
+    a small hip extension (fresh hard 4335), or after a stance that held it for a moment."""
+    if (x.rising and x.posture == UNKNOWN and x.quiet_s < UNKNOWN_QUIET_S and not r.chain
             and not x.doubt):
         return "it swung straight into the next movement (a stride)"
     return ""

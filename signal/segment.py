@@ -215,7 +215,8 @@ class Excursion:
         self.reversal_deg = 0.0
         self.rising = False
         self.low_deg = math.inf  # lowest angle since the return
-        self.quiet_after_t = -math.inf  # the last quiet moment since the return
+        self.quiet_after_t = -math.inf  # the last quiet moment since the return ...
+        self.quiet_s = 0.0  # ... and the longest (s) it was held or still since
         self.past_rest_n = 0  # samples since the return spent past rest, on the far side
         self.doubt = False
         self.peak_doubt = False  # the peak was reached while the estimate converged after a gap
@@ -231,10 +232,6 @@ class Excursion:
     @property
     def away_s(self) -> float:
         return self.n_away / self.fs
-
-    @property
-    def quiet_since_return(self) -> bool:
-        return self.quiet_after_t > -math.inf
 
     @property
     def past_rest_s(self) -> float:
@@ -557,8 +554,10 @@ class Segmenter:
         res = self._advance(exc, t, g, ang, doubt, on_gyro, off, events=out)
         if res in ("rep", "drop") and exc.started and not self._posture_ok(self._start_posture(exc)):
             self.wrong_posture_moves_ += 1
-        if exc.ending and steady_s >= QUIET_S:
-            exc.quiet_after_t = t
+        if exc.ending:
+            exc.quiet_s = max(exc.quiet_s, steady_s)
+            if steady_s >= QUIET_S:
+                exc.quiet_after_t = t
         gap_error = res == "rep" and exc.peak_doubt and self._against_entry(exc)
         if gap_error:
             # its peak was read while the estimate converged after a gap, and turned the thigh
