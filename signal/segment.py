@@ -217,6 +217,9 @@ class Excursion:
         self.low_deg = math.inf  # lowest angle since the return
         self.quiet_after_t = -math.inf  # the last quiet moment since the return ...
         self.quiet_s = 0.0  # ... and the longest (s) it was held or still since
+        # it turned the thigh on further the way the last large change of rest did: that change
+        # was sitting down (march; see Segmenter._turned_as_entry)
+        self.as_sitting = False
         self.past_rest_n = 0  # samples since the return spent past rest, on the far side
         self.doubt = False
         self.peak_doubt = False  # the peak was reached while the estimate converged after a gap
@@ -696,6 +699,7 @@ class Segmenter:
                 return "drop"
             exc.ending = True
             exc.end_n = 0
+            exc.as_sitting = self._turned_as_entry(exc) > 0.5
             if self._n_after_min == 0 and ang < max(1.0, 0.1 * peak):
                 return "rep"
         return ""
@@ -762,14 +766,19 @@ class Segmenter:
         self._set_t = t
         return [RepEvent("rep_end", t, rep.kind, self.counts_[rep.kind], ang, rep.hold_s, rep)]
 
-    def _against_entry(self, exc: Excursion) -> bool:
+    def _turned_as_entry(self, exc: Excursion) -> float:
         """For an exercise whose reps turn the thigh the way sitting down did (march): the
-        excursion turned it the other way, the way standing up does."""
+        cosine between the way the excursion turned the thigh and the way the last large change
+        of rest did (0 where there was none)."""
         axis = self._entry_axis
         if not self.r.same_way_as_sitting or axis is None:
-            return False
+            return 0.0
         turn = _unit_cross(exc.rest.g, exc.peak_g)
-        return turn[0] * axis[0] + turn[1] * axis[1] + turn[2] * axis[2] < -0.5
+        return turn[0] * axis[0] + turn[1] * axis[1] + turn[2] * axis[2]
+
+    def _against_entry(self, exc: Excursion) -> bool:
+        """The excursion turned the thigh the other way, the way standing up does."""
+        return self._turned_as_entry(exc) < -0.5
 
     @property
     def in_rep(self) -> bool:

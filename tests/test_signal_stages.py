@@ -216,7 +216,7 @@ def test_a_deep_wall_slide_reads_level_but_back_up_it_is_standing_again():
 def _exc(**kw) -> SimpleNamespace:
     base = dict(max_accel_off_deg=5.0, turn_deg=0.0, swings=1, seen_peak_deg=25.0, peak_deg=25.0,
                 away_s=1.5, reversal_deg=0.0, rising=False, doubt=False, posture="seated",
-                past_rest_s=0.0, quiet_s=1.0)
+                past_rest_s=0.0, quiet_s=1.0, as_sitting=False)
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -292,6 +292,9 @@ def test_where_seated_and_standing_cannot_be_told_apart_a_smaller_swing_past_res
     # extension of a first stride
     assert "stride" in swung_through_rest(_exc(reversal_deg=4.0, posture="unknown", past_rest_s=0.08), r)
     assert swung_through_rest(_exc(reversal_deg=1.5, posture="unknown", past_rest_s=0.08), r) == ""
+    # ... unless it turned the thigh on the way a large change of rest did: that was sitting down
+    assert swung_through_rest(_exc(reversal_deg=4.0, posture="unknown", past_rest_s=0.08,
+                                   as_sitting=True), r) == ""
     # rising again the same way with no quiet moment at rest, or only a walker's stance of a
     # few tenths of a second: the next stride of a walk; after the half second or more a seated
     # thigh lies still while the other leg lifts, the next lift of a quick seated set
