@@ -25,6 +25,7 @@ import logging
 import math
 
 import numpy as np
+from scipy import signal as sps
 
 from movecoach.signal.orientation import rotation_to_z
 
@@ -36,6 +37,14 @@ log = logging.getLogger(__name__)
 # more in ours at 3 deg of wobble), so it learns only from faster turning (raises: 40-120 deg/s,
 # strides: more).
 LEARN_RATE_DPS = {"thigh": 25.0, "foot": 40.0}
+# ... but slow raises (speed 0.6: 13-25 deg/s) never reach that, and a single fidget then taught
+# the strap's turn 45-50 deg off, so every raise read as a foot roll (hard 4604, 4613: 16 and 8 of
+# 20 lost). So a foot also learns from turning faster than SLOW_RATE_DPS while it is more than
+# SLOW_TILT_DEG from where it has been on average over SLOW_TAU_S: balance rolling stays within
+# +-3 deg of its average, a raise goes 10 deg or more away from it.
+SLOW_RATE_DPS = 10.0
+SLOW_TILT_DEG = 6.0
+SLOW_TAU_S = 2.0
 # The turning axis is trusted once the gyro's second moment along it (the integral of the
 # squared rate) is this many (rad/s)^2 s (about one lift or raise: 25 deg in 0.6 s) and it
 # dominates the other axes by AXIS_DOMINANCE (a lift adds a few degrees of abduction, a raise a
@@ -140,6 +149,10 @@ class Placement:
         if site == "foot":
             m[1, 1] = FOOT_PRIOR_ENERGY
         self._rate2 = math.radians(LEARN_RATE_DPS.get(site, 25.0)) ** 2
+        self._slow2 = math.radians(SLOW_RATE_DPS) ** 2 if site == "foot" else math.inf
+        self._cos_tilt = math.cos(math.radians(SLOW_TILT_DEG))
+        self._avg_k = self.dt / SLOW_TAU_S
+        self._avg_up: np.ndarray | None = None  # the foot's up averaged over SLOW_TAU_S
         self._pending = np.zeros((3, 3))  # learnt in the chunk under way
         self._views: list[tuple[int, PlacementView]] = [(0, PlacementView(site, m, 0))]
 
@@ -155,6 +168,19 @@ class Placement:
                 return v
         return self._views[0][1]
 
+    def _away_from_average(self, up: np.ndarray) -> np.ndarray:
+        """(n,) bool: each unit up (n, 3) more than SLOW_TILT_DEG from the running average up
+        before it (a first-order average over SLOW_TAU_S, carried between blocks)."""
+        if self._avg_up is None:
+            self._avg_up = up[0].copy()
+        k = self._avg_k
+        zi = ((1.0 - k) * self._avg_up)[None, :]
+        avg, zf = sps.lfilter([k], [1.0, -(1.0 - k)], up, axis=0, zi=zi)
+        self._avg_up = zf[0] / (1.0 - k)
+        before = np.vstack([zi / (1.0 - k), avg[:-1]])
+        norm = np.sqrt(np.einsum("ij,ij->i", before, before))
+        return np.einsum("ij,ij->i", up, before) < self._cos_tilt * norm
+
     def push(self, gyr_rad_s: np.ndarray, up: np.ndarray, ok: np.ndarray, k0: int) -> None:
         """Add a block: bias-removed gyro (n, 3) rad/s, unit up-directions (n, 3), sensor frame;
         ok (n,) bool, samples measured (not lost); k0 the grid index of its first sample. Only
@@ -163,7 +189,10 @@ class Placement:
         the person turning round (about the thigh's own long axis when standing)."""
         n = gyr_rad_s.shape[0]
         w = gyr_rad_s - np.einsum("ij,ij->i", gyr_rad_s, up)[:, None] * up
-        use = ok & (np.einsum("ij,ij->i", w, w) > self._rate2)
+        rate2 = np.einsum("ij,ij->i", w, w)
+        use = ok & (rate2 > self._rate2)
+        if self._slow2 < math.inf and n:
+            use |= ok & (rate2 > self._slow2) & self._away_from_average(up)
         # keep the views the block's samples may still ask for (from k0 on)
         while len(self._views) > 1 and self._views[1][0] <= k0:
             self._views.pop(0)

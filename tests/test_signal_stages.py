@@ -145,6 +145,23 @@ def test_a_foot_strap_turned_30_deg_on_the_foot_is_found_from_the_raises():
     assert abs(np.degrees(np.arctan2(x[1], x[0])) - 30.0) < 3.0
 
 
+def test_slow_raises_teach_the_strap_turn_too_but_a_rocking_foot_does_not():
+    # raises of 20 deg over 1.5 s (13-25 deg/s, under LEARN_RATE_DPS) with the strap turned 30 deg
+    # (within 5 deg after 8 raises: the strap prior, y, still weighs in)
+    t = np.arange(0, 50, 1 / FS)
+    pitch = np.zeros(t.shape[0])
+    for k in range(8):
+        pitch += 20.0 * (_ramp(t, 2 + 6 * k, 1.5) - _ramp(t, 4.5 + 6 * k, 1.5)) * (-1) ** k
+    turned = _about("z", 30.0)[0]
+    up, gyr = _up_and_gyro(_about("y", pitch) * turned)
+    x = _learnt("foot", gyr, up).foot_frame(up[0]) @ np.array([1.0, 0.0, 0.0])
+    assert abs(np.degrees(np.arctan2(x[1], x[0])) - 30.0) < 5.0
+    # a foot rocking sideways 3 deg at 1 Hz (up to 19 deg/s) teaches nothing
+    roll = 3.0 * np.sin(2 * np.pi * t)
+    up, gyr = _up_and_gyro(_about("x", roll) * turned)
+    assert _learnt("foot", gyr, up).version == 0
+
+
 # -- posture -------------------------------------------------------------------------------------
 
 def _posture_of(rot: Rotation, t: np.ndarray) -> tuple[list[str], list]:
