@@ -118,8 +118,8 @@ REST_DRIFT_TAU_S = 20.0
 BOUNCE_S = 8.0
 BOUNCE_DEG = 15.0
 # Within a set a rep counts from RepRules.min_amplitude_in_set_deg: an excursion that starts
-# within IN_SET_S of the last counted rep's end, with nothing dropped since (a step, a roll, a
-# turn ends the set). The first rep of a set, and anything after a pause, a walk or a step, still
+# within IN_SET_S of the last counted rep's end, with nothing dropped since (an excursion the
+# rules drop, a step, a stride or a turning step, ends the set). The first rep of a set, and anything after a pause, a walk or a step, still
 # needs min_amplitude_deg, so a walking foot that never did a raise is held to the full size.
 # (Longer than the 0.5-2.5 s people stand still between raises in either simulator.)
 IN_SET_S = 4.0

@@ -34,7 +34,7 @@ class RepRules:
     """
 
     min_amplitude_deg: float = 10.0
-    # within a set (segment.IN_SET_S after a counted rep, nothing but reps since) a rep counts
+    # within a set (segment.IN_SET_S after a counted rep, no step since) a rep counts
     # from this size (None: min_amplitude_deg): people tire over a set and the later reps shrink
     min_amplitude_in_set_deg: float | None = None
     max_amplitude_deg: float = 60.0  # beyond this it is a change of posture (sit/stand), not a rep
