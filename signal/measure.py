@@ -56,14 +56,15 @@ def held_s(angle_deg: np.ndarray, fs: float, frac: float) -> float:
 
 def measure_rep(t_s: np.ndarray, angle_deg: np.ndarray, signed_deg: np.ndarray | None,
                 live_deg: np.ndarray, fs: float, r: RepRules, kinds: tuple[str, ...],
-                delay_s: float = 0.0, min_amplitude_deg: float | None = None) -> Rep | None:
+                min_amplitude_deg: float, delay_s: float = 0.0) -> Rep | None:
     """Measure one rep from its window, or None (with the reason logged) if it is not one.
 
     t_s (n,) s, uniform at fs Hz; angle_deg (n,) the angle from rest of each sample's
     up-direction (deg); signed_deg (n,) the signed angle (heel-toe pitch, toes down +) or None;
     live_deg (n,) the causal angle the live countdown saw (the hold is measured on it);
-    delay_s: the group delay of the filters the samples went through, taken off the times;
-    min_amplitude_deg: the smallest rep (deg; r.min_amplitude_deg unless given: within a set).
+    min_amplitude_deg: the smallest rep (deg: r.min_amplitude_deg, or within a set the rules'
+    min_amplitude_in_set_deg); delay_s: the group delay of the filters the samples went
+    through, taken off the times.
     """
     if t_s.shape[0] < 3:
         return None
@@ -73,8 +74,7 @@ def measure_rep(t_s: np.ndarray, angle_deg: np.ndarray, signed_deg: np.ndarray |
         a, pf = lowpass(np.column_stack([angle_deg, signed_deg]), r.tremor_cutoff_hz, fs, order=4).T
     i_pk = int(np.argmax(a))
     amp = float(a[i_pk])
-    lo = r.min_amplitude_deg if min_amplitude_deg is None else min_amplitude_deg
-    if amp < lo or amp > r.max_amplitude_deg:
+    if amp < min_amplitude_deg or amp > r.max_amplitude_deg:
         return None
     edge = max(EDGE_MIN_DEG, EDGE_FRAC * amp)
     below = np.flatnonzero(a[:i_pk] < edge)

@@ -756,10 +756,9 @@ class Segmenter:
         up = np.array(exc.g)
         angle, signed = exc.rest.angles(up, self._view)
         rep = measure_rep(np.array(exc.t), angle, signed, np.array(exc.live), self.fs, self.r,
-                          self.kinds, self.delay_s, exc.min_deg)
+                          self.kinds, exc.min_deg, self.delay_s)
         if rep is None:
             return []
-        log.debug("MEASURE turn %.1f off %.1f hold %.2f amp %.1f t %.2f", exc.turn_deg, exc.max_accel_off_deg, rep.hold_s, rep.amplitude_deg, rep.t_peak)
         self.reps_.append(rep)
         self.counts_[rep.kind] = self.counts_.get(rep.kind, 0) + 1
         self._rest_proven = True
