@@ -18,11 +18,12 @@ class Subscriber:
         self.messages: list[tuple[str, dict | str]] = []
         self._ready = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-subscriber")
-        self.client.on_connect = lambda c, u, f, rc, p: (c.subscribe(topic, qos=1), self._ready.set())
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
+        self.client.on_subscribe = lambda c, u, mid, rcs, p: self._ready.set()  # acknowledged
         self.client.on_message = self._on_message
         self.client.connect(broker.host, broker.port)
         self.client.loop_start()
-        assert self._ready.wait(5), "subscriber did not connect"
+        assert self._ready.wait(10), "the broker did not acknowledge the subscription"
 
     def _on_message(self, client, userdata, msg):
         try:

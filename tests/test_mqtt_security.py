@@ -167,10 +167,8 @@ def test_coach_reads_the_default_config_file_under_xdg_config_home(secure_broker
                    f'username = "{USER}"\npassword = "{PASSWORD}"\n'
                    f'ca_certs = "{certs / "ca.pem"}"\n')
     os.chmod(cfg, 0o600)
-    sub = Subscriber(secure_broker.address, ["movecoach/#"], client_id="dash")
-    sub.client.username_pw_set(USER, PASSWORD)
-    sub.client.reconnect()
-    time.sleep(0.5)
+    sub = Subscriber(secure_broker.address, ["movecoach/#"], client_id="dash",
+                     username=USER, password=PASSWORD)
     out = coach(tmp_path / "data", march_csv, "--feel", "6", "--note", "knee sore",
                 env={"XDG_CONFIG_HOME": str(config_home)})
     assert out.returncode == 0, out.stderr[-2000:]

@@ -23,21 +23,33 @@ SESSION = {"session_id": "s1", "device_id": "foot1"}
 
 
 class Subscriber:
-    """A paho client collecting (topic, payload, retain) for `topics`; persistent session."""
+    """A paho client collecting (topic, payload, retain) for `topics`; persistent session.
+
+    Returns once the broker has acknowledged the subscription, so nothing published after it
+    can be missed (a connected client that has not yet subscribed would miss it).
+    """
 
     def __init__(self, address: str, topics: list[str], client_id: str = "test-sub",
-                 clean_session: bool = True):
+                 clean_session: bool = True, username: str | None = None,
+                 password: str | None = None):
         host, port = address.split(":")
         self.messages: list[tuple[str, str, bool]] = []
         self.dup_flags: list[bool] = []  # the broker's DUP flag: a QoS 1 redelivery
         self._lock = threading.Lock()
+        self._subscribed = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   clean_session=clean_session)
+        if username is not None:
+            self.client.username_pw_set(username, password)
         self.client.reconnect_delay_set(min_delay=0.2, max_delay=1)
-        self.client.on_connect = lambda c, u, f, rc, p: [c.subscribe(t, qos=1) for t in topics]
+        self.client.on_connect = lambda c, u, f, rc, p: c.subscribe([(t, 1) for t in topics])
+        self.client.on_subscribe = lambda c, u, mid, rcs, p: self._subscribed.set()
         self.client.on_message = self._on_message
         self.client.connect(host, int(port))
         self.client.loop_start()
+        if not self._subscribed.wait(10):
+            self.close()
+            raise AssertionError(f"the broker at {address} did not acknowledge {topics}")
 
     def _on_message(self, client, userdata, msg) -> None:
         with self._lock:
