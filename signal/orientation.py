@@ -100,6 +100,15 @@ BIAS_WINDOW_S = 2.0
 BIAS_GATE_M_S2 = 0.4
 BIAS_MAX_RATE_DPS = 40.0
 BIAS_TAU_S = 60.0
+# A window begins and ends only on a still sample (STILL_RATE_DPS) whose accelerometer reads 1 g
+# within BIAS_END_GATE_M_S2: within the 0.4 m/s^2 gate a foot speeding up or slowing down in a
+# sit-to-stand or a turn tilts a single reading by up to 2.3 deg, and windows ending mid-movement
+# gave estimates 1.8-2.8 deg/s off a 0.73 deg/s bias (hard seed 4720: learnt -1.8 deg/s before a
+# rhythmic set that then gave it no 2 s to learn from, so every toe raise of it read 3-5 deg low
+# and two were lost). A window that finds no such end by BIAS_MAX_WINDOW_S starts again.
+BIAS_END_GATE_M_S2 = 0.1
+BIAS_MAX_WINDOW_S = 4.0
+ONE_G_TAU_S = 2.0
 # Held: the up direction stays within HELD_DEG of its own average over HELD_TAU_S, and the
 # average within HELD_DEG of where the hold began. Unlike "still" (by the gyro) this holds for a
 # person who is never quite still: a foot rocking by +-3 deg at 0.5-1.5 Hz reads +-12 deg/s, but
@@ -207,6 +216,8 @@ class OrientationTracker:
         self._still_rate2 = math.radians(STILL_RATE_DPS) ** 2
         self._bias_rate2 = math.radians(BIAS_MAX_RATE_DPS) ** 2
         self._n_bias = max(2, int(round(BIAS_WINDOW_S * self.fs)))
+        self._n_bias_max = max(self._n_bias, int(round(BIAS_MAX_WINDOW_S * self.fs)))
+        self._one_g = 0.0  # the accelerometer's magnitude when still, averaged (ONE_G_TAU_S)
         self._bias_k = dt * self._n_bias / BIAS_TAU_S
         self._still_n = 0
         self._held_n = 0
@@ -252,6 +263,8 @@ class OrientationTracker:
         shake_k, avg_k, cos_held, cos_snap = self._shake_k, self._avg_k, self._cos_held, self._cos_snap
         n_gap_settle, n_gap_doubt, n_post_gap0 = self._n_gap_settle, self._n_gap_doubt, self._n_post_gap0
         n_still_settle, n_moving_hold, n_bias = self._n_still_settle, self._n_moving_hold, self._n_bias
+        n_bias_max, end_gate = self._n_bias_max, BIAS_END_GATE_M_S2
+        one_g, one_g_k = self._one_g, dt / ONE_G_TAU_S
         a_gap, a_post_gap, a_still, a_snap = self._a_gap, self._a_post_gap, self._a_still, self._a_snap
         a_moving, a_quiet = self._a_moving, self._a_quiet
         # (1 - alpha) / g for the fixed gains, as the loop computes it
@@ -340,10 +353,14 @@ class OrientationTracker:
                 nn = an or 1.0
                 gx, gy, gz = ax / nn, ay / nn, az / nn
                 have_g = True
-            # the bias window: usable samples read 1 g, turn slowly and were measured
-            if fill or not ok or dev > bias_gate or rate2 > bias_rate2:
+            # the bias window: usable samples read 1 g, turn slowly and were measured; it
+            # begins and ends on a still sample that reads 1 g closely (its end gate)
+            if still:  # what this sensor reads for 1 g (its scale error and bias included)
+                one_g = an if one_g == 0.0 else one_g + one_g_k * (an - one_g)
+            end = still and abs(an - one_g) < end_gate
+            if fill or not ok or dev > bias_gate or rate2 > bias_rate2 or win_n >= n_bias_max:
                 win_n = 0
-            else:
+            elif win_n or end:
                 if win_n == 0:
                     ux0, uy0, uz0 = ax / an, ay / an, az / an
                     sx = sy = sz = 0.0
@@ -351,7 +368,7 @@ class OrientationTracker:
                 sx, sy, sz = sx + rx, sy + ry, sz + rz
                 win_still = win_still and still
                 win_n += 1
-                if win_n >= n_bias:
+                if win_n >= n_bias and end:
                     u = (ax / an, ay / an, az / an)
                     self._bias_window_done(win_n, (ux0, uy0, uz0), (sx, sy, sz), win_still, u)
                     # the next window starts where this one ended
@@ -398,6 +415,7 @@ class OrientationTracker:
         if have_avg:
             self._avg, self._anchor = (mx, my, mz), (cx, cy, cz)
         self._win_n, self._win_still = win_n, win_still
+        self._one_g = one_g
         self._win_u0, self._win_w = (ux0, uy0, uz0), (sx, sy, sz)
         per = np.array(out, dtype=float).reshape(n, 19)
         return OrientationBlock(
