@@ -105,7 +105,10 @@ class PostureTracker:
         self._slow_n = 0  # samples turning slower than WALK_PAUSE_DPS
         self._n_pause = int(round(WALK_PAUSE_S * self.fs))
         self._walking = False
-        self._walk_up_sum = [0.0, 0.0, 0.0]  # the up-directions summed over the walk going on
+        # the up-directions summed over the walk going on, up to its last reversal of swing (a
+        # sit-down straight after the last stride is not part of the walk: hard seed 4732) ...
+        self._walk_up_sum = [0.0, 0.0, 0.0]
+        self._walk_up_since = [0.0, 0.0, 0.0]  # ... and since that reversal
 
     def push(self, t_s: np.ndarray, up: np.ndarray, gyr_rad_s: np.ndarray, held_s: np.ndarray,
              k0: int = 0) -> tuple[list[str], list[PostureEvent]]:
@@ -122,7 +125,7 @@ class PostureTracker:
         view = self._view
         next_k = k0  # look up the placement stage's view here (it changes at its chunk ends)
         ax = (0.0, 0.0, 0.0)
-        ws = self._walk_up_sum
+        ws, wp = self._walk_up_sum, self._walk_up_since
         for i, (t, gw, h, u) in enumerate(zip(t_s.tolist(), gyr_rad_s.tolist(), held_n, up.tolist(),
                                               strict=True)):
             k = k0 + i
@@ -137,29 +140,34 @@ class PostureTracker:
             if sgn != sign:
                 chain = chain + 1 if abs(swing) > WALK_SWING_DEG else 0
                 sign, swing = sgn, 0.0
+                if chain and self._walking:  # a stride's half-swing is complete
+                    ws = [ws[0] + wp[0], ws[1] + wp[1], ws[2] + wp[2]]
+                    wp = [0.0, 0.0, 0.0]
             swing += w * dt_deg
             slow_n = slow_n + 1 if abs(w) < slow else 0
             if slow_n >= self._n_pause:
                 chain, swing = 0, 0.0
             if chain >= WALK_SWINGS and not self._walking:
                 self._walking = True
-                ws = [0.0, 0.0, 0.0]
+                ws, wp = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
                 self._set(WALKING, t, "the thigh swings back and forth", events, None)
             if self._walking:
-                ws[0] += u[0]
-                ws[1] += u[1]
-                ws[2] += u[2]
+                wp[0] += u[0]
+                wp[1] += u[1]
+                wp[2] += u[2]
             if h >= n_settle:
                 if self._walking:
                     self._walking = False
                     chain = 0
+                    if not any(ws):  # no half-swing completed since walking began
+                        ws = wp
                     self._walk_up_sum = ws
                     self._steady(t, up[i], events, after_walk=True)
                 elif (h - n_settle) % n_every == 0:  # (held posture changes slowly)
                     self._steady(t, up[i], events)
             out.append(self.posture)
         self._swing, self._swing_sign, self._chain, self._slow_n = swing, sign, chain, slow_n
-        self._walk_up_sum = ws
+        self._walk_up_sum, self._walk_up_since = ws, wp
         return out, events
 
     def classify(self, u: np.ndarray, view: PlacementView | None = None) -> tuple[str, str]:
@@ -191,7 +199,7 @@ class PostureTracker:
                     posture, why = p, f"back where it was {p}"
                     break
         if posture == UNKNOWN and after_walk:
-            # the mean up while walking is where the thigh is when standing
+            # the mean up over the walk's strides is where the thigh is when standing
             walk_up = np.asarray(self._walk_up_sum)
             change = _angle_deg(walk_up / (np.linalg.norm(walk_up) or 1.0), u)
             if change >= LARGE_CHANGE_DEG:

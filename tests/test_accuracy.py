@@ -108,7 +108,7 @@ FIXED_CASES = [("heel-toe", "wobble", 3008), ("heel-toe", "rhythmic", 3000), ("m
                ("heel-toe", "hard", 4290), ("heel-toe", "hard", 4094), ("heel-toe", "hard", 4339),
                ("heel-toe", "hard", 4238), ("heel-toe", "hard", 4256),
                ("march", "hard", 4471), ("march", "hard", 4487),
-               ("heel-toe", "hard", 4604)]
+               ("heel-toe", "hard", 4604), ("march", "hard", 4732)]
 
 
 @pytest.mark.parametrize(("exercise", "cond_name", "seed"), FIXED_CASES)

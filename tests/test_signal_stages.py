@@ -214,6 +214,18 @@ def test_side_sensor_walking_straight_into_sitting_down_is_seated():
     assert STANDING not in [e.posture for e in events]
 
 
+def test_side_sensor_walking_straight_into_a_slow_sit_down_is_seated():
+    # sitting down over 2.5 s straight after the last stride (hard seed 4732): where standing is
+    # comes from the strides alone, not from the sit-down that followed them
+    t = np.arange(0, 14, 1 / FS)
+    walk = (t > 3.0) & (t < 5.75)  # a short walk: 2.5 strides
+    flex = np.where(walk, 8.0 + 18.0 * np.sin(2 * np.pi * (t - 3.0) / 1.1), 0.0)
+    flex = flex + 85.0 * _ramp(t, 5.75, 2.5)
+    out, events = _posture_of(_thigh(flex, 95.0, -30.0), t)
+    assert out[-1] == SEATED
+    assert STANDING not in [e.posture for e in events]
+
+
 def test_seated_march_lifts_are_not_walking():
     t, flex = _lifts(seated=True, n=6)
     out, _ = _posture_of(_thigh(flex, 95.0), t)
