@@ -13,9 +13,10 @@ they do not depend on how the strap sits and are blind to turning about vertical
 
 Gyro bias: from windows in which the accelerometer reads gravity (no movement accelerations), the
 rotation the gyro integrates is compared with the rotation the accelerometer saw between the
-window's ends (:data:`BIAS_WINDOW_S`). Unlike "the gyro reads zero when still", this holds for a
-person who is never quite still (a foot rocking by a few degrees at 0.5-1 Hz reads +-12 deg/s)
-and during slow movements and holds as well as at rest.
+window's ends (:data:`BIAS_WINDOW_S`), which are still samples (:data:`BIAS_END_GATE_M_S2`).
+Unlike "the gyro reads zero when still", this holds for a person who is never quite still (a
+foot rocking by a few degrees at 0.5-1 Hz reads +-12 deg/s) and during slow movements and holds
+as well as at rest.
 
 Lost packets: across a bridged gap the gyro readings are interpolated, not measured, so the
 accelerometer (interpolated between the orientations before and after the gap) leads the
@@ -100,12 +101,14 @@ BIAS_WINDOW_S = 2.0
 BIAS_GATE_M_S2 = 0.4
 BIAS_MAX_RATE_DPS = 40.0
 BIAS_TAU_S = 60.0
-# A window begins and ends only on a still sample (STILL_RATE_DPS) whose accelerometer reads 1 g
-# within BIAS_END_GATE_M_S2: within the 0.4 m/s^2 gate a foot speeding up or slowing down in a
-# sit-to-stand or a turn tilts a single reading by up to 2.3 deg, and windows ending mid-movement
-# gave estimates 1.8-2.8 deg/s off a 0.73 deg/s bias (hard seed 4720: learnt -1.8 deg/s before a
-# rhythmic set that then gave it no 2 s to learn from, so every toe raise of it read 3-5 deg low
-# and two were lost). A window that finds no such end by BIAS_MAX_WINDOW_S starts again.
+# A window begins and ends only on a still sample (STILL_RATE_DPS) whose accelerometer magnitude
+# is within BIAS_END_GATE_M_S2 of what this sensor reads for 1 g when still (averaged over
+# ONE_G_TAU_S; a 3 % scale error puts it 0.3 m/s^2 from 9.81, and a gate about 9.81 itself left
+# hard seed 4678 no window at all). Within the 0.4 m/s^2 gate a foot speeding up or slowing down
+# in a sit-to-stand or a turn tilts a single reading by up to 2.3 deg: windows ending mid-movement
+# gave estimates 1.8-2.8 deg/s off a 0.73 deg/s bias (hard seed 4720: -1.8 deg/s learnt before a
+# rhythmic set that gave it no 2 s to learn from, so every toe raise read 1-4.7 deg low and two
+# were lost; now ~0.1 deg/s off). A window that finds no such end by BIAS_MAX_WINDOW_S starts again.
 BIAS_END_GATE_M_S2 = 0.1
 BIAS_MAX_WINDOW_S = 4.0
 ONE_G_TAU_S = 2.0
