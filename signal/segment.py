@@ -61,17 +61,25 @@ OFF_SUSTAIN_S = 0.12
 # A quick raise whose top falls in a 0.3-0.5 s gap comes back down within the 0.6 s of doubt
 # after it, read 0.9-2.5 deg off the accelerometer (hard seeds 4067, 4094, 4116: raises of 14-18
 # deg seen at 5.5-6.9 only before the gap); a swing the gap hid leaves the estimate off the
-# accelerometer until it is corrected, and then reads the foot's real angle. Not where any sample
-# since the gap read a foot moving through the air (RepRules.max_accel_off_deg): a walking step
-# hidden by a gap reads 59-64 deg off after it, and 2 deg for a moment mid-swing (hard seed 4032).
+# accelerometer until it is corrected, and then reads the foot's real angle.
 CONFIRMED_OFF_DEG = 3.0
+# ... but not where a sample since the gap read the accelerometer this far from the estimate: a
+# walking step hidden by a gap reads 48-79 deg off after it (hard seeds 4032, 4550, 4717), and
+# 2 deg for a moment mid-swing. A raise the gap hid reads as far off as the part of it the gap
+# hid, while the estimate catches up: 13-31 deg on 22 of the 23 raises so confirmed in hard
+# 4550-4749 (42 once). (The limit was RepRules.max_accel_off_deg, 14 deg, the foot's own
+# acceleration outside gaps: the first toe raise after a walk, its rise in a gap, read 18.6 deg
+# off and was dropped as guessed, hard 4816; so were raises in 4715, 4733.)
+FLEW_AFTER_GAP_DEG = 35.0
 
 
-def confirmed_by_accelerometer(off_deg: float, off_since_gap_deg: float, r: RepRules) -> bool:
+def confirmed_by_accelerometer(off_deg: float, off_since_gap_deg: float) -> bool:
     """After a gap bridged on the gyro, the accelerometer confirms the estimated up: it reads
-    within CONFIRMED_OFF_DEG of it now (off_deg) and never read a foot moving through the air
-    since the gap (off_since_gap_deg, RepRules.max_accel_off_deg)."""
-    return off_deg <= CONFIRMED_OFF_DEG and off_since_gap_deg <= r.max_accel_off_deg
+    within CONFIRMED_OFF_DEG of it now (off_deg) and never read a foot flying through the air
+    since the gap (off_since_gap_deg, FLEW_AFTER_GAP_DEG)."""
+    return off_deg <= CONFIRMED_OFF_DEG and off_since_gap_deg <= FLEW_AFTER_GAP_DEG
+
+
 # A person counts as quiet (a rep may start) after QUIET_S held or still ...
 QUIET_S = 0.15
 # ... and a candidate rest's excursion starts at most QUIET_LEAD_S after that.
@@ -460,7 +468,7 @@ class Segmenter:
                 self._off_since_gap = 0.0
             else:
                 self._off_since_gap = max(self._off_since_gap, off)
-                if on_gyro and r.seen_after_gap and confirmed_by_accelerometer(off, self._off_since_gap, r):
+                if on_gyro and r.seen_after_gap and confirmed_by_accelerometer(off, self._off_since_gap):
                     on_gyro = False  # seen, not guessed (RepRules.seen_after_gap)
             if self._state == _AWAY:
                 events.extend(self._step_away(t, g, ang, steady_s, held_s, doubt, on_gyro, off, pos))
@@ -664,8 +672,6 @@ class Segmenter:
         exc.swing(ang)
         if not doubt:
             exc.track_off(off)
-        if r.seen_after_gap and (not on_gyro or not doubt):
-            exc.seen_peak_deg = max(exc.seen_peak_deg, ang)
         if not exc.spoiled:
             exc.spoiled = first_reason(WHILE_AWAY, exc, r)
         crossed = False
@@ -676,6 +682,10 @@ class Segmenter:
             # straight from one kind to the other (heel to toes): the first rep is back
             crossed = exc.peak_deg >= exc.min_deg and (
                 sd < 0 if exc.kind_live == self.kinds[0] else sd > 0)
+        if r.seen_after_gap and (not on_gyro or not doubt) and not crossed:
+            # (an angle seen past rest on the other side is the next rep's: a gap's guess that
+            # went the wrong way, 10 deg heel-side over a toe raise, is not seen by it, hard 4339)
+            exc.seen_peak_deg = max(exc.seen_peak_deg, ang)
         peak = exc.peak_deg
         if events is not None and self._posture_ok(exc.posture):
             self._live_events(exc, t, ang, events)

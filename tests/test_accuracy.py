@@ -97,7 +97,9 @@ def test_rep_counts_amplitudes_and_holds_meet_the_targets(exercise, cond_name):
 # standing from seated (march hard 4471), and seated lifts after a sit-down a side sensor could
 # not see as one, bouncing 3-5 deg past the seat's rest, dropped as strides (march hard 4487),
 # and slow raises (13-25 deg/s) that never taught the strap's turn on the foot, so a fidget's did
-# and every raise read as a foot roll (heel-toe hard 4604)
+# and every raise read as a foot roll (heel-toe hard 4604), and the first toe raise after a walk,
+# its rise hidden by lost packets, never confirmed by the accelerometer (18.6 deg off as the
+# estimate caught up, read as a foot in the air) and dropped as the gap's guess (heel-toe hard 4816)
 FIXED_CASES = [("heel-toe", "wobble", 3008), ("heel-toe", "rhythmic", 3000), ("march", "side", 3000),
                ("march", "hard", 3000), ("march", "hard", 3001), ("march", "wobble", 3001),
                ("march", "wobble", 3008), ("heel-toe", "hard", 3001), ("wall-slide", "hard", 3004),
@@ -108,7 +110,7 @@ FIXED_CASES = [("heel-toe", "wobble", 3008), ("heel-toe", "rhythmic", 3000), ("m
                ("heel-toe", "hard", 4290), ("heel-toe", "hard", 4094), ("heel-toe", "hard", 4339),
                ("heel-toe", "hard", 4238), ("heel-toe", "hard", 4256),
                ("march", "hard", 4471), ("march", "hard", 4487),
-               ("heel-toe", "hard", 4604), ("march", "hard", 4732)]
+               ("heel-toe", "hard", 4604), ("march", "hard", 4732), ("heel-toe", "hard", 4816)]
 
 
 @pytest.mark.parametrize(("exercise", "cond_name", "seed"), FIXED_CASES)
