@@ -310,8 +310,10 @@ def test_a_size_seen_only_across_lost_packets_is_no_raise():
 
 def test_a_thigh_swinging_on_past_rest_made_a_stride_unless_a_gap_leaves_it_in_doubt():
     r = get("march").rules
-    assert "stride" in swung_through_rest(_exc(reversal_deg=9.0), r)
-    assert swung_through_rest(_exc(reversal_deg=9.0, doubt=True), r) == ""
+    assert "stride" in swung_through_rest(_exc(reversal_deg=15.0), r)
+    assert swung_through_rest(_exc(reversal_deg=15.0, doubt=True), r) == ""
+    # a seated lift landing on the seat bounces past its rest (7.3 deg, hard 4810)
+    assert swung_through_rest(_exc(reversal_deg=7.3), r) == ""
 
 
 def test_where_seated_and_standing_cannot_be_told_apart_a_smaller_swing_past_rest_is_a_stride():

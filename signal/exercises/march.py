@@ -19,8 +19,11 @@ EXERCISE = Exercise(
         max_settle_s=6.0,
         new_rest_s=2.0,
         # a lift comes back to the seat; a walking thigh swings on through rest to the other
-        # side (hip extension at push-off)
-        reverse_deg=6.0,
+        # side (hip extension at push-off). From a rest known to be seated a lift's landing
+        # bounces up to 8.7 deg past the seat's rest (hard 4550-4699; at 6 deg, hard 4810 lost a
+        # lift that bounced 7.3), and nothing else from that rest went past it by more than 0.9;
+        # where the posture is not known, a stride's 3 deg stands (rules.UNKNOWN_REVERSE_DEG)
+        reverse_deg=12.0,
         after_min_s=0.2,
         chain=False,
         same_way_as_sitting=True,
