@@ -220,6 +220,8 @@ class Excursion:
         self.max_accel_off_deg = 0.0  # sustained for OFF_SUSTAIN_S (the lowest in that window)
         self._off_recent: deque = deque(maxlen=max(1, int(round(OFF_SUSTAIN_S * fs))))
         self.turn_deg = 0.0  # rotation about vertical while away (integrated gyro)
+        self.tilt_deg = 0.0  # the gyro's turning across vertical while away (integrated)
+        self.gap_during = False  # some of it was in a gap's doubt (the gyro there is a guess)
         self.reversal_deg = 0.0
         self.rising = False
         self.low_deg = math.inf  # lowest angle since the return
@@ -368,6 +370,7 @@ class Segmenter:
         self._quiet_t = -math.inf
         self._idle_at_gap = False
         self._yaw_dps = 0.0  # the current sample's rate about vertical
+        self._tilt_dps = 0.0  # ... and across it
         self._acc_up: Vec = (0.0, 0.0, 1.0)  # the current sample's accelerometer direction
         self._off_since_gap = 0.0  # the accelerometer's largest angle from up since the last gap
         self._held_up: Vec = (0.0, 0.0, 1.0)  # the mean up over the current hold
@@ -428,11 +431,12 @@ class Segmenter:
         n_q = QUIET_S
         n_gap_settle = GAP_SETTLE_S
         yaw_dps = np.degrees(np.einsum("ij,ij->i", o.gyr_rad_s, o.up))
-        for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw, au in zip(
+        tilt_dps = np.sqrt(np.maximum(np.degrees(np.linalg.norm(o.gyr_rad_s, axis=1))**2 - yaw_dps**2, 0.0))
+        for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw, au, tilt in zip(
             o.t_s.tolist(), map(tuple, o.up.tolist()), o.still_s.tolist(), o.held_s.tolist(),
             map(tuple, o.held_up.tolist()), o.since_gap_s.tolist(), o.gap_on_gyro.tolist(),
             o.acc_off_deg.tolist(), o.valid.tolist(), posture, yaw_dps.tolist(),
-            map(tuple, o.acc_up.tolist()), strict=True,
+            map(tuple, o.acc_up.tolist()), tilt_dps.tolist(), strict=True,
         ):
             self._held_up = hg
             if k0 >= next_k:
@@ -440,6 +444,7 @@ class Segmenter:
                 next_k = (k0 // pl.chunk + 1) * pl.chunk
             k0 += 1
             self._yaw_dps = yaw
+            self._tilt_dps = tilt
             self._acc_up = au
             steady_s = max(still_s, held_s)
             if steady_s >= n_q:
@@ -669,6 +674,8 @@ class Segmenter:
         exc.add(t, g, ang)
         exc.n_away += 1
         exc.turn_deg += self._yaw_dps * self.dt
+        exc.tilt_deg += self._tilt_dps * self.dt
+        exc.gap_during = exc.gap_during or doubt
         exc.swing(ang)
         if not doubt:
             exc.track_off(off)

@@ -19,6 +19,7 @@ from movecoach.signal.rules import (
     WHILE_AWAY,
     first_reason,
     moving_through_the_air,
+    never_turned,
     only_seen_across_a_gap,
     swung_into_the_next,
     swung_through_rest,
@@ -245,7 +246,7 @@ def test_a_deep_wall_slide_reads_level_but_back_up_it_is_standing_again():
 def _exc(**kw) -> SimpleNamespace:
     base = dict(max_accel_off_deg=5.0, turn_deg=0.0, swings=1, seen_peak_deg=25.0, peak_deg=25.0,
                 away_s=1.5, reversal_deg=0.0, rising=False, doubt=False, posture="seated",
-                past_rest_s=0.0, quiet_s=1.0, as_sitting=False)
+                past_rest_s=0.0, quiet_s=1.0, as_sitting=False, tilt_deg=40.0, gap_during=False)
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -306,6 +307,16 @@ def test_a_foot_that_turned_about_vertical_made_a_turning_step():
 def test_a_size_seen_only_across_lost_packets_is_no_raise():
     assert only_seen_across_a_gap(_exc(seen_peak_deg=8.0, peak_deg=35.0), get("heel-toe").rules)
     assert only_seen_across_a_gap(_exc(seen_peak_deg=8.0, peak_deg=35.0), get("march").rules) == ""
+
+
+def test_an_angle_the_gyro_never_turned_through_was_the_body_accelerating_not_a_tilt():
+    r = get("heel-toe").rules
+    # a raise turns the foot out and back: the gyro integrates to 1.2-1.8 times its angle
+    assert never_turned(_exc(peak_deg=11.2, tilt_deg=13.9), r) == ""
+    # sitting down moved a foot sensor's accelerometer 9 deg while the gyro turned 4 deg
+    assert "never turned" in never_turned(_exc(peak_deg=9.2, tilt_deg=4.0), r)
+    # across a gap the gyro is only a line between the samples around it: no judgement
+    assert never_turned(_exc(peak_deg=9.2, tilt_deg=4.0, gap_during=True), r) == ""
 
 
 def test_a_thigh_swinging_on_past_rest_made_a_stride_unless_a_gap_leaves_it_in_doubt():
