@@ -48,6 +48,9 @@ UNKNOWN_REVERSE_DEG = 3.0
 UNKNOWN_QUIET_S = 0.5
 UNKNOWN_SWING_S = 0.2
 
+# rules.turned_round: whatever its size, turning about vertical by less than this is gyro bias over
+# a long hold (wall slides: at most 19.3 deg), not turning round (two steps turn 45 deg or more).
+TURNED_ROUND_MIN_DEG = 30.0
 # A rep tilts the segment, and the gyro turns through its angle on the way out and again on the
 # way back: while away from rest the gyro's rate across vertical integrates to 1.22-1.8 times
 # the peak angle on 2200 counted reps (hard, slow, side; heel-toe, march, wall-slide, seeds
@@ -78,6 +81,15 @@ def turned_about_vertical(x: Excursion, r: RepRules) -> str:
     that looked like raises turned 15.6-138 deg."""
     if abs(x.turn_deg) > r.max_turn_deg:
         return "it turned about vertical (a turning step)"
+    return ""
+
+
+def turned_round(x: Excursion, r: RepRules) -> str:
+    """Back at rest, it turned about vertical by more than RepRules.max_turn_per_deg per degree
+    of its size (and more than TURNED_ROUND_MIN_DEG): turning round on the spot, not a rep that
+    barely turns the body (wall_slide.py says by how much)."""
+    if abs(x.turn_deg) > max(TURNED_ROUND_MIN_DEG, r.max_turn_per_deg * x.peak_deg):
+        return "it turned round (turning on the spot)"
     return ""
 
 
@@ -143,7 +155,7 @@ def swung_into_the_next(x: Excursion, r: RepRules) -> str:
 
 
 WHILE_AWAY: tuple[Rule, ...] = (moving_through_the_air, turned_about_vertical, swung_back_and_forth)
-ON_RETURN: tuple[Rule, ...] = (only_seen_across_a_gap, never_turned, too_short, too_large)
+ON_RETURN: tuple[Rule, ...] = (only_seen_across_a_gap, never_turned, turned_round, too_short, too_large)
 # (moving_through_the_air again: a foot back level that goes on accelerating through the air is
 # stepping, a raise's foot lands and stays; a shuffle of real walking, IPOL 2-2_rf at 26.8 s,
 # reads 14 deg off while it tilts and 15-24 deg for 0.2 s after it is back level)

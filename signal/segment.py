@@ -135,6 +135,27 @@ IN_SET_S = 4.0
 # the side of the thigh), the person is taken to be doing what the coach asked.
 ACCEPTS = {"seated": (SEATED, UNKNOWN), "standing": (STANDING, UNKNOWN), None: None}
 
+# Held (the up-direction steady) while turning about vertical by more than HOLD_TURN_DEG within
+# HOLD_TURN_S is a turning step, not a hold: the up-direction cannot see a turn, so without this
+# a rest was taken in the middle of a turn on the spot (the thigh 7 deg forward between steps,
+# turning at up to 110 deg/s): 6 deg off the standing rest (hard wall-slide 4808, once
+# turned_about_vertical drops the turn). Held or at rest the thigh turns at most 11.2 deg in
+# 0.5 s (wobble, tremor, bias; hard wall-slide 4700-4739, 4773-4808); a turning step of a turn on
+# the spot, 29-79 deg (21 turns). Only where a held place can become the rest as a posture
+# (RepRules.candidate_rests: a thigh); a foot's rest is the floor whichever way it faces, and
+# cutting its holds in turns only moved where heel-toe sets re-took it (hard 4719 then lost a
+# toe raise to a gap it had survived).
+HOLD_TURN_DEG = 20.0
+HOLD_TURN_S = 0.5
+# Walking is standing: an excursion from a rest in a posture reps do not start from (seated,
+# for wall slides) that was held at least STOOD_HELD_S LARGE_CHANGE_DEG or more from it, and
+# then walks, stood up there first: that place is the rest. (Hard wall-slide 4783: seated, it
+# stood up for 1.9 s, seen as two holds of 0.92 s (the first began on the stand-up's last
+# degrees), 0.3-1.7 deg from where it stood later, walked, stood 0.6 s and slid: the slide's
+# bottom, the first hold after the walk, became the rest and the slide was lost. While a thigh
+# swings in a walk it is held at most 0.44 s at a time: 38 walks, hard wall-slide 4700-4808.)
+STOOD_HELD_S = 0.5
+
 _IDLE, _AWAY, _BLOCKED, _NOREST = 0, 1, 2, 3
 
 
@@ -231,6 +252,7 @@ class Excursion:
         # was sitting down (march; see Segmenter._turned_as_entry)
         self.as_sitting = False
         self.past_rest_n = 0  # samples since the return spent past rest, on the far side
+        self.stood_up: Vec | None = None  # held_up where last held LARGE_CHANGE_DEG off (STOOD_HELD_S)
         self.doubt = False
         self.peak_doubt = False  # the peak was reached while the estimate converged after a gap
         self.prev_deg = 0.0
@@ -385,6 +407,10 @@ class Segmenter:
         self._n_after_unknown = max(self._n_after_max, int(round(AFTER_UNKNOWN_S * self.fs)))
         self._lift_lead_s = LIFT_LEAD_S if not r.chain else math.inf
         self._rest_drift_k = self.dt / REST_DRIFT_TAU_S
+        self._yaw_recent: deque = deque(maxlen=max(1, int(round(HOLD_TURN_S * self.fs))))
+        self._yaw_sum = 0.0  # deg turned about vertical over the last HOLD_TURN_S
+        self._held_prev = 0.0
+        self._held_cut = 0.0  # the orientation stage's held_s when the hold last turned
 
     def _min_deg(self, t: float) -> float:
         """The size from which an excursion starting at t (s) is a rep (see IN_SET_S)."""
@@ -445,6 +471,8 @@ class Segmenter:
             k0 += 1
             self._yaw_dps = yaw
             self._tilt_dps = tilt
+            if r.candidate_rests:
+                held_s = self._held_since_turn(held_s, yaw)
             self._acc_up = au
             steady_s = max(still_s, held_s)
             if steady_s >= n_q:
@@ -529,6 +557,21 @@ class Segmenter:
             self._near_n_before = self._near_n
         return events
 
+    def _held_since_turn(self, held_s: float, yaw_dps: float) -> float:
+        """The orientation stage's hold (s), counted only since the segment last turned about
+        vertical by HOLD_TURN_DEG within HOLD_TURN_S (yaw_dps: this sample's rate about it)."""
+        turned = self._yaw_recent
+        if len(turned) == turned.maxlen:
+            self._yaw_sum -= turned[0]
+        turned.append(yaw_dps * self.dt)
+        self._yaw_sum += yaw_dps * self.dt
+        if held_s < self._held_prev:
+            self._held_cut = 0.0  # a new hold
+        self._held_prev = held_s
+        if abs(self._yaw_sum) > HOLD_TURN_DEG:
+            self._held_cut = held_s
+        return held_s - self._held_cut
+
     def _drift_rest(self, g: Vec) -> None:
         """Follow slow drift of the rest posture while held at rest."""
         rest = self._rest
@@ -592,7 +635,12 @@ class Segmenter:
             self._state = _IDLE
             self._lead.extend(zip(exc.t, exc.g, strict=True))
             self._near_n = exc.near_n0 + exc.n_away  # (near rest before, and again)
-            if gap_error:  # (still away from rest: the lift may start at this very sample)
+            if gap_error or ang >= r.arm_deg:
+                # still away from rest: the movement may start at this very sample. (A blip
+                # while the estimate settles after a gap ends back below end_deg, which is up to
+                # end_max_deg, above arm_deg: the person dwelt at rest before it and is on the way
+                # out, not walking off rest. Hard wall-slide 4773: a 0.28 s gap at a slide's start
+                # read 23.5 deg, back to 6.2 deg 0.4 s later; the slide went on from there.)
                 self._near_n_before = self._near_n
                 left = exc.t[-(exc.n_away + exc.end_n)]  # it left rest then, still from there
                 self._quiet_t = max(self._quiet_t, left)
@@ -607,6 +655,20 @@ class Segmenter:
             self._quiet_t = -math.inf  # the next rep must start from a new quiet spell
             self._near_n = 0  # ... after dwelling at rest again
             return out
+        if held_s >= STOOD_HELD_S and ang >= LARGE_CHANGE_DEG:
+            exc.stood_up = self._held_up
+        if pos == WALKING and exc.stood_up is not None and self._posture_ok(WALKING):
+            start = self._start_posture(exc)
+            if start not in (UNKNOWN, WALKING) and not self._posture_ok(start):
+                # walking is standing: it stood up where it was held (STOOD_HELD_S)
+                log.info("new rest posture at t=%.2f s (%.0f deg from the old one; stood up, "
+                         "then walked)", t, exc.rest.angle_deg(exc.stood_up))
+                self._set_rest(exc.stood_up, t, start)
+                self.angle_deg = self._rest.angle_deg(g)
+                self._state = _BLOCKED  # (walking: the next rep starts from rest, after a pause)
+                self._quiet_t = -math.inf
+                self._near_n = 0
+                return out
         # held somewhere away from rest?
         if held_s > 0.0 and ang >= r.arm_deg:
             exc.settle_n += 1

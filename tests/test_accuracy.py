@@ -104,7 +104,12 @@ def test_rep_counts_amplitudes_and_holds_meet_the_targets(exercise, cond_name):
 # after it was taken as seeing the guess (heel-toe hard 4794), and a seated lift whose landing
 # bounced 7.3 deg past the seat's rest dropped as a stride (march hard 4810), and a foot sensor's
 # accelerometer tilted 9 deg by sitting down, the gyro still, counted as a heel raise within the
-# set before it (heel-toe distractors 4875)
+# set before it (heel-toe distractors 4875), turning round on the spot counted as a shallow wall
+# slide (wall-slide hard 4797, 4808) while a slide begun straight after turning to the wall still
+# counts (wall-slide hard 4765), a wall slide lost when a blip as the estimate settled after
+# a gap at its start was dropped still above arm's length from rest, read as moving off rest
+# without a pause (wall-slide hard 4773), and a wall slide lost when standing up, then walking,
+# left no standing rest to measure it from (wall-slide hard 4783)
 FIXED_CASES = [("heel-toe", "wobble", 3008), ("heel-toe", "rhythmic", 3000), ("march", "side", 3000),
                ("march", "hard", 3000), ("march", "hard", 3001), ("march", "wobble", 3001),
                ("march", "wobble", 3008), ("heel-toe", "hard", 3001), ("wall-slide", "hard", 3004),
@@ -116,7 +121,9 @@ FIXED_CASES = [("heel-toe", "wobble", 3008), ("heel-toe", "rhythmic", 3000), ("m
                ("heel-toe", "hard", 4238), ("heel-toe", "hard", 4256),
                ("march", "hard", 4471), ("march", "hard", 4487),
                ("heel-toe", "hard", 4604), ("march", "hard", 4732), ("heel-toe", "hard", 4816),
-               ("heel-toe", "hard", 4794), ("march", "hard", 4810), ("heel-toe", "distractors", 4875)]
+               ("heel-toe", "hard", 4794), ("march", "hard", 4810), ("heel-toe", "distractors", 4875),
+               ("wall-slide", "hard", 4797), ("wall-slide", "hard", 4808), ("wall-slide", "hard", 4765), ("wall-slide", "hard", 4773),
+               ("wall-slide", "hard", 4783)]
 
 
 @pytest.mark.parametrize(("exercise", "cond_name", "seed"), FIXED_CASES)

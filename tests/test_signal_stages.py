@@ -24,6 +24,7 @@ from movecoach.signal.rules import (
     swung_into_the_next,
     swung_through_rest,
     turned_about_vertical,
+    turned_round,
 )
 from movecoach.signal.segment import (
     Excursion,
@@ -302,6 +303,17 @@ def test_a_raise_only_the_gaps_guess_showed_is_no_movement_to_block_on():
 def test_a_foot_that_turned_about_vertical_made_a_turning_step():
     assert "turning step" in turned_about_vertical(_exc(turn_deg=-40.0), get("heel-toe").rules)
     assert turned_about_vertical(_exc(turn_deg=3.0), get("heel-toe").rules) == ""
+
+
+def test_a_thigh_turning_round_on_the_spot_is_no_wall_slide():
+    r = get("wall-slide").rules
+    # with the back on the wall the body does not turn: slides turned the thigh <= 19.3 deg,
+    # mostly gyro bias over the hold; two steps of turning round on the spot turned it 110 deg
+    # at 12 deg
+    assert turned_round(_exc(turn_deg=19.3, peak_deg=40.0), r) == ""
+    assert "turned round" in turned_round(_exc(turn_deg=110.0, peak_deg=12.4), r)
+    # a slide begun straight after turning to the wall takes in the turn's last step
+    assert turned_round(_exc(turn_deg=50.3, peak_deg=83.8), r) == ""
 
 
 def test_a_size_seen_only_across_lost_packets_is_no_raise():

@@ -60,6 +60,8 @@ class RepRules:
     min_pitch_share: float = 0.0  # signed: |signed angle| / total angle at the peak (not a roll)
     max_accel_off_deg: float = math.inf  # accelerometer this far off up = moving through the air
     max_turn_deg: float = math.inf  # turned this far about vertical = a turning step
+    # ... or, judged once back, this many degrees per degree of its size (rules.turned_round)
+    max_turn_per_deg: float = math.inf
     seen_after_gap: bool = False  # a size reached across a gap must be seen outside it too
     same_way_as_sitting: bool = False  # a lift turns the thigh the way sitting down did
     # where an excursion is held may become the rest (a thigh: sitting down, standing up); a
