@@ -407,8 +407,8 @@ class Segmenter:
         self._n_after_unknown = max(self._n_after_max, int(round(AFTER_UNKNOWN_S * self.fs)))
         self._lift_lead_s = LIFT_LEAD_S if not r.chain else math.inf
         self._rest_drift_k = self.dt / REST_DRIFT_TAU_S
-        self._yaw_recent: deque = deque(maxlen=max(1, int(round(HOLD_TURN_S * self.fs))))
-        self._yaw_sum = 0.0  # deg turned about vertical over the last HOLD_TURN_S
+        # deg turned about vertical by each of the last HOLD_TURN_S of samples (oldest first)
+        self._yaw_tail = np.zeros(max(1, int(round(HOLD_TURN_S * self.fs))))
         self._held_prev = 0.0
         self._held_cut = 0.0  # the orientation stage's held_s when the hold last turned
 
@@ -458,11 +458,12 @@ class Segmenter:
         n_gap_settle = GAP_SETTLE_S
         yaw_dps = np.degrees(np.einsum("ij,ij->i", o.gyr_rad_s, o.up))
         tilt_dps = np.sqrt(np.maximum(np.degrees(np.linalg.norm(o.gyr_rad_s, axis=1))**2 - yaw_dps**2, 0.0))
-        for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw, au, tilt in zip(
+        turned = self._turned_recently(yaw_dps) if r.candidate_rests else [False] * len(yaw_dps)
+        for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw, au, tilt, turning in zip(
             o.t_s.tolist(), map(tuple, o.up.tolist()), o.still_s.tolist(), o.held_s.tolist(),
             map(tuple, o.held_up.tolist()), o.since_gap_s.tolist(), o.gap_on_gyro.tolist(),
             o.acc_off_deg.tolist(), o.valid.tolist(), posture, yaw_dps.tolist(),
-            map(tuple, o.acc_up.tolist()), tilt_dps.tolist(), strict=True,
+            map(tuple, o.acc_up.tolist()), tilt_dps.tolist(), turned, strict=True,
         ):
             self._held_up = hg
             if k0 >= next_k:
@@ -471,8 +472,12 @@ class Segmenter:
             k0 += 1
             self._yaw_dps = yaw
             self._tilt_dps = tilt
-            if r.candidate_rests:
-                held_s = self._held_since_turn(held_s, yaw)
+            if held_s < self._held_prev:
+                self._held_cut = 0.0  # a new hold
+            self._held_prev = held_s
+            if turning:  # a hold that turns about vertical is no hold (HOLD_TURN_DEG)
+                self._held_cut = held_s
+            held_s -= self._held_cut
             self._acc_up = au
             steady_s = max(still_s, held_s)
             if steady_s >= n_q:
@@ -557,20 +562,15 @@ class Segmenter:
             self._near_n_before = self._near_n
         return events
 
-    def _held_since_turn(self, held_s: float, yaw_dps: float) -> float:
-        """The orientation stage's hold (s), counted only since the segment last turned about
-        vertical by HOLD_TURN_DEG within HOLD_TURN_S (yaw_dps: this sample's rate about it)."""
-        turned = self._yaw_recent
-        if len(turned) == turned.maxlen:
-            self._yaw_sum -= turned[0]
-        turned.append(yaw_dps * self.dt)
-        self._yaw_sum += yaw_dps * self.dt
-        if held_s < self._held_prev:
-            self._held_cut = 0.0  # a new hold
-        self._held_prev = held_s
-        if abs(self._yaw_sum) > HOLD_TURN_DEG:
-            self._held_cut = held_s
-        return held_s - self._held_cut
+    def _turned_recently(self, yaw_dps: np.ndarray) -> list[bool]:
+        """Per sample of a block (rate about vertical, deg/s): the segment turned about vertical
+        by more than HOLD_TURN_DEG over the last HOLD_TURN_S (including this sample)."""
+        n = self._yaw_tail.shape[0]
+        d = np.concatenate([self._yaw_tail, yaw_dps * self.dt])
+        c = np.cumsum(d)
+        turned = c[n:] - c[: yaw_dps.shape[0]]  # (over the n samples ending at each)
+        self._yaw_tail = d[-n:]
+        return (np.abs(turned) > HOLD_TURN_DEG).tolist()
 
     def _drift_rest(self, g: Vec) -> None:
         """Follow slow drift of the rest posture while held at rest."""
