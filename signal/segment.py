@@ -135,18 +135,6 @@ IN_SET_S = 4.0
 # the side of the thigh), the person is taken to be doing what the coach asked.
 ACCEPTS = {"seated": (SEATED, UNKNOWN), "standing": (STANDING, UNKNOWN), None: None}
 
-# Held (the up-direction steady) while turning about vertical by more than HOLD_TURN_DEG within
-# HOLD_TURN_S is a turning step, not a hold: the up-direction cannot see a turn, so without this
-# a rest was taken in the middle of a turn on the spot (the thigh 7 deg forward between steps,
-# turning at up to 110 deg/s): 6 deg off the standing rest (hard wall-slide 4808, once
-# turned_about_vertical drops the turn). Held or at rest the thigh turns at most 11.2 deg in
-# 0.5 s (wobble, tremor, bias; hard wall-slide 4700-4739, 4773-4808); a turning step of a turn on
-# the spot, 29-79 deg (21 turns). Only where a held place can become the rest as a posture
-# (RepRules.candidate_rests: a thigh); a foot's rest is the floor whichever way it faces, and
-# cutting its holds in turns only moved where heel-toe sets re-took it (hard 4719 then lost a
-# toe raise to a gap it had survived).
-HOLD_TURN_DEG = 20.0
-HOLD_TURN_S = 0.5
 # Walking is standing: an excursion from a rest in a posture reps do not start from (seated,
 # for wall slides) that was held at least STOOD_HELD_S LARGE_CHANGE_DEG or more from it, and
 # then walks, stood up there first: that place is the rest. (Hard wall-slide 4783: seated, it
@@ -407,10 +395,6 @@ class Segmenter:
         self._n_after_unknown = max(self._n_after_max, int(round(AFTER_UNKNOWN_S * self.fs)))
         self._lift_lead_s = LIFT_LEAD_S if not r.chain else math.inf
         self._rest_drift_k = self.dt / REST_DRIFT_TAU_S
-        # deg turned about vertical by each of the last HOLD_TURN_S of samples (oldest first)
-        self._yaw_tail = np.zeros(max(1, int(round(HOLD_TURN_S * self.fs))))
-        self._held_prev = 0.0
-        self._held_cut = 0.0  # the orientation stage's held_s when the hold last turned
 
     def _min_deg(self, t: float) -> float:
         """The size from which an excursion starting at t (s) is a rep (see IN_SET_S)."""
@@ -458,12 +442,11 @@ class Segmenter:
         n_gap_settle = GAP_SETTLE_S
         yaw_dps = np.degrees(np.einsum("ij,ij->i", o.gyr_rad_s, o.up))
         tilt_dps = np.sqrt(np.maximum(np.degrees(np.linalg.norm(o.gyr_rad_s, axis=1))**2 - yaw_dps**2, 0.0))
-        turned = self._turned_recently(yaw_dps) if r.candidate_rests else [False] * len(yaw_dps)
-        for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw, au, tilt, turning in zip(
+        for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw, au, tilt in zip(
             o.t_s.tolist(), map(tuple, o.up.tolist()), o.still_s.tolist(), o.held_s.tolist(),
             map(tuple, o.held_up.tolist()), o.since_gap_s.tolist(), o.gap_on_gyro.tolist(),
             o.acc_off_deg.tolist(), o.valid.tolist(), posture, yaw_dps.tolist(),
-            map(tuple, o.acc_up.tolist()), tilt_dps.tolist(), turned, strict=True,
+            map(tuple, o.acc_up.tolist()), tilt_dps.tolist(), strict=True,
         ):
             self._held_up = hg
             if k0 >= next_k:
@@ -472,12 +455,6 @@ class Segmenter:
             k0 += 1
             self._yaw_dps = yaw
             self._tilt_dps = tilt
-            if held_s < self._held_prev:
-                self._held_cut = 0.0  # a new hold
-            self._held_prev = held_s
-            if turning:  # a hold that turns about vertical is no hold (HOLD_TURN_DEG)
-                self._held_cut = held_s
-            held_s -= self._held_cut
             self._acc_up = au
             steady_s = max(still_s, held_s)
             if steady_s >= n_q:
@@ -561,16 +538,6 @@ class Segmenter:
                 self._lead.append((t, g))
             self._near_n_before = self._near_n
         return events
-
-    def _turned_recently(self, yaw_dps: np.ndarray) -> list[bool]:
-        """Per sample of a block (rate about vertical, deg/s): the segment turned about vertical
-        by more than HOLD_TURN_DEG over the last HOLD_TURN_S (including this sample)."""
-        n = self._yaw_tail.shape[0]
-        d = np.concatenate([self._yaw_tail, yaw_dps * self.dt])
-        c = np.cumsum(d)
-        turned = c[n:] - c[: yaw_dps.shape[0]]  # (over the n samples ending at each)
-        self._yaw_tail = d[-n:]
-        return (np.abs(turned) > HOLD_TURN_DEG).tolist()
 
     def _drift_rest(self, g: Vec) -> None:
         """Follow slow drift of the rest posture while held at rest."""

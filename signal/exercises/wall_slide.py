@@ -27,10 +27,11 @@ EXERCISE = Exercise(
         # 4700-4739, 4773-4808) turned the thigh about vertical by at most 19.3 deg (0.4 deg per
         # degree of depth), most of it gyro bias along vertical over the hold (up to ~1.3 deg/s);
         # turning round on the spot made excursions of 12-15 deg that turned 110-125 deg, counted
-        # as slides with 0.5-0.6 s holds (hard 4797, 4808: 7.6-8.5 deg per degree). A slide
-        # begun straight after turning to the wall takes the turn's last step in (hard 4765: 50
-        # deg turned, 84 deg deep, 0.6 per degree), so the turn is judged against the depth
-        # once it is back (rules.turned_round), not at a fixed number of degrees on the way
+        # as slides with 0.5-0.6 s holds (hard 4797, 4808: 7.6-8.5 deg per degree). A deep
+        # excursion can take a turn in (someone who turns to the wall and slides straight away;
+        # hard 4765: 50 deg turned in an 84 deg excursion, 0.6 per degree, dropped by a fixed
+        # 45 deg limit), so the turn is judged against the depth once it is back
+        # (rules.turned_round), not at a fixed number of degrees on the way
         max_turn_per_deg=2.0,
     ),
     placement=("Strap the sensor on your thigh, halfway between hip and knee, anywhere round it. "
