@@ -198,8 +198,10 @@ class Excursion:
     peak_deg: largest angle so far; away_s: time above arm_deg; swings: reversals by more than
     SWING_DEG; reversal_deg: how far past rest to the other side of the peak it went (after the
     return); seen_peak_deg: largest angle outside gaps bridged on the gyro; max_accel_off_deg:
-    the accelerometer's largest angle from up (outside gap doubt); rising: it rose again after
-    the return; doubt: the estimate may still settle after a gap; spoiled: a rule's reason.
+    the accelerometer's largest angle from up (outside gap doubt); turn_deg / tilt_deg: the
+    gyro's turning about / across vertical while away; gap_during: some of it was in a gap's
+    doubt; rising: it rose again after the return; doubt: the estimate may still settle after a
+    gap; spoiled: a rule's reason.
     """
 
     def __init__(self, rest: Rest, lead: deque, fs: float, r: RepRules, kinds: tuple[str, ...],

@@ -29,8 +29,8 @@ EXERCISE = Exercise(
         # turning round on the spot made excursions of 12-15 deg that turned 110-125 deg, counted
         # as slides with 0.5-0.6 s holds (hard 4797, 4808: 7.6-8.5 deg per degree). A deep
         # excursion can take a turn in (someone who turns to the wall and slides straight away;
-        # hard 4765: 50 deg turned in an 84 deg excursion, 0.6 per degree, dropped by a fixed
-        # 45 deg limit), so the turn is judged against the depth once it is back
+        # hard 4765: a turn inside an 84 deg excursion, 50 deg, 0.6 per degree, which a fixed
+        # 45 deg limit dropped), so the turn is judged against the depth once it is back
         # (rules.turned_round), not at a fixed number of degrees on the way
         max_turn_per_deg=2.0,
     ),
