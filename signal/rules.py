@@ -53,8 +53,8 @@ UNKNOWN_SWING_S = 0.2
 TURNED_ROUND_MIN_DEG = 30.0
 # A rep tilts the segment, and the gyro turns through its angle on the way out and again on the
 # way back: while away from rest the gyro's rate across vertical integrates to 1.22-1.8 times
-# the peak angle on 2200 counted reps (hard, slow, side; heel-toe, march, wall-slide, seeds
-# 4550-4589). An excursion the gyro turned through less than TURNED_FRAC of its size was the
+# the peak angle on 2431 counted reps (heel-toe, march, wall-slide: hard 4550-4589; slow and
+# side 4550-4579). An excursion the gyro turned through less than TURNED_FRAC of its size was the
 # estimate following the accelerometer while the body accelerated without tilting the segment:
 # a foot sensor as the person sat down read 9.2 deg with the gyro turning 4 (ratio 0.44; heel-toe
 # distractors 4875, counted as a heel raise within a set). Not across a gap: there the gyro is a
