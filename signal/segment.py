@@ -443,7 +443,7 @@ class Segmenter:
         n_q = QUIET_S
         n_gap_settle = GAP_SETTLE_S
         yaw_dps = np.degrees(np.einsum("ij,ij->i", o.gyr_rad_s, o.up))
-        tilt_dps = np.sqrt(np.maximum(np.degrees(np.linalg.norm(o.gyr_rad_s, axis=1))**2 - yaw_dps**2, 0.0))
+        tilt_dps = np.degrees(np.linalg.norm(np.cross(o.gyr_rad_s, o.up), axis=1))  # (up is unit)
         for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw, au, tilt in zip(
             o.t_s.tolist(), map(tuple, o.up.tolist()), o.still_s.tolist(), o.held_s.tolist(),
             map(tuple, o.held_up.tolist()), o.since_gap_s.tolist(), o.gap_on_gyro.tolist(),
