@@ -19,6 +19,11 @@ Usage::
     imu = LSM6DSOX(i2c)                      # OSError if no LSM6DSOX answers at 0x6A
     imu.configure(rate_hz=104, acc_fs_g=4, gyr_fs_dps=500)
     n = imu.read_fifo_into(packer.buf, offset, max_samples)   # whole samples only
+
+    # a new rate or full scale while streaming, losing no sample (firmware/sensor.py):
+    imu.pause_fifo()                          # nothing new enters; what is there stays
+    ... read the FIFO empty: every word in it was taken at the old settings ...
+    imu.resume_fifo(rate_hz=208, acc_fs_g=4, gyr_fs_dps=500)
 """
 
 try:
@@ -115,23 +120,43 @@ class _LSM6:
             if not self._read_u8(_CTRL3_C) & _SW_RESET:
                 break
 
-    def configure(self, rate_hz=104, acc_fs_g=4, gyr_fs_dps=500):
-        """Start both sensors at rate_hz (52/104/208) with the full scales (g, degrees/s) and
-        stream them into the FIFO. ValueError for a value outside the tables."""
+    @staticmethod
+    def check(rate_hz, acc_fs_g, gyr_fs_dps):
+        """ValueError for a rate (52/104/208 Hz) or full scale outside the tables."""
         if rate_hz not in ODR_CODES:
             raise ValueError("rate must be one of 52, 104, 208 Hz")
         if acc_fs_g not in ACC_FS_CODES:
             raise ValueError("acc full scale must be one of 2, 4, 8, 16 g")
         if gyr_fs_dps not in GYR_FS_CODES:
             raise ValueError("gyro full scale must be one of 125, 250, 500, 1000, 2000 dps")
-        odr = ODR_CODES[rate_hz]
+
+    def configure(self, rate_hz=104, acc_fs_g=4, gyr_fs_dps=500):
+        """Start both sensors at rate_hz (52/104/208) with the full scales (g, degrees/s) and
+        stream them into the FIFO, which starts empty. ValueError (see check) before any write."""
+        self.check(rate_hz, acc_fs_g, gyr_fs_dps)
         self._write_u8(_CTRL3_C, _BDU_IF_INC)
+        odr = self._sensors(rate_hz, acc_fs_g, gyr_fs_dps)
+        self._fifo_setup(odr)
+
+    def resume_fifo(self, rate_hz, acc_fs_g, gyr_fs_dps):
+        """After pause_fifo() and reading the FIFO empty: both sensors to the new rate and full
+        scales, batched again (still continuous mode), the FIFO not emptied. The samples made
+        while it was paused (a few I2C transfers) were never in it, so none is lost. A half
+        sample left from before waits no more (its partner was not batched). ValueError (see
+        check) before any write."""
+        self.check(rate_hz, acc_fs_g, gyr_fs_dps)
+        self._batch(self._sensors(rate_hz, acc_fs_g, gyr_fs_dps))
+        self._acc_ready = self._gyr_ready = False
+
+    def _sensors(self, rate_hz, acc_fs_g, gyr_fs_dps):
+        """Write both sensors' ODR and full scale; returns the ODR code."""
+        odr = ODR_CODES[rate_hz]
         self._write_u8(_CTRL1_XL, (odr << 4) | (ACC_FS_CODES[acc_fs_g] << 2))
         self._write_u8(_CTRL2_G, (odr << 4) | GYR_FS_CODES[gyr_fs_dps])
-        self._fifo_setup(odr)
         self.rate_hz = rate_hz
         self.acc_fs_g = acc_fs_g
         self.gyr_fs_dps = gyr_fs_dps
+        return odr
 
     def power_down(self):
         """Both sensors off, FIFO bypassed (a few uA)."""
@@ -183,8 +208,16 @@ class LSM6DSOX(_LSM6):
 
     def _fifo_setup(self, odr):
         self._fifo_off()
-        self._write_u8(_DSOX_FIFO_CTRL3, (odr << 4) | odr)  # batch gyro and acc at the ODR
+        self._batch(odr)
         self._write_u8(_DSOX_FIFO_CTRL4, _FIFO_MODE_CONTINUOUS)
+
+    def _batch(self, odr):
+        self._write_u8(_DSOX_FIFO_CTRL3, (odr << 4) | odr)  # BDR_GY, BDR_XL: at the ODR
+
+    def pause_fifo(self):
+        """Stop batching (FIFO_CTRL3 BDR_GY = BDR_XL = 0000: "not batched"): no new word
+        enters the FIFO; the words in it stay, to be read (continuous mode is kept)."""
+        self._write_u8(_DSOX_FIFO_CTRL3, 0)
 
     def _fifo_off(self):
         self._write_u8(_DSOX_FIFO_CTRL4, _FIFO_MODE_BYPASS)  # also empties the FIFO
@@ -262,8 +295,16 @@ class LSM6DS3TRC(_LSM6):
 
     def _fifo_setup(self, odr):
         self._fifo_off()
+        self._batch(odr)
+
+    def _batch(self, odr):
+        self._write_u8(_DS3_FIFO_CTRL5, (odr << 3) | _FIFO_MODE_CONTINUOUS)  # ODR_FIFO
         self._write_u8(_DS3_FIFO_CTRL3, 0x09)  # gyro and acc in FIFO, no decimation
-        self._write_u8(_DS3_FIFO_CTRL5, (odr << 3) | _FIFO_MODE_CONTINUOUS)
+
+    def pause_fifo(self):
+        """As LSM6DSOX.pause_fifo: FIFO_CTRL3 DEC_FIFO_GYRO = DEC_FIFO_XL = 000, "sensor not in
+        FIFO"; ODR_FIFO and continuous mode are kept."""
+        self._write_u8(_DS3_FIFO_CTRL3, 0)
 
     def _fifo_off(self):
         self._write_u8(_DS3_FIFO_CTRL5, _FIFO_MODE_BYPASS)

@@ -73,7 +73,19 @@ class Sensor:
 
     def reconfigure(self, rate_hz, acc_fs_g, gyr_fs_dps):
         """Controller.on_settings: pack what the FIFO holds, then switch the chip (if it is on;
-        off, the sampler keeps the settings for the next start)."""
+        off, the sampler keeps the settings for the next start). No sample is lost: the chip
+        stops batching before the FIFO is read for the last time, so that read takes every
+        sample made at the old settings, packed with the old rate and scale (the Controller
+        switches the sampler after this); then the chip batches at the new ones. ValueError
+        before anything changes."""
         if self.on:
-            self.drain()
-            self.imu.configure(rate_hz, acc_fs_g, gyr_fs_dps)
+            imu = self.imu
+            imu.check(rate_hz, acc_fs_g, gyr_fs_dps)
+            self.drain()  # most of it while the chip still batches: it stops for a few words
+            imu.pause_fifo()
+            try:
+                self.drain()  # what came in meanwhile; nothing more can
+            except OSError:  # the bus: batch on as before, the words wait for the next drain
+                imu.resume_fifo(imu.rate_hz, imu.acc_fs_g, imu.gyr_fs_dps)
+                raise
+            imu.resume_fifo(rate_hz, acc_fs_g, gyr_fs_dps)

@@ -13,9 +13,10 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from movecoach.firmware import protocol
-from movecoach.link.decoder import Decoder
+from movecoach.firmware import framing, protocol
+from movecoach.link.decoder import Decoder, parse_packet
 from movecoach.samples import SampleBlock
 
 REPO = Path(__file__).resolve().parents[1]
@@ -274,3 +275,123 @@ def test_an_i2c_error_mid_read_keeps_the_samples_already_read(micropython):
     np.testing.assert_array_equal(ax, np.arange(20))  # none lost, none twice
     np.testing.assert_array_equal(gx, ax)
     assert out.split() == ["7", "13"] and dec.stats.lost_samples == 0
+
+
+STREAMING_ON_A_SLOW_BUS = textwrap.dedent("""
+    import sys
+    from firmware import framing, packets, protocol
+    from firmware.control import Controller
+    from firmware.imu import LSM6DS3TRC, LSM6DSOX
+    from firmware.sampler import Sampler
+    from firmware.sensor import Sensor
+
+    from lsm6 import LSM6
+
+    class Bus100kHz:
+        '''The emulated chip in real time on a clock of this bus's own, at 100 kHz: each byte
+        takes 90 us (9 bits), so samples come due while the firmware reads and writes.'''
+
+        def __init__(self, chip):
+            self.us = 0
+            self.chip = LSM6(chip, realtime=True, clock=lambda: self.us)
+
+        def readfrom_mem_into(self, addr, reg, buf):  # address, register, address, data
+            self.us += (3 + len(buf)) * 90
+            self.chip.readfrom_mem_into(addr, reg, buf)
+
+        def writeto_mem(self, addr, reg, buf):  # address, register, data
+            self.us += (2 + len(buf)) * 90
+            self.chip.writeto_mem(addr, reg, buf)
+
+    framer = framing.Framer(protocol.packet_size(8))
+
+    def send(pkt):
+        sys.stdout.buffer.write(framer.frame(pkt))
+
+    bus = Bus100kHz(CHIP)
+    imu = (LSM6DSOX if CHIP == "dsox" else LSM6DS3TRC)(bus)
+    sampler = Sampler(packets.Packer(8), send, 104, 4, 500)
+    sensor = Sensor(imu, sampler)
+    ctl = Controller(sampler, send, on_settings=sensor.reconfigure)
+
+    def stream(ms):  # the serial loop: the FIFO read every 50 ms
+        for _ in range(ms // 50):
+            bus.us += 50000
+            sensor.drain()
+
+    ctl.handle(protocol.encode_start())
+    sensor.follow()
+""")
+
+SETTINGS_WHILE_STREAMING = STREAMING_ON_A_SLOW_BUS + textwrap.dedent("""
+    switched_us = [bus.us]
+    for cmd in COMMANDS:
+        stream(500)
+        ctl.handle(cmd)
+        switched_us.append(bus.us)
+    stream(500)
+    ctl.handle(protocol.encode_stop())  # the last packet goes out
+    # every sample the chip made, up to the last FIFO read; when the settings changed
+    print(bus.chip.k, " ".join(str(t) for t in switched_us + [bus.us]), file=sys.stderr)
+""")
+
+
+@pytest.mark.parametrize("chip", ["dsox", "ds3"])
+def test_changing_rate_and_range_while_streaming_loses_no_sample(micropython, chip):
+    commands = [protocol.encode_set_rate(208), protocol.encode_set_range(16, 2000),
+                protocol.encode_set_rate(52), protocol.encode_set_range(2, 125)]
+    r = run_mp(micropython, f"CHIP = {chip!r}\nCOMMANDS = {commands!r}\n"
+               + SETTINGS_WHILE_STREAMING)
+    made, *switched_us = map(int, r.stderr.split())
+    payloads = framing.Deframer().feed(r.stdout)
+    assert [protocol.parse_status(p)["result_text"] for p in payloads if p[:1] == b"S"] == [
+        "ok"] * 6
+    data = [parse_packet(p) for p in payloads if p[:1] == b"M"]
+    counts = np.concatenate([p.counts for p in data]).astype(int)
+    # every sample the chip made arrived once and in order, through four changes
+    np.testing.assert_array_equal(counts[:, 0], np.arange(made))
+    np.testing.assert_array_equal(counts[:, 3], counts[:, 0])  # each with its own gyro sample
+    # each packed with the full scale it was taken at: gravity reads 1 g in every one
+    acc_g = np.concatenate([p.counts[:, 2] * (protocol.ACC_UG_PER_LSB[p.acc_fs_g] * 1e-6)
+                            for p in data])
+    np.testing.assert_allclose(acc_g, 1.0, atol=0.001)
+    # and with the rate it was taken at, on a timeline that keeps the chip's time
+    spells = {}  # settings -> their packets, in the order the settings came in
+    for p in data:
+        spells.setdefault((p.rate_hz, p.acc_fs_g, p.gyr_fs_dps), []).append(p)
+    assert list(spells) == [(104, 4, 500), (208, 4, 500), (208, 16, 2000), (52, 16, 2000),
+                            (52, 2, 125)]
+    rates = np.array([rate for rate, _, _ in spells])
+    took_us = np.diff(switched_us)  # each spell, on the chip's clock
+    np.testing.assert_allclose([sum(len(p.counts) for p in ps) for ps in spells.values()],
+                               took_us * rates / 1e6, atol=1.5)
+    # the sample count is the clock: each spell's length is right to a sample period either side
+    starts_us = [ps[0].t0_us for ps in spells.values()]
+    assert np.all(np.abs(np.diff(starts_us) - took_us[:-1]) < 1e6 / rates[:-1] + 1e6 / rates[1:])
+    dec = Decoder()
+    dec.feed_stream(r.stdout)
+    assert dec.stats.lost_samples == 0 and dec.stats.overruns == 0
+
+
+def test_a_bus_error_during_a_rate_change_leaves_the_stream_as_it_was(micropython):
+    r = run_mp(micropython, 'CHIP = "dsox"\n' + STREAMING_ON_A_SLOW_BUS + textwrap.dedent("""
+        stream(300)
+        # the FIFO status read after the chip stopped batching fails (the first drain's is +1)
+        bus.chip.faults["status_error_at"] = bus.chip.status_reads + 2
+        try:
+            ctl.handle(protocol.encode_set_rate(208))
+        except OSError as exc:
+            print("error", exc, file=sys.stderr)
+        stream(300)
+        ctl.handle(protocol.encode_stop())
+        print(bus.chip.k, bus.us, file=sys.stderr)
+    """))
+    error, end = r.stderr.decode().splitlines()
+    made, took_us = map(int, end.split())
+    data = [parse_packet(p) for p in framing.Deframer().feed(r.stdout) if p[:1] == b"M"]
+    counts = np.concatenate([p.counts for p in data])
+    assert error == "error [Errno 110] ETIMEDOUT"  # to the firmware's loop, which logs it
+    assert {p.rate_hz for p in data} == {104}  # the change did not happen, on either side
+    np.testing.assert_array_equal(counts[:, 0], np.arange(made))  # lost nothing
+    # and the chip batched on: a sample a period of its time, less one at each start of batching
+    assert made == pytest.approx(took_us * 104 / 1e6, abs=2.5)

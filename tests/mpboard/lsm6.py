@@ -12,13 +12,20 @@ LSM6DS3TR-C DS12336):
   2-bit time-slot counter, the same for the gyro and accelerometer words of one sample); the
   parity bit is left 0. A sample is written gyro word first. LSM6DS3TR-C words follow the pattern
   Gx Gy Gz XLx XLy XLz; FIFO_STATUS3 gives the pattern index of the next word to be read.
-- CTRL1_XL / CTRL2_G ODR code 0 is power-down: nothing is batched.
+- CTRL1_XL / CTRL2_G ODR code 0 is power-down: nothing is batched. Nor is anything batched while
+  the FIFO does not take the sensors (LSM6DSOX FIFO_CTRL3 BDR_XL / BDR_GY 0000: "not batched";
+  LSM6DS3TR-C FIFO_CTRL3 DEC_FIFO_XL / DEC_FIFO_GYRO 000: "not in FIFO"); the words already in
+  the FIFO stay there to be read. (Only both sensors batched at one rate, or neither, is
+  modelled: the driver uses nothing else.)
 
 Samples come either from `push()` (a test decides each one) or, with `realtime=True`, from the
-sample clock: sample k is due at k / BDR seconds of ``time.ticks_us`` after the FIFO started, and
+sample clock: sample k is due at k / BDR seconds of ``clock`` after the FIFO started, and
 holds ax = gx = k & 0x7FFF (so the host can check order, loss and acc/gyro pairing), ay = 0,
-az = 8197 (1 g at 4 g full scale), gy = 1, gz = 2. Reading allocates nothing (a preallocated
-ring), so the firmware's read path can be checked under ``micropython.heap_lock``.
+az = 1 g at the accelerometer's full scale when the sample was made (CTRL1_XL FS_XL: 8197 at
+4 g, 2049 at 16 g; the datasheet sensitivities), gy = 1, gz = 2. ``clock`` (a function giving
+microseconds; ``time.ticks_us`` by default) is the time that sample clock runs on: a test can
+give it a clock of its own to decide when samples come due. Reading allocates nothing (a
+preallocated ring), so the firmware's read path can be checked under ``micropython.heap_lock``.
 
 Faults for the tests (`faults`, a dict): ``"status_error_at": n`` / ``"data_error_at": n`` raise
 OSError(ETIMEDOUT), as a stuck bus does on the ESP32, at the n-th FIFO status / data read (the
@@ -44,6 +51,7 @@ DS3_FIFO_DATA_OUT_L = 0x3E
 DSOX_FIFO_DATA_OUT_TAG = 0x78
 FIFO_CTRL_MODE = 0x0A  # DSOX FIFO_CTRL4 / DS3 FIFO_CTRL5: FIFO_MODE in bits 2:0
 DSOX_FIFO_CTRL3 = 0x09  # BDR_GY (7:4), BDR_XL (3:0)
+DS3_FIFO_CTRL3 = 0x08  # DEC_FIFO_GYRO (5:3), DEC_FIFO_XL (2:0)
 MODE_CONTINUOUS = 6
 FIFO_OVR = 0x40
 
@@ -55,13 +63,14 @@ CHIPS = {
 TAG_GYRO = 0x01
 TAG_ACC = 0x02
 ODR_DHZ = (0, 125, 260, 520, 1040, 2080, 4160, 8330)  # ODR / BDR code -> rate in 0.1 Hz
+ONE_G = (16393, 2049, 8197, 4098)  # FS_XL code (2, 16, 4, 8 g) -> counts of 1 g (61..488 ug/LSB)
 
 
 class LSM6:
     """One chip at `address`; it is also a bus of its own (readfrom_mem_into / writeto_mem)."""
 
     def __init__(self, chip="dsox", address=0x6A, fifo_words=None, realtime=False, faults=None,
-                 on_power=None):
+                 on_power=None, clock=None):
         who, depth, word, mask = CHIPS[chip]
         self.chip = chip
         self.address = address
@@ -81,6 +90,7 @@ class LSM6:
         self.data_reads = 0
         self.writes = []
         self.realtime = realtime
+        self.clock = clock or ticks_us
         self.faults = faults or {}
         self.on_power = on_power  # on_power(accel ODR code, gyro ODR code) after a change
         self._t_us = 0
@@ -88,12 +98,12 @@ class LSM6:
 
     # --- state --------------------------------------------------------------------------------
     def batching(self):
-        """True while samples go into the FIFO: continuous mode and both sensors on."""
+        """True while samples go into the FIFO: continuous mode, both sensors on and batched."""
         r = self.regs
         on = r[CTRL1_XL] >> 4 and r[CTRL2_G] >> 4 and r[FIFO_CTRL_MODE] & 7 == MODE_CONTINUOUS
         if self.chip == "dsox":
-            return bool(on and r[DSOX_FIFO_CTRL3])
-        return bool(on)
+            return bool(on and r[DSOX_FIFO_CTRL3] & 0x0F and r[DSOX_FIFO_CTRL3] >> 4)
+        return bool(on and r[DS3_FIFO_CTRL3] & 0x07 and r[DS3_FIFO_CTRL3] & 0x38)
 
     def bdr_dhz(self):
         """The FIFO's batch rate in 0.1 Hz (DSOX: BDR_XL; DS3: ODR_FIFO)."""
@@ -157,11 +167,11 @@ class LSM6:
         allocation."""
         if self.batching():
             k = self.k & 0x7FFF
-            self._put_sample(k, 0, 8197, k, 1, 2)
+            self._put_sample(k, 0, ONE_G[(self.regs[CTRL1_XL] >> 2) & 3], k, 1, 2)
 
     def _catch_up(self):
         """Real time: batch every sample that has come due since the last look."""
-        now = ticks_us()
+        now = self.clock()
         if not self.batching():
             self._t_us = now
             self._carry = 0
