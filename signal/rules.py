@@ -132,12 +132,17 @@ def too_large(x: Excursion, r: RepRules) -> str:
 def swung_through_rest(x: Excursion, r: RepRules) -> str:
     """It swung on through rest to the other side: a stride (a seated lift comes back to the
     seat; a walking thigh goes on into hip extension). Where the posture stage could not tell
-    seated from standing, UNKNOWN_REVERSE_DEG reached at a stride's speed is enough, unless it
-    turned the thigh on the way a large change of rest before it did: that change was sitting
-    down, and a thigh landing on the seat bounces past its rest (hard 4487, 4542: seated lifts
-    after a sit-down the side sensor could not see as one, 3-5 deg past rest, dropped)."""
+    seated from standing, UNKNOWN_REVERSE_DEG reached at a stride's speed is enough once the
+    posture stage has seen walking since the excursion began, unless it turned the thigh on the
+    way a large change of rest before it did: that change was sitting down, and a thigh landing
+    on the seat bounces past its rest (hard 4487, 4542: seated lifts after a sit-down the side
+    sensor could not see as one, 3-5 deg past rest, dropped). Before any walking, a seated thigh
+    can land 3.0-4.3 deg past a rest taken a little off (hard 5076: three lifts in a row
+    dropped), and a walk's first strides are told by what follows them: they rise straight into
+    the next stride (swung_into_the_next; on hard 4550-4749 the one excursion past 3 deg that
+    did not was a walk's last stride, seen as walking by then)."""
     unknown = (x.posture == UNKNOWN and math.isfinite(r.reverse_deg)  # (a foot has no stride rule)
-               and x.past_rest_s <= UNKNOWN_SWING_S and not x.as_sitting)
+               and x.past_rest_s <= UNKNOWN_SWING_S and not x.as_sitting and x.walked)
     limit = min(r.reverse_deg, UNKNOWN_REVERSE_DEG) if unknown else r.reverse_deg
     if x.reversal_deg > limit and not x.doubt:
         return "it swung through rest to the other side (a stride)"

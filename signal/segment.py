@@ -200,8 +200,8 @@ class Excursion:
     return); seen_peak_deg: largest angle outside gaps bridged on the gyro; max_accel_off_deg:
     the accelerometer's largest angle from up (outside gap doubt); turn_deg / tilt_deg: the
     gyro's turning about / across vertical while away; gap_during: some of it was in a gap's
-    doubt; rising: it rose again after the return; doubt: the estimate may still settle after a
-    gap; spoiled: a rule's reason.
+    doubt; walked: the posture stage has called it walking since it began; rising: it rose again
+    after the return; doubt: the estimate may still settle after a gap; spoiled: a rule's reason.
     """
 
     def __init__(self, rest: Rest, lead: deque, fs: float, r: RepRules, kinds: tuple[str, ...],
@@ -215,6 +215,7 @@ class Excursion:
         self.g: list[Vec] = [x[1] for x in lead]
         self.live: list[float] = [0.0] * len(lead)  # the causal angle (for the hold)
         self.posture = posture  # where it started from
+        self.walked = posture == WALKING
         self.peak_deg = 0.0
         self.peak_g: Vec = rest.g
         self.grown_t = -math.inf  # when the peak last grew by PEAK_GROWTH_DEG
@@ -567,6 +568,7 @@ class Segmenter:
                 else:
                     self._lead_c.append((t, g))
             if sec is not None:
+                sec.walked = sec.walked or pos == WALKING
                 res = self._advance(sec, t, g, ang_c, doubt, on_gyro, off)
                 if res == "rep":
                     rep_events = self._finish(sec, t, ang_c)
@@ -579,6 +581,7 @@ class Segmenter:
                 elif res in ("drop", "abort"):
                     self._sec = None
                     self._lead_c.clear()
+        exc.walked = exc.walked or pos == WALKING
         res = self._advance(exc, t, g, ang, doubt, on_gyro, off, events=out)
         if res in ("rep", "drop") and exc.started and not self._posture_ok(self._start_posture(exc)):
             self.wrong_posture_moves_ += 1

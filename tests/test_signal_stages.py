@@ -247,7 +247,8 @@ def test_a_deep_wall_slide_reads_level_but_back_up_it_is_standing_again():
 def _exc(**kw) -> SimpleNamespace:
     base = dict(max_accel_off_deg=5.0, turn_deg=0.0, swings=1, seen_peak_deg=25.0, peak_deg=25.0,
                 away_s=1.5, reversal_deg=0.0, rising=False, doubt=False, posture="seated",
-                past_rest_s=0.0, quiet_s=1.0, as_sitting=False, tilt_deg=40.0, gap_during=False)
+                past_rest_s=0.0, quiet_s=1.0, as_sitting=False, tilt_deg=40.0, gap_during=False,
+                walked=False)
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -343,13 +344,18 @@ def test_where_seated_and_standing_cannot_be_told_apart_a_smaller_swing_past_res
     r = get("march").rules
     # a seated thigh can bounce 4 deg past its rest as it lands on the seat...
     assert swung_through_rest(_exc(reversal_deg=4.0, posture="seated"), r) == ""
-    # ... but with no clue to the posture 4 deg past rest, swung to at speed, is the hip
-    # extension of a first stride
-    assert "stride" in swung_through_rest(_exc(reversal_deg=4.0, posture="unknown", past_rest_s=0.08), r)
-    assert swung_through_rest(_exc(reversal_deg=1.5, posture="unknown", past_rest_s=0.08), r) == ""
+    # ... but with no clue to the posture, 4 deg past rest swung to at speed, once the posture
+    # stage has seen walking, is the hip extension of a stride
+    assert "stride" in swung_through_rest(_exc(reversal_deg=4.0, posture="unknown", past_rest_s=0.08,
+                                               walked=True), r)
+    assert swung_through_rest(_exc(reversal_deg=1.5, posture="unknown", past_rest_s=0.08,
+                                   walked=True), r) == ""
+    # before any walking it may be a seated thigh landing past a rest taken a little off
+    # (hard 5076); a first stride rises on into the next (swung_into_the_next, below)
+    assert swung_through_rest(_exc(reversal_deg=4.0, posture="unknown", past_rest_s=0.08), r) == ""
     # ... unless it turned the thigh on the way a large change of rest did: that was sitting down
     assert swung_through_rest(_exc(reversal_deg=4.0, posture="unknown", past_rest_s=0.08,
-                                   as_sitting=True), r) == ""
+                                   walked=True, as_sitting=True), r) == ""
     # rising again the same way with no quiet moment at rest, or only a walker's stance of a
     # few tenths of a second: the next stride of a walk; after the half second or more a seated
     # thigh lies still while the other leg lifts, the next lift of a quick seated set
@@ -358,7 +364,8 @@ def test_where_seated_and_standing_cannot_be_told_apart_a_smaller_swing_past_res
     assert swung_into_the_next(_exc(rising=True, posture="unknown", quiet_s=0.6), r) == ""
     assert swung_into_the_next(_exc(rising=True, posture="seated", quiet_s=0.0), r) == ""
     # a thigh creeping past a rest taken a little off is settling, not swinging
-    assert swung_through_rest(_exc(reversal_deg=4.0, posture="unknown", past_rest_s=0.3), r) == ""
+    assert swung_through_rest(_exc(reversal_deg=4.0, posture="unknown", past_rest_s=0.3,
+                                   walked=True), r) == ""
 
 
 # -- segmentation ------------------------------------------------------------------------------
