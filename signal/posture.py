@@ -4,8 +4,9 @@ reading these events, not a rewrite of the detector).
 
 Evidence, strongest first:
 
-- walking: the thigh swings back and forth (WALK_SWINGS half-swings of more than WALK_SWING_DEG
-  within WALK_WINDOW_S, never steady): the person stands;
+- walking: the thigh swings back and forth (WALK_SWINGS half-swings of more than WALK_SWING_DEG,
+  each straight after the last): the person stands (from seated, once the thigh has gone
+  LARGE_CHANGE_DEG from where it sat: standing up comes first);
 - the thigh's inclination, where the placement stage can see its long axis (sensor within ~60 deg
   of the front or back of the thigh): below STANDING_MAX_DEG standing, above SEATED_MIN_DEG
   seated;
@@ -147,7 +148,7 @@ class PostureTracker:
             slow_n = slow_n + 1 if abs(w) < slow else 0
             if slow_n >= self._n_pause:
                 chain, swing = 0, 0.0
-            if chain >= WALK_SWINGS and not self._walking:
+            if chain >= WALK_SWINGS and not self._walking and self._may_walk(u):
                 self._walking = True
                 ws, wp = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
                 self._set(WALKING, t, "the thigh swings back and forth", events, None)
@@ -169,6 +170,16 @@ class PostureTracker:
         self._swing, self._swing_sign, self._chain, self._slow_n = swing, sign, chain, slow_n
         self._walk_up_sum, self._walk_up_since = ws, wp
         return out, events
+
+    def _may_walk(self, u: list[float]) -> bool:
+        """Seated, the person stands up before walking: the thigh is LARGE_CHANGE_DEG or more
+        from where it sat. Quick seated lifts with no still moment between them swing back and
+        forth too (hard 5005: 7 of 10 lifts lost to a "walk" read from them)."""
+        seat = self._seen.get(SEATED)
+        if self.posture != SEATED or seat is None:
+            return True
+        c = seat[0] * u[0] + seat[1] * u[1] + seat[2] * u[2]
+        return c <= math.cos(math.radians(LARGE_CHANGE_DEG))
 
     def classify(self, u: np.ndarray, view: PlacementView | None = None) -> tuple[str, str]:
         """(posture, reason) from the geometry alone of a held up-direction u (3,): the

@@ -800,6 +800,12 @@ class Segmenter:
             log.info("excursion at t=%.2f s not counted: the person was %s, not %s", t,
                      posture, self.ex.rest_posture)
             return []
+        if exc.posture == UNKNOWN and exc.walked and not self._posture_ok(WALKING):
+            # from a rest the posture stage could not place, the walk it saw meanwhile: this
+            # was one of its strides (hard 4608, 4614, 4659: the second stride of a walk
+            # before the set counted as a lift while the posture stage called the walk)
+            log.info("excursion at t=%.2f s not counted: the person was walking", t)
+            return []
         if self._against_entry(exc):
             log.info("excursion at t=%.2f s turned the thigh the way standing up did: the "
                      "person is standing (a stride or a step), not a seated lift", t)

@@ -122,7 +122,9 @@ FIXED_CASES = [("heel-toe", "wobble", 3008), ("heel-toe", "rhythmic", 3000), ("m
                ("heel-toe", "hard", 4604), ("march", "hard", 4732), ("heel-toe", "hard", 4816),
                ("heel-toe", "hard", 4794), ("march", "hard", 4810), ("heel-toe", "distractors", 4875),
                ("wall-slide", "hard", 4797), ("wall-slide", "hard", 4808), ("wall-slide", "hard", 4773),
-               ("wall-slide", "hard", 4783), ("march", "hard", 5076)]
+               ("wall-slide", "hard", 4783), ("march", "hard", 5076),
+               ("march", "hard", 4608), ("march", "hard", 4614), ("march", "hard", 4858),
+               ("march", "hard", 5005)]
 
 
 @pytest.mark.parametrize(("exercise", "cond_name", "seed"), FIXED_CASES)

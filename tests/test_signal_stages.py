@@ -234,6 +234,20 @@ def test_seated_march_lifts_are_not_walking():
     assert WALKING not in out
 
 
+def test_quick_seated_lifts_with_no_still_moment_between_them_are_not_walking_until_stood_up():
+    # hard 5005: lifts one straight after the other swing the thigh back and forth like strides
+    t = np.arange(0, 24, 1 / FS)
+    lifting = (t > 3.0) & (t < 11.0)
+    flex = 90.0 + np.where(lifting, 15.0 * (1.0 - np.cos(2 * np.pi * (t - 3.0) / 1.0)), 0.0)
+    walk = t > 15.0  # then stands up and walks straight away
+    flex = flex - 90.0 * _ramp(t, 13.0, 1.5) + np.where(
+        walk, 8.0 + 18.0 * np.sin(2 * np.pi * (t - 15.0) / 1.1), 0.0)
+    out, _ = _posture_of(_thigh(flex, 10.0), t)
+    assert out[int(2.5 * FS)] == SEATED
+    assert WALKING not in out[: int(12 * FS)]
+    assert WALKING in out[int(17 * FS):]
+
+
 def test_a_deep_wall_slide_reads_level_but_back_up_it_is_standing_again():
     t = np.arange(0, 30, 1 / FS)
     flex = 70.0 * (_ramp(t, 3.0, 3.0) - _ramp(t, 14.0, 3.0))  # down, hold 8 s, up
