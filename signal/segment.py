@@ -523,6 +523,13 @@ class Segmenter:
                         self._near_n = max(self._near_n, self._n_dwell)
                 elif settling:
                     pass  # the estimate is still settling after a gap: no new rest from it yet
+                elif held_s >= r.rest_settle_s and ang >= LARGE_CHANGE_DEG and self._into_rest_posture(pos):
+                    # held in the posture reps start from, away from a rest in one they do not:
+                    # the person has stood up (sat down) for the set, however briefly still
+                    # (hard wall-slide 5052: stood up in a gap, turned, stood 2.5 s and slid; the
+                    # slide's bottom, held 10 s, became the rest)
+                    self._set_rest(self._held_up, t, self._rest_posture())
+                    self.angle_deg = 0.0
                 elif (held_s >= r.new_rest_s and (ang <= r.new_rest_max_deg or not self._rest_proven)) \
                         or (held_s >= r.rest_settle_s and (ang > r.max_amplitude_deg
                                                            or (r.resettle and ang < RESETTLE_DEG))):
@@ -785,6 +792,19 @@ class Segmenter:
         if exc.started and not exc.peak_announced and ang < peak - max(2.0, 0.1 * peak):
             exc.peak_announced = True
             events.append(RepEvent("rep_peak", t, rk, count, peak, exc.hold_s))
+
+    def _rest_posture(self) -> str:
+        """The posture the rest looks like from its geometry (UNKNOWN where it cannot tell)."""
+        if self.classify is None or self._rest is None:
+            return UNKNOWN
+        return self.classify(np.array(self._rest.g), self._view)[0]
+
+    def _into_rest_posture(self, pos: str) -> bool:
+        """The posture stage says pos, one reps start from, and the rest is in one they do not."""
+        if pos in (UNKNOWN, WALKING) or not self._posture_ok(pos):
+            return False
+        was = self._rest_posture()
+        return was != UNKNOWN and not self._posture_ok(was)
 
     def _start_posture(self, exc: Excursion) -> str:
         """The posture the excursion started from: as the posture stage had it then, or, if it
