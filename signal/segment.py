@@ -528,7 +528,7 @@ class Segmenter:
                     # the person has stood up (sat down) for the set, however briefly still
                     # (hard wall-slide 5052: stood up in a gap, turned, stood 2.5 s and slid; the
                     # slide's bottom, held 10 s, became the rest)
-                    self._set_rest(self._held_up, t, self._rest_posture())
+                    self._set_rest(self._held_up, t, self._rest_posture(self._rest))
                     self.angle_deg = 0.0
                 elif (held_s >= r.new_rest_s and (ang <= r.new_rest_max_deg or not self._rest_proven)) \
                         or (held_s >= r.rest_settle_s and (ang > r.max_amplitude_deg
@@ -793,26 +793,26 @@ class Segmenter:
             exc.peak_announced = True
             events.append(RepEvent("rep_peak", t, rk, count, peak, exc.hold_s))
 
-    def _rest_posture(self) -> str:
-        """The posture the rest looks like from its geometry (UNKNOWN where it cannot tell)."""
-        if self.classify is None or self._rest is None:
+    def _rest_posture(self, rest: Rest | None) -> str:
+        """The posture a rest looks like from its geometry (UNKNOWN where it cannot tell)."""
+        if self.classify is None or rest is None:
             return UNKNOWN
-        return self.classify(np.array(self._rest.g), self._view)[0]
+        return self.classify(np.array(rest.g), self._view)[0]
 
     def _into_rest_posture(self, pos: str) -> bool:
         """The posture stage says pos, one reps start from, and the rest is in one they do not."""
         if pos in (UNKNOWN, WALKING) or not self._posture_ok(pos):
             return False
-        was = self._rest_posture()
+        was = self._rest_posture(self._rest)
         return was != UNKNOWN and not self._posture_ok(was)
 
     def _start_posture(self, exc: Excursion) -> str:
         """The posture the excursion started from: as the posture stage had it then, or, if it
         could not tell yet, what the rest looks like now that more is known (the first lift or
         stride teaches the placement stage the thigh's axes)."""
-        if exc.posture != UNKNOWN or self.classify is None:
+        if exc.posture != UNKNOWN:
             return exc.posture
-        return self.classify(np.array(exc.rest.g), self._view)[0]
+        return self._rest_posture(exc.rest)
 
     def _finish(self, exc: Excursion, t: float, ang: float) -> list[RepEvent]:
         posture = self._start_posture(exc)
@@ -822,7 +822,7 @@ class Segmenter:
             return []
         if exc.posture == UNKNOWN and exc.walked and not self._posture_ok(WALKING):
             # from a rest the posture stage could not place, the walk it saw meanwhile: this
-            # was one of its strides (hard 4608, 4614, 4659: the second stride of a walk
+            # was one of its strides (hard 4608, 4614, 4858: the second stride of a walk
             # before the set counted as a lift while the posture stage called the walk)
             log.info("excursion at t=%.2f s not counted: the person was walking", t)
             return []
