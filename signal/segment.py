@@ -816,7 +816,11 @@ class Segmenter:
 
     def _finish(self, exc: Excursion, t: float, ang: float) -> list[RepEvent]:
         posture = self._start_posture(exc)
-        if not self._posture_ok(posture):
+        if not self._posture_ok(posture) and not (self._rest_proven and exc.rest is self._rest):
+            # (from the rest the last counted rep came from and went back to, the person is in
+            # that rep's posture: the posture stage can lag behind, reading a wall slide's level
+            # bottom as seated until standing has been held again; hard 5202, 5236: the next
+            # slide, 2 s later, not counted)
             log.info("excursion at t=%.2f s not counted: the person was %s, not %s", t,
                      posture, self.ex.rest_posture)
             return []

@@ -124,7 +124,7 @@ FIXED_CASES = [("heel-toe", "wobble", 3008), ("heel-toe", "rhythmic", 3000), ("m
                ("wall-slide", "hard", 4797), ("wall-slide", "hard", 4808), ("wall-slide", "hard", 4773),
                ("wall-slide", "hard", 4783), ("march", "hard", 5076),
                ("march", "hard", 4608), ("march", "hard", 4614), ("march", "hard", 4858),
-               ("march", "hard", 5005), ("wall-slide", "hard", 5052)]
+               ("march", "hard", 5005), ("wall-slide", "hard", 5052), ("wall-slide", "hard", 5236)]
 
 
 @pytest.mark.parametrize(("exercise", "cond_name", "seed"), FIXED_CASES)

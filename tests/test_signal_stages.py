@@ -384,9 +384,9 @@ def test_where_seated_and_standing_cannot_be_told_apart_a_smaller_swing_past_res
 
 # -- segmentation ------------------------------------------------------------------------------
 
-def _segment(exercise: str, rot: Rotation, t: np.ndarray):
-    """Run orientation (on ideal samples) and segmentation; placement and posture as the
-    detector wires them. Returns the segmenter."""
+def _segment(exercise: str, rot: Rotation, t: np.ndarray, posture: list[str] | None = None):
+    """Run orientation (on ideal samples) and segmentation; placement as the detector wires it,
+    the posture stage's output given (unknown throughout by default). Returns the segmenter."""
     ex = get(exercise)
     up, gyr = _up_and_gyro(rot)
     n = t.shape[0]
@@ -395,7 +395,7 @@ def _segment(exercise: str, rot: Rotation, t: np.ndarray):
     pl = Placement(ex.site, FS, chunk=25)
     pl.push(o.gyr_rad_s, o.up, np.ones(n, dtype=bool), 0)
     seg = Segmenter(ex, FS, pl)
-    seg.push(o, [UNKNOWN] * n)
+    seg.push(o, posture or [UNKNOWN] * n)
     seg.finish()
     return seg
 
@@ -450,3 +450,18 @@ def test_a_raise_a_little_under_10_deg_counts_within_a_set_but_not_on_its_own():
     # ... nor after a pause longer than a set's (segment.IN_SET_S)
     late = -9.0 * (_ramp(t, 9.0, 0.4) - _ramp(t, 9.7, 0.4))
     assert _segment("heel-toe", _about("y", heel + late), t).counts_ == {"heel_raise": 1, "toe_raise": 0}
+
+
+def test_a_wall_slide_straight_after_one_counts_while_the_posture_stage_still_reads_seated():
+    # hard 5202, 5236: the posture stage reads a slide's level bottom as seated and says standing
+    # again only once standing has been held; the next slide, 3 s after, starts before that
+    t = np.arange(0, 50, 1 / FS)
+    flex = np.zeros(t.shape[0])
+    for t0 in (3.0, 22.0):  # down 3 s, hold 10 s, up 3 s; 3 s standing between the slides
+        flex += 80.0 * (_ramp(t, t0, 3.0) - _ramp(t, t0 + 13.0, 3.0))
+    lagging = np.where((t > 6.0) & (t < 40.0), SEATED, STANDING).tolist()
+    seg = _segment("wall-slide", _thigh(flex, 0.0), t, lagging)
+    assert seg.counts_ == {"slide": 2}
+    # a slide from a rest no slide came back to is still judged by the posture it started in
+    seated = np.where(t < 40.0, SEATED, STANDING).tolist()
+    assert _segment("wall-slide", _thigh(flex, 0.0), t, seated).counts_ == {"slide": 0}
