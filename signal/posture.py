@@ -223,7 +223,13 @@ class PostureTracker:
                 posture = SEATED if self.posture == STANDING else STANDING
                 why = f"the thigh turned {change:.0f} deg from where it was {self.posture}"
             else:
-                posture = self.posture  # small adjustments: still the same posture
+                posture = self.posture  # small adjustments: still the same posture ...
+                if change > SAME_PLACE_DEG:
+                    # ... but not where it is: a wall slide held 46 deg down is no new standing
+                    # place (hard 5288: taken as one, back up read as 55 deg away, "seated"
+                    # every time it stood, three of five slides lost)
+                    self._set(posture, t, why, events, None)
+                    return
         if posture != UNKNOWN:
             self._set(posture, t, why, events, u)
 

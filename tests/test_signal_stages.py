@@ -248,6 +248,20 @@ def test_quick_seated_lifts_with_no_still_moment_between_them_are_not_walking_un
     assert WALKING in out[int(17 * FS):]
 
 
+def test_side_sensor_a_wall_slide_held_part_way_down_does_not_move_where_standing_is():
+    # hard 5288: after a walk, a fidget left the knee 9 deg bent; then a slide 46 deg further
+    # down, held. The posture stage took the slide's bottom as where the person stands, and back
+    # up (55 deg from it) read "seated" every time; 3 of 5 slides lost
+    t = np.arange(0, 40, 1 / FS)
+    walk = (t > 3.0) & (t < 9.0)  # the walk shows where standing is
+    flex = np.where(walk, 8.0 + 18.0 * np.sin(2 * np.pi * (t - 3.0) / 1.1), 0.0)
+    flex += 9.0 * (_ramp(t, 12.0, 0.5) - _ramp(t, 28.0, 2.0))  # knee bent a little, held
+    flex += 46.0 * (_ramp(t, 18.0, 2.0) - _ramp(t, 28.0, 2.0))  # a slide: down, hold 8 s, up
+    out, events = _posture_of(_thigh(flex, 95.0, -30.0), t)
+    assert out[int(11 * FS)] == out[int(17 * FS)] == out[int(26 * FS)] == STANDING, events
+    assert out[-1] == STANDING, events  # back up after the slide
+
+
 def test_a_deep_wall_slide_reads_level_but_back_up_it_is_standing_again():
     t = np.arange(0, 30, 1 / FS)
     flex = 70.0 * (_ramp(t, 3.0, 3.0) - _ramp(t, 14.0, 3.0))  # down, hold 8 s, up
