@@ -51,8 +51,8 @@ SEATED_MIN_NORMAL = 0.6
 UPRIGHT_SHARE = 0.5
 # A change of rest this large is sitting down or standing up (a seated lift is 15-40 deg).
 LARGE_CHANGE_DEG = 50.0
-# Held within this of where a posture was last known: the same posture (a lift or a slide is 15
-# deg or more; settling on a seat or shifting weight, a few).
+# Held within this of where a posture was last known: the same posture, and where it now is (a
+# lift or a slide is 15 deg or more; settling on a seat or shifting weight, a few).
 SAME_PLACE_DEG = 15.0
 # Walking: the thigh swings 30-40 deg peak to peak at ~1 Hz, each swing straight into the next;
 # seated fidgets and knee bouncing stay within a few degrees, and a march lift (up, down) is
@@ -203,6 +203,7 @@ class PostureTracker:
         """The thigh has held still at up-direction u (after a walk where after_walk): what
         does that say?"""
         self._max_uz = max(self._max_uz, abs(float(u[2])))
+        at: np.ndarray | None = u  # where the posture found is, from now on
         posture, why = self.classify(u)
         if posture == UNKNOWN:
             for p, v in self._seen.items():
@@ -228,10 +229,9 @@ class PostureTracker:
                     # ... but not where it is: a wall slide held 46 deg down is no new standing
                     # place (hard 5288: taken as one, back up read as 55 deg away, "seated"
                     # every time it stood, three of five slides lost)
-                    self._set(posture, t, why, events, None)
-                    return
+                    at = None
         if posture != UNKNOWN:
-            self._set(posture, t, why, events, u)
+            self._set(posture, t, why, events, at)
 
     def _set(self, posture: str, t: float, reason: str, events: list[PostureEvent],
              u: np.ndarray | None) -> None:
