@@ -131,6 +131,11 @@ BOUNCE_DEG = 15.0
 # needs min_amplitude_deg, so a walking foot that never did a raise is held to the full size.
 # (Longer than the 0.5-2.5 s people stand still between raises in either simulator.)
 IN_SET_S = 4.0
+# ... but not for a peak read while the estimate was in a gap's doubt (Excursion.peak_doubt): the
+# estimate there can be a few degrees out, and a 0.3-0.4 s gap in a raise's descent left it
+# rising 8.5-8.7 deg again as it settled (hard heel-toe 5042, 5086, 5344: an extra raise each);
+# such a peak needs min_amplitude_deg. (It costs 4692: an 11.6 deg toe raise read 9.0 in a 0.1 s
+# gap's doubt.)
 # Postures each rest posture accepts reps from: where the posture stage cannot tell (sensor on
 # the side of the thigh), the person is taken to be doing what the coach asked.
 ACCEPTS = {"seated": (SEATED, UNKNOWN), "standing": (STANDING, UNKNOWN), None: None}
@@ -836,8 +841,10 @@ class Segmenter:
             return []
         up = np.array(exc.g)
         angle, signed = exc.rest.angles(up, self._view)
+        # (a peak read in a gap's doubt gets no in-set allowance: see IN_SET_S)
+        min_deg = max(exc.min_deg, self.r.min_amplitude_deg) if exc.peak_doubt else exc.min_deg
         rep = measure_rep(np.array(exc.t), angle, signed, np.array(exc.live), self.fs, self.r,
-                          self.kinds, exc.min_deg, self.delay_s)
+                          self.kinds, min_deg, self.delay_s)
         if rep is None:
             return []
         self.reps_.append(rep)

@@ -125,7 +125,8 @@ FIXED_CASES = [("heel-toe", "wobble", 3008), ("heel-toe", "rhythmic", 3000), ("m
                ("wall-slide", "hard", 4783), ("march", "hard", 5076),
                ("march", "hard", 4608), ("march", "hard", 4614), ("march", "hard", 4858),
                ("march", "hard", 5005), ("wall-slide", "hard", 5052), ("wall-slide", "hard", 5236),
-               ("wall-slide", "hard", 5288), ("wall-slide", "hard", 4726), ("wall-slide", "hard", 5202)]
+               ("wall-slide", "hard", 5288), ("wall-slide", "hard", 4726), ("wall-slide", "hard", 5202),
+               ("heel-toe", "hard", 5042), ("heel-toe", "hard", 5086), ("heel-toe", "hard", 5344)]
 
 
 @pytest.mark.parametrize(("exercise", "cond_name", "seed"), FIXED_CASES)
