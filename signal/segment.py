@@ -42,6 +42,7 @@ import numpy as np
 from movecoach.signal.exercises import Exercise, RepRules
 from movecoach.signal.measure import measure_rep
 from movecoach.signal.orientation import GAP_DOUBT_S, GAP_SETTLE_S, OrientationBlock, Vec
+from movecoach.signal.pivot import off_up_deg
 from movecoach.signal.placement import Placement, PlacementView
 from movecoach.signal.posture import SEATED, STANDING, UNKNOWN, WALKING
 from movecoach.signal.rules import AFTER_RETURN, ON_RETURN, WHILE_AWAY, first_reason
@@ -56,6 +57,10 @@ SWING_DEG = 10.0
 # hard enough to swing it 14-19 deg off for one or two detector samples (hard seeds 4032, 4238,
 # noise-free motion too), while a walking foot accelerates through the air for its whole swing.
 OFF_SUSTAIN_S = 0.12
+# Exercises whose reps pivot on the floor (RepRules.pivot_free_off_deg) keep this much of the
+# orientation stage's output, to fit the pivot over an excursion's samples so far: longer than a
+# raise is held before it is a new rest (heel-toe max_settle_s, 8 s), with its rise and lead-in.
+PIVOT_HISTORY_S = 10.0
 # After a gap bridged on the gyro, a measured sample whose accelerometer points within this of
 # the estimated up confirms the estimate: its angle is seen, not guessed (rules.SEEN_PEAK_FRAC).
 # A quick raise whose top falls in a 0.3-0.5 s gap comes back down within the 0.6 s of doubt
@@ -203,15 +208,18 @@ class Excursion:
     peak_deg: largest angle so far; away_s: time above arm_deg; swings: reversals by more than
     SWING_DEG; reversal_deg: how far past rest to the other side of the peak it went (after the
     return); seen_peak_deg: largest angle outside gaps bridged on the gyro; max_accel_off_deg:
-    the accelerometer's largest angle from up (outside gap doubt); turn_deg / tilt_deg: the
+    the accelerometer's largest angle from up (outside gap doubt); free_off_deg: the same with
+    a turn about a pivot on the floor taken out, where max_accel_off_deg was passed
+    (RepRules.pivot_free_off_deg); k0: the grid index of its first sample away; turn_deg / tilt_deg: the
     gyro's turning about / across vertical while away; gap_during: some of it was in a gap's
     doubt; walked: the posture stage has called it walking since it began; rising: it rose again
     after the return; doubt: the estimate may still settle after a gap; spoiled: a rule's reason.
     """
 
     def __init__(self, rest: Rest, lead: deque, fs: float, r: RepRules, kinds: tuple[str, ...],
-                 posture: str, near_n0: int = 0, min_deg: float | None = None):
+                 posture: str, near_n0: int = 0, min_deg: float | None = None, k0: int = 0):
         self.rest = rest
+        self.k0 = k0
         # the size at which it is a rep candidate (and, measured, a rep): see IN_SET_S
         self.min_deg = r.min_amplitude_deg if min_deg is None else min_deg
         self.near_n0 = near_n0  # samples the person had dwelt near rest before it
@@ -236,6 +244,7 @@ class Excursion:
         self.seen_peak_deg = 0.0
         self.max_accel_off_deg = 0.0  # sustained for OFF_SUSTAIN_S (the lowest in that window)
         self._off_recent: deque = deque(maxlen=max(1, int(round(OFF_SUSTAIN_S * fs))))
+        self.free_off_deg = 0.0
         self.turn_deg = 0.0  # rotation about vertical while away (integrated gyro)
         self.tilt_deg = 0.0  # the gyro's turning across vertical while away (integrated)
         self.gap_during = False  # some of it was in a gap's doubt (the gyro there is a guess)
@@ -300,12 +309,17 @@ class Excursion:
             self._hold_n += 1
             heapq.heappush(self._held, ang)
 
-    def track_off(self, off: float) -> None:
-        """Follow the accelerometer's angle from up (deg), sustained (OFF_SUSTAIN_S)."""
+    def track_off(self, off: float) -> float:
+        """Follow the accelerometer's angle from up (deg), sustained (OFF_SUSTAIN_S); returns
+        the sustained angle now (0 until OFF_SUSTAIN_S has been seen)."""
         rec = self._off_recent
         rec.append(off)
-        if len(rec) == rec.maxlen:
-            self.max_accel_off_deg = max(self.max_accel_off_deg, min(rec))
+        if len(rec) < rec.maxlen:
+            return 0.0
+        now = min(rec)
+        if now > self.max_accel_off_deg:
+            self.max_accel_off_deg = now
+        return now
 
     def swing(self, ang: float) -> None:
         """Follow the angle's reversals of direction by more than SWING_DEG."""
@@ -403,6 +417,13 @@ class Segmenter:
         self._n_after_unknown = max(self._n_after_max, int(round(AFTER_UNKNOWN_S * self.fs)))
         self._lift_lead_s = LIFT_LEAD_S if not r.chain else math.inf
         self._rest_drift_k = self.dt / REST_DRIFT_TAU_S
+        self._k = 0  # the grid index of the current sample
+        # (pivoting exercises) the last PIVOT_HISTORY_S of acceleration, rate, up and whether
+        # each sample is outside a gap's doubt, (m, 10), up to grid index _hist_end
+        self._hist = np.zeros((0, 10))
+        self._hist_end = 0
+        self._n_hist = int(round(PIVOT_HISTORY_S * self.fs))
+        self._n_sustain = max(1, int(round(OFF_SUSTAIN_S * self.fs)))
 
     def _min_deg(self, t: float) -> float:
         """The size from which an excursion starting at t (s) is a rep (see IN_SET_S)."""
@@ -450,6 +471,10 @@ class Segmenter:
         n_gap_settle = GAP_SETTLE_S
         yaw_dps = np.degrees(np.einsum("ij,ij->i", o.gyr_rad_s, o.up))
         tilt_dps = np.degrees(np.linalg.norm(np.cross(o.gyr_rad_s, o.up), axis=1))  # (up is unit)
+        if r.pivot_free_off_deg is not None:
+            block = np.column_stack((o.acc_m_s2, o.gyr_rad_s, o.up, o.since_gap_s >= GAP_DOUBT_S))
+            self._hist = np.concatenate((self._hist, block))[-self._n_hist:]
+            self._hist_end = k0 + block.shape[0]
         for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw, au, tilt in zip(
             o.t_s.tolist(), map(tuple, o.up.tolist()), o.still_s.tolist(), o.held_s.tolist(),
             map(tuple, o.held_up.tolist()), o.since_gap_s.tolist(), o.gap_on_gyro.tolist(),
@@ -460,6 +485,7 @@ class Segmenter:
             if k0 >= next_k:
                 self._view = pl.view_at(k0)
                 next_k = (k0 // pl.chunk + 1) * pl.chunk
+            self._k = k0
             k0 += 1
             self._yaw_dps = yaw
             self._tilt_dps = tilt
@@ -506,7 +532,7 @@ class Segmenter:
                     if (self._near_n_before >= self._n_dwell
                             and t - self._quiet_t <= self._lift_lead_s):
                         self._exc = Excursion(self._rest, self._lead, self.fs, r, self.kinds, pos,
-                                              self._near_n_before, self._min_deg(t))
+                                              self._near_n_before, self._min_deg(t), self._k)
                         self._state = _AWAY
                         self._lead.clear()
                         events.extend(self._step_away(t, g, ang, steady_s, held_s, doubt,
@@ -576,7 +602,7 @@ class Segmenter:
             if sec is None:
                 if ang_c >= r.arm_deg and t - self._quiet_t <= QUIET_LEAD_S:
                     sec = self._sec = Excursion(cand, self._lead_c, self.fs, r, self.kinds, pos,
-                                                min_deg=self._min_deg(t))
+                                                min_deg=self._min_deg(t), k0=self._k)
                 else:
                     self._lead_c.append((t, g))
             if sec is not None:
@@ -700,7 +726,7 @@ class Segmenter:
                 exc.past_rest_n += 1
             exc.low_deg = min(exc.low_deg, ang)
             if not doubt:
-                exc.track_off(off)
+                self._track_off(exc, off)
             exc.rising = ang >= r.arm_deg and ang >= exc.low_deg + RISE_AGAIN_DEG
             why = first_reason(AFTER_RETURN, exc, r)
             if why:
@@ -724,7 +750,7 @@ class Segmenter:
         exc.gap_during = exc.gap_during or doubt
         exc.swing(ang)
         if not doubt:
-            exc.track_off(off)
+            self._track_off(exc, off)
         if not exc.spoiled:
             exc.spoiled = first_reason(WHILE_AWAY, exc, r)
         crossed = False
@@ -766,6 +792,22 @@ class Segmenter:
             if self._n_after_min == 0 and ang < max(1.0, 0.1 * peak):
                 return "rep"
         return ""
+
+    def _track_off(self, exc: Excursion, off: float) -> None:
+        """Follow the accelerometer's angle off up (deg) for the excursion; where it passes
+        RepRules.max_accel_off_deg in an exercise that pivots on the floor, fit the pivot to the
+        excursion so far and follow what is left (Excursion.free_off_deg)."""
+        r = self.r
+        if exc.track_off(off) <= r.max_accel_off_deg or r.pivot_free_off_deg is None or exc.spoiled:
+            return
+        h = self._hist
+        i0 = max(0, h.shape[0] - (self._hist_end - exc.k0))
+        i1 = h.shape[0] - (self._hist_end - self._k - 1)
+        w = h[i0:i1]
+        use = w[:, 9] != 0.0
+        free = off_up_deg(w[:, 0:3], w[:, 3:6], w[:, 6:9], self.fs, use)[use][-self._n_sustain:]
+        if free.shape[0] == self._n_sustain:
+            exc.free_off_deg = max(exc.free_off_deg, float(free.min()))
 
     def _accelerometer_agrees_back(self, exc: Excursion, end_deg: float) -> bool:
         """An excursion whose angle is guessed across a gap bridged on the gyro (RepRules.

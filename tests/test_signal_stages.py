@@ -3,6 +3,7 @@ posture (seated / standing / walking), the rules, and segmentation (rests and ex
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import numpy as np
@@ -276,7 +277,7 @@ def _exc(**kw) -> SimpleNamespace:
     base = dict(max_accel_off_deg=5.0, turn_deg=0.0, swings=1, seen_peak_deg=25.0, peak_deg=25.0,
                 away_s=1.5, reversal_deg=0.0, rising=False, doubt=False, posture="seated",
                 past_rest_s=0.0, quiet_s=1.0, as_sitting=False, tilt_deg=40.0, gap_during=False,
-                walked=False)
+                walked=False, free_off_deg=0.0)
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -288,7 +289,17 @@ def test_a_raise_passes_every_rule():
 
 
 def test_a_foot_accelerating_through_the_air_is_a_step():
-    assert "through the air" in moving_through_the_air(_exc(max_accel_off_deg=45.0), get("heel-toe").rules)
+    step = _exc(max_accel_off_deg=45.0, free_off_deg=40.0)
+    assert "through the air" in moving_through_the_air(step, get("heel-toe").rules)
+
+
+def test_a_raise_pivoting_hard_on_the_floor_is_not_a_step():
+    """At the top of a quick raise the accelerometer reads as far off up as a step's, but not
+    once the turn about the ball of the foot is taken out (pivot.py)."""
+    raise_ = _exc(max_accel_off_deg=19.0, free_off_deg=0.9)
+    assert moving_through_the_air(raise_, get("heel-toe").rules) == ""
+    no_pivot = dataclasses.replace(get("heel-toe").rules, pivot_free_off_deg=None)
+    assert "through the air" in moving_through_the_air(raise_, no_pivot)
 
 
 def test_the_accelerometer_is_off_up_only_where_it_stays_off():
@@ -308,7 +319,7 @@ def test_the_accelerometer_is_off_up_only_where_it_stays_off():
 
 def test_a_foot_back_level_that_goes_on_accelerating_through_the_air_is_stepping():
     r = get("heel-toe").rules
-    assert "through the air" in first_reason(AFTER_RETURN, _exc(max_accel_off_deg=18.5), r)
+    assert "through the air" in first_reason(AFTER_RETURN, _exc(max_accel_off_deg=18.5, free_off_deg=16.0), r)
 
 
 def test_after_lost_packets_the_accelerometer_confirms_the_estimate_unless_the_foot_flew():

@@ -59,6 +59,10 @@ class RepRules:
     min_hold_s: float = 0.0  # held at least this long at hold_frac of the peak
     min_pitch_share: float = 0.0  # signed: |signed angle| / total angle at the peak (not a roll)
     max_accel_off_deg: float = math.inf  # accelerometer this far off up = moving through the air
+    # reps turn the segment about a point on the floor (a foot on its toes or heels): beyond
+    # max_accel_off_deg it is moving through the air only if the accelerometer is still this far
+    # off up with that turn taken out (signal/pivot.py); None: not such an exercise
+    pivot_free_off_deg: float | None = None
     max_turn_deg: float = math.inf  # turned this far about vertical = a turning step
     # ... or, judged once back, this many degrees per degree of its size (rules.turned_round)
     max_turn_per_deg: float = math.inf

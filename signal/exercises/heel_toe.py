@@ -32,6 +32,13 @@ EXERCISE = Exercise(
         # off for segment.OFF_SUSTAIN_S counts, on the way back to level as well (that shuffle:
         # 14 deg while it tilts, 15-24 deg for 0.2 s once level)
         max_accel_off_deg=14.0,
+        # ... and a raise that stops hard at its top, pivoting on the ball of the foot, keeps it
+        # 14-23 deg off for 0.12-0.3 s (hard 4550, 4578, 4942, 5016: eight quick raises of 21-38
+        # deg dropped as steps). Beyond 14 deg a step is what is still off up once the turn about
+        # a pivot on the floor is taken out (signal/pivot.py): those raises 0.1-0.9 deg, every
+        # simulated step dropped so 22.7 deg or more (hard 4550-4599), the steps of the 68 real
+        # walks 14.2 deg or more (a turning step 9.6, dropped for its turn)
+        pivot_free_off_deg=8.0,
         # a raise does not turn the foot about vertical (<= 3.5 deg on 789 simulated raises);
         # turning steps in real walking turn it 15-140 deg
         max_turn_deg=10.0,
