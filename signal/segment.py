@@ -344,6 +344,37 @@ class Excursion:
         return math.degrees(-s)
 
 
+class History:
+    """The last n rows (at least) of a stream of rows of width numbers, by the rows' index in
+    the stream: appending a block copies only that block (a live block is a few rows)."""
+
+    def __init__(self, n: int, width: int):
+        self._n = max(1, n)
+        self._buf = np.zeros((2 * self._n, width))
+        self._len = 0
+        self.end = 0  # the stream index after the last row
+
+    def push(self, rows: np.ndarray, end: int) -> None:
+        """Append rows (m, width), the last of them the stream's row end - 1."""
+        m = rows.shape[0]
+        if m >= self._n:
+            self._buf[:self._n] = rows[-self._n:]
+            self._len = self._n
+        else:
+            if self._len + m > self._buf.shape[0]:
+                keep = self._n - m
+                self._buf[:keep] = self._buf[self._len - keep:self._len]
+                self._len = keep
+            self._buf[self._len:self._len + m] = rows
+            self._len += m
+        self.end = end
+
+    def rows(self, i: int, j: int) -> np.ndarray:
+        """Rows i..j-1 of the stream, those still kept (a view)."""
+        first = self.end - self._len
+        return self._buf[max(0, i - first):max(0, j - first)]
+
+
 def guessed_only(exc: Excursion, r: RepRules) -> bool:
     """An excursion the accelerometer never showed (RepRules.seen_after_gap: nothing of it seen
     beyond arm_deg outside a gap's guess) that ends while the estimate is still in doubt is the
@@ -419,10 +450,8 @@ class Segmenter:
         self._rest_drift_k = self.dt / REST_DRIFT_TAU_S
         self._k = 0  # the grid index of the current sample
         # (pivoting exercises) the last PIVOT_HISTORY_S of acceleration, rate, up and whether
-        # each sample is outside a gap's doubt, (m, 10), up to grid index _hist_end
-        self._hist = np.zeros((0, 10))
-        self._hist_end = 0
-        self._n_hist = int(round(PIVOT_HISTORY_S * self.fs))
+        # each sample is outside a gap's doubt, by grid index
+        self._hist = History(int(round(PIVOT_HISTORY_S * self.fs)), 10)
         self._n_sustain = max(1, int(round(OFF_SUSTAIN_S * self.fs)))
 
     def _min_deg(self, t: float) -> float:
@@ -473,8 +502,7 @@ class Segmenter:
         tilt_dps = np.degrees(np.linalg.norm(np.cross(o.gyr_rad_s, o.up), axis=1))  # (up is unit)
         if r.pivot_free_off_deg is not None:
             block = np.column_stack((o.acc_m_s2, o.gyr_rad_s, o.up, o.since_gap_s >= GAP_DOUBT_S))
-            self._hist = np.concatenate((self._hist, block))[-self._n_hist:]
-            self._hist_end = k0 + block.shape[0]
+            self._hist.push(block, k0 + block.shape[0])
         for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw, au, tilt in zip(
             o.t_s.tolist(), map(tuple, o.up.tolist()), o.still_s.tolist(), o.held_s.tolist(),
             map(tuple, o.held_up.tolist()), o.since_gap_s.tolist(), o.gap_on_gyro.tolist(),
@@ -800,10 +828,7 @@ class Segmenter:
         r = self.r
         if exc.track_off(off) <= r.max_accel_off_deg or r.pivot_free_off_deg is None or exc.spoiled:
             return
-        h = self._hist
-        i0 = max(0, h.shape[0] - (self._hist_end - exc.k0))
-        i1 = h.shape[0] - (self._hist_end - self._k - 1)
-        w = h[i0:i1]
+        w = self._hist.rows(exc.k0, self._k + 1)
         use = w[:, 9] != 0.0
         free = off_up_deg(w[:, 0:3], w[:, 3:6], w[:, 6:9], self.fs, use)[use][-self._n_sustain:]
         if free.shape[0] == self._n_sustain:

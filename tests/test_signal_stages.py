@@ -29,6 +29,7 @@ from movecoach.signal.rules import (
 )
 from movecoach.signal.segment import (
     Excursion,
+    History,
     Rest,
     Segmenter,
     confirmed_by_accelerometer,
@@ -490,3 +491,15 @@ def test_a_wall_slide_straight_after_one_counts_while_the_posture_stage_still_re
     # a slide from a rest no slide came back to is still judged by the posture it started in
     seated = np.where(t < 40.0, SEATED, STANDING).tolist()
     assert _segment("wall-slide", _thigh(flex, 0.0), t, seated).counts_ == {"slide": 0}
+
+
+def test_the_segmenters_history_keeps_the_last_rows_by_their_index_in_the_stream():
+    h = History(4, 1)
+    k = 0
+    for m in (1, 3, 2, 5, 1, 1, 2):  # blocks of any size, as live and batch push them
+        h.push(np.arange(k, k + m, dtype=float)[:, None], k + m)
+        k += m
+        kept = h.rows(0, k)[:, 0]
+        assert kept[-1] == k - 1 and len(kept) >= min(4, k)
+        np.testing.assert_array_equal(kept, np.arange(k - len(kept), k))
+    np.testing.assert_array_equal(h.rows(k - 3, k - 1)[:, 0], [k - 3, k - 2])
