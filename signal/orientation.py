@@ -169,7 +169,8 @@ class OrientationBlock:
     acc_up (n, 3) the accelerometer's own unit direction, sensor frame (up where the segment does
     not accelerate; what the estimate is checked against after a gap); acc_m_s2 (n, 3) the
     (pre-filtered) acceleration itself, sensor frame (what turning about a pivot adds to it:
-    :mod:`~movecoach.signal.pivot`).
+    :mod:`~movecoach.signal.pivot`); span_s (n,) s between the received samples each point was
+    interpolated from (across a gap: the gap's length).
     """
 
     t_s: np.ndarray
@@ -186,6 +187,7 @@ class OrientationBlock:
     valid: np.ndarray
     acc_up: np.ndarray
     acc_m_s2: np.ndarray
+    span_s: np.ndarray
 
     def sliced(self, i: int, j: int) -> OrientationBlock:
         """Samples i..j-1 of the block."""
@@ -427,7 +429,8 @@ class OrientationTracker:
         return OrientationBlock(
             t_s, per[:, 0:3], per[:, 3:6], per[:, 13] != 0.0, per[:, 9],
             per[:, 10], per[:, 6:9], per[:, 14] != 0.0, per[:, 11], per[:, 15] == 0.0, per[:, 12],
-            np.asarray(valid, dtype=bool), per[:, 16:19], acc_m_s2)
+            np.asarray(valid, dtype=bool), per[:, 16:19], acc_m_s2,
+            np.asarray(span_s, dtype=float))
 
     def _bias_window_done(self, m: int, u0: Vec, ww: Vec, still: bool, u: Vec) -> None:
         """A full bias window of m samples, from accelerometer direction u0 to u, over which

@@ -139,8 +139,10 @@ IN_SET_S = 4.0
 # ... but not for a peak read while the estimate was in a gap's doubt (Excursion.peak_doubt): the
 # estimate there can be a few degrees out, and a 0.3-0.4 s gap in a raise's descent left it
 # rising 8.5-8.7 deg again as it settled (hard heel-toe 5042, 5086, 5344: an extra raise each);
-# such a peak needs min_amplitude_deg. (It costs 4692: an 11.6 deg toe raise read 9.0 in a 0.1 s
-# gap's doubt.)
+# such a peak needs min_amplitude_deg. Only after a gap of DOUBT_GAP_S or more: bridged on the
+# gyro for 0.1 s the estimate is a fraction of a degree out, and an 11.6 deg toe raise whose top
+# came in that gap's doubt read 9.0 deg (hard 4692, lost while every gap's doubt counted).
+DOUBT_GAP_S = 0.2
 # Postures each rest posture accepts reps from: where the posture stage cannot tell (sensor on
 # the side of the thigh), the person is taken to be doing what the coach asked.
 ACCEPTS = {"seated": (SEATED, UNKNOWN), "standing": (STANDING, UNKNOWN), None: None}
@@ -260,6 +262,8 @@ class Excursion:
         self.stood_up: Vec | None = None  # held_up where last held LARGE_CHANGE_DEG off (STOOD_HELD_S)
         self.doubt = False
         self.peak_doubt = False  # the peak was reached while the estimate converged after a gap
+        self.doubt_gap_s = 0.0  # the length of the gap whose doubt the estimate is in (s) ...
+        self.peak_gap_s = 0.0  # ... and was in at the peak
         self.prev_deg = 0.0
         self.kind_live = kinds[0]
         self.peak_announced = False
@@ -293,6 +297,7 @@ class Excursion:
             self.peak_deg = ang
             self.peak_g = g
             self.peak_doubt = self.doubt
+            self.peak_gap_s = self.doubt_gap_s
             thr = self._hold_frac * ang
             held = self._held
             if thr > 0.0:
@@ -436,6 +441,7 @@ class Segmenter:
         self._tilt_dps = 0.0  # ... and across it
         self._acc_up: Vec = (0.0, 0.0, 1.0)  # the current sample's accelerometer direction
         self._off_since_gap = 0.0  # the accelerometer's largest angle from up since the last gap
+        self._gap_s = 0.0  # the last gap's length (s: between the samples received either side)
         self._held_up: Vec = (0.0, 0.0, 1.0)  # the mean up over the current hold
         self._lead: deque = deque(maxlen=int(round(LEAD_IN_S * self.fs)))
         self._lead_c: deque = deque(maxlen=int(round(LEAD_IN_S * self.fs)))
@@ -503,11 +509,11 @@ class Segmenter:
         if r.pivot_free_off_deg is not None:
             block = np.column_stack((o.acc_m_s2, o.gyr_rad_s, o.up, o.since_gap_s >= GAP_DOUBT_S))
             self._hist.push(block, k0 + block.shape[0])
-        for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw, au, tilt in zip(
+        for t, g, still_s, held_s, hg, since_gap, on_gyro, off, ok, pos, yaw, au, tilt, span in zip(
             o.t_s.tolist(), map(tuple, o.up.tolist()), o.still_s.tolist(), o.held_s.tolist(),
             map(tuple, o.held_up.tolist()), o.since_gap_s.tolist(), o.gap_on_gyro.tolist(),
             o.acc_off_deg.tolist(), o.valid.tolist(), posture, yaw_dps.tolist(),
-            map(tuple, o.acc_up.tolist()), tilt_dps.tolist(), strict=True,
+            map(tuple, o.acc_up.tolist()), tilt_dps.tolist(), o.span_s.tolist(), strict=True,
         ):
             self._held_up = hg
             if k0 >= next_k:
@@ -543,6 +549,7 @@ class Segmenter:
             settling = since_gap < n_gap_settle
             if since_gap <= 0.0:
                 self._off_since_gap = 0.0
+                self._gap_s = span
             else:
                 self._off_since_gap = max(self._off_since_gap, off)
                 if on_gyro and r.seen_after_gap and confirmed_by_accelerometer(off, self._off_since_gap):
@@ -744,6 +751,7 @@ class Segmenter:
         min_amplitude_deg)."""
         r = self.r
         exc.doubt = doubt
+        exc.doubt_gap_s = self._gap_s if doubt else 0.0
         if exc.ending:
             exc.add(t, g, ang)
             exc.end_n += 1
@@ -909,7 +917,9 @@ class Segmenter:
         up = np.array(exc.g)
         angle, signed = exc.rest.angles(up, self._view)
         # (a peak read in a gap's doubt gets no in-set allowance: see IN_SET_S)
-        min_deg = max(exc.min_deg, self.r.min_amplitude_deg) if exc.peak_doubt else exc.min_deg
+        min_deg = exc.min_deg
+        if exc.peak_doubt and exc.peak_gap_s >= DOUBT_GAP_S:
+            min_deg = max(min_deg, self.r.min_amplitude_deg)
         rep = measure_rep(np.array(exc.t), angle, signed, np.array(exc.live), self.fs, self.r,
                           self.kinds, min_deg, self.delay_s)
         if rep is None:
