@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from movecoach.signal.gravity import STANDARD_GRAVITY_M_S2 as G_M_S2
+from movecoach.signal.orientation import angle_between_deg, unit
 
 # The pivot is at most this far from the sensor: from the ball of the foot or the heel to a
 # sensor over the laces is 0.05-0.15 m. (Unbounded, the fit explains some of a stride's swing
@@ -31,36 +32,31 @@ def _skew(v: np.ndarray) -> np.ndarray:
     return np.stack([np.stack([z, -w, y], 1), np.stack([w, z, -x], 1), np.stack([-y, x, z], 1)], 1)
 
 
-def _unit(v: np.ndarray) -> np.ndarray | None:
-    n = float(np.linalg.norm(v))
-    return v / n if n > 1e-9 else None
+def _turn_matrices(gyr_rad_s: np.ndarray, fs: float) -> np.ndarray:
+    """(n, 3, 3) per sample: the acceleration (m/s^2) of a point at r (m) from a fixed pivot is
+    this @ r, for rate gyr (n, 3) rad/s on a uniform grid of fs Hz (alpha by differencing)."""
+    if gyr_rad_s.shape[0] < 2:
+        return np.zeros((gyr_rad_s.shape[0], 3, 3))
+    alpha = np.gradient(gyr_rad_s, 1.0 / fs, axis=0)
+    sw = _skew(gyr_rad_s)
+    return _skew(alpha) + sw @ sw
 
 
-def fit_lever_m(acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray, up: np.ndarray, fs: float,
-                use: np.ndarray | None = None) -> np.ndarray:
-    """The sensor's position from a fixed pivot below it (3,) m, sensor frame, that best explains
-    the acceleration of samples acc (n, 3) m/s^2 (low-passed), with rate gyr (n, 3) rad/s
-    (bias removed) and unit up-direction up (n, 3), sensor frame, on a uniform grid of fs Hz.
-    use (n,) bool: the samples to fit on (False where the data was interpolated across a gap).
-
-    The fit keeps to what a pivot on the floor can be: r across the turn's mean axis (along it r
-    changes nothing in a turn about that axis and is not seen), the pivot not above the sensor
-    (r . up at the start >= 0: a stride's swing hangs from the knee and hip, far above it) and
-    at most MAX_LEVER_M from it."""
+def _fit(acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray, up: np.ndarray, turn: np.ndarray,
+         use: np.ndarray | None) -> np.ndarray:
+    """fit_lever_m, given the turn matrices (:func:`_turn_matrices`) of gyr."""
     n = acc_m_s2.shape[0]
     use = np.ones(n, dtype=bool) if use is None else use
     if n < 3 or use.sum() < 3:
         return np.zeros(3)
-    alpha = np.gradient(gyr_rad_s, 1.0 / fs, axis=0)
-    sw = _skew(gyr_rad_s)
-    m = (_skew(alpha) + sw @ sw)[use]  # (k, 3, 3): a = m @ r
-    a = (acc_m_s2 - G_M_S2 * up)[use]
-    ms, av = m.reshape(-1, 3), a.reshape(-1)
+    ms = turn[use].reshape(-1, 3)  # a = turn @ r, stacked
+    av = (acc_m_s2 - G_M_S2 * up)[use].reshape(-1)
     axis = np.linalg.svd(gyr_rad_s[use], full_matrices=False)[2][0]
     u0 = up[0]
-    p1 = _unit(np.cross(axis, u0))  # across the axis and level ...
-    if p1 is None:  # turning about up itself: no pivot on the floor does that
+    across = np.cross(axis, u0)
+    if np.linalg.norm(across) <= 1e-9:  # turning about up itself: no pivot on the floor does that
         return np.zeros(3)
+    p1 = unit(across)  # across the axis and level ...
     p2 = np.cross(p1, axis)  # ... and across the axis, as near up as it goes
     basis = np.stack([p1, p2], 1)
     c = np.linalg.lstsq(ms @ basis, av, rcond=None)[0]
@@ -74,15 +70,25 @@ def fit_lever_m(acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray, up: np.ndarray, fs:
     return r
 
 
+def fit_lever_m(acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray, up: np.ndarray, fs: float,
+                use: np.ndarray | None = None) -> np.ndarray:
+    """The sensor's position from a fixed pivot below it (3,) m, sensor frame, that best explains
+    the acceleration of samples acc (n, 3) m/s^2 (low-passed), with rate gyr (n, 3) rad/s
+    (bias removed) and unit up-direction up (n, 3), sensor frame, on a uniform grid of fs Hz.
+    use (n,) bool: the samples to fit on (False where the data was interpolated across a gap).
+
+    The fit keeps to what a pivot on the floor can be: r across the turn's mean axis (along it r
+    changes nothing in a turn about that axis and is not seen), the pivot not above the sensor
+    (r . up at the start >= 0: a stride's swing hangs from the knee and hip, far above it) and
+    at most MAX_LEVER_M from it."""
+    return _fit(acc_m_s2, gyr_rad_s, up, _turn_matrices(gyr_rad_s, fs), use)
+
+
 def off_up_deg(acc_m_s2: np.ndarray, gyr_rad_s: np.ndarray, up: np.ndarray, fs: float,
                use: np.ndarray | None = None) -> np.ndarray:
     """Angle (n,) deg between up (n, 3) and the accelerometer acc (n, 3) m/s^2 less the
     acceleration of the fitted turn about a pivot below the sensor (:func:`fit_lever_m`, same
     arguments)."""
-    r = fit_lever_m(acc_m_s2, gyr_rad_s, up, fs, use)
-    alpha = np.gradient(gyr_rad_s, 1.0 / fs, axis=0) if acc_m_s2.shape[0] >= 2 else gyr_rad_s * 0.0
-    turn = np.cross(alpha, r) + np.cross(gyr_rad_s, np.cross(gyr_rad_s, r))
-    f = acc_m_s2 - turn
-    norm = np.linalg.norm(f, axis=1)
-    cos = np.einsum("ij,ij->i", f, up) / np.where(norm > 0.0, norm, 1.0)
-    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    turn = _turn_matrices(gyr_rad_s, fs)
+    r = _fit(acc_m_s2, gyr_rad_s, up, turn, use)
+    return angle_between_deg(unit(acc_m_s2 - turn @ r), up)

@@ -57,6 +57,13 @@ SWING_DEG = 10.0
 # hard enough to swing it 14-19 deg off for one or two detector samples (hard seeds 4032, 4238,
 # noise-free motion too), while a walking foot accelerates through the air for its whole swing.
 OFF_SUSTAIN_S = 0.12
+
+
+def sustain_n(fs: float) -> int:
+    """Samples in OFF_SUSTAIN_S on a grid of fs Hz (at least one)."""
+    return max(1, int(round(OFF_SUSTAIN_S * fs)))
+
+
 # Exercises whose reps pivot on the floor (RepRules.pivot_free_off_deg) keep this much of the
 # orientation stage's output, to fit the pivot over an excursion's samples so far: longer than a
 # raise is held before it is a new rest (heel-toe max_settle_s, 8 s), with its rise and lead-in.
@@ -212,8 +219,8 @@ class Excursion:
     return); seen_peak_deg: largest angle outside gaps bridged on the gyro; max_accel_off_deg:
     the accelerometer's largest angle from up (outside gap doubt); free_off_deg: the same with
     a turn about a pivot on the floor taken out, where max_accel_off_deg was passed
-    (RepRules.pivot_free_off_deg); k0: the grid index of its first sample away; turn_deg / tilt_deg: the
-    gyro's turning about / across vertical while away; gap_during: some of it was in a gap's
+    (RepRules.pivot_free_off_deg); k0: the grid index of its first sample away; turn_deg /
+    tilt_deg: the gyro's turning about / across vertical while away; gap_during: some of it was in a gap's
     doubt; walked: the posture stage has called it walking since it began; rising: it rose again
     after the return; doubt: the estimate may still settle after a gap; spoiled: a rule's reason.
     """
@@ -245,7 +252,7 @@ class Excursion:
         self._swing_up = True
         self.seen_peak_deg = 0.0
         self.max_accel_off_deg = 0.0  # sustained for OFF_SUSTAIN_S (the lowest in that window)
-        self._off_recent: deque = deque(maxlen=max(1, int(round(OFF_SUSTAIN_S * fs))))
+        self._off_recent: deque = deque(maxlen=sustain_n(fs))
         self.free_off_deg = 0.0
         self.turn_deg = 0.0  # rotation about vertical while away (integrated gyro)
         self.tilt_deg = 0.0  # the gyro's turning across vertical while away (integrated)
@@ -458,7 +465,7 @@ class Segmenter:
         # (pivoting exercises) the last PIVOT_HISTORY_S of acceleration, rate, up and whether
         # each sample is outside a gap's doubt, by grid index
         self._hist = History(int(round(PIVOT_HISTORY_S * self.fs)), 10)
-        self._n_sustain = max(1, int(round(OFF_SUSTAIN_S * self.fs)))
+        self._n_sustain = sustain_n(self.fs)
 
     def _min_deg(self, t: float) -> float:
         """The size from which an excursion starting at t (s) is a rep (see IN_SET_S)."""
