@@ -231,6 +231,7 @@ class Excursion:
         self.k0 = k0
         # the size at which it is a rep candidate (and, measured, a rep): see IN_SET_S
         self.min_deg = r.min_amplitude_deg if min_deg is None else min_deg
+        self._full_deg = r.min_amplitude_deg
         self.near_n0 = near_n0  # samples the person had dwelt near rest before it
         self.fs = fs
         self.t: list[float] = [x[0] for x in lead]
@@ -288,6 +289,14 @@ class Excursion:
     def past_rest_s(self) -> float:
         """Time since it first went past rest to the far side (s)."""
         return max(0, self.past_rest_n - 1) / self.fs
+
+    @property
+    def counts_from_deg(self) -> float:
+        """The size its measured peak needs to count: min_deg, but the full min_amplitude_deg for
+        a peak read in the doubt after a gap of DOUBT_GAP_S or more (see IN_SET_S)."""
+        if self.peak_doubt and self.peak_gap_s >= DOUBT_GAP_S:
+            return max(self.min_deg, self._full_deg)
+        return self.min_deg
 
     @property
     def hold_s(self) -> float:
@@ -923,12 +932,8 @@ class Segmenter:
             return []
         up = np.array(exc.g)
         angle, signed = exc.rest.angles(up, self._view)
-        # (a peak read in a gap's doubt gets no in-set allowance: see IN_SET_S)
-        min_deg = exc.min_deg
-        if exc.peak_doubt and exc.peak_gap_s >= DOUBT_GAP_S:
-            min_deg = max(min_deg, self.r.min_amplitude_deg)
         rep = measure_rep(np.array(exc.t), angle, signed, np.array(exc.live), self.fs, self.r,
-                          self.kinds, min_deg, self.delay_s)
+                          self.kinds, exc.counts_from_deg, self.delay_s)
         if rep is None:
             return []
         self.reps_.append(rep)
