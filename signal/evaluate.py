@@ -15,10 +15,12 @@ from movecoach.signal.exercises import rep_exercise
 from movecoach.signal.resample import DEFAULT_MAX_GAP_S
 from movecoach.signal.types import Rep, SwayMetrics
 
-# A true rep this close to the 10 deg threshold may fairly be counted or not: measurement error
-# decides. Counts are "exact" when every kind lies between the sure and the possible count.
+# A true rep this close to the size from which the exercise counts a rep may fairly be counted
+# or not: measurement error decides. Counts are "exact" when every kind lies between the sure
+# count (reps past the full minimum, RepRules.min_amplitude_deg, by this much) and the possible
+# count (reps past the smallest minimum, within a set RepRules.min_amplitude_in_set_deg, less
+# this much).
 BORDERLINE_DEG = 0.5
-MIN_AMPLITUDE_DEG = 10.0
 
 
 def _amp(q: dict) -> float:
@@ -48,7 +50,10 @@ def score_reps(reps: list[Rep], truth: dict, exercise: str, t_s: np.ndarray | No
     t_s: the recording's sample times (s); a true rep overlapping a data gap longer than
     max_gap_s may be missing (the analysis never counts across a long gap), so it is optional.
     """
-    kinds = rep_exercise(exercise).rep_kinds
+    ex = rep_exercise(exercise)
+    kinds = ex.rep_kinds
+    full_deg = ex.rules.min_amplitude_deg
+    least_deg = min(full_deg, ex.rules.min_amplitude_in_set_deg or full_deg)
     gaps: list[tuple[float, float]] = []
     if t_s is not None and len(t_s) > 1:
         d = np.diff(t_s)
@@ -64,9 +69,9 @@ def score_reps(reps: list[Rep], truth: dict, exercise: str, t_s: np.ndarray | No
     exact = True
     for k in kinds:
         amps = [_amp(q) for q in truth["reps"] if q["kind"] == k]
-        sure = sum(_amp(q) >= MIN_AMPLITUDE_DEG + BORDERLINE_DEG and not in_gap(q)
+        sure = sum(_amp(q) >= full_deg + BORDERLINE_DEG and not in_gap(q)
                    for q in truth["reps"] if q["kind"] == k)
-        possible = sum(a >= MIN_AMPLITUDE_DEG - BORDERLINE_DEG for a in amps)
+        possible = sum(a >= least_deg - BORDERLINE_DEG for a in amps)
         exact &= sure <= counts[k] <= possible
     truth_counts = {k: int(truth["counts"].get(k, 0)) for k in kinds}
     score = RepScore(exact, counts == truth_counts, counts, truth_counts)
