@@ -291,3 +291,25 @@ def test_real_walking_is_never_a_heel_or_toe_raise():
         if reps:
             found[t["file"]] = [(round(r.t_peak, 2), r.kind) for r in reps]
     assert not found
+
+
+def test_the_scorer_allows_a_small_rep_only_where_the_exercise_counts_one():
+    """A 9.1 deg toe raise within a set may be counted (heel-toe counts from 8.5 deg there) or
+    missed (it is under the full 10 deg); a 9.1 deg march lift must not be counted."""
+    from movecoach.signal.types import Rep
+
+    def truth(kind, amps):
+        reps = [{"kind": kind, "t_start": 10.0 * i, "t_peak": 10.0 * i + 1, "t_end": 10.0 * i + 2,
+                 "amplitude_deg": a, "hold_s": 0.5} for i, a in enumerate(amps)]
+        return {"counts": {kind: len(amps)}, "reps": reps}
+
+    def found(kind, n):
+        return [Rep(kind, 10.0 * i, 10.0 * i + 1, 10.0 * i + 2, 20.0, 0.5) for i in range(n)]
+
+    toes = truth("toe_raise", [20.0, 9.1])
+    assert score_reps(found("toe_raise", 2), toes, "heel-toe").exact
+    assert score_reps(found("toe_raise", 1), toes, "heel-toe").exact
+    assert not score_reps(found("toe_raise", 3), toes, "heel-toe").exact
+    lifts = truth("lift", [20.0, 9.1])
+    assert score_reps(found("lift", 1), lifts, "march").exact
+    assert not score_reps(found("lift", 2), lifts, "march").exact
