@@ -612,7 +612,7 @@ class Segmenter:
                     # slide's bottom, held 10 s, became the rest)
                     self._set_rest(self._held_up, t, self._rest_posture(self._rest))
                     self.angle_deg = 0.0
-                elif (held_s >= r.new_rest_s and (ang <= r.new_rest_max_deg or not self._rest_proven)) \
+                elif (held_s >= r.new_rest_s and (ang <= r.new_rest_max_deg or not self._rest_trusted())) \
                         or (held_s >= r.rest_settle_s and (ang > r.max_amplitude_deg
                                                            or (r.resettle and ang < RESETTLE_DEG))):
                     self._set_rest(self._held_up, t)
@@ -894,6 +894,18 @@ class Segmenter:
         if self.classify is None or rest is None:
             return UNKNOWN
         return self.classify(np.array(rest.g), self._view)[0]
+
+    def _rest_trusted(self) -> bool:
+        """The rest is where reps start: a rep has been counted from it, or the posture stage
+        places it in a posture reps start from (not merely one it cannot tell). Held somewhere
+        new for new_rest_s, the person has moved their rest only within new_rest_max_deg of a
+        trusted one: a wall slide's bottom, held 9 s after a gap cut the slide's start, is no
+        new rest for standing (hard wall-slide 5743: the rest taken there, each later slide
+        was read from it upside down, and two of five were lost)."""
+        if self._rest_proven:
+            return True
+        pos = self._rest_posture(self._rest)
+        return pos != UNKNOWN and self._posture_ok(pos)
 
     def _into_rest_posture(self, pos: str) -> bool:
         """The posture stage says pos, one reps start from, and the rest is in one they do not."""
