@@ -95,9 +95,16 @@ class PlacementView:
         turn on the foot from the pitch axis (within FOOT_MAX_YAW_DEG)."""
         r = rotation_to_z(rest_up)
         m = (r @ self.m @ r.T)[:2, :2]
-        _, vecs = np.linalg.eigh(m)
+        vals, vecs = np.linalg.eigh(m)
         ax = vecs[:, 1] if vecs[1, 1] >= 0 else -vecs[:, 1]  # the pitch axis, toward +y
-        yaw = max(-FOOT_MAX_YAW_DEG, min(FOOT_MAX_YAW_DEG, math.degrees(math.atan2(ax[0], ax[1]))))
+        # the turn is taken as far as that axis dominates the one across it (1 - smaller / larger
+        # energy): raises and strides turn a foot about one axis (a hard set, wobble and all:
+        # 0.5), a fidget that rolls the foot onto its edge and taps its toes about both (hard
+        # 5794: 0.2-0.3, with the axis 72-82 deg round, and the first raise read as a foot
+        # roll); there the strap's own axis (the prior, y) stands
+        sure = 1.0 - max(vals[0], 0.0) / vals[1] if vals[1] > 0.0 else 0.0
+        yaw = sure * math.degrees(math.atan2(ax[0], ax[1]))
+        yaw = max(-FOOT_MAX_YAW_DEG, min(FOOT_MAX_YAW_DEG, yaw))
         c, s = math.cos(math.radians(yaw)), math.sin(math.radians(yaw))
         # the sensor's x is turned by yaw from the toes: turn it back
         rz = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
