@@ -74,7 +74,13 @@ def measure_rep(t_s: np.ndarray, angle_deg: np.ndarray, signed_deg: np.ndarray |
         a, pf = lowpass(np.column_stack([angle_deg, signed_deg]), r.tremor_cutoff_hz, fs, order=4).T
     i_pk = int(np.argmax(a))
     amp = float(a[i_pk])
-    if amp < min_amplitude_deg or amp > r.max_amplitude_deg:
+    if amp < min_amplitude_deg:
+        log.info("excursion at t=%.2f s not counted: %.1f deg once tremor is smoothed out, a rep "
+                 "is %.1f deg or more", t_s[i_pk], amp, min_amplitude_deg)
+        return None
+    if amp > r.max_amplitude_deg:
+        log.info("excursion at t=%.2f s not counted: %.0f deg is more than a rep (%.0f deg at "
+                 "most)", t_s[i_pk], amp, r.max_amplitude_deg)
         return None
     edge = max(EDGE_MIN_DEG, EDGE_FRAC * amp)
     below = np.flatnonzero(a[:i_pk] < edge)

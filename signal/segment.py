@@ -453,6 +453,8 @@ class Segmenter:
         self._near_n_before = 0
         self._quiet_t = -math.inf
         self._idle_at_gap = False
+        self._blocked_k = -2  # the last sample seen blocked ...
+        self._blocked_low = False  # ... and whether it has come back near rest since
         self._yaw_dps = 0.0  # the current sample's rate about vertical
         self._tilt_dps = 0.0  # ... and across it
         self._acc_up: Vec = (0.0, 0.0, 1.0)  # the current sample's accelerometer direction
@@ -596,6 +598,7 @@ class Segmenter:
             elif state == _BLOCKED:
                 # after a gap, walking or a dropped excursion: wait to be back near rest, or to
                 # be held somewhere new for long enough to call it the new rest
+                self._note_blocked_movement(t, ang)
                 if ang < r.arm_deg and (steady_s >= n_q or self._idle_at_gap):
                     self._state = _IDLE
                     if self._idle_at_gap:  # the still spell a lift starts from may be in the gap,
@@ -630,6 +633,20 @@ class Segmenter:
                 self._lead.append((t, g))
             self._near_n_before = self._near_n
         return events
+
+    def _note_blocked_movement(self, t: float, ang: float) -> None:
+        """Say why a movement the size of a rep that starts while blocked is not counted:
+        it began before the person was back at rest and steady (the first raise 0.25-0.3 s
+        after a walk, hard heel-toe 5879, 5889, went uncounted with nothing in the log)."""
+        if self._k != self._blocked_k + 1:
+            self._blocked_low = False  # just blocked: the movement under way is the one that was
+        self._blocked_k = self._k
+        if ang < self.r.arm_deg:
+            self._blocked_low = True
+        elif self._blocked_low and ang >= self._min_deg(t):
+            log.info("movement at t=%.2f s not counted: it began before the person was back at "
+                     "rest and steady after walking, a gap or the movement before", t)
+            self._blocked_low = False
 
     def _drift_rest(self, g: Vec) -> None:
         """Follow slow drift of the rest posture while held at rest."""

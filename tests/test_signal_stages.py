@@ -520,6 +520,19 @@ def test_a_wall_slide_straight_after_one_counts_while_the_posture_stage_still_re
     assert _segment("wall-slide", _thigh(flex, 0.0), t, seated).counts_ == {"slide": 0}
 
 
+def test_a_movement_that_starts_before_the_foot_is_back_at_rest_says_why_it_is_not_counted(caplog):
+    # a step turns the foot 30 deg about vertical (not a raise), and it goes straight on into a
+    # toe raise, never steady at rest in between: the raise is not counted, and the log says so
+    t = np.arange(0, 10, 1 / FS)
+    step = _ramp(t, 2.0, 0.5) - _ramp(t, 2.8, 0.5)
+    toe = -15.0 * (_ramp(t, 3.0, 0.4) - _ramp(t, 4.0, 0.4))
+    rot = _about("z", 30.0 * _ramp(t, 2.0, 1.3)) * _about("y", 20.0 * step + toe)
+    with caplog.at_level("INFO", logger="movecoach.signal.segment"):
+        seg = _segment("heel-toe", rot, t)
+    assert seg.counts_ == {"heel_raise": 0, "toe_raise": 0}
+    assert "not counted: it began before the person was back at rest and steady" in caplog.text
+
+
 def test_the_segmenters_history_keeps_the_last_rows_by_their_index_in_the_stream():
     h = History(4, 1)
     k = 0
