@@ -556,7 +556,11 @@ class Segmenter:
                     if not done:
                         log.info("excursion dropped: long gap in the data at t=%.2f s", t)
                 if self._state != _BLOCKED:
-                    self._idle_at_gap = self._state == _IDLE
+                    # at rest, or away from it on a rep whose return the gap hides: the person was
+                    # at rest before it, and is back near it as the data comes back if the next
+                    # rep starts straight away (hard heel-toe 5775: two 0.58 s gaps each hid a
+                    # raise's return, the next raise began 0.05 s after the gap and was lost)
+                    self._idle_at_gap = self._state in (_IDLE, _AWAY)
                 self._exc = self._sec = self._cand = None
                 if rest is not None:
                     self._state = _BLOCKED

@@ -218,6 +218,26 @@ def test_the_raise_after_one_cut_by_a_long_gap_is_counted():
         _amplitudes_match(reps, rec.truth, "amplitude_deg", 2.0)
 
 
+def test_a_raise_that_starts_as_the_data_comes_back_after_a_long_gap_is_counted():
+    # quick rhythmic raises on a wobbling foot, and 0.6 s of packets lost over each heel raise's
+    # return, up to 0.05 s before the toe raise that follows: the heel raise cannot be counted
+    # (its return is unseen), but the person was at rest before it and is back near rest as the
+    # data returns, so the toe raise can be (hard seed 5775; before, 4 of these 12 counted).
+    # Not every one yet (3 or 4 of each 4): the estimate is still settling from the gap as a
+    # quick raise rises, and reads the raises it counts 2-6 deg low.
+    toes = []
+    for seed in range(3):
+        rec = simulate("heel-toe", reps=4, fs=52.0, seed=seed,
+                       conditions=Conditions(rhythmic=True, wobble_deg=2.0, speed=1.8))
+        qs = rec.truth["reps"]
+        gaps = [(b["t_start"] - 0.65, b["t_start"] - 0.05)
+                for a, b in zip(qs[:-1], qs[1:], strict=True) if a["kind"] == "heel_raise"]
+        counts = counts_of(_count_received(rec, _kept_outside(rec.t_s, gaps), "heel-toe"), "heel-toe")
+        assert counts["heel_raise"] == 0, seed
+        toes.append(counts["toe_raise"])
+    assert min(toes) >= 3 and sum(toes) >= 10, toes
+
+
 def test_a_lift_back_at_rest_just_before_a_long_gap_is_counted():
     # 0.7 s of packets lost just as every other lift comes back down: the lift is back at rest,
     # only the short look past its return (is it a stride?) is cut off, as at the end of a
