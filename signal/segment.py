@@ -640,8 +640,9 @@ class Segmenter:
 
     def _note_blocked_movement(self, t: float, ang: float) -> None:
         """Say why a movement the size of a rep that starts while blocked is not counted:
-        it began before the person was back at rest and steady (the first raise 0.25-0.3 s
-        after a walk, hard heel-toe 5879, 5889, went uncounted with nothing in the log)."""
+        it began before the person was back at rest and steady (hard heel-toe 5879: the first
+        raise 0.3 s after a walk; wall-slide 5912: a slide from a rest taken at the bottom of the
+        one before; both went uncounted with nothing in the log)."""
         if self._k != self._blocked_k + 1:
             self._blocked_low = False  # just blocked: the movement under way is the one that was
         self._blocked_k = self._k
