@@ -150,7 +150,12 @@ class PostureTracker:
                 chain, swing = 0, 0.0
             if chain >= WALK_SWINGS and not self._walking and self._may_walk(u):
                 self._walking = True
-                ws, wp = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
+                # (mid-stride now: where the walk is, should it stop before a half-swing
+                # completes, as it may when the walk is seen late; those that do outweigh it.
+                # Hard march 6111: seen 0.5 s before the walk ended, a pause, then sitting down;
+                # the walk's up taken from the seat only was 44 deg from it, the seat was read as
+                # standing, and all 10 lifts were lost)
+                ws, wp = list(u), [0.0, 0.0, 0.0]
                 self._set(WALKING, t, "the thigh swings back and forth", events, None)
             if self._walking:
                 wp[0] += u[0]
