@@ -85,6 +85,17 @@ GAP_DOUBT_S = 0.6
 # accelerometer corrects it quickly (tau POST_GAP_TAU_S).
 POST_GAP_TAU_S = 0.15
 POST_GAP_FROM_S = 0.2
+# ... but not while the limb turns faster than POST_GAP_MAX_DPS (in the last MOVING_HOLD_S): a
+# walking foot swings at up to 500 deg/s, and its accelerometer, ungated while heel strikes
+# shake it, pulled the estimate 25-30 deg off mid-stride (hard heel-toe 5879: a gap in the walk
+# before the set, the first raise after it lost; a gap in the walk after a set made a step a
+# raise, tests). Slower, the quick correction is needed: a raise's return after a gap turns the
+# foot at 30-60 deg/s (hard 5590, 5626 lost a raise with the limit at 20 deg/s), a foot landing
+# after a gap hid its lift-off at 90-130 (under tremor the swing, bridged on the gyro, read as
+# a 36 deg raise with the limit at 60 deg/s, a test). Measured side by side, 60 against 150:
+# hard heel-toe 5550-5749 195 and 194/200, march 6150-6349 195 and 194: noise next to that
+# test. Left: hard 5889, pulled off at 85 and 40 deg/s between faster samples.
+POST_GAP_MAX_DPS = 150.0
 # Still (by the gyro) and reading 1 g within SNAP_GATE_M_S2, the (pre-filtered) accelerometer
 # shows gravity to within a degree or two, tremor and all; an estimate further than SNAP_OFF_DEG from it carries an
 # error from before (a gyro clipped by a stride's swing at 500 deg/s, a gap) and is pulled back
@@ -241,9 +252,11 @@ class OrientationTracker:
         self._gap_span = 0.0
         self._gap_fill = False
         self._gap_acc = False
+        self._fast_left = 0  # samples left of the last turn faster than POST_GAP_MAX_DPS
         self._moving_left = 0  # samples left of the last quick movement's MOVING_HOLD_S
         self._n_moving_hold = int(round(MOVING_HOLD_S * self.fs))
         self._moving_rate2 = math.radians(MOVING_RATE_DPS) ** 2
+        self._post_gap_rate2 = math.radians(POST_GAP_MAX_DPS) ** 2
         # the bias window: sum of raw gyro, the accelerometer up at its start, sample count
         self._win_w: Vec = (0.0, 0.0, 0.0)
         self._win_u0: Vec = (0.0, 0.0, 1.0)
@@ -284,6 +297,7 @@ class OrientationTracker:
         shake, since_gap, still_n, moving_n = self._shake, self._since_gap, self._still_n, self._moving_left
         gap_span, gap_fill, gap_acc = self._gap_span, self._gap_fill, self._gap_acc
         held_n = self._held_n
+        fast_n, fast_rate2 = self._fast_left, self._post_gap_rate2
         have_g = self.g is not None
         gx, gy, gz = self.g if have_g else (0.0, 0.0, 1.0)
         have_avg = self._avg is not None
@@ -319,6 +333,10 @@ class OrientationTracker:
             elif since_gap < long_ago:
                 since_gap += 1
             still_n = still_n + 1 if still else 0
+            if rate2 > fast_rate2:
+                fast_n = n_moving_hold
+            elif fast_n:
+                fast_n -= 1
             if rate2 > moving_rate2:
                 moving_n = n_moving_hold
             elif moving_n:
@@ -338,7 +356,7 @@ class OrientationTracker:
                 else:
                     if since_gap < n_gap_settle and gap_acc:
                         alpha, gate = a_gap, (inf if fill else gate_after)
-                    elif n_post_gap0 <= since_gap and (not gap_acc or shake >= shake_lim):
+                    elif n_post_gap0 <= since_gap and (not gap_acc or shake >= shake_lim) and not fast_n:
                         # (shaking: the pre-filtered magnitude strays from 1 g by more than the gate
                         # while its direction is within a few degrees)
                         alpha = a_post_gap
@@ -418,6 +436,7 @@ class OrientationTracker:
         self._shake, self._since_gap, self._still_n, self._moving_left = shake, since_gap, still_n, moving_n
         self._gap_span, self._gap_fill, self._gap_acc = gap_span, gap_fill, gap_acc
         self._held_n, self._held_sum = held_n, (hx, hy, hz)
+        self._fast_left = fast_n
         if have_g:
             self.g = (gx, gy, gz)
         if have_avg:
