@@ -166,6 +166,15 @@ ACCEPTS = {"seated": (SEATED, UNKNOWN), "standing": (STANDING, UNKNOWN), None: N
 # swings in a walk it is held at most 0.44 s at a time: 38 walks, hard wall-slide 4700-4808.)
 STOOD_HELD_S = 0.5
 
+# A rep held through a long gap in the data (a wall slide's 10-15 s hold, a heel raise held on
+# the toes) goes on after it when, once the estimate has settled after it (GAP_SETTLE_S), the
+# person is still away from rest by at least RESUME_FRAC of the peak seen before the gap (and the
+# rep's minimum): the gap, and the estimate's doubt after it, count towards its hold. Otherwise it is dropped, as before: the return, or the next movement, may be in the
+# gap. (Hard wall-slide 6253: a 0.6 s gap in the first slide's 70 deg hold dropped it, the
+# slide's bottom became the rest and none of the 5 slides counted; hard heel-toe 6322: a toe
+# raise held 1.1 s with a 0.72 s gap in its hold.)
+RESUME_FRAC = 0.5
+
 _IDLE, _AWAY, _BLOCKED, _NOREST = 0, 1, 2, 3
 
 
@@ -410,6 +419,20 @@ def guessed_only(exc: Excursion, r: RepRules) -> bool:
     return r.seen_after_gap and exc.seen_peak_deg < r.arm_deg
 
 
+def _held_away(x: Excursion | None, rest: Rest | None, g: Vec) -> bool:
+    """Excursion x (from rest) is a rep candidate, not spoiled nor on its way back before a
+    gap, and up-direction g is still RESUME_FRAC of its peak away from rest."""
+    return (x is not None and rest is not None and x.started and not x.spoiled and not x.ending
+            and rest.angle_deg(g) >= max(x.min_deg, RESUME_FRAC * x.peak_deg))
+
+
+def _unit_lerp(a: Vec, b: Vec, w: float) -> Vec:
+    """The unit vector a fraction w (0-1) of the way from unit a to unit b (normalised line)."""
+    x, y, z = a[0] + w * (b[0] - a[0]), a[1] + w * (b[1] - a[1]), a[2] + w * (b[2] - a[2])
+    n = math.sqrt(x * x + y * y + z * z) or 1.0
+    return (x / n, y / n, z / n)
+
+
 def _unit_cross(a: Vec, b: Vec) -> Vec:
     x = a[1] * b[2] - a[2] * b[1]
     y = a[2] * b[0] - a[0] * b[2]
@@ -456,6 +479,11 @@ class Segmenter:
         self._near_n_before = 0
         self._quiet_t = -math.inf
         self._idle_at_gap = False
+        # a rep held through a long gap (RESUME_FRAC), with the excursion from the candidate rest
+        # and the candidate rest then (None: no such rep) ...
+        self._paused: tuple[Excursion, Excursion | None, Rest | None] | None = None
+        self._paused_trace: list[tuple[float, Vec]] = []  # ... the samples since its gap began
+        self._paused_going_on = False  # ... and whether the person was still away after it
         self._blocked_k = -2  # the last sample seen blocked ...
         self._blocked_low = False  # ... and whether it has come back near rest since
         self._yaw_dps = 0.0  # the current sample's rate about vertical
@@ -552,11 +580,19 @@ class Segmenter:
             ang = rest.angle_deg(g) if rest is not None else 0.0
             self.angle_deg = ang
             self._near_n = self._near_n + 1 if ang < r.arm_deg else 0
-            if not ok:  # inside a long gap: drop anything in progress, never count across it
-                if self._state == _AWAY:
+            if not ok:  # inside a long gap: nothing is counted across it; a rep held through
+                # it may go on after it (RESUME_FRAC)
+                if self._paused is not None:
+                    self._paused_trace.append((t, g))
+                elif self._state == _AWAY:
                     done = self._finish_returned()
                     events.extend(done)
-                    if not done:
+                    exc = self._exc
+                    if not done and exc is not None and exc.started and not exc.spoiled \
+                            and not exc.ending:
+                        self._paused = (exc, self._sec, self._cand)
+                        self._paused_trace, self._paused_going_on = [(t, g)], False
+                    elif not done:
                         log.info("excursion dropped: long gap in the data at t=%.2f s", t)
                 if self._state != _BLOCKED:
                     # at rest, or away from it on a rep whose return the gap hides: the person was
@@ -572,6 +608,14 @@ class Segmenter:
                 continue
             doubt = since_gap < GAP_DOUBT_S
             settling = since_gap < n_gap_settle
+            if self._paused is not None:
+                if settling or (self._paused_going_on and doubt and self._state == _BLOCKED):
+                    self._paused_trace.append((t, g))
+                elif not self._paused_going_on:
+                    self._paused_going_on = self._still_away_after_gap(g)
+                    self._paused_trace.append((t, g))
+                else:
+                    self._resume_after_gap(t, g)
             if since_gap <= 0.0:
                 self._off_since_gap = 0.0
                 self._gap_s = span
@@ -640,6 +684,55 @@ class Segmenter:
                 self._lead.append((t, g))
             self._near_n_before = self._near_n
         return events
+
+    def _still_away_after_gap(self, g: Vec) -> bool:
+        """Once the estimate has settled after the long gap that paused a rep (GAP_SETTLE_S): is
+        the person still away from rest (RESUME_FRAC)? Then the rep goes on, once the estimate
+        has converged (GAP_DOUBT_S) or the person is back near rest: with the excursion from
+        the rest, or else with the one from the candidate rest, if only that one is still away
+        (a slide from where the person stood, after a set begun seated: the rest moves there).
+        If not, it is dropped."""
+        exc, sec, cand = self._paused
+        if exc.rest is not self._rest:
+            sec = None
+        if _held_away(exc, exc.rest, g):
+            self._paused = (exc, sec if _held_away(sec, cand, g) else None, cand)
+            return True
+        if _held_away(sec, cand, g):
+            self._paused = (sec, None, None)
+            return True
+        log.info("excursion dropped: long gap in the data at t=%.2f s", self._paused_trace[0][0])
+        self._paused, self._paused_trace = None, []
+        return False
+
+    def _resume_after_gap(self, t: float, g: Vec) -> None:
+        """Go on with the rep the long gap paused (see _still_away_after_gap), its trace filled
+        in across the gap and the estimate's doubt after it."""
+        (exc, sec, cand), trace = self._paused, self._paused_trace
+        self._paused, self._paused_trace, self._paused_going_on = None, [], False
+        if exc.rest is not self._rest:
+            log.info("rest moved to where the previous excursion settled (t=%.2f s)", trace[0][0])
+            rest = exc.rest
+            self._set_rest(rest.g)
+            self._rest = rest
+        log.info("rep held through a long gap in the data (t=%.2f-%.2f s) goes on", trace[0][0], t)
+        n = len(trace)
+        for x, rest in ((exc, exc.rest), (sec, cand)):
+            if x is None:
+                continue
+            # the estimate in the gap follows a line between two readings (under tremor, two
+            # random phases of it: hard 6206 read 15 deg too deep there) and converges after it:
+            # the person moved (or held) between where they were before the gap and are now
+            g0 = x.g[-1]
+            for i, (tt, _) in enumerate(trace):
+                gi = _unit_lerp(g0, g, (i + 1) / (n + 1))
+                x.add(tt, gi, rest.angle_deg(gi))
+                x.n_away += 1
+        self._exc, self._sec, self._cand = exc, sec, cand
+        self._state = _AWAY
+        self._idle_at_gap = False
+        self._lead.clear()
+        self._lead_c.clear()
 
     def _note_blocked_movement(self, t: float, ang: float) -> None:
         """Say why a movement the size of a rep that starts while blocked is not counted:

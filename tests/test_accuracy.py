@@ -133,7 +133,8 @@ FIXED_CASES = [("heel-toe", "wobble", 3008), ("heel-toe", "rhythmic", 3000), ("m
                ("heel-toe", "hard", 4550), ("heel-toe", "hard", 4942), ("heel-toe", "hard", 4621),
                ("heel-toe", "hard", 4692), ("wall-slide", "hard", 5743), ("heel-toe", "hard", 5794),
                ("heel-toe", "hard", 5919), ("heel-toe", "hard", 5775), ("march", "hard", 6111),
-               ("wall-slide", "hard", 5889), ("heel-toe", "hard", 5879)]
+               ("wall-slide", "hard", 5889), ("heel-toe", "hard", 5879),
+               ("wall-slide", "hard", 6253)]
 
 
 @pytest.mark.parametrize(("exercise", "cond_name", "seed"), FIXED_CASES)

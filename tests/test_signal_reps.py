@@ -205,14 +205,15 @@ def test_a_step_hidden_by_lost_packets_is_not_a_heel_raise():
 
 
 def test_the_raise_after_one_cut_by_a_long_gap_is_counted():
-    # 0.7 s of packets lost at the top of every heel raise: those raises are never counted (a
-    # long gap), and the heel coming down after the gap must not be taken into the toe raise that
-    # follows (the toe raise would then be measured as the larger heel movement and dropped)
+    # packets lost from the top of every heel raise until it is nearly down: those raises are
+    # not counted (a long gap hides their return), and the heel coming down after the gap must
+    # not be taken into the toe raise that follows (the toe raise would then be measured as the
+    # larger heel movement and dropped)
     for seed in range(3):
         rec = simulate("heel-toe", reps=4, fs=52.0, seed=seed, hold_s=1.5,
                        conditions=Conditions(speed=1.6))  # ~1 s between raises
         heels = [q for q in rec.truth["reps"] if q["kind"] == "heel_raise"]
-        keep = _kept_outside(rec.t_s, [(q["t_peak"] + 0.2, q["t_peak"] + 0.9) for q in heels])
+        keep = _kept_outside(rec.t_s, [(q["t_peak"] + 0.2, q["t_end"] - 0.15) for q in heels])
         reps = _count_received(rec, keep, "heel-toe")
         assert counts_of(reps, "heel-toe") == {"heel_raise": 0, "toe_raise": 4}, seed
         _amplitudes_match(reps, rec.truth, "amplitude_deg", 2.0)
@@ -236,6 +237,32 @@ def test_a_raise_that_starts_as_the_data_comes_back_after_a_long_gap_is_counted(
         assert counts["heel_raise"] == 0, seed
         toes.append(counts["toe_raise"])
     assert min(toes) >= 3 and sum(toes) >= 10, toes
+
+
+def test_a_wall_slide_held_through_a_long_gap_is_counted_with_its_whole_hold():
+    # 1 s of packets lost in the middle of every slide's hold: the person is still down when the
+    # data comes back, so the slide goes on and counts, its hold taken across the gap (before,
+    # each was dropped at the gap, and none of the set counted)
+    for seed in range(3):
+        rec = simulate("wall-slide", reps=3, fs=52.0, seed=seed)
+        mid = [(q["t_peak"] + q["t_end"]) / 2 for q in rec.truth["reps"]]
+        reps = _count_received(rec, _kept_outside(rec.t_s, [(m - 0.5, m + 0.5) for m in mid]),
+                               "wall-slide")
+        assert len(reps) == 3, seed
+        _amplitudes_match(reps, rec.truth, "depth_deg", 1.0)
+        for r, q in zip(reps, rec.truth["reps"], strict=True):
+            assert r.hold_s == pytest.approx(q["hold_s"], abs=0.2), seed
+
+
+def test_a_raise_held_through_a_long_gap_is_counted():
+    # raises held 2 s, 0.7 s of packets lost inside every hold (none counted before)
+    for seed in range(3):
+        rec = simulate("heel-toe", reps=4, fs=50.0, seed=seed, hold_s=2.0)
+        gaps = [(q["t_peak"] + 0.2, q["t_peak"] + 0.9) for q in rec.truth["reps"]]
+        reps = _count_received(rec, _kept_outside(rec.t_s, gaps), "heel-toe")
+        assert [r.kind for r in reps] == ["heel_raise", "toe_raise"] * 4, seed
+        _amplitudes_match(reps, rec.truth, "amplitude_deg", 1.0)
+        assert all(r.hold_s == pytest.approx(2.0, abs=0.2) for r in reps), seed
 
 
 def test_packets_lost_mid_stride_leave_the_walk_after_a_set_uncounted():
