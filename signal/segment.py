@@ -174,6 +174,12 @@ STOOD_HELD_S = 0.5
 # slide's bottom became the rest and none of the 5 slides counted; hard heel-toe 6322: a toe
 # raise held 1.1 s with a 0.72 s gap in its hold.)
 RESUME_FRAC = 0.5
+# ... If by then it has come back toward rest by more than (1 - RESUME_FRAC) of its peak, the
+# gyro must have turned the limb by RESUME_TURNED_FRAC of that since: otherwise that was the
+# estimate settling onto a limb already back at rest, the return hidden in the gap (hard heel-toe
+# 6535: a step in a 1.3 s gap in a walk read 20 deg away 0.2 s after it, then back to 5 deg with
+# the gyro at 0-2 deg/s; went on, the next step made it a heel raise).
+RESUME_TURNED_FRAC = 0.5
 
 _IDLE, _AWAY, _BLOCKED, _NOREST = 0, 1, 2, 3
 
@@ -483,7 +489,9 @@ class Segmenter:
         # and the candidate rest then (None: no such rep) ...
         self._paused: tuple[Excursion, Excursion | None, Rest | None] | None = None
         self._paused_trace: list[tuple[float, Vec]] = []  # ... the samples since its gap began
-        self._paused_going_on = False  # ... and whether the person was still away after it
+        self._paused_going_on = False  # ... whether the person was still away after it, how
+        self._paused_from_deg = 0.0  # ... far, and how far the gyro has turned the limb since
+        self._paused_turned = 0.0
         self._blocked_k = -2  # the last sample seen blocked ...
         self._blocked_low = False  # ... and whether it has come back near rest since
         self._yaw_dps = 0.0  # the current sample's rate about vertical
@@ -611,9 +619,11 @@ class Segmenter:
             if self._paused is not None:
                 if settling or (self._paused_going_on and doubt and self._state == _BLOCKED):
                     self._paused_trace.append((t, g))
+                    self._paused_turned += tilt * self.dt
                 elif not self._paused_going_on:
                     self._paused_going_on = self._still_away_after_gap(g)
                     self._paused_trace.append((t, g))
+                    self._paused_turned = 0.0
                 else:
                     self._resume_after_gap(t, g)
             if since_gap <= 0.0:
@@ -697,9 +707,11 @@ class Segmenter:
             sec = None
         if _held_away(exc, exc.rest, g):
             self._paused = (exc, sec if _held_away(sec, cand, g) else None, cand)
+            self._paused_from_deg = exc.rest.angle_deg(g)
             return True
         if _held_away(sec, cand, g):
             self._paused = (sec, None, None)
+            self._paused_from_deg = cand.angle_deg(g)
             return True
         log.info("excursion dropped: long gap in the data at t=%.2f s", self._paused_trace[0][0])
         self._paused, self._paused_trace = None, []
@@ -710,6 +722,13 @@ class Segmenter:
         in across the gap and the estimate's doubt after it."""
         (exc, sec, cand), trace = self._paused, self._paused_trace
         self._paused, self._paused_trace, self._paused_going_on = None, [], False
+        back_deg = self._paused_from_deg - exc.rest.angle_deg(g)
+        if back_deg > (1.0 - RESUME_FRAC) * exc.peak_deg and self._paused_turned < RESUME_TURNED_FRAC * back_deg:
+            # back toward rest by more than the estimate's converging explains: the gyro did
+            # not turn the limb there, the estimate settled onto where the limb already was
+            log.info("excursion dropped: its return was hidden by a long gap in the data at "
+                     "t=%.2f s", trace[0][0])
+            return
         if exc.rest is not self._rest:
             log.info("rest moved to where the previous excursion settled (t=%.2f s)", trace[0][0])
             rest = exc.rest
