@@ -169,8 +169,9 @@ STOOD_HELD_S = 0.5
 # A rep held through a long gap in the data (a wall slide's 10-15 s hold, a heel raise held on
 # the toes) goes on after it when, once the estimate has settled after it (GAP_SETTLE_S), the
 # person is still away from rest by at least RESUME_FRAC of the peak seen before the gap (and the
-# rep's minimum): the gap, and the estimate's doubt after it, count towards its hold. Otherwise it is dropped, as before: the return, or the next movement, may be in the
-# gap. (Hard wall-slide 6253: a 0.6 s gap in the first slide's 70 deg hold dropped it, the
+# rep's minimum): the gap, and the estimate's doubt after it, count towards its hold. Otherwise
+# it is dropped, as before: the return, or the next movement, may be in the gap. (Hard
+# wall-slide 6253: a 0.6 s gap in the first slide's 70 deg hold dropped it, the
 # slide's bottom became the rest and none of the 5 slides counted; hard heel-toe 6322: a toe
 # raise held 1.1 s with a 0.72 s gap in its hold.)
 RESUME_FRAC = 0.5
