@@ -703,9 +703,7 @@ class Segmenter:
         the rest, or else with the one from the candidate rest, if only that one is still away
         (a slide from where the person stood, after a set begun seated: the rest moves there).
         If not, it is dropped."""
-        exc, sec, cand = self._paused
-        if exc.rest is not self._rest:
-            sec = None
+        exc, sec, cand = self._paused  # (exc is from the rest in force: nothing moves it in a gap)
         if _held_away(exc, exc.rest, g):
             self._paused = (exc, sec if _held_away(sec, cand, g) else None, cand)
             self._paused_from_deg = exc.rest.angle_deg(g)
