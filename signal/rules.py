@@ -158,9 +158,14 @@ def swung_through_rest(x: Excursion, r: RepRules) -> str:
 def swung_into_the_next(x: Excursion, r: RepRules) -> str:
     """Where the posture is not known, it rose again the same way from rest without having
     been quiet there for UNKNOWN_QUIET_S: a walking thigh swinging on into its next stride after
-    a small hip extension (fresh hard 4335), or after a stance that held it for a moment."""
-    if (x.rising and x.posture == UNKNOWN and x.quiet_s < UNKNOWN_QUIET_S and not r.chain
-            and not x.doubt):
+    a small hip extension (fresh hard 4335), or after a stance that held it for a moment. Also
+    while the estimate settles after a gap, unless the gap was bridged on the gyro: its line
+    carries the lift's descent on through rest and up again (hard 5076, under tremor), while
+    after a gap the accelerometer bridged the rise is the thigh's (hard 6176, 6179, 6486: a
+    walk's first stride, half of it in a 0.4 s gap, counted as a lift, and then the walk's
+    later strides too, from the rest that lift proved)."""
+    if x.rising and x.posture == UNKNOWN and x.quiet_s < UNKNOWN_QUIET_S and not r.chain \
+            and not x.guessing:
         return "it swung straight into the next movement (a stride)"
     return ""
 

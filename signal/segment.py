@@ -288,6 +288,7 @@ class Excursion:
         self.past_rest_n = 0  # samples since the return spent past rest, on the far side
         self.stood_up: Vec | None = None  # held_up where last held LARGE_CHANGE_DEG off (STOOD_HELD_S)
         self.doubt = False
+        self.guessing = False  # in that doubt after a gap bridged on the gyro: the angle is a guess
         self.peak_doubt = False  # the peak was reached while the estimate converged after a gap
         self.doubt_gap_s = 0.0  # the length of the gap whose doubt the estimate is in (s) ...
         self.peak_gap_s = 0.0  # ... and was in at the peak
@@ -903,6 +904,7 @@ class Segmenter:
         min_amplitude_deg)."""
         r = self.r
         exc.doubt = doubt
+        exc.guessing = doubt and on_gyro
         exc.doubt_gap_s = self._gap_s if doubt else 0.0
         if exc.ending:
             exc.add(t, g, ang)

@@ -305,7 +305,7 @@ def _exc(**kw) -> SimpleNamespace:
     base = dict(max_accel_off_deg=5.0, turn_deg=0.0, swings=1, seen_peak_deg=25.0, peak_deg=25.0,
                 away_s=1.5, reversal_deg=0.0, rising=False, doubt=False, posture="seated",
                 past_rest_s=0.0, quiet_s=1.0, as_sitting=False, tilt_deg=40.0, gap_during=False,
-                walked=False, free_off_deg=0.0)
+                walked=False, free_off_deg=0.0, guessing=False)
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -430,6 +430,11 @@ def test_where_seated_and_standing_cannot_be_told_apart_a_smaller_swing_past_res
     assert "stride" in swung_into_the_next(_exc(rising=True, posture="unknown", quiet_s=0.3), r)
     assert swung_into_the_next(_exc(rising=True, posture="unknown", quiet_s=0.6), r) == ""
     assert swung_into_the_next(_exc(rising=True, posture="seated", quiet_s=0.0), r) == ""
+    # ... also just after a gap, unless the rise is the gap's guess (its gyro line)
+    assert "stride" in swung_into_the_next(_exc(rising=True, posture="unknown", quiet_s=0.0,
+                                                doubt=True), r)
+    assert swung_into_the_next(_exc(rising=True, posture="unknown", quiet_s=0.0, doubt=True,
+                                    guessing=True), r) == ""
     # a thigh creeping past a rest taken a little off is settling, not swinging
     assert swung_through_rest(_exc(reversal_deg=4.0, posture="unknown", past_rest_s=0.3,
                                    walked=True), r) == ""
