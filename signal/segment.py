@@ -582,7 +582,6 @@ class Segmenter:
             k0 += 1
             self._yaw_dps = yaw
             self._tilt_dps = tilt
-            self._acc_up = au
             steady_s = max(still_s, held_s)
             if steady_s >= n_q:
                 self._quiet_t = t
@@ -616,6 +615,7 @@ class Segmenter:
                 self._lead.clear()
                 self._near_n_before = self._near_n
                 continue
+            self._acc_up = au  # (measured: in a long gap it stays the last measured one's)
             doubt = since_gap < GAP_DOUBT_S
             settling = since_gap < n_gap_settle
             if self._paused is not None:
@@ -1113,13 +1113,26 @@ class Segmenter:
 
     def _finish_returned(self) -> list[RepEvent]:
         """Count the excursion in progress if it is a rep already back near rest, whose look past
-        the return is cut short by the end of the data or a long gap."""
-        exc = self._exc
-        if self._state == _AWAY and exc is not None and exc.ending and not exc.spoiled:
-            out = self._finish(exc, exc.t[-1], exc.prev_deg)
-            self._idle_after_rep(exc)
-            return out
-        return []
+        the return is cut short by the end of the data or a long gap. Or on its way back, past
+        half its peak, where the accelerometer already reads it back near rest: the estimate
+        lags a quick return (hard march 6447: a lift's return read 8.7 deg, its end at 8.2,
+        with the accelerometer at 2.7 deg as a 0.5 s gap began, 0.13 s after the lift's true
+        end; it was dropped)."""
+        exc, r = self._exc, self.r
+        if self._state != _AWAY or exc is None or exc.spoiled:
+            return []
+        if not exc.ending:
+            end_deg = min(max(r.end_deg, r.end_frac * exc.peak_deg), r.end_max_deg)
+            if not (exc.started and exc.prev_deg < RESUME_FRAC * exc.peak_deg
+                    and exc.rest.angle_deg(self._acc_up) < end_deg):
+                return []
+            why = first_reason(ON_RETURN, exc, r)
+            if why:
+                log.info("excursion ending at t=%.2f s not counted: %s", exc.t[-1], why)
+                return []
+        out = self._finish(exc, exc.t[-1], exc.prev_deg)
+        self._idle_after_rep(exc)
+        return out
 
     def _idle_after_rep(self, exc: Excursion) -> None:
         """Back at rest after an excursion that ended as a rep (counted or not)."""
