@@ -235,7 +235,9 @@ class Excursion:
 
     peak_deg: largest angle so far; away_s: time above arm_deg; swings: reversals by more than
     SWING_DEG; reversal_deg: how far past rest to the other side of the peak it went (after the
-    return); seen_peak_deg: largest angle outside gaps bridged on the gyro; max_accel_off_deg:
+    return); seen_peak_deg: largest angle outside gaps bridged on the gyro; acc_peak_deg: the
+    accelerometer's own largest angle from rest outside gaps' doubt (RepRules.seen_after_gap
+    only); max_accel_off_deg:
     the accelerometer's largest angle from up (outside gap doubt); free_off_deg: the same with
     a turn about a pivot on the floor taken out, where max_accel_off_deg was passed
     (RepRules.pivot_free_off_deg); k0: the grid index of its first sample away; turn_deg /
@@ -271,6 +273,7 @@ class Excursion:
         self._swing_ext = 0.0
         self._swing_up = True
         self.seen_peak_deg = 0.0
+        self.acc_peak_deg = 0.0  # the accelerometer's largest angle from rest, outside gap doubt
         self.max_accel_off_deg = 0.0  # sustained for OFF_SUSTAIN_S (the lowest in that window)
         self._off_recent: deque = deque(maxlen=sustain_n(fs))
         self.free_off_deg = 0.0
@@ -934,6 +937,8 @@ class Segmenter:
             exc.prev_deg = ang
             return ""
         exc.add(t, g, ang)
+        if not doubt and r.seen_after_gap:
+            exc.acc_peak_deg = max(exc.acc_peak_deg, exc.rest.angle_deg(self._acc_up))
         exc.n_away += 1
         exc.turn_deg += self._yaw_dps * self.dt
         exc.tilt_deg += self._tilt_dps * self.dt

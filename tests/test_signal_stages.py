@@ -20,6 +20,7 @@ from movecoach.signal.rules import (
     WHILE_AWAY,
     first_reason,
     moving_through_the_air,
+    never_seen_by_the_accelerometer,
     never_turned,
     only_seen_across_a_gap,
     swung_into_the_next,
@@ -305,7 +306,7 @@ def _exc(**kw) -> SimpleNamespace:
     base = dict(max_accel_off_deg=5.0, turn_deg=0.0, swings=1, seen_peak_deg=25.0, peak_deg=25.0,
                 away_s=1.5, reversal_deg=0.0, rising=False, doubt=False, posture="seated",
                 past_rest_s=0.0, quiet_s=1.0, as_sitting=False, tilt_deg=40.0, gap_during=False,
-                walked=False, free_off_deg=0.0, guessing=False)
+                walked=False, free_off_deg=0.0, guessing=False, acc_peak_deg=25.0)
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -366,6 +367,20 @@ def test_a_raise_only_the_gaps_guess_showed_is_no_movement_to_block_on():
     assert guessed_only(_exc(seen_peak_deg=0.0, peak_deg=10.5), r)
     assert not guessed_only(_exc(seen_peak_deg=12.0, peak_deg=14.0), r)
     assert not guessed_only(_exc(seen_peak_deg=0.0), get("march").rules)  # (no such rule there)
+
+
+def test_a_raise_the_accelerometer_never_showed_was_the_estimates_error():
+    r = get("heel-toe").rules
+    # 11.9 deg read just after a walk, the accelerometer at most 4.3 deg from rest (hard 6848)
+    assert "accelerometer never showed" in never_seen_by_the_accelerometer(
+        _exc(peak_deg=11.9, acc_peak_deg=4.3), r)
+    assert never_seen_by_the_accelerometer(_exc(peak_deg=11.9, acc_peak_deg=11.5), r) == ""
+    # with a gap in it the accelerometer may have missed it: other rules decide
+    assert never_seen_by_the_accelerometer(_exc(peak_deg=11.9, acc_peak_deg=4.3,
+                                                gap_during=True), r) == ""
+    # a thigh's lifts are not checked this way
+    assert never_seen_by_the_accelerometer(_exc(peak_deg=11.9, acc_peak_deg=4.3),
+                                           get("march").rules) == ""
 
 
 def test_a_foot_that_turned_about_vertical_made_a_turning_step():
