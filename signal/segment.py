@@ -237,12 +237,12 @@ class Excursion:
     SWING_DEG; reversal_deg: how far past rest to the other side of the peak it went (after the
     return); seen_peak_deg: largest angle outside gaps bridged on the gyro; acc_peak_deg: the
     accelerometer's own largest angle from rest outside gaps' doubt (RepRules.seen_after_gap
-    only); max_accel_off_deg:
-    the accelerometer's largest angle from up (outside gap doubt); free_off_deg: the same with
-    a turn about a pivot on the floor taken out, where max_accel_off_deg was passed
-    (RepRules.pivot_free_off_deg); k0: the grid index of its first sample away; turn_deg /
-    tilt_deg: the gyro's turning about / across vertical while away; gap_during: some of it was in a gap's
-    doubt; walked: the posture stage has called it walking since it began; rising: it rose again
+    only); max_accel_off_deg: the accelerometer's largest angle from up (outside gap doubt);
+    free_off_deg: the same with a turn about a pivot on the floor taken out, where
+    max_accel_off_deg was passed (RepRules.pivot_free_off_deg); k0: the grid index of its first
+    sample away; turn_deg / tilt_deg: the gyro's turning about / across vertical while away;
+    gap_during: some of it was in a gap's doubt; guessing: in doubt after a gap bridged on the
+    gyro (its angle is the gap's guess); walked: the posture stage has called it walking since it began; rising: it rose again
     after the return; doubt: the estimate may still settle after a gap; spoiled: a rule's reason.
     """
 
@@ -291,7 +291,7 @@ class Excursion:
         self.past_rest_n = 0  # samples since the return spent past rest, on the far side
         self.stood_up: Vec | None = None  # held_up where last held LARGE_CHANGE_DEG off (STOOD_HELD_S)
         self.doubt = False
-        self.guessing = False  # in that doubt after a gap bridged on the gyro: the angle is a guess
+        self.guessing = False
         self.peak_doubt = False  # the peak was reached while the estimate converged after a gap
         self.doubt_gap_s = 0.0  # the length of the gap whose doubt the estimate is in (s) ...
         self.peak_gap_s = 0.0  # ... and was in at the peak
@@ -428,6 +428,11 @@ def guessed_only(exc: Excursion, r: RepRules) -> bool:
     hid, held 2 s after the gap, was lost. (A step hidden by a gap is still seen for what it is
     on its way back: RepRules.max_accel_off_deg, hard 4032.)"""
     return r.seen_after_gap and exc.seen_peak_deg < r.arm_deg
+
+
+def _end_deg(r: RepRules, peak_deg: float) -> float:
+    """Below this angle (deg) an excursion that reached peak_deg is back (RepRules.end_deg)."""
+    return min(max(r.end_deg, r.end_frac * peak_deg), r.end_max_deg)
 
 
 def _held_away(x: Excursion | None, rest: Rest | None, g: Vec) -> bool:
@@ -966,7 +971,7 @@ class Segmenter:
         elif peak >= exc.min_deg:
             exc.started = True
         exc.prev_deg = ang
-        end_deg = min(max(r.end_deg, r.end_frac * peak), r.end_max_deg)
+        end_deg = _end_deg(r, peak)
         back = crossed or ang < end_deg
         if back and r.seen_after_gap and doubt and on_gyro:
             back = self._accelerometer_agrees_back(exc, end_deg)
@@ -1127,7 +1132,7 @@ class Segmenter:
         if self._state != _AWAY or exc is None or exc.spoiled:
             return []
         if not exc.ending:
-            end_deg = min(max(r.end_deg, r.end_frac * exc.peak_deg), r.end_max_deg)
+            end_deg = _end_deg(r, exc.peak_deg)
             if not (exc.started and exc.prev_deg < RESUME_FRAC * exc.peak_deg
                     and exc.rest.angle_deg(self._acc_up) < end_deg):
                 return []
