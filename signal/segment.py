@@ -242,8 +242,9 @@ class Excursion:
     max_accel_off_deg was passed (RepRules.pivot_free_off_deg); k0: the grid index of its first
     sample away; turn_deg / tilt_deg: the gyro's turning about / across vertical while away;
     gap_during: some of it was in a gap's doubt; guessing: in doubt after a gap bridged on the
-    gyro (its angle is the gap's guess); walked: the posture stage has called it walking since it began; rising: it rose again
-    after the return; doubt: the estimate may still settle after a gap; spoiled: a rule's reason.
+    gyro (its angle is the gap's guess); walked: the posture stage has called it walking since
+    it began; rising: it rose again after the return; doubt: the estimate may still settle after
+    a gap; spoiled: a rule's reason.
     """
 
     def __init__(self, rest: Rest, lead: deque, fs: float, r: RepRules, kinds: tuple[str, ...],
@@ -435,10 +436,15 @@ def _end_deg(r: RepRules, peak_deg: float) -> float:
     return min(max(r.end_deg, r.end_frac * peak_deg), r.end_max_deg)
 
 
+def _going_out(x: Excursion) -> bool:
+    """Excursion x is a rep candidate (past its minimum), not spoiled nor on its way back."""
+    return x.started and not x.spoiled and not x.ending
+
+
 def _held_away(x: Excursion | None, rest: Rest | None, g: Vec) -> bool:
-    """Excursion x (from rest) is a rep candidate, not spoiled nor on its way back before a
-    gap, and up-direction g is still RESUME_FRAC of its peak away from rest."""
-    return (x is not None and rest is not None and x.started and not x.spoiled and not x.ending
+    """Excursion x (from rest) was going out before a gap (_going_out), and up-direction g is
+    still RESUME_FRAC of its peak away from rest."""
+    return (x is not None and rest is not None and _going_out(x)
             and rest.angle_deg(g) >= max(x.min_deg, RESUME_FRAC * x.peak_deg))
 
 
@@ -605,8 +611,7 @@ class Segmenter:
                     done = self._finish_returned()
                     events.extend(done)
                     exc = self._exc
-                    if not done and exc is not None and exc.started and not exc.spoiled \
-                            and not exc.ending:
+                    if not done and exc is not None and _going_out(exc):
                         self._paused = (exc, self._sec, self._cand)
                         self._paused_trace, self._paused_going_on = [(t, g)], False
                     elif not done:
