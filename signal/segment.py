@@ -45,7 +45,13 @@ from movecoach.signal.orientation import GAP_DOUBT_S, GAP_SETTLE_S, OrientationB
 from movecoach.signal.pivot import off_up_deg
 from movecoach.signal.placement import Placement, PlacementView
 from movecoach.signal.posture import SEATED, STANDING, UNKNOWN, WALKING
-from movecoach.signal.rules import AFTER_RETURN, ON_RETURN, WHILE_AWAY, first_reason
+from movecoach.signal.rules import (
+    AFTER_RETURN,
+    ON_RETURN,
+    WHILE_AWAY,
+    first_reason,
+    moving_through_the_air,
+)
 from movecoach.signal.types import Rep, RepEvent
 
 log = logging.getLogger(__name__)
@@ -181,6 +187,48 @@ RESUME_FRAC = 0.5
 # 6535: a step in a 1.3 s gap in a walk read 20 deg away 0.2 s after it, then back to 5 deg with
 # the gyro at 0-2 deg/s; went on, the next step made it a heel raise).
 RESUME_TURNED_FRAC = 0.5
+# ... A rep on its way back when a long gap begins, past RESUME_FRAC of its peak toward rest, counts
+# if, once the estimate has settled after the gap (GAP_SETTLE_S, until GAP_DOUBT_S), the estimate
+# or the accelerometer reads the limb back near rest (RepRules.end_deg); it is measured on what
+# came before the gap. Paused as if held instead, the excursion from the candidate rest (the
+# slide's bottom, held 4 s) went on as the rep, as if the person had stood up from there: hard
+# wall-slide 7035, a 0.54 s gap at 12 deg of a 43 deg slide's return made standing a 43 deg
+# "slide" from that bottom, the next slide's 57 deg read 15.
+
+# Across a gap, and while it converges after it (GAP_DOUBT_S), the estimate can overshoot a rep
+# under tremor by up to twice its size: bridged on the gyro it follows a line between two shaken
+# readings, bridged on the accelerometer the pre-filter rings on the line drawn across the gap.
+# Hard heel-toe 6984: an 11.2 deg toe raise read 24.8 deg in a 0.38 s gap, 11.5 once the estimate
+# had converged, held there 1 s, and was dropped as only seen across a gap; 7116: a 27.5 deg heel
+# raise read 51.8, dropped as too large, held at 30 after it; wall-slide 7105: a 0.4 s gap in a 45
+# deg slide's hold read 60 deg, and the hold at 41 after it, short of 0.8 of that, was too brief.
+# Held once the doubt is over (still or steady for GUESS_HELD_S) below the hold's share of the
+# peak read in doubt (RepRules.hold_frac: where it would not be holding that peak), with the
+# accelerometer within GUESS_OFF_DEG of the estimate, a rep is where it is held, if that is a
+# rep's size: the angles read in doubt beyond that were the gap's error (Excursion.forget_guess).
+# (Held smaller, it is on its way back: a quick toe raise on a wobbling foot read 9 deg after a
+# gap, "held" at 5.7 as it came down, tests/test_signal_reps.) Not while still in doubt:
+# the estimate can read a raise low as it converges (hard 4094, 4692: toe raises of 11-15 deg
+# held at 6-10 deg 0.3-0.5 s after the gap, lost). Not within the hold's share: a slide held 5
+# deg high after a short gap was on its way back up by then (hard 7035). Not for a foot that
+# flew since the gap (FLEW_AFTER_GAP_DEG: a step the gap hid; a thigh's pre-filtered
+# accelerometer reads 64 deg off just after a gap, as it forgets the line drawn across it). With
+# 0.37 s lost over the rise of every raise under a 1.6 deg, 5.4 Hz tremor (8 seeds x 8 raises at
+# speed 1 and 1.6, the gap 0.05-0.25 s into the raise: 384 raises) amplitudes read up to 18.5
+# deg high (76 of them more than 5) and holds up to 2.3 s short; now at most 4.6 deg (none more
+# than 5) and 1.9 s (0.8 s but for one; tests/test_signal_reps).
+GUESS_HELD_S = 0.2
+GUESS_OFF_DEG = 6.0  # (that slide's estimate was 4-6 deg off the accelerometer 1 s after the gap)
+# A raise back at rest that was partly in a gap's doubt (where the accelerometer's angle from the
+# estimate is not trusted: Excursion.gap_during) is counted STEP_WATCH_S later, unless an
+# excursion of the other kind begun since has been seen moving through the air
+# (rules.moving_through_the_air): a walking step reads as a heel raise going over into a toe
+# raise as the foot swings toes-up (at most a sample near rest between them), and its swing is
+# seen for what it is within 0.16 s (hard heel-toe 7017, 7140: a walk's first step right after a
+# long gap, counted as a heel raise; a test). Its count, and the events after it, are held back
+# until then (exercises whose reps pivot on the floor). Other raises are counted as they end
+# (benchmarks/mqtt_latency.py: median 150 ms at most).
+STEP_WATCH_S = 0.3
 
 _IDLE, _AWAY, _BLOCKED, _NOREST = 0, 1, 2, 3
 
@@ -241,10 +289,11 @@ class Excursion:
     free_off_deg: the same with a turn about a pivot on the floor taken out, where
     max_accel_off_deg was passed (RepRules.pivot_free_off_deg); k0: the grid index of its first
     sample away; turn_deg / tilt_deg: the gyro's turning about / across vertical while away;
-    gap_during: some of it was in a gap's doubt; guessing: in doubt after a gap bridged on the
-    gyro (its angle is the gap's guess); walked: the posture stage has called it walking since
-    it began; rising: it rose again after the return; doubt: the estimate may still settle after
-    a gap; spoiled: a rule's reason.
+    gap_during: some of it was in a gap's doubt; lost_during: some of it in the gap itself;
+    guessing: in doubt after a gap bridged on the gyro (its angle is the gap's guess); walked:
+    the posture stage has called it walking since it began; rising: it rose again after the
+    return; doubt: the estimate may still settle after a gap; doubted: per sample, whether it
+    was read in doubt; spoiled: a rule's reason.
     """
 
     def __init__(self, rest: Rest, lead: deque, fs: float, r: RepRules, kinds: tuple[str, ...],
@@ -259,6 +308,7 @@ class Excursion:
         self.t: list[float] = [x[0] for x in lead]
         self.g: list[Vec] = [x[1] for x in lead]
         self.live: list[float] = [0.0] * len(lead)  # the causal angle (for the hold)
+        self.doubted: list[bool] = [False] * len(lead)  # read in a gap's doubt (see doubt)
         self.posture = posture  # where it started from
         self.walked = posture == WALKING
         self.peak_deg = 0.0
@@ -281,6 +331,7 @@ class Excursion:
         self.turn_deg = 0.0  # rotation about vertical while away (integrated gyro)
         self.tilt_deg = 0.0  # the gyro's turning across vertical while away (integrated)
         self.gap_during = False  # some of it was in a gap's doubt (the gyro there is a guess)
+        self.lost_during = False  # ... and some of it in the gap itself (interpolated samples)
         self.reversal_deg = 0.0
         self.rising = False
         self.low_deg = math.inf  # lowest angle since the return
@@ -331,6 +382,7 @@ class Excursion:
         self.t.append(t)
         self.g.append(g)
         self.live.append(ang)
+        self.doubted.append(self.doubt)
         if ang > self._grown_deg + PEAK_GROWTH_DEG:
             self._grown_deg, self.grown_t = ang, t
         if ang > self.peak_deg:
@@ -353,6 +405,22 @@ class Excursion:
         elif ang >= self._hold_frac * self.peak_deg:
             self._hold_n += 1
             heapq.heappush(self._held, ang)
+
+    def forget_guess(self, limit_deg: float) -> None:
+        """The angles read in a gap's doubt beyond limit_deg (deg), where it has been held
+        since the doubt ended, were the gap's error (see GUESS_HELD_S): bring them down to it,
+        and the peak and the hold with them. The peak is then one read outside doubt."""
+        rest = self.rest.g
+        for i, doubted in enumerate(self.doubted):
+            if doubted and self.live[i] > limit_deg:
+                self.live[i] = limit_deg
+                self.g[i] = _toward(rest, self.g[i], limit_deg)
+        i = max(range(len(self.live)), key=self.live.__getitem__)
+        self.peak_deg, self.peak_g, self.peak_doubt = self.live[i], self.g[i], False
+        thr = self._hold_frac * self.peak_deg
+        self._held = [a for a in self.live if a >= thr]
+        heapq.heapify(self._held)
+        self._hold_n = len(self._held)
 
     def track_off(self, off: float) -> float:
         """Follow the accelerometer's angle from up (deg), sustained (OFF_SUSTAIN_S); returns
@@ -441,6 +509,13 @@ def _going_out(x: Excursion) -> bool:
     return x.started and not x.spoiled and not x.ending
 
 
+def _coming_back(x: Excursion, steady_s: float) -> bool:
+    """Excursion x is a rep candidate on its way back: moving (steady for less than QUIET_S)
+    past RESUME_FRAC of its peak toward rest, not yet ending (see RESUME_FRAC). (Held there,
+    it may be a new posture's hold: a slide from where the person stood up, hard 6253.)"""
+    return (_going_out(x) and x.prev_deg < RESUME_FRAC * x.peak_deg and steady_s < QUIET_S)
+
+
 def _held_away(x: Excursion | None, rest: Rest | None, g: Vec) -> bool:
     """Excursion x (from rest) was going out before a gap (_going_out), and up-direction g is
     still RESUME_FRAC of its peak away from rest."""
@@ -453,6 +528,17 @@ def _unit_lerp(a: Vec, b: Vec, w: float) -> Vec:
     x, y, z = a[0] + w * (b[0] - a[0]), a[1] + w * (b[1] - a[1]), a[2] + w * (b[2] - a[2])
     n = math.sqrt(x * x + y * y + z * z) or 1.0
     return (x / n, y / n, z / n)
+
+
+def _toward(rest: Vec, g: Vec, deg: float) -> Vec:
+    """The unit vector deg degrees from unit rest, on the great circle from rest through g."""
+    d = rest[0] * g[0] + rest[1] * g[1] + rest[2] * g[2]
+    px, py, pz = g[0] - d * rest[0], g[1] - d * rest[1], g[2] - d * rest[2]
+    n = math.sqrt(px * px + py * py + pz * pz)
+    if n < 1e-12:
+        return rest
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg)) / n
+    return (c * rest[0] + s * px, c * rest[1] + s * py, c * rest[2] + s * pz)
 
 
 def _unit_cross(a: Vec, b: Vec) -> Vec:
@@ -508,11 +594,22 @@ class Segmenter:
         self._paused_going_on = False  # ... whether the person was still away after it, how
         self._paused_from_deg = 0.0  # ... far, and how far the gyro has turned the limb since
         self._paused_turned = 0.0
+        self._back_after_gap: Excursion | None = None  # a rep on its way back at a long gap
+        # a rep back at rest, not yet counted (STEP_WATCH_S): (it, when, its angle then), the
+        # excursion after it, until when it is watched, and the events since, held back (those
+        # of this block from index _held_from)
+        self._pending: tuple[Excursion, float, float] | None = None
+        self._pending_next: Excursion | None = None
+        self._pending_until = -math.inf
+        self._held_events: list[RepEvent] = []
+        self._held_from = 0
         self._blocked_k = -2  # the last sample seen blocked ...
         self._blocked_low = False  # ... and whether it has come back near rest since
         self._yaw_dps = 0.0  # the current sample's rate about vertical
         self._tilt_dps = 0.0  # ... and across it
         self._acc_up: Vec = (0.0, 0.0, 1.0)  # the current sample's accelerometer direction
+        self._lost = False  # the current sample is interpolated across a gap
+        self._steady_s = 0.0  # how long the current sample has been still or held (s)
         self._off_since_gap = 0.0  # the accelerometer's largest angle from up since the last gap
         self._gap_s = 0.0  # the last gap's length (s: between the samples received either side)
         self._held_up: Vec = (0.0, 0.0, 1.0)  # the mean up over the current hold
@@ -605,13 +702,18 @@ class Segmenter:
             self._near_n = self._near_n + 1 if ang < r.arm_deg else 0
             if not ok:  # inside a long gap: nothing is counted across it; a rep held through
                 # it may go on after it (RESUME_FRAC)
+                if self._pending is not None:
+                    self._settle_pending(t, events, keep=True)
                 if self._paused is not None:
                     self._paused_trace.append((t, g))
                 elif self._state == _AWAY:
                     done = self._finish_returned()
                     events.extend(done)
                     exc = self._exc
-                    if not done and exc is not None and _going_out(exc):
+                    if (not done and exc is not None and _coming_back(exc, self._steady_s)
+                            and not first_reason(ON_RETURN, exc, r)):
+                        self._back_after_gap = exc  # counted if back at rest after the gap
+                    elif not done and exc is not None and _going_out(exc):
                         self._paused = (exc, self._sec, self._cand)
                         self._paused_trace, self._paused_going_on = [(t, g)], False
                     elif not done:
@@ -629,8 +731,13 @@ class Segmenter:
                 self._near_n_before = self._near_n
                 continue
             self._acc_up = au  # (measured: in a long gap it stays the last measured one's)
+            self._steady_s = steady_s  # (... and so does this)
+            if self._pending is not None:
+                self._settle_pending(t, events)
             doubt = since_gap < GAP_DOUBT_S
             settling = since_gap < n_gap_settle
+            if self._back_after_gap is not None and not settling:
+                events.extend(self._count_if_back(self._back_after_gap, g, doubt))
             if self._paused is not None:
                 if settling or (self._paused_going_on and doubt and self._state == _BLOCKED):
                     self._paused_trace.append((t, g))
@@ -641,6 +748,7 @@ class Segmenter:
                     self._paused_turned = 0.0
                 else:
                     self._resume_after_gap(t, g)
+            self._lost = since_gap <= 0.0
             if since_gap <= 0.0:
                 self._off_since_gap = 0.0
                 self._gap_s = span
@@ -649,7 +757,10 @@ class Segmenter:
                 if on_gyro and r.seen_after_gap and confirmed_by_accelerometer(off, self._off_since_gap):
                     on_gyro = False  # seen, not guessed (RepRules.seen_after_gap)
             if self._state == _AWAY:
+                was_pending = self._pending
                 events.extend(self._step_away(t, g, ang, steady_s, held_s, doubt, on_gyro, off, pos))
+                if self._pending is not was_pending:
+                    self._held_from = len(events)
                 if self._state == _AWAY:
                     self._near_n_before = self._near_n
                     continue
@@ -708,6 +819,10 @@ class Segmenter:
             else:
                 self._lead.append((t, g))
             self._near_n_before = self._near_n
+        if self._pending is not None:  # (held back until the rep before is decided)
+            self._held_events.extend(events[self._held_from:])
+            del events[self._held_from:]
+        self._held_from = 0
         return events
 
     def _still_away_after_gap(self, g: Vec) -> bool:
@@ -729,6 +844,23 @@ class Segmenter:
         log.info("excursion dropped: long gap in the data at t=%.2f s", self._paused_trace[0][0])
         self._paused, self._paused_trace = None, []
         return False
+
+    def _count_if_back(self, x: Excursion, g: Vec, doubt: bool) -> list[RepEvent]:
+        """Once the estimate has settled after the long gap that came as rep x was on its way
+        back (_coming_back): count x if the estimate or the accelerometer reads up-direction g
+        back near its rest; drop it if neither has by the end of the estimate's doubt (see
+        RESUME_FRAC)."""
+        end_deg = _end_deg(self.r, x.peak_deg)
+        back = x.rest is self._rest and min(x.rest.angle_deg(g), x.rest.angle_deg(self._acc_up)) < end_deg
+        if not back and doubt:
+            return []
+        self._back_after_gap = None
+        if not back:
+            log.info("excursion dropped: long gap in the data at t=%.2f s", x.t[-1])
+            return []
+        log.info("rep on its way back when a long gap began (t=%.2f s) is back at rest after it",
+                 x.t[-1])
+        return self._finish(x, x.t[-1], x.prev_deg)
 
     def _resume_after_gap(self, t: float, g: Vec) -> None:
         """Go on with the rep the long gap paused (see _still_away_after_gap), its trace filled
@@ -838,7 +970,10 @@ class Segmenter:
                      "settled after a gap", t)
             res = "abort"
         if res == "rep":
-            out.extend(self._finish(exc, t, ang))
+            if exc.gap_during and self.r.signed and self.r.pivot_free_off_deg is not None:
+                self._pending, self._pending_until = (exc, t, ang), t + STEP_WATCH_S
+            else:
+                out.extend(self._finish(exc, t, ang))
             self._idle_after_rep(exc)
             return out
         if res == "abort":  # it never reached min_amplitude_deg: a wobble at rest, not a movement
@@ -949,10 +1084,18 @@ class Segmenter:
         exc.add(t, g, ang)
         if not doubt and r.seen_after_gap:
             exc.acc_peak_deg = max(exc.acc_peak_deg, exc.rest.angle_deg(self._acc_up))
+        if (exc.peak_doubt and not doubt and ang >= exc.min_deg
+                and ang < r.hold_frac * exc.peak_deg and self._steady_s >= GUESS_HELD_S
+                and off <= GUESS_OFF_DEG
+                and (not r.seen_after_gap or self._off_since_gap <= FLEW_AFTER_GAP_DEG)):
+            log.info("excursion at t=%.2f s: read %.1f deg across a gap, held at %.1f after it: "
+                     "the gap's guess was off", t, exc.peak_deg, ang)
+            exc.forget_guess(ang)
         exc.n_away += 1
         exc.turn_deg += self._yaw_dps * self.dt
         exc.tilt_deg += self._tilt_dps * self.dt
         exc.gap_during = exc.gap_during or doubt
+        exc.lost_during = exc.lost_during or self._lost
         exc.swing(ang)
         if not doubt:
             self._track_off(exc, off)
@@ -1165,4 +1308,32 @@ class Segmenter:
 
     def finish(self) -> list[RepEvent]:
         """End of stream: finish a rep that is already back near rest (after-look cut short)."""
-        return self._finish_returned()
+        events: list[RepEvent] = []
+        if self._pending is not None:
+            self._held_from = 0
+            self._settle_pending(math.inf, events, keep=True)
+        return events + self._finish_returned()
+
+    def _settle_pending(self, t: float, events: list[RepEvent], keep: bool = False) -> None:
+        """Decide on the rep just back (STEP_WATCH_S), if the time to watch it is up at t (s)
+        or the excursion of the other kind after it is a step (or keep: a long gap or the end of
+        the data): count it or not, and put back the events held since, after its own, at index
+        _held_from of this block's events."""
+        x = self._pending_next
+        if x is None and self._exc is not None:
+            x = self._pending_next = self._exc
+        exc, t0, ang0 = self._pending
+        step = (x is not None and not keep and x.kind_live != exc.kind_live
+                and moving_through_the_air(x, self.r))
+        if not (keep or step or t >= self._pending_until):
+            return
+        self._pending = self._pending_next = None
+        if step:
+            log.info("excursion ending at t=%.2f s not counted: the foot went on from it through "
+                     "the air (a step)", t0)
+            out = []
+        else:
+            out = self._finish(exc, t0, ang0)
+        i = self._held_from
+        events[i:i] = out + self._held_events
+        self._held_events = []

@@ -259,6 +259,37 @@ def test_quick_toe_raises_whose_tops_are_lost_under_tremor_are_mostly_counted():
     assert max(toes) <= 4 and sum(toes) >= 16, toes
 
 
+def test_a_raise_whose_rise_is_lost_under_tremor_is_measured_where_it_is_held():
+    # quick raises on a shaking foot (1.6 deg at 5.4 Hz), 0.37 s of packets lost from 0.25 s
+    # into each: across the gap and while it converges after it, the estimate overshot by up to
+    # 18.5 deg (21 of these 64 raises more than 5 deg high, holds up to 1.9 s short). Held
+    # after the gap, the raise is up where it is held, and measured there.
+    for seed in range(8):
+        rec = simulate("heel-toe", reps=4, fs=100.0, seed=seed,
+                       conditions=Conditions(tremor_amp_deg=1.6, tremor_hz=5.4, speed=1.6))
+        gaps = [(q["t_start"] + 0.25, q["t_start"] + 0.62) for q in rec.truth["reps"]]
+        reps = _count_received(rec, _kept_outside(rec.t_s, gaps), "heel-toe")
+        assert [r.kind for r in reps] == ["heel_raise", "toe_raise"] * 4, seed
+        _amplitudes_match(reps, rec.truth, "amplitude_deg", 3.0)
+        for r, q in zip(reps, rec.truth["reps"], strict=True):
+            assert r.hold_s == pytest.approx(q["hold_s"], abs=1.0), seed
+
+
+def test_a_wall_slide_whose_return_is_cut_by_a_long_gap_is_counted():
+    # 0.55 s of packets lost on every slide's way back up, 0.5-0.9 s before it is back: the
+    # slide is past half-way back as the gap begins and standing after it, so it counts, measured
+    # on what came before the gap. Before, taken as held through the gap, the slide was lost
+    # (0 of 12 at 0.7 s and 0.9 s), or the slide's bottom became the rest (hard 7035)
+    for seed in range(4):
+        rec = simulate("wall-slide", reps=3, fs=52.0, seed=seed)
+        for before_end_s in (0.5, 0.9):
+            gaps = [(q["t_end"] - before_end_s, q["t_end"] - before_end_s + 0.55)
+                    for q in rec.truth["reps"]]
+            reps = _count_received(rec, _kept_outside(rec.t_s, gaps), "wall-slide")
+            assert len(reps) == 3, (seed, before_end_s)
+            _amplitudes_match(reps, rec.truth, "depth_deg", 1.0)
+
+
 def test_a_wall_slide_held_through_a_long_gap_is_counted_with_its_whole_hold():
     # 1 s of packets lost in the middle of every slide's hold: the person is still down when the
     # data comes back, so the slide goes on and counts, its hold taken across the gap (before,
@@ -355,6 +386,26 @@ def test_the_first_step_of_a_walk_is_not_a_raise_even_when_packets_are_lost_in_i
         keep = _kept_outside(rec.t_s, [(first + into_step_s, first + into_step_s + 0.35)])
         reps = _count_received(rec, keep, "heel-toe")
         assert counts_of(reps, "heel-toe") == {"heel_raise": 4, "toe_raise": 4}, seed
+
+
+def test_a_walks_first_step_just_after_a_long_gap_is_mostly_not_a_heel_raise():
+    # slow walkers with a tremor (1.5 deg at 5 Hz); 0.75 s of packets lost up to 0.4-0.5 s into
+    # each walk before and after the set, ending just before its first step pushes off: the
+    # accelerometer is not trusted while the estimate settles, the push-off reads as a heel
+    # raise going over into a toe raise, and only the swing after it is seen flying (hard 7017,
+    # 7140). Counted as a heel raise in 23 of these 40 sets; the swing now cancels it.
+    wrong = 0
+    for seed in range(20):
+        rec = simulate("heel-toe", reps=3, fs=50.0, seed=seed,
+                       conditions=Conditions(distractors=("walk",), speed=0.6, tremor_amp_deg=1.5,
+                                             tremor_hz=5.0))
+        walks = [d["t_start"] for d in rec.truth["distractors"] if d["kind"] == "walk"]
+        for into_s in (0.4, 0.5):
+            keep = _kept_outside(rec.t_s, [(w + into_s - 0.75, w + into_s) for w in walks])
+            counts = counts_of(_count_received(rec, keep, "heel-toe"), "heel-toe")
+            assert counts["toe_raise"] == 3 and counts["heel_raise"] >= 3, seed
+            wrong += counts["heel_raise"] != 3
+    assert wrong <= 2
 
 
 def test_a_lift_that_starts_just_after_a_long_gap_is_counted():

@@ -306,7 +306,7 @@ def _exc(**kw) -> SimpleNamespace:
     base = dict(max_accel_off_deg=5.0, turn_deg=0.0, swings=1, seen_peak_deg=25.0, peak_deg=25.0,
                 away_s=1.5, reversal_deg=0.0, rising=False, doubt=False, posture="seated",
                 past_rest_s=0.0, quiet_s=1.0, as_sitting=False, tilt_deg=40.0, gap_during=False,
-                walked=False, free_off_deg=0.0, guessing=False, acc_peak_deg=25.0)
+                lost_during=False, walked=False, free_off_deg=0.0, guessing=False, acc_peak_deg=25.0)
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -331,6 +331,17 @@ def test_a_raise_pivoting_hard_on_the_floor_is_not_a_step():
     assert "through the air" in moving_through_the_air(raise_, no_pivot)
 
 
+def test_a_raise_pivoting_hard_as_the_estimate_settles_after_a_gap_is_not_a_step():
+    """Begun 0.5 s after a gap, a quick raise under tremor reads 16 deg off while the estimate
+    still converges (hard 7133); a step whose swing the gap itself hid is not cleared by the
+    turn about a pivot (hard 4621: 15.5 deg off, 0.4 with the turn out)."""
+    r = get("heel-toe").rules
+    settling = _exc(max_accel_off_deg=15.9, free_off_deg=0.9, gap_during=True)
+    assert moving_through_the_air(settling, r) == ""
+    hidden_swing = _exc(max_accel_off_deg=15.5, free_off_deg=0.4, gap_during=True, lost_during=True)
+    assert "through the air" in moving_through_the_air(hidden_swing, r)
+
+
 def test_the_accelerometer_is_off_up_only_where_it_stays_off():
     """A quick raise's heel coming down swings the accelerometer 17 deg off for a sample or two
     (hard seed 4238); a walking foot stays off through its swing."""
@@ -344,6 +355,28 @@ def test_the_accelerometer_is_off_up_only_where_it_stays_off():
 
     assert sustained([6.1, 11.6, 17.2, 13.3, 5.7]) < r.max_accel_off_deg  # the heel landing
     assert sustained([18.5, 24.4, 23.3, 19.6, 15.2]) > r.max_accel_off_deg  # a step
+
+
+def test_a_peak_read_while_the_estimate_settled_after_a_gap_comes_down_to_where_it_is_held():
+    """A toe raise read 24.8 deg in a gap's doubt, then held at 11.5 once the estimate had
+    converged (hard 6984): the doubtful angles beyond the hold are the gap's error, and the raise
+    is as big, and held as long, as the hold says."""
+    r = get("heel-toe").rules
+    x = Excursion(Rest((0.0, 0.0, 1.0), True), [], 25.0, r, ("heel_raise", "toe_raise"), UNKNOWN)
+
+    def tilted(deg):
+        return (float(np.sin(np.radians(deg))), 0.0, float(np.cos(np.radians(deg))))
+
+    angles = [6.0, 9.0] + [14.0, 20.0, 24.8, 18.0] + [11.5] * 20  # before, in doubt, held
+    for i, deg in enumerate(angles):
+        x.doubt = 2 <= i < 6
+        x.add(0.04 * i, tilted(deg), deg)
+    assert x.peak_deg == 24.8 and x.peak_doubt and x.hold_s == pytest.approx(0.08)  # 20, 24.8
+    x.forget_guess(11.5)
+    assert x.peak_deg == pytest.approx(11.5) and not x.peak_doubt  # (held there outside doubt)
+    assert x.live[:3] == [6.0, 9.0, 11.5]
+    assert np.degrees(np.arccos(x.g[4][2])) == pytest.approx(11.5)  # brought down toward rest
+    assert x.hold_s == pytest.approx(0.04 * 24)  # held from where the doubt began
 
 
 def test_a_foot_back_level_that_goes_on_accelerating_through_the_air_is_stepping():
