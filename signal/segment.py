@@ -230,6 +230,14 @@ GUESS_OFF_DEG = 6.0  # (that slide's estimate was 4-6 deg off the accelerometer 
 # (benchmarks/mqtt_latency.py: median 150 ms at most).
 STEP_WATCH_S = 0.3
 
+# UNSEEN_START: a rep whose start a long gap hid, the person at rest as it began, goes on once
+# the person is held a rep's size from rest after it, for RepRules.rest_settle_s (exercises whose
+# reps are held long: RepRules.unseen_start_held). The slide's bottom, held 9-12 s, became the
+# rest instead (the rest not yet proven by a rep), and every later slide was read from it upside
+# down: hard wall-slide 7224, 7241 (a 0.6 s gap 0.3 s into the first slide, or as it began:
+# standing read as a 51-53 deg slide, the next slide as 11-12 deg; depth RMS on 7150-7349 3.6
+# deg, over the 2 deg target).
+
 _IDLE, _AWAY, _BLOCKED, _NOREST = 0, 1, 2, 3
 
 
@@ -595,6 +603,9 @@ class Segmenter:
         self._paused_from_deg = 0.0  # ... far, and how far the gyro has turned the limb since
         self._paused_turned = 0.0
         self._back_after_gap: Excursion | None = None  # a rep on its way back at a long gap
+        # samples since a long gap began at rest, while blocked after it, and whether the estimate
+        # had settled after it (UNSEEN_START)
+        self._unseen_start: list[tuple[float, Vec, bool]] | None = None
         # a rep back at rest, not yet counted (STEP_WATCH_S): (it, when, its angle then), the
         # excursion after it, until when it is watched, and the events since, held back (those
         # of this block from index _held_from)
@@ -724,11 +735,17 @@ class Segmenter:
                     # rep starts straight away (hard heel-toe 5775: two 0.58 s gaps each hid a
                     # raise's return, the next raise began 0.05 s after the gap and was lost)
                     self._idle_at_gap = self._state in (_IDLE, _AWAY)
+                    # (a rep that starts in the gap is held after it: UNSEEN_START)
+                    unseen = (r.unseen_start_held and self._state in (_IDLE, _AWAY)
+                              and self._paused is None and self._back_after_gap is None)
+                    self._unseen_start = [] if unseen else None
                 self._exc = self._sec = self._cand = None
                 if rest is not None:
                     self._state = _BLOCKED
                 self._lead.clear()
                 self._near_n_before = self._near_n
+                if self._unseen_start is not None:
+                    self._unseen_start.append((t, g, False))
                 continue
             self._acc_up = au  # (measured: in a long gap it stays the last measured one's)
             self._steady_s = steady_s  # (... and so does this)
@@ -795,6 +812,9 @@ class Segmenter:
                         self._near_n = max(self._near_n, self._n_dwell)
                 elif settling:
                     pass  # the estimate is still settling after a gap: no new rest from it yet
+                elif (self._unseen_start is not None and held_s >= r.rest_settle_s
+                      and self._min_deg(t) <= ang <= r.max_amplitude_deg):
+                    self._resume_unseen_start(t, g, ang)
                 elif held_s >= r.rest_settle_s and ang >= LARGE_CHANGE_DEG and self._into_rest_posture(pos):
                     # held in the posture reps start from, away from a rest in one they do not:
                     # the person has stood up (sat down) for the set, however briefly still
@@ -816,8 +836,11 @@ class Segmenter:
                 # away from rest (walking, the end of a movement after a gap): nothing here may
                 # lead into the next rep, whose window would then hold this larger movement
                 self._lead.clear()
+                if self._unseen_start is not None:
+                    self._unseen_start.append((t, g, not settling))
             else:
                 self._lead.append((t, g))
+                self._unseen_start = None
             self._near_n_before = self._near_n
         if self._pending is not None:  # (held back until the rep before is decided)
             self._held_events.extend(events[self._held_from:])
@@ -844,6 +867,30 @@ class Segmenter:
         log.info("excursion dropped: long gap in the data at t=%.2f s", self._paused_trace[0][0])
         self._paused, self._paused_trace = None, []
         return False
+
+    def _resume_unseen_start(self, t: float, g: Vec, ang: float) -> None:
+        """The person was at rest when a long gap began and is held ang deg (a rep's size) from
+        it after the gap, at up-direction g: a rep started in the gap (UNSEEN_START). It goes on
+        from the rest, its trace drawn from the rest across the gap and the settling after it
+        to the first settled estimate, and on as estimated."""
+        trace, self._unseen_start = self._unseen_start + [(t, g, True)], None
+        rest = self._rest
+        # (it started from the rest's posture, whatever the posture stage makes of the hold: a
+        # slide's bottom reads as seated)
+        x = Excursion(rest, [], self.fs, self.r, self.kinds, UNKNOWN, self._n_dwell,
+                      self._min_deg(t), self._k)
+        n = next(i for i, (_, _, settled) in enumerate(trace) if settled)
+        g1 = trace[n][1]
+        for i, (tt, gi, _) in enumerate(trace[:-1]):
+            if i < n:
+                gi = _unit_lerp(rest.g, g1, (i + 1) / (n + 1))
+            x.add(tt, gi, rest.angle_deg(gi))
+            x.n_away += 1
+        x.gap_during = x.lost_during = True
+        log.info("rep begun in a long gap in the data (t=%.2f s) is held %.0f deg from rest after "
+                 "it: it goes on", trace[0][0], ang)
+        self._exc, self._state = x, _AWAY
+        self._idle_at_gap = False
 
     def _count_if_back(self, x: Excursion, g: Vec, doubt: bool) -> list[RepEvent]:
         """Once the estimate has settled after the long gap that came as rep x was on its way

@@ -290,6 +290,23 @@ def test_a_wall_slide_whose_return_is_cut_by_a_long_gap_is_counted():
             _amplitudes_match(reps, rec.truth, "depth_deg", 1.0)
 
 
+def test_a_wall_slide_begun_in_a_long_gap_is_counted_with_its_depth_and_hold():
+    # 0.6 s of packets lost as every slide begins, or 0.3 s into it: the person was standing at
+    # rest before the gap and is held at the slide's depth after it, so the slide goes on from
+    # standing. Before, 8 of these 24 slides counted: the rest of them were blocked as a movement
+    # begun before the person was back at rest, and the first slide's bottom could become the
+    # rest, every later slide then read upside down (hard 7224, 7241)
+    for seed in range(4):
+        rec = simulate("wall-slide", reps=3, fs=52.0, seed=seed)
+        for into_s in (0.0, 0.3):
+            gaps = [(q["t_start"] + into_s, q["t_start"] + into_s + 0.6) for q in rec.truth["reps"]]
+            reps = _count_received(rec, _kept_outside(rec.t_s, gaps), "wall-slide")
+            assert len(reps) == 3, (seed, into_s)
+            _amplitudes_match(reps, rec.truth, "depth_deg", 1.0)
+            for r, q in zip(reps, rec.truth["reps"], strict=True):
+                assert r.hold_s == pytest.approx(q["hold_s"], abs=0.2), (seed, into_s)
+
+
 def test_a_wall_slide_held_through_a_long_gap_is_counted_with_its_whole_hold():
     # 1 s of packets lost in the middle of every slide's hold: the person is still down when the
     # data comes back, so the slide goes on and counts, its hold taken across the gap (before,

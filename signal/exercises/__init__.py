@@ -71,6 +71,9 @@ class RepRules:
     # where an excursion is held may become the rest (a thigh: sitting down, standing up); a
     # foot's rest is flat on the floor, always
     candidate_rests: bool = True
+    # a rep whose start a long gap hid, held after it, goes on from the rest before the gap
+    # (reps held for many seconds: segment.UNSEEN_START)
+    unseen_start_held: bool = False
     tremor_cutoff_hz: float = 2.0  # reps are measured on the angle low-passed here
     hold_tick_s: float = 0.2  # live hold countdown resolution
 

@@ -33,6 +33,7 @@ EXERCISE = Exercise(
         # 45 deg limit dropped), so the turn is judged against the depth once it is back
         # (rules.turned_round), not at a fixed number of degrees on the way
         max_turn_per_deg=2.0,
+        unseen_start_held=True,  # (a 10-15 s hold)
     ),
     placement=("Strap the sensor on your thigh, halfway between hip and knee, anywhere round it. "
                "Stand with your back against a wall, feet a step in front of it."),
