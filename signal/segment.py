@@ -117,7 +117,10 @@ AFTER_UNKNOWN_S = 0.6
 # Held this close to the rest (but beyond arm_deg) for rest_settle_s after a movement, the person
 # has settled back a little differently (a seated thigh shifted on the seat): that is the rest
 # now. (Not for a foot, RepRules.resettle: on a floor it lands where it was; held 5-12 deg off, it
-# is in a raise.)
+# is in a raise.) Where it was held, not where it is as the hold ends: a lift whose rise a long
+# gap hid, held at 17.5 deg after it, passed 11.5 deg on its way down still within its hold, and
+# the lift's top became the rest; every later lift read as turning the thigh the way standing up
+# does, and was dropped (hard march 7501: 3 of 10 counted).
 RESETTLE_DEG = 12.0
 # After the return, rising again by this much (and past arm_deg) is the next movement: a stride
 # goes straight on at ~70 deg/s; a thigh that settles a little off its rest, or wobbles, creeps by
@@ -824,7 +827,8 @@ class Segmenter:
                     self.angle_deg = 0.0
                 elif (held_s >= r.new_rest_s and (ang <= r.new_rest_max_deg or not self._rest_trusted())) \
                         or (held_s >= r.rest_settle_s and (ang > r.max_amplitude_deg
-                                                           or (r.resettle and ang < RESETTLE_DEG))):
+                                                           or (r.resettle and self._rest.angle_deg(hg)
+                                                               < RESETTLE_DEG))):
                     self._set_rest(self._held_up, t)
                     self.angle_deg = 0.0
             elif state == _NOREST:
