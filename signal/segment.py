@@ -295,8 +295,8 @@ class Excursion:
     peak_deg: largest angle so far; away_s: time above arm_deg; swings: reversals by more than
     SWING_DEG; reversal_deg: how far past rest to the other side of the peak it went (after the
     return); seen_peak_deg: largest angle outside gaps bridged on the gyro; acc_peak_deg: the
-    accelerometer's own largest angle from rest outside gaps' doubt (RepRules.seen_after_gap
-    only); max_accel_off_deg: the accelerometer's largest angle from up (outside gap doubt);
+    accelerometer's own largest angle from rest once its filter has settled after a gap
+    (GAP_SETTLE_S; RepRules.seen_after_gap only); max_accel_off_deg: the accelerometer's largest angle from up (outside gap doubt);
     free_off_deg: the same with a turn about a pivot on the floor taken out, where
     max_accel_off_deg was passed (RepRules.pivot_free_off_deg); k0: the grid index of its first
     sample away; turn_deg / tilt_deg: the gyro's turning about / across vertical while away;
@@ -335,7 +335,7 @@ class Excursion:
         self._swing_ext = 0.0
         self._swing_up = True
         self.seen_peak_deg = 0.0
-        self.acc_peak_deg = 0.0  # the accelerometer's largest angle from rest, outside gap doubt
+        self.acc_peak_deg = 0.0  # the accelerometer's largest angle from rest, its filter settled
         self.max_accel_off_deg = 0.0  # sustained for OFF_SUSTAIN_S (the lowest in that window)
         self._off_recent: deque = deque(maxlen=sustain_n(fs))
         self.free_off_deg = 0.0
@@ -623,6 +623,7 @@ class Segmenter:
         self._tilt_dps = 0.0  # ... and across it
         self._acc_up: Vec = (0.0, 0.0, 1.0)  # the current sample's accelerometer direction
         self._lost = False  # the current sample is interpolated across a gap
+        self._settling = False  # ... or within GAP_SETTLE_S after one
         self._steady_s = 0.0  # how long the current sample has been still or held (s)
         self._off_since_gap = 0.0  # the accelerometer's largest angle from up since the last gap
         self._gap_s = 0.0  # the last gap's length (s: between the samples received either side)
@@ -769,6 +770,7 @@ class Segmenter:
                 else:
                     self._resume_after_gap(t, g)
             self._lost = since_gap <= 0.0
+            self._settling = settling  # (the pre-filtered accelerometer still holds the gap's line)
             if since_gap <= 0.0:
                 self._off_since_gap = 0.0
                 self._gap_s = span
@@ -1133,7 +1135,7 @@ class Segmenter:
             exc.prev_deg = ang
             return ""
         exc.add(t, g, ang)
-        if not doubt and r.seen_after_gap:
+        if not self._settling and r.seen_after_gap:
             exc.acc_peak_deg = max(exc.acc_peak_deg, exc.rest.angle_deg(self._acc_up))
         if (exc.peak_doubt and not doubt and ang >= exc.min_deg
                 and ang < r.hold_frac * exc.peak_deg and self._steady_s >= GUESS_HELD_S
