@@ -239,7 +239,9 @@ STEP_WATCH_S = 0.3
 # rest instead (the rest not yet proven by a rep), and every later slide was read from it upside
 # down: hard wall-slide 7224, 7241 (a 0.6 s gap 0.3 s into the first slide, or as it began:
 # standing read as a 51-53 deg slide, the next slide as 11-12 deg; depth RMS on 7150-7349 3.6
-# deg, over the 2 deg target).
+# deg, over the 2 deg target). Within UNSEEN_START_MAX_S of the gap: the slowest simulated slides
+# go down in 13 s.
+UNSEEN_START_MAX_S = 20.0
 
 _IDLE, _AWAY, _BLOCKED, _NOREST = 0, 1, 2, 3
 
@@ -644,6 +646,7 @@ class Segmenter:
         # each sample is outside a gap's doubt, by grid index
         self._hist = History(int(round(PIVOT_HISTORY_S * self.fs)), 10)
         self._n_sustain = sustain_n(self.fs)
+        self._n_unseen_max = int(round(UNSEEN_START_MAX_S * self.fs))
 
     def _min_deg(self, t: float) -> float:
         """The size from which an excursion starting at t (s) is a rep (see IN_SET_S)."""
@@ -844,6 +847,8 @@ class Segmenter:
                 self._lead.clear()
                 if self._unseen_start is not None:
                     self._unseen_start.append((t, g, not settling))
+                    if len(self._unseen_start) > self._n_unseen_max:
+                        self._unseen_start = None  # (blocked too long for a rep's start)
             else:
                 self._lead.append((t, g))
                 self._unseen_start = None
