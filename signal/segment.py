@@ -419,6 +419,15 @@ class Excursion:
             self._hold_n += 1
             heapq.heappush(self._held, ang)
 
+    def add_line(self, times: list[float], g0: Vec, g1: Vec) -> None:
+        """Samples away at times (s) on the line from up-direction g0 to g1, both ends left out:
+        what is known of the limb across a gap and the estimate's settling after it."""
+        n = len(times)
+        for i, tt in enumerate(times):
+            gi = _unit_lerp(g0, g1, (i + 1) / (n + 1))
+            self.add(tt, gi, self.rest.angle_deg(gi))
+            self.n_away += 1
+
     def forget_guess(self, limit_deg: float) -> None:
         """The angles read in a gap's doubt beyond limit_deg (deg), where it has been held
         since the doubt ended, were the gap's error (see GUESS_HELD_S): bring them down to it,
@@ -891,10 +900,8 @@ class Segmenter:
         x = Excursion(rest, [], self.fs, self.r, self.kinds, UNKNOWN, self._n_dwell,
                       self._min_deg(t), self._k)
         n = next(i for i, (_, _, settled) in enumerate(trace) if settled)
-        g1 = trace[n][1]
-        for i, (tt, gi, _) in enumerate(trace[:-1]):
-            if i < n:
-                gi = _unit_lerp(rest.g, g1, (i + 1) / (n + 1))
+        x.add_line([tt for tt, _, _ in trace[:n]], rest.g, trace[n][1])
+        for tt, gi, _ in trace[n:-1]:
             x.add(tt, gi, rest.angle_deg(gi))
             x.n_away += 1
         x.gap_during = x.lost_during = True
@@ -938,18 +945,13 @@ class Segmenter:
             self._set_rest(rest.g)
             self._rest = rest
         log.info("rep held through a long gap in the data (t=%.2f-%.2f s) goes on", trace[0][0], t)
-        n = len(trace)
-        for x, rest in ((exc, exc.rest), (sec, cand)):
+        for x in (exc, sec):
             if x is None:
                 continue
             # the estimate in the gap follows a line between two readings (under tremor, two
             # random phases of it: hard 6206 read 15 deg too deep there) and converges after it:
             # the person moved (or held) between where they were before the gap and are now
-            g0 = x.g[-1]
-            for i, (tt, _) in enumerate(trace):
-                gi = _unit_lerp(g0, g, (i + 1) / (n + 1))
-                x.add(tt, gi, rest.angle_deg(gi))
-                x.n_away += 1
+            x.add_line([tt for tt, _ in trace], x.g[-1], g)
         self._exc, self._sec, self._cand = exc, sec, cand
         self._state = _AWAY
         self._idle_at_gap = False
