@@ -144,6 +144,12 @@ ONE_G_TAU_S = 2.0
 # its average moves by +-1 deg. A slow slide (5-8 deg/s) takes its average away in ~0.7 s.
 HELD_DEG = 4.0
 HELD_TAU_S = 0.5
+# A hold goes on across a gap of up to HOLD_GAP_S whose two ends agree (within HELD_DEG of the
+# hold's average): no rep goes out and back in that time (a quick march lift takes 0.6 s), and
+# a person sitting down with a link that drops a packet now and then is still held there (hard
+# march 7586: two 0.26 s gaps within 1 s of sitting down, the seat never held 1 s before the
+# lifts began; the first six of ten lifts were lost). The gap's own samples are not held time.
+HOLD_GAP_S = 0.3
 _LONG_AGO = 1 << 30  # samples since a gap, when there has been none
 
 
@@ -316,7 +322,7 @@ class OrientationTracker:
         long_ago, inf, sqrt, acos, degrees, g_m_s2 = _LONG_AGO, math.inf, math.sqrt, math.acos, math.degrees, G_M_S2
         shake, since_gap, still_n, moving_n = self._shake, self._since_gap, self._still_n, self._moving_left
         gap_span, gap_fill, gap_acc = self._gap_span, self._gap_fill, self._gap_acc
-        held_n = self._held_n
+        held_n, hold_gap = self._held_n, HOLD_GAP_S
         fast_n, fast_rate2 = self._fast_left, self._post_gap_rate2
         brisk, brisk_rate2 = self._brisk, self._post_gyro_gap_rate2
         have_g = self.g is not None
@@ -432,7 +438,9 @@ class OrientationTracker:
             # held: within HELD_DEG of its recent average, and that average within HELD_DEG of
             # where the hold began (a wobble goes back and forth about one place; a slow slide
             # drifts away from it)
-            if have_avg and not fill:
+            if fill and have_avg and held_n and span <= hold_gap:
+                pass  # (a short gap in a hold: the hold goes on if its ends agree)
+            elif have_avg and not fill:
                 x = mx + avg_k * (gx - mx)
                 y = my + avg_k * (gy - my)
                 z = mz + avg_k * (gz - mz)
@@ -459,7 +467,7 @@ class OrientationTracker:
             c = (ax * gx + ay * gy + az * gz) / (an or 1.0)
             c = degrees(acos(1.0 if c > 1.0 else -1.0 if c < -1.0 else c))
             put((gx, gy, gz, wx, wy, wz, hx / nn if nn > 0.0 else gx, hy / nn if nn > 0.0 else gy,
-                 hz / nn if nn > 0.0 else gz, still_n * dt, held_n * dt,
+                 hz / nn if nn > 0.0 else gz, still_n * dt, 0.0 if fill else held_n * dt,
                  since_gap * dt if since_gap < long_ago else inf, c, still, fill, gap_acc,
                  ax / (an or 1.0), ay / (an or 1.0), az / (an or 1.0)))
         self._shake, self._since_gap, self._still_n, self._moving_left = shake, since_gap, still_n, moving_n

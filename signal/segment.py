@@ -112,7 +112,10 @@ LIFT_LEAD_S = 1.0
 # seated thigh lies on the seat or rises again the same way (the next lift), the first stride of
 # a walk from standing goes on through rest into hip extension during its stance, 0.3-0.6 s after
 # the foot lands (simulated hard sets 4200-4299: 7 of march's 9 misses were such a stride). The
-# count is said that much later in that case only.
+# count is said that much later in that case only. (Not longer: a slow walker's first stride
+# rose again 0.76 s after its return, hard 7659, counted as a lift; but watched 0.9 s, quick
+# rhythmic seated lifts, 0.5 s on the seat between them, were taken for strides: hard march
+# 7350-7549 lost 7358 and 7547.)
 AFTER_UNKNOWN_S = 0.6
 # Held this close to the rest (but beyond arm_deg) for rest_settle_s after a movement, the person
 # has settled back a little differently (a seated thigh shifted on the seat): that is the rest
@@ -301,7 +304,9 @@ class Excursion:
     (GAP_SETTLE_S; RepRules.seen_after_gap only); max_accel_off_deg: the accelerometer's largest angle from up (outside gap doubt);
     free_off_deg: the same with a turn about a pivot on the floor taken out, where
     max_accel_off_deg was passed (RepRules.pivot_free_off_deg); k0: the grid index of its first
-    sample away; turn_deg / tilt_deg: the gyro's turning about / across vertical while away;
+    sample away; turn_deg / tilt_deg: the gyro's turning about / across vertical while away,
+    max_tilt_dps the fastest of the latter; after_step_s: how long after the end of the last
+    excursion dropped as a step (moving_through_the_air) it left rest;
     gap_during: some of it was in a gap's doubt; lost_during: some of it in the gap itself;
     guessing: in doubt after a gap bridged on the gyro (its angle is the gap's guess); walked:
     the posture stage has called it walking since it began; rising: it rose again after the
@@ -332,7 +337,7 @@ class Excursion:
         self.n_away = 0
         self.ending = False
         self.end_n = 0
-        self.settle_n = 0  # samples held away from rest
+        self.settle_n = 0  # samples held away from rest (the orientation stage's held_s)
         self.swings = 0
         self._swing_ext = 0.0
         self._swing_up = True
@@ -343,6 +348,8 @@ class Excursion:
         self.free_off_deg = 0.0
         self.turn_deg = 0.0  # rotation about vertical while away (integrated gyro)
         self.tilt_deg = 0.0  # the gyro's turning across vertical while away (integrated)
+        self.max_tilt_dps = 0.0  # ... and its fastest (deg/s)
+        self.after_step_s = math.inf  # how long after the last excursion dropped as a step it left rest (s)
         self.gap_during = False  # some of it was in a gap's doubt (the gyro there is a guess)
         self.lost_during = False  # ... and some of it in the gap itself (interpolated samples)
         self.reversal_deg = 0.0
@@ -608,6 +615,7 @@ class Segmenter:
         self._near_n = 0
         self._near_n_before = 0
         self._quiet_t = -math.inf
+        self._step_t = -math.inf  # the end of the last excursion dropped as a step (s)
         self._idle_at_gap = False
         # a rep held through a long gap (RESUME_FRAC), with the excursion from the candidate rest
         # and the candidate rest then (None: no such rep) ...
@@ -807,6 +815,7 @@ class Segmenter:
                             and t - self._quiet_t <= self._lift_lead_s):
                         self._exc = Excursion(self._rest, self._lead, self.fs, r, self.kinds, pos,
                                               self._near_n_before, self._min_deg(t), self._k)
+                        self._exc.after_step_s = t - self._step_t
                         self._state = _AWAY
                         self._lead.clear()
                         events.extend(self._step_away(t, g, ang, steady_s, held_s, doubt,
@@ -1060,6 +1069,8 @@ class Segmenter:
             self._lead.clear()
             self._quiet_t = -math.inf  # the next rep must start from a new quiet spell
             self._near_n = 0  # ... after dwelling at rest again
+            if moving_through_the_air(exc, r):
+                self._step_t = t  # (the_next_step_of_a_walk)
             return out
         if held_s >= STOOD_HELD_S and ang >= LARGE_CHANGE_DEG:
             exc.stood_up = self._held_up
@@ -1076,8 +1087,11 @@ class Segmenter:
                 self._near_n = 0
                 return out
         # held somewhere away from rest?
-        if held_s > 0.0 and ang >= r.arm_deg:
-            exc.settle_n += 1
+        if self._lost:
+            pass  # (a short gap in a hold: the orientation stage says after it whether it went on)
+        elif held_s > 0.0 and ang >= r.arm_deg:
+            # held this long (a rep resumed after a long gap has been held since the gap)
+            exc.settle_n = round(held_s * self.fs)
         else:
             exc.settle_n = 0
         if exc.settle_n >= self._n_settle_rest:
@@ -1154,6 +1168,7 @@ class Segmenter:
         exc.n_away += 1
         exc.turn_deg += self._yaw_dps * self.dt
         exc.tilt_deg += self._tilt_dps * self.dt
+        exc.max_tilt_dps = max(exc.max_tilt_dps, self._tilt_dps)
         exc.gap_during = exc.gap_during or doubt
         exc.lost_during = exc.lost_during or self._lost
         exc.swing(ang)
@@ -1280,11 +1295,14 @@ class Segmenter:
 
     def _finish(self, exc: Excursion, t: float, ang: float) -> list[RepEvent]:
         posture = self._start_posture(exc)
-        if not self._posture_ok(posture) and not (self._rest_proven and exc.rest is self._rest):
+        if not self._posture_ok(posture) and not (self._rest_proven and exc.rest is self._rest
+                                                  and posture != WALKING):
             # (from the rest the last counted rep came from and went back to, the person is in
             # that rep's posture: the posture stage can lag behind, reading a wall slide's level
             # bottom as seated until standing has been held again; hard 5202, 5236: the next
-            # slide, 2 s later, not counted)
+            # slide, 2 s later, not counted. Not once it sees walking: hard march 7659, a slow
+            # walk's first stride counted as a lift before the walk was seen, and two more
+            # strides from the rest it proved)
             log.info("excursion at t=%.2f s not counted: the person was %s, not %s", t,
                      posture, self.ex.rest_posture)
             return []

@@ -134,3 +134,40 @@ def test_any_split_into_blocks_gives_the_same_output_and_a_learnt_bias_applies_o
     assert tr.bias_rad_s == (0.0, 0.0, 0.0)  # learnt, not yet used
     tr.commit()
     assert np.all(np.abs(np.degrees(np.asarray(tr.bias_rad_s) - bias))[:2] < 0.2)  # across gravity
+
+
+def _with_gap(t, acc, gyr, t0, t1):
+    """The grid the resampler makes of acc, gyr (sampled at t, s) when the packets strictly
+    between t0 and t1 (s) are lost: a line across the gap, each point's span the gap's length."""
+    gap = (t > t0) & (t < t1)
+    i0, i1 = np.flatnonzero(gap)[[0, -1]]
+    acc, gyr = acc.copy(), gyr.copy()
+    for x in (acc, gyr):
+        for k in range(3):
+            x[gap, k] = np.interp(t[gap], [t[i0 - 1], t[i1 + 1]], [x[i0 - 1, k], x[i1 + 1, k]])
+    span = np.zeros(t.shape[0])
+    span[gap] = t[i1 + 1] - t[i0 - 1]
+    return acc, gyr, span, gap
+
+
+def test_a_hold_goes_on_across_a_short_gap_whose_ends_agree():
+    """Sitting still with a link that drops a quarter of a second of packets: the person is
+    still held there after the gap (the gap's own samples are not counted as held). Longer gaps,
+    and short ones across which the thigh moved, start the hold again."""
+    t = np.arange(0, 4, 1 / FS)
+    flex = np.where(t < 2.0, 0.0, np.radians(10.0) * np.clip((t - 2.0) / 0.2, 0, 1))
+
+    def held_after(gap_s: float, moved: bool) -> tuple[float, float]:
+        rot = Rotation.from_rotvec(np.outer(flex if moved else 0 * flex, [0, 1, 0]))
+        acc, gyr = _imu(rot, FS)
+        acc, gyr, span, gap = _with_gap(t, acc, gyr, 1.95, 1.95 + gap_s)
+        o = OrientationTracker(FS).push(t, acc, gyr, np.zeros(t.shape[0]), np.ones(t.shape[0], bool), span)
+        assert (o.held_s[gap] == 0.0).all()
+        before = o.held_s[np.flatnonzero(gap)[0] - 1]
+        return before, o.held_s[np.flatnonzero(gap)[-1] + 1]
+
+    before, after = held_after(0.26, moved=False)
+    assert before > 1.8 and after > before
+    for gap_s, moved in ((0.5, False), (0.26, True)):
+        before, after = held_after(gap_s, moved)
+        assert after < 0.1, (gap_s, moved)

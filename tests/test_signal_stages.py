@@ -25,6 +25,7 @@ from movecoach.signal.rules import (
     only_seen_across_a_gap,
     swung_into_the_next,
     swung_through_rest,
+    the_next_step_of_a_walk,
     turned_about_vertical,
     turned_round,
 )
@@ -306,7 +307,8 @@ def _exc(**kw) -> SimpleNamespace:
     base = dict(max_accel_off_deg=5.0, turn_deg=0.0, swings=1, seen_peak_deg=25.0, peak_deg=25.0,
                 away_s=1.5, reversal_deg=0.0, rising=False, doubt=False, posture="seated",
                 past_rest_s=0.0, quiet_s=1.0, as_sitting=False, tilt_deg=40.0, gap_during=False,
-                lost_during=False, walked=False, free_off_deg=0.0, guessing=False, acc_peak_deg=25.0)
+                lost_during=False, walked=False, free_off_deg=0.0, guessing=False, acc_peak_deg=25.0,
+                max_tilt_dps=60.0, after_step_s=float("inf"))
     base.update(kw)
     return SimpleNamespace(**base)
 
@@ -418,6 +420,21 @@ def test_a_raise_the_accelerometer_never_showed_was_the_estimates_error():
     # a thigh's lifts are not checked this way
     assert never_seen_by_the_accelerometer(_exc(peak_deg=11.9, acc_peak_deg=4.3),
                                            get("march").rules) == ""
+
+
+def test_a_quick_raise_straight_after_a_step_with_packets_lost_in_it_is_the_walks_next_step():
+    r = get("heel-toe").rules
+    # a walking step whose swing a 0.2 s gap hid, 0.66 s after the step before, tilting at
+    # 184 deg/s, read as a 35 deg heel raise (hard 7543)
+    step = _exc(peak_deg=35.2, lost_during=True, gap_during=True, after_step_s=0.66, max_tilt_dps=184.0)
+    assert "a step" in the_next_step_of_a_walk(step, r)
+    # the first raise of a set after a walk, with a gap in it: 0.9 s after the walk's last step,
+    # at 60 deg/s (hard 7124)
+    first = _exc(peak_deg=21.5, lost_during=True, gap_during=True, after_step_s=0.90, max_tilt_dps=60.0)
+    assert the_next_step_of_a_walk(first, r) == ""
+    # as quick and as soon, but all of it seen: the other rules see a step's swing
+    assert the_next_step_of_a_walk(_exc(peak_deg=35.2, after_step_s=0.66, max_tilt_dps=184.0), r) == ""
+    assert the_next_step_of_a_walk(step, get("march").rules) == ""  # (a foot's rule)
 
 
 def test_a_foot_that_turned_about_vertical_made_a_turning_step():
