@@ -615,6 +615,7 @@ class Segmenter:
         self._near_n = 0
         self._near_n_before = 0
         self._quiet_t = -math.inf
+        self._held_s = 0.0  # the orientation stage's held_s at the last sample outside long gaps
         self._step_t = -math.inf  # the end of the last excursion dropped as a step (s)
         self._idle_at_gap = False
         # a rep held through a long gap (RESUME_FRAC), with the excursion from the candidate rest
@@ -773,6 +774,7 @@ class Segmenter:
                 continue
             self._acc_up = au  # (measured: in a long gap it stays the last measured one's)
             self._steady_s = steady_s  # (... and so does this)
+            self._held_s = held_s
             if self._pending is not None:
                 self._settle_pending(t, events)
             doubt = since_gap < GAP_DOUBT_S
@@ -961,6 +963,10 @@ class Segmenter:
             # random phases of it: hard 6206 read 15 deg too deep there) and converges after it:
             # the person moved (or held) between where they were before the gap and are now
             x.add_line([tt for tt, _ in trace], x.g[-1], g)
+            # held where it is since the data came back (hard march 7573: a sit-down whose end a
+            # 0.76 s gap hid, the seat held 0.6 s after it as the rep resumed and 0.6 s more
+            # before the first lift: the seat was never taken for the rest, and 5 lifts were lost)
+            x.settle_n = round(self._held_s * self.fs)
         self._exc, self._sec, self._cand = exc, sec, cand
         self._state = _AWAY
         self._idle_at_gap = False
@@ -1090,8 +1096,9 @@ class Segmenter:
         if self._lost:
             pass  # (a short gap in a hold: the orientation stage says after it whether it went on)
         elif held_s > 0.0 and ang >= r.arm_deg:
-            # held this long (a rep resumed after a long gap has been held since the gap)
-            exc.settle_n = round(held_s * self.fs)
+            # (the orientation stage's hold may have begun at rest: a slow lift leaves it within
+            # HELD_DEG; held 6 s there, it became the new rest 6 deg up, march slow 7967)
+            exc.settle_n = min(exc.settle_n + 1, round(held_s * self.fs))
         else:
             exc.settle_n = 0
         if exc.settle_n >= self._n_settle_rest:
