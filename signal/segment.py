@@ -857,7 +857,7 @@ class Segmenter:
                     self._set_rest(self._held_up, t)
                     self.angle_deg = 0.0
             elif state == _NOREST:
-                if held_s >= r.rest_settle_s:
+                if held_s >= (r.first_rest_s or r.rest_settle_s):
                     self._set_rest(self._held_up, t)
             if not doubt:
                 self._idle_at_gap = False  # (only while the estimate converges after the gap)

@@ -46,6 +46,7 @@ class RepRules:
     min_rep_s: float = 0.3  # shortest excursion (above arm_deg) that can be a rep
     max_settle_s: float = 6.0  # settled this long away from rest = a new posture, not a hold
     rest_settle_s: float = 1.0  # steady this long to (re)acquire a rest posture
+    first_rest_s: float | None = None  # ... the first one of a recording (None: rest_settle_s)
     new_rest_s: float = 4.0  # after walking etc., steady this long somewhere new = the new rest
     new_rest_max_deg: float = math.inf  # ... but only this far from a rest reps came from
     resettle: bool = True  # held a little off the rest after a gap or walk: the rest now (RESETTLE_DEG)

@@ -22,6 +22,13 @@ EXERCISE = Exercise(
         min_pitch_share=0.7,
         max_amplitude_deg=50.0,
         max_settle_s=8.0,
+        # people start with the foot flat on the floor, but one who is never quite still may not
+        # be held 1 s before the first raise (a foot wobbling by 1.6 deg RMS, mostly rolling,
+        # held 0.64-0.84 s at a time; the first heel raise's 2 s hold became the rest and every
+        # heel raise was lost: wobble and hard 8408, hard 7287). Not for a thigh: a standing
+        # person's first half second held can be a weight shift (hard wall-slide 7751: then
+        # read as a 10 deg slide)
+        first_rest_s=0.5,
         seen_after_gap=True,
         # heel and toe raises pivot on the floor: the accelerometer stays within 11.4 deg of up
         # on 2800 hard-condition reps of the first simulator, 8.7 deg on 789 hard, rhythmic and
