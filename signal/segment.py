@@ -1098,7 +1098,9 @@ class Segmenter:
         elif held_s > 0.0 and ang >= r.arm_deg:
             # (the orientation stage's hold may have begun at rest: a slow lift leaves it within
             # HELD_DEG; held 6 s there, it became the new rest 6 deg up, march slow 7967)
-            exc.settle_n = min(exc.settle_n + 1, round(held_s * self.fs))
+            exc.settle_n += 1
+            if exc.settle_n > held_s * self.fs + 0.5:
+                exc.settle_n = round(held_s * self.fs)
         else:
             exc.settle_n = 0
         if exc.settle_n >= self._n_settle_rest:
@@ -1175,7 +1177,8 @@ class Segmenter:
         exc.n_away += 1
         exc.turn_deg += self._yaw_dps * self.dt
         exc.tilt_deg += self._tilt_dps * self.dt
-        exc.max_tilt_dps = max(exc.max_tilt_dps, self._tilt_dps)
+        if self._tilt_dps > exc.max_tilt_dps:
+            exc.max_tilt_dps = self._tilt_dps
         exc.gap_during = exc.gap_during or doubt
         exc.lost_during = exc.lost_during or self._lost
         exc.swing(ang)
