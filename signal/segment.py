@@ -337,7 +337,7 @@ class Excursion:
         self.n_away = 0
         self.ending = False
         self.end_n = 0
-        self.settle_n = 0  # samples held away from rest (the orientation stage's held_s)
+        self.settle_n = 0  # samples held away from rest (within the orientation stage's held_s)
         self.swings = 0
         self._swing_ext = 0.0
         self._swing_up = True
@@ -615,7 +615,6 @@ class Segmenter:
         self._near_n = 0
         self._near_n_before = 0
         self._quiet_t = -math.inf
-        self._held_s = 0.0  # the orientation stage's held_s at the last sample outside long gaps
         self._step_t = -math.inf  # the end of the last excursion dropped as a step (s)
         self._idle_at_gap = False
         # a rep held through a long gap (RESUME_FRAC), with the excursion from the candidate rest
@@ -774,7 +773,6 @@ class Segmenter:
                 continue
             self._acc_up = au  # (measured: in a long gap it stays the last measured one's)
             self._steady_s = steady_s  # (... and so does this)
-            self._held_s = held_s
             if self._pending is not None:
                 self._settle_pending(t, events)
             doubt = since_gap < GAP_DOUBT_S
@@ -790,7 +788,7 @@ class Segmenter:
                     self._paused_trace.append((t, g))
                     self._paused_turned = 0.0
                 else:
-                    self._resume_after_gap(t, g)
+                    self._resume_after_gap(t, g, held_s)
             self._lost = since_gap <= 0.0
             self._settling = settling  # (the pre-filtered accelerometer still holds the gap's line)
             if since_gap <= 0.0:
@@ -938,9 +936,10 @@ class Segmenter:
                  x.t[-1])
         return self._finish(x, x.t[-1], x.prev_deg)
 
-    def _resume_after_gap(self, t: float, g: Vec) -> None:
+    def _resume_after_gap(self, t: float, g: Vec, held_s: float) -> None:
         """Go on with the rep the long gap paused (see _still_away_after_gap), its trace filled
-        in across the gap and the estimate's doubt after it."""
+        in across the gap and the estimate's doubt after it; held_s: how long the limb has been
+        held where it is (s)."""
         (exc, sec, cand), trace = self._paused, self._paused_trace
         self._paused, self._paused_trace, self._paused_going_on = None, [], False
         back_deg = self._paused_from_deg - exc.rest.angle_deg(g)
@@ -966,7 +965,7 @@ class Segmenter:
             # held where it is since the data came back (hard march 7573: a sit-down whose end a
             # 0.76 s gap hid, the seat held 0.6 s after it as the rep resumed and 0.6 s more
             # before the first lift: the seat was never taken for the rest, and 5 lifts were lost)
-            x.settle_n = round(self._held_s * self.fs)
+            x.settle_n = round(held_s * self.fs)
         self._exc, self._sec, self._cand = exc, sec, cand
         self._state = _AWAY
         self._idle_at_gap = False
